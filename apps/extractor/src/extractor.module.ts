@@ -1,0 +1,53 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig, ConfigModule } from '@bulk-export/config';
+import { consumerGroup, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
+import { RunLifecycle } from '@bulk-export/pipeline';
+import { StageWindowUseCase } from './stage-window.use-case';
+
+export const SERVICE = 'extractor';
+const WINDOW_CONSUMER = Symbol('WINDOW_CONSUMER');
+
+/** Starts consuming window commands once the application is up. */
+@Injectable()
+class WindowCommandsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(WINDOW_CONSUMER) private readonly consumer: CommandConsumer<ExtractWindow>) {}
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.start();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+}
+
+@Module({})
+export class ExtractorModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return {
+      module: ExtractorModule,
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
+      controllers: [HealthController],
+      providers: [
+        RunLifecycle,
+        StageWindowUseCase,
+        {
+          provide: WINDOW_CONSUMER,
+          inject: [KafkaClient, DeadLetter, Logger, TOPICS, AppConfig, StageWindowUseCase],
+          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, topics: Topics, c: AppConfig, useCase: StageWindowUseCase) =>
+            new CommandConsumer(kafka, dlq, log, {
+              topic: topics.windowCommands,
+              groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
+              message: ExtractWindow,
+              handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
+              onFatal: () => process.exit(1),
+            }),
+        },
+        WindowCommandsLifecycle,
+        { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c] },
+        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+      ],
+    };
+  }
+}

@@ -1,0 +1,146 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { mkdir, rm } from 'node:fs/promises';
+import { AppConfig } from '@bulk-export/config';
+import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
+import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
+import { Logger } from '@bulk-export/observability';
+import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
+import {
+  classifySql,
+  CREATE_RAW,
+  DuckDb,
+  RunLifecycle,
+  SELECT_REJECTED,
+  stageSql,
+  stagingDatabase,
+  stagingDir,
+} from '@bulk-export/pipeline';
+
+export interface StageWindow {
+  runId: string;
+  attempt: number;
+}
+
+/**
+ * Turns a run's window into staged events: finds the offsets that bound the window on
+ * each partition of the account's events topic, reads exactly those ranges in batches
+ * into DuckDB (raw strings through the appender; DuckDB parses), sets aside messages that
+ * are not events (dead-letter topic), and hands the run to the uploader.
+ */
+@Injectable()
+export class StageWindowUseCase {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly lifecycle: RunLifecycle,
+    private readonly kafka: KafkaClient,
+    private readonly deadLetter: DeadLetter,
+    private readonly relay: OutboxRelay,
+    private readonly config: AppConfig,
+    private readonly logger: Logger,
+    @Inject(TOPICS) private readonly topics: Topics,
+  ) {}
+
+  async execute(command: StageWindow): Promise<void> {
+    const ctx = await this.runs.startExtraction(command.runId, command.attempt, (c) => this.lifecycle.statusEvents(c));
+    if (!ctx) {
+      this.logger.debug('stale or finished run; command ignored', { ...command });
+      return;
+    }
+    this.relay.nudge();
+    const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
+    try {
+      const staged = await this.stage(ctx, log);
+      const message: UploadRun = {
+        version: 1,
+        runId: ctx.run.id,
+        exportId: ctx.exportRow.id,
+        attempt: ctx.run.attempt,
+        stagingPath: staged.path,
+        rowsStaged: staged.rowsStaged,
+      };
+      const handed = await this.runs.markStaged(ctx.run.id, ctx.run.attempt, staged.stats, [
+        { topic: this.topics.stagedRuns, key: ctx.exportRow.id, payload: message },
+      ]);
+      this.relay.nudge();
+      log.info('window staged', { ...staged.stats, rowsStaged: staged.rowsStaged, handed });
+    } catch (e) {
+      log.error('staging failed', { error: e });
+      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e);
+    }
+  }
+
+  private async stage(ctx: RunContext, log: Logger) {
+    const { run, exportRow, account } = ctx;
+    const topic = accountTopic(this.config.EVENTS_TOPIC_TEMPLATE, account.id);
+    const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt);
+    // A redelivered command restarts this attempt from nothing.
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const ranges = await windowOffsets(this.kafka, topic, run.windowStart.getTime(), run.windowEnd.getTime());
+    const db = await DuckDb.open(stagingDatabase(dir), this.config, { spillDir: dir });
+    try {
+      await db.run(CREATE_RAW);
+      const rowsExtracted = await this.read(db, topic, ranges, `${this.topics.windowCommands}.read.${run.id}.${run.attempt}`);
+      await db.run(classifySql());
+      await db.run(stageSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null));
+      const rowsRejected = await this.deadLetterRejected(db, topic);
+      const rowsStaged = Number(await db.scalar<bigint | number>('SELECT count(*) FROM staged'));
+      await db.run('DROP TABLE raw; DROP TABLE checked; CHECKPOINT;');
+      const offsets: PartitionRanges = Object.fromEntries(
+        ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
+      );
+      log.debug('ranges read', { topic, offsets });
+      return { path: dir, rowsStaged, stats: { rowsExtracted, rowsRejected, offsets } };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Appends every message of the ranges to `raw`; JavaScript only copies strings. */
+  private async read(db: DuckDb, topic: string, ranges: OffsetRange[], groupId: string): Promise<number> {
+    const appender = await db.connection.createAppender('raw');
+    let rows = 0;
+    try {
+      await readRanges(this.kafka, this.logger, {
+        topic,
+        ranges,
+        groupId,
+        onMessages: (partition, messages) => {
+          for (const m of messages) {
+            appender.appendInteger(partition);
+            appender.appendBigInt(BigInt(m.offset));
+            appender.appendBigInt(BigInt(m.timestamp));
+            if (m.key) appender.appendVarchar(m.key.toString('utf8'));
+            else appender.appendNull();
+            if (m.value) appender.appendVarchar(m.value.toString('utf8'));
+            else appender.appendNull();
+            appender.endRow();
+          }
+          rows += messages.length;
+        },
+      });
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    return rows;
+  }
+
+  /** Sends the messages that are not events to the dead-letter topic, in batches. */
+  private async deadLetterRejected(db: DuckDb, topic: string): Promise<number> {
+    const result = await db.connection.stream(SELECT_REJECTED);
+    let count = 0;
+    for await (const rows of result.yieldRowsJs()) {
+      const sources = rows.map(([partition, offset, key, value]) => ({
+        topic,
+        partition: Number(partition),
+        offset: String(offset),
+        key: key === null ? null : String(key),
+        value: value === null ? null : String(value),
+      }));
+      await this.deadLetter.send(sources, rows.map((r) => String(r[4])));
+      count += rows.length;
+    }
+    return count;
+  }
+}

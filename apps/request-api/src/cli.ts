@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '@bulk-export/config';
+import { AccountsRepository, dataSourceOptions } from '@bulk-export/persistence';
+
+/**
+ * Operator commands:
+ *   create-account <name> <databaseId> [timeZone]   creates an account and prints its first API key
+ *   create-api-key <accountId> <name>               adds an API key and prints it (shown once)
+ *   ensure-dev-account <apiKey>                     the local stack's development account, with that key
+ */
+const DEV_ACCOUNT_ID = '01JDEVACC0VNT000000000000D';
+
+async function main(args: string[]): Promise<void> {
+  const config = loadConfig(process.env, { defaults: { HTTP_PORT: 0 } });
+  const dataSource = await new DataSource(dataSourceOptions(config.DATABASE_URL)).initialize();
+  const accounts = new AccountsRepository(dataSource);
+  try {
+    const [command, ...rest] = args;
+    switch (command) {
+      case 'create-account': {
+        const [name, databaseId, timeZone] = rest;
+        if (!name || !databaseId) throw new Error('usage: create-account <name> <databaseId> [timeZone]');
+        const account = await accounts.createAccount({ name, databaseId, timeZone });
+        const { secret } = await accounts.addApiKey(account.id, 'initial');
+        console.log(JSON.stringify({ accountId: account.id, databaseId, apiKey: secret }));
+        break;
+      }
+      case 'create-api-key': {
+        const [accountId, name] = rest;
+        if (!accountId || !name) throw new Error('usage: create-api-key <accountId> <name>');
+        if (!(await accounts.findAccount(accountId))) throw new Error(`account ${accountId} does not exist`);
+        const { key, secret } = await accounts.addApiKey(accountId, name);
+        console.log(JSON.stringify({ keyId: key.id, apiKey: secret }));
+        break;
+      }
+      case 'ensure-dev-account': {
+        const [apiKey] = rest;
+        if (!apiKey) throw new Error('usage: ensure-dev-account <apiKey>');
+        const account = (await accounts.findAccount(DEV_ACCOUNT_ID)) ?? (await accounts.createAccount({ id: DEV_ACCOUNT_ID, name: 'Development', databaseId: 'dev' }));
+        if (!(await accounts.hasApiKey(apiKey))) await accounts.addApiKey(account.id, 'development', apiKey);
+        console.log(JSON.stringify({ accountId: account.id, databaseId: account.databaseId }));
+        break;
+      }
+      default:
+        throw new Error('commands: create-account, create-api-key, ensure-dev-account');
+    }
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

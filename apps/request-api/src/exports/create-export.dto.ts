@@ -1,0 +1,81 @@
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import {
+  EXPORT_COMPRESSIONS,
+  EXPORT_FORMATS,
+  EXPORT_FREQUENCIES,
+  EXPORT_PARTNERS,
+  EXPORT_TYPES,
+  ExportCompression,
+  ExportFormat,
+  ExportFrequency,
+  ExportPartner,
+  ExportType,
+  ID_REGEX,
+} from '@bulk-export/domain';
+
+const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
+
+/** POST /v1/exports — the same rules apply to the Kafka create-export command. */
+export class CreateExportDto {
+  @IsIn(EXPORT_PARTNERS, { message: `partner must be one of ${list(EXPORT_PARTNERS)}` })
+  partner: ExportPartner;
+
+  @Matches(ID_REGEX, { message: 'credentialId must be the id of saved credentials' })
+  credentialId: string;
+
+  @IsIn(EXPORT_TYPES, { message: `type must be one of ${list(EXPORT_TYPES)}` })
+  type: ExportType;
+
+  /** The event names of a `select_events` export. */
+  @ValidateIf((o: CreateExportDto) => o.type === 'select_events' || o.events !== undefined)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ArrayUnique({ message: 'events must not repeat a name' })
+  @IsString({ each: true })
+  @Length(1, 256, { each: true })
+  events?: string[];
+
+  @IsIn(EXPORT_FREQUENCIES, { message: `frequency must be one of ${list(EXPORT_FREQUENCIES)}` })
+  frequency: ExportFrequency;
+
+  /** Start of a one-time export's window (ISO-8601), inclusive. */
+  @ValidateIf((o: CreateExportDto) => o.frequency === 'one_time' || o.from !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'from must be an ISO-8601 date-time' })
+  from?: string;
+
+  /** End of a one-time export's window (ISO-8601), exclusive. */
+  @ValidateIf((o: CreateExportDto) => o.frequency === 'one_time' || o.to !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'to must be an ISO-8601 date-time' })
+  to?: string;
+
+  /** Hours between the windows of a recurring export: 4 to 24, whole hours. */
+  @ValidateIf((o: CreateExportDto) => o.frequency === 'recurring' || o.intervalHours !== undefined)
+  @IsInt({ message: 'intervalHours must be a whole number of hours' })
+  @Min(4)
+  @Max(24)
+  intervalHours?: number;
+
+  @IsIn(EXPORT_FORMATS, { message: `format must be one of ${list(EXPORT_FORMATS)}` })
+  format: ExportFormat;
+
+  @IsOptional()
+  @IsString()
+  @IsIn(EXPORT_COMPRESSIONS, { message: `compression must be one of ${list(EXPORT_COMPRESSIONS)}` })
+  compression?: ExportCompression;
+}

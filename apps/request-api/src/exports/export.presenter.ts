@@ -1,0 +1,43 @@
+import type { Export, ExportFile, ExportRun } from '@bulk-export/persistence';
+
+/** An export as the Activity Log shows it. */
+export function presentExport(e: Export, runs: ExportRun[] = [], files: ExportFile[] = []) {
+  return {
+    id: e.id,
+    partner: e.partner,
+    credentialId: e.credentialId,
+    type: e.type,
+    ...(e.eventNames ? { events: e.eventNames } : {}),
+    frequency: e.frequency,
+    ...(e.frequency === 'one_time'
+      ? { from: e.windowFrom.toISOString(), to: e.windowTo?.toISOString() }
+      : { intervalHours: e.intervalHours, startAt: e.windowFrom.toISOString() }),
+    format: e.format,
+    compression: e.compression,
+    status: e.status,
+    ...(e.error ? { error: e.error } : {}),
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+    runs: runs.map((r) => presentRun(r, files.filter((f) => f.runId === r.id))),
+  };
+}
+
+export function presentRun(r: ExportRun, files: ExportFile[]) {
+  return {
+    id: r.id,
+    windowStart: r.windowStart.toISOString(),
+    windowEnd: r.windowEnd.toISOString(),
+    status: r.status,
+    attempt: r.attempt,
+    rowsExtracted: r.rowsExtracted,
+    rowsRejected: r.rowsRejected,
+    rowsWritten: r.rowsWritten,
+    bytesWritten: r.bytesWritten,
+    filesCount: r.filesCount,
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt.toISOString() } : {}),
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    files: files.map((f) => ({ name: f.objectName, eventName: f.eventName, day: f.day, index: f.fileIndex, rows: f.rows, bytes: f.bytes, crc32c: f.crc32c })),
+  };
+}

@@ -1,0 +1,59 @@
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@bulk-export/config';
+import { OutboxRelay } from '@bulk-export/messaging';
+import { HealthCheck, Logger } from '@bulk-export/observability';
+import { EmitDueWindowsUseCase } from './emit-due-windows.use-case';
+
+/** Runs EmitDueWindows every SCHEDULER_TICK_MS; unhealthy when ticks stop succeeding. */
+@Injectable()
+export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdown, HealthCheck {
+  readonly name = 'window-ticker';
+  private timer: NodeJS.Timeout | null = null;
+  private lastSuccess = Date.now();
+  private ticking: Promise<void> | null = null;
+
+  constructor(
+    private readonly emitDueWindows: EmitDueWindowsUseCase,
+    private readonly relay: OutboxRelay,
+    private readonly config: AppConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = null));
+    }, this.config.SCHEDULER_TICK_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+  }
+
+  async check(): Promise<void> {
+    const silentFor = Date.now() - this.lastSuccess;
+    if (silentFor > Math.max(30_000, this.config.SCHEDULER_TICK_MS * 10)) {
+      throw new Error(`no successful tick for ${Math.round(silentFor / 1000)}s`);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      let emitted: number;
+      do {
+        const { created, retried } = await this.emitDueWindows.execute({
+          now: new Date(),
+          graceMs: this.config.WINDOW_GRACE_MS,
+          limit: 50,
+        });
+        emitted = created.length + retried.length;
+        for (const run of created) this.logger.info('window emitted', { exportId: run.exportId, runId: run.id });
+        for (const run of retried) this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
+        if (emitted > 0) this.relay.nudge();
+      } while (emitted >= 50);
+      this.lastSuccess = Date.now();
+    } catch (e) {
+      this.logger.error('scheduler tick failed', { error: e });
+    }
+  }
+}

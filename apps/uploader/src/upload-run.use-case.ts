@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import { Storage } from '@google-cloud/storage';
+import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig } from '@bulk-export/config';
+import { fileExtension } from '@bulk-export/domain';
+import { Chunk, ChunkWriter, fileName, jsonHeader, jsonLineSql, manifestName } from '@bulk-export/formats';
+import { OutboxRelay } from '@bulk-export/messaging';
+import { Logger } from '@bulk-export/observability';
+import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
+import { DuckDb, RunLifecycle, runStagingRoot, stagingDatabase, stagingDir } from '@bulk-export/pipeline';
+import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
+
+export interface UploadRun {
+  runId: string;
+  attempt: number;
+}
+
+const UPLOADS_IN_FLIGHT = 3;
+
+/**
+ * Writes a staged run as files — one group per (event name, day), split at MAX_FILE_BYTES
+ * — uploads each with its CRC32C, writes the manifest last, records the files and only
+ * then marks the run done. Names depend only on the run and the data, so a retry
+ * overwrites the same objects.
+ */
+@Injectable()
+export class UploadRunUseCase {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly credentials: CredentialsRepository,
+    private readonly cipher: CredentialCipher,
+    private readonly clients: GcsClientFactory,
+    private readonly lifecycle: RunLifecycle,
+    private readonly relay: OutboxRelay,
+    private readonly config: AppConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(command: UploadRun): Promise<void> {
+    const ctx = await this.runs.context(command.runId);
+    if (!ctx || ctx.run.attempt !== command.attempt || ctx.run.status !== 'running') {
+      this.logger.debug('stale or finished run; command ignored', { ...command });
+      return;
+    }
+    const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
+    try {
+      const files = await this.write(ctx, stagingDir(this.config.STAGING_DIR, ctx.run.id, ctx.run.attempt), log);
+      const completed = await this.runs.complete(ctx.run.id, ctx.run.attempt, files, (c) => this.lifecycle.statusEvents(c));
+      this.relay.nudge();
+      if (completed) await rm(runStagingRoot(this.config.STAGING_DIR, ctx.run.id), { recursive: true, force: true });
+      log.info('run uploaded', { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), completed });
+    } catch (e) {
+      log.error('upload failed', { error: e });
+      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e);
+    }
+  }
+
+  private async write(ctx: RunContext, stagingPath: string, log: Logger): Promise<FileRecord[]> {
+    const { exportRow } = ctx;
+    const credential = await this.credentials.findById(exportRow.credentialId);
+    if (!credential) throw new Error('the export\'s credentials were deleted');
+    const key = parseServiceAccountKey(this.cipher.open(credential, credential.id));
+    const storage = this.clients.forKey(key);
+    const outDir = join(stagingPath, 'out');
+    await rm(outDir, { recursive: true, force: true });
+    await mkdir(outDir, { recursive: true });
+
+    const extension = fileExtension(exportRow.format, exportRow.compression);
+    const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : 'application/x-ndjson';
+    const files: FileRecord[] = [];
+    const uploads = new UploadQueue(UPLOADS_IN_FLIGHT);
+
+    const db = await DuckDb.open(stagingDatabase(stagingPath), this.config, { readOnly: true, spillDir: outDir });
+    try {
+      const result = await db.connection.stream(
+        `SELECT event_name, day, ${jsonLineSql('event')} AS line FROM staged ORDER BY event_name, day, partition, "offset"`,
+      );
+      let group: { eventName: string; day: string; writer: ChunkWriter } | null = null;
+      for await (const rows of result.yieldRowsJs()) {
+        for (const [eventName, day, line] of rows as [string, string, string][]) {
+          if (!group || group.eventName !== eventName || group.day !== day) {
+            await group?.writer.end();
+            group = { eventName, day, writer: this.writer(ctx, eventName, day, extension, outDir, (chunk, name) =>
+              uploads.add(async () => {
+                const uploaded = await uploadFile(storage, credential.bucket, chunk.path, name, contentType);
+                await unlink(chunk.path);
+                files.push({ objectName: name, eventName, day, fileIndex: chunk.index, rows: chunk.rows, bytes: uploaded.bytes, crc32c: uploaded.crc32c });
+              }),
+            ) };
+          }
+          await group.writer.write(Buffer.from(line + '\n', 'utf8'));
+        }
+      }
+      await group?.writer.end();
+      await uploads.drain();
+    } finally {
+      db.close();
+    }
+    files.sort((a, b) => (a.eventName === b.eventName ? (a.day === b.day ? a.fileIndex - b.fileIndex : a.day < b.day ? -1 : 1) : a.eventName < b.eventName ? -1 : 1));
+    await this.writeManifest(storage, credential.bucket, ctx, files, outDir);
+    log.debug('files written', { count: files.length });
+    return files;
+  }
+
+  private writer(
+    ctx: RunContext,
+    eventName: string,
+    day: string,
+    extension: string,
+    outDir: string,
+    onChunk: (chunk: Chunk, objectName: string) => Promise<void>,
+  ): ChunkWriter {
+    const nameOf = (index: number) =>
+      fileName({
+        requestId: ctx.exportRow.id,
+        runTime: ctx.run.windowEnd,
+        eventName,
+        day,
+        index,
+        databaseId: ctx.account.databaseId,
+        extension,
+      });
+    return new ChunkWriter({
+      pathOf: (index) => join(outDir, nameOf(index)),
+      maxBytes: this.config.MAX_FILE_BYTES,
+      header: jsonHeader(eventName),
+      gzip: ctx.exportRow.compression === 'gzip',
+      onChunk: (chunk) => onChunk(chunk, nameOf(chunk.index)),
+    });
+  }
+
+  /** The manifest goes last: a loader that sees it knows every file of the run is there. */
+  private async writeManifest(storage: Storage, bucket: string, ctx: RunContext, files: FileRecord[], outDir: string): Promise<void> {
+    const { run, exportRow, account } = ctx;
+    const manifest = {
+      version: 1,
+      requestId: exportRow.id,
+      runId: run.id,
+      databaseId: account.databaseId,
+      window: { start: run.windowStart.toISOString(), end: run.windowEnd.toISOString() },
+      type: exportRow.type,
+      format: exportRow.format,
+      compression: exportRow.compression,
+      rows: files.reduce((n, f) => n + f.rows, 0),
+      bytes: files.reduce((n, f) => n + f.bytes, 0),
+      files: files.map((f) => ({ name: f.objectName, eventName: f.eventName, day: f.day, index: f.fileIndex, rows: f.rows, bytes: f.bytes, crc32c: f.crc32c })),
+    };
+    const name = manifestName(exportRow.id, run.windowEnd);
+    const path = join(outDir, name);
+    await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
+    await uploadFile(storage, bucket, path, name, 'application/json');
+  }
+}
+
+/** Runs at most `limit` uploads at once; the writer waits only when that many are in flight. */
+class UploadQueue {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  constructor(private readonly limit: number) {}
+
+  async add(task: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    const promise: Promise<void> = task()
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => this.inFlight.delete(promise));
+    this.inFlight.add(promise);
+    if (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,60 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig, ConfigModule } from '@bulk-export/config';
+import { consumerGroup, Topics, UploadRun } from '@bulk-export/contracts';
+import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
+import { RunLifecycle } from '@bulk-export/pipeline';
+import { StorageModule } from '@bulk-export/storage';
+import { UploadRunUseCase } from './upload-run.use-case';
+
+export const SERVICE = 'uploader';
+const STAGED_CONSUMER = Symbol('STAGED_CONSUMER');
+
+/** Starts consuming staged runs once the application is up. */
+@Injectable()
+class StagedRunsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(STAGED_CONSUMER) private readonly consumer: CommandConsumer<UploadRun>) {}
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.start();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+}
+
+@Module({})
+export class UploaderModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return {
+      module: UploaderModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger),
+        PersistenceModule.forRoot(),
+        MessagingModule.forRoot(SERVICE),
+        StorageModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        RunLifecycle,
+        UploadRunUseCase,
+        {
+          provide: STAGED_CONSUMER,
+          inject: [KafkaClient, DeadLetter, Logger, TOPICS, AppConfig, UploadRunUseCase],
+          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, topics: Topics, c: AppConfig, useCase: UploadRunUseCase) =>
+            new CommandConsumer(kafka, dlq, log, {
+              topic: topics.stagedRuns,
+              groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
+              message: UploadRun,
+              handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
+              onFatal: () => process.exit(1),
+            }),
+        },
+        StagedRunsLifecycle,
+        { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },
+        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+      ],
+    };
+  }
+}

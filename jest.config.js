@@ -1,0 +1,29 @@
+/** Unit tests sit beside the code (*.spec.ts); end-to-end and fault suites live in test/ (*.e2e-spec.ts). */
+const moduleNameMapper = {
+  '^@bulk-export/(.*)$': '<rootDir>/libs/$1/src',
+};
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+};
+
+module.exports = {
+  testTimeout: 240_000,
+  projects: [
+    {
+      displayName: 'unit',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+      testEnvironment: 'node',
+      moduleNameMapper,
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testEnvironment: 'node',
+      moduleNameMapper,
+      transform,
+    },
+  ],
+};

@@ -1,0 +1,135 @@
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+/**
+ * Every setting of every service, one schema. Field names are the environment variable
+ * names, so an error message names exactly what the operator has to fix.
+ * README.md ("Configuration") documents each one; keep the two in step.
+ */
+export class AppConfig {
+  /** Port of the service's HTTP server (REST for request-api; health and metrics for all); 0 picks a free port. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  HTTP_PORT: number;
+
+  /** PostgreSQL connection string, e.g. postgres://user:pass@host:5432/bulk_export. */
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// connection URL' })
+  DATABASE_URL: string;
+
+  /** Comma-separated Kafka bootstrap servers. */
+  @IsString()
+  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port…]' })
+  KAFKA_BROKERS: string = 'localhost:9092';
+
+  /** Prefix of the service's own topics and consumer groups; lets several deployments (or test runs) share a cluster. */
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]*$/, { message: 'TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-"' })
+  TOPIC_PREFIX: string = '';
+
+  /** Partitions of the service's own topics when this service has to create them. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  INTERNAL_TOPIC_PARTITIONS: number = 3;
+
+  /** Name of an account's events topic; `{accountId}` is replaced by the account's id. */
+  @IsString()
+  @Matches(/\{accountId\}/, { message: 'EVENTS_TOPIC_TEMPLATE must contain {accountId}' })
+  EVENTS_TOPIC_TEMPLATE: string = 'events.{accountId}';
+
+  /** Name of an account's compacted profiles topic; `{accountId}` is replaced by the account's id. */
+  @IsString()
+  @Matches(/\{accountId\}/, { message: 'PROFILES_TOPIC_TEMPLATE must contain {accountId}' })
+  PROFILES_TOPIC_TEMPLATE: string = 'profiles.{accountId}';
+
+  /** GCS API endpoint; set it for fake-gcs-server (e.g. http://localhost:4443), leave it unset for Google Cloud. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'GCS_API_ENDPOINT must be an http(s) URL' })
+  GCS_API_ENDPOINT?: string;
+
+  /**
+   * Key-encryption keys for stored credentials: `id:base64key[,id:base64key…]`, each key 32 bytes.
+   * The first one encrypts new credentials; the others still decrypt older ones (rotation).
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/, {
+    message: 'CREDENTIALS_KEKS must be id:base64key[,id:base64key…]',
+  })
+  CREDENTIALS_KEKS?: string;
+
+  /** Local folder where the extractor stages a window and the uploader reads it. Shared by both. */
+  @IsString()
+  @IsNotEmpty()
+  STAGING_DIR: string = '/tmp/bulk-export-staging';
+
+  /** Largest size of one exported file in bytes; the next bytes go to the next file index. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  MAX_FILE_BYTES: number = 100 * 1024 * 1024;
+
+  /** DuckDB memory limit per service (DuckDB spills to STAGING_DIR beyond it). */
+  @IsString()
+  @Matches(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, { message: 'DUCKDB_MEMORY_LIMIT must look like 512MB' })
+  DUCKDB_MEMORY_LIMIT: string = '512MB';
+
+  /** DuckDB worker threads per service. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  DUCKDB_THREADS: number = 2;
+
+  /** How often the scheduler looks for due windows, in milliseconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  SCHEDULER_TICK_MS: number = 1000;
+
+  /** How long after a window closes the scheduler waits for late messages before emitting it, in milliseconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WINDOW_GRACE_MS: number = 5000;
+
+  /** How often a service publishes its outbox, in milliseconds (it also publishes right after each write). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(20)
+  OUTBOX_POLL_MS: number = 250;
+
+  /** How many times a failed run is attempted in all before it stays failed. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RUN_MAX_ATTEMPTS: number = 5;
+
+  /** First retry delay of a failed run in milliseconds; doubles with each attempt. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RUN_RETRY_BASE_MS: number = 30_000;
+
+  /** Log level: error, warn, info or debug. */
+  @IsIn(['error', 'warn', 'info', 'debug'])
+  LOG_LEVEL: 'error' | 'warn' | 'info' | 'debug' = 'info';
+}
+
+/** Settings a service cannot start without, beyond those every service needs. */
+export type OptionalSetting = 'CREDENTIALS_KEKS';

@@ -1,0 +1,7 @@
+/**
+ * contracts: the names of our topics (one map) and every message that crosses Kafka, as a
+ * versioned class validated on receipt.
+ */
+export * from './topics';
+export * from './messages';
+export * from './decode';

@@ -1,0 +1,34 @@
+/**
+ * Every topic the services own, in one map. A deployment (or a test run) can prefix them
+ * all with TOPIC_PREFIX to share a cluster. Customers' event and profile topics are not
+ * ours: their names come from EVENTS_TOPIC_TEMPLATE / PROFILES_TOPIC_TEMPLATE.
+ */
+export interface Topics {
+  /** scheduler → extractor: stage one window of one export (ExtractWindow). */
+  readonly windowCommands: string;
+  /** extractor → uploader: a staged run is ready to be written (UploadRun). */
+  readonly stagedRuns: string;
+  /** state changes of exports and runs, for other services to follow (ExportEvent). */
+  readonly exportEvents: string;
+  /** messages that could not be understood, with the reason in headers. */
+  readonly deadLetter: string;
+}
+
+export function topicNames(prefix: string): Topics {
+  return {
+    windowCommands: `${prefix}export.windows`,
+    stagedRuns: `${prefix}export.staged`,
+    exportEvents: `${prefix}export.events`,
+    deadLetter: `${prefix}export.dead-letter`,
+  };
+}
+
+/** Consumer group of a service on its input topic. */
+export function consumerGroup(prefix: string, service: string): string {
+  return `${prefix}bulk-export.${service}`;
+}
+
+/** Customer topic name from its template, e.g. `events.{accountId}`. */
+export function accountTopic(template: string, accountId: string): string {
+  return template.split('{accountId}').join(accountId);
+}

@@ -1,0 +1,31 @@
+/** The choices a customer makes when creating an export, in the product's words. */
+export const EXPORT_PARTNERS = ['gcp'] as const;
+export type ExportPartner = (typeof EXPORT_PARTNERS)[number];
+
+export const EXPORT_TYPES = ['all_events', 'select_events', 'all_profiles'] as const;
+export type ExportType = (typeof EXPORT_TYPES)[number];
+
+export const EXPORT_FREQUENCIES = ['one_time', 'recurring'] as const;
+export type ExportFrequency = (typeof EXPORT_FREQUENCIES)[number];
+
+export const EXPORT_FORMATS = ['json', 'xml', 'csv', 'parquet'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const EXPORT_COMPRESSIONS = ['none', 'gzip', 'zstd', 'snappy'] as const;
+export type ExportCompression = (typeof EXPORT_COMPRESSIONS)[number];
+
+/** Statuses shown in the Activity Log. */
+export const EXPORT_STATUSES = ['pending', 'running', 'done', 'failed', 'stopped'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** Statuses of one run: one (export, window). */
+export const RUN_STATUSES = ['pending', 'running', 'done', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** How far back a one-time export may reach. */
+export const MAX_WINDOW_AGE_DAYS = 45;
+
+/** File extension of each format, before any `.gz`. */
+export function fileExtension(format: ExportFormat, compression: ExportCompression): string {
+  return compression === 'gzip' && format !== 'parquet' ? `${format}.gz` : format;
+}

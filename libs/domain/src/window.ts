@@ -1,0 +1,34 @@
+import { MAX_WINDOW_AGE_DAYS } from './export-options';
+import { WindowInFuture, WindowReversed, WindowTooOld } from './errors';
+
+/** A half-open interval [start, end) of Kafka capture time, in epoch milliseconds. */
+export interface Window {
+  readonly start: number;
+  readonly end: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Clock skew tolerated between the caller and us when a window ends "now". */
+const FUTURE_SKEW_MS = 60_000;
+
+/**
+ * A one-time export's window must be non-empty, start inside the last 45 days and not end
+ * in the future (a window is exported once it has closed).
+ */
+export function checkOneTimeWindow(window: Window, now: number): Window {
+  if (!(window.start < window.end)) {
+    throw new WindowReversed('`from` must be earlier than `to`', 'from');
+  }
+  if (window.start < now - MAX_WINDOW_AGE_DAYS * DAY_MS) {
+    throw new WindowTooOld(`\`from\` must lie inside the last ${MAX_WINDOW_AGE_DAYS} days`, 'from');
+  }
+  if (window.end > now + FUTURE_SKEW_MS) {
+    throw new WindowInFuture('`to` must not be in the future', 'to');
+  }
+  return window;
+}
+
+/** Whether a window may be emitted: it has closed and the grace for late messages has passed. */
+export function isWindowDue(window: Window, now: number, graceMs: number): boolean {
+  return window.end + graceMs <= now;
+}

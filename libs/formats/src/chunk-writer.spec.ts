@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Chunk, ChunkWriter, RecordTooLarge } from './chunk-writer';
+
+describe('ChunkWriter', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'chunks-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const writer = (maxBytes: number, chunks: Chunk[], gzip = false) =>
+    new ChunkWriter({
+      pathOf: (i) => join(dir, `f${i}`),
+      maxBytes,
+      header: Buffer.from('H\n'),
+      footer: Buffer.from('F\n'),
+      gzip,
+      onChunk: async (c) => void chunks.push(c),
+    });
+
+  it('never exceeds the limit and keeps every record, in order, with contiguous indexes', async () => {
+    const chunks: Chunk[] = [];
+    const w = writer(40, chunks);
+    const records = Array.from({ length: 25 }, (_, i) => `record-${String(i).padStart(2, '0')}\n`);
+    for (const r of records) await w.write(Buffer.from(r));
+    expect(await w.end()).toBe(chunks.length);
+    expect(chunks.map((c) => c.index)).toEqual(chunks.map((_, i) => i));
+    let all = '';
+    for (const c of chunks) {
+      const text = readFileSync(c.path, 'utf8');
+      expect(Buffer.byteLength(text)).toBe(c.bytes);
+      expect(c.bytes).toBeLessThanOrEqual(40);
+      expect(text.startsWith('H\n') && text.endsWith('F\n')).toBe(true);
+      all += text.slice(2, -2);
+    }
+    expect(all).toBe(records.join(''));
+    expect(chunks.reduce((n, c) => n + c.rows, 0)).toBe(25);
+  });
+
+  it('fills a file exactly up to the limit', async () => {
+    const chunks: Chunk[] = [];
+    const w = writer(10, chunks);
+    for (const r of ['ab\n', 'cd\n', 'ef\n']) await w.write(Buffer.from(r));
+    await w.end();
+    // 2 (header) + 3 + 2 (footer) = 7; a second record would make 10: it fits exactly.
+    expect(chunks.map((c) => [c.rows, c.bytes])).toEqual([[2, 10], [1, 7]]);
+  });
+
+  it('writes no file for no records', async () => {
+    const chunks: Chunk[] = [];
+    expect(await writer(100, chunks).end()).toBe(0);
+    expect(chunks).toEqual([]);
+  });
+
+  it('refuses a record that cannot fit in any file', async () => {
+    await expect(writer(10, []).write(Buffer.from('0123456789'))).rejects.toThrow(RecordTooLarge);
+  });
+
+  it('gzips each file on its own', async () => {
+    const chunks: Chunk[] = [];
+    const w = writer(30, chunks, true);
+    for (let i = 0; i < 10; i++) await w.write(Buffer.from(`line ${i}\n`));
+    await w.end();
+    const text = chunks.map((c) => gunzipSync(readFileSync(c.path)).toString()).join('');
+    expect(text.replace(/H\n|F\n/g, '')).toBe(Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+  });
+});

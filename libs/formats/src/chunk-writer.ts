@@ -1,0 +1,113 @@
+import { createWriteStream, WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGzip, Gzip } from 'node:zlib';
+
+/** One finished file of a chunked group. */
+export interface Chunk {
+  index: number;
+  path: string;
+  rows: number;
+  /** Bytes of the file on disk. */
+  bytes: number;
+}
+
+export interface ChunkWriterOptions {
+  /** Local path of the file with this index. */
+  pathOf(index: number): string;
+  /** Largest size of one file, header and footer included. */
+  maxBytes: number;
+  header?: Buffer;
+  footer?: Buffer;
+  gzip?: boolean;
+  /** Called with each file once it is complete, in index order; awaited before the next one starts. */
+  onChunk(chunk: Chunk): Promise<void>;
+}
+
+export class RecordTooLarge extends Error {
+  constructor(bytes: number, maxBytes: number) {
+    super(`one record takes ${bytes} bytes, more than the file size limit of ${maxBytes} bytes (MAX_FILE_BYTES)`);
+  }
+}
+
+const BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Writes serialised records into files of at most `maxBytes`, starting a new index when
+ * the next record would not fit. Boundaries depend only on the records and their order,
+ * so a retry produces the same files. Memory stays bounded: records are buffered up to
+ * 256 KiB and written with back-pressure. With gzip, the limit is applied to the
+ * uncompressed bytes, which bounds the compressed file from above.
+ */
+export class ChunkWriter {
+  private index = -1;
+  private out: WriteStream | null = null;
+  private gzip: Gzip | null = null;
+  private rows = 0;
+  private bytes = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly header: Buffer;
+  private readonly footer: Buffer;
+
+  constructor(private readonly options: ChunkWriterOptions) {
+    this.header = options.header ?? Buffer.alloc(0);
+    this.footer = options.footer ?? Buffer.alloc(0);
+  }
+
+  async write(record: Buffer): Promise<void> {
+    const overhead = this.header.length + this.footer.length;
+    if (record.length + overhead > this.options.maxBytes) throw new RecordTooLarge(record.length, this.options.maxBytes);
+    if (this.out && this.bytes + record.length + this.footer.length > this.options.maxBytes) await this.close();
+    if (!this.out) await this.open();
+    this.pending.push(record);
+    this.pendingBytes += record.length;
+    this.bytes += record.length;
+    this.rows += 1;
+    if (this.pendingBytes >= BUFFER_BYTES) await this.flush();
+  }
+
+  /** Finishes the last file. Writes nothing if no record was written. */
+  async end(): Promise<number> {
+    if (this.out) await this.close();
+    return this.index + 1;
+  }
+
+  private async open(): Promise<void> {
+    this.index += 1;
+    this.out = createWriteStream(this.options.pathOf(this.index));
+    if (this.options.gzip) {
+      this.gzip = createGzip({ level: 6 });
+      this.gzip.pipe(this.out);
+    }
+    this.rows = 0;
+    this.bytes = this.header.length;
+    if (this.header.length) this.pending.push(this.header);
+    this.pendingBytes += this.header.length;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const target = this.gzip ?? (this.out as WriteStream);
+    if (!target.write(data)) await once(target, 'drain');
+  }
+
+  private async close(): Promise<void> {
+    if (this.footer.length) {
+      this.pending.push(this.footer);
+      this.pendingBytes += this.footer.length;
+    }
+    await this.flush();
+    const out = this.out as WriteStream;
+    const finished = once(out, 'close');
+    if (this.gzip) this.gzip.end();
+    else out.end();
+    await finished;
+    const chunk: Chunk = { index: this.index, path: this.options.pathOf(this.index), rows: this.rows, bytes: out.bytesWritten };
+    this.out = null;
+    this.gzip = null;
+    await this.options.onChunk(chunk);
+  }
+}

@@ -1,0 +1,57 @@
+import { decodeEventName, encodeEventName } from './event-name';
+
+/** The fields of an exported file's name. */
+export interface FileNameParts {
+  /** The export's id. */
+  requestId: string;
+  /** The run's scheduled time (its window's end); the same for every attempt of the run. */
+  runTime: Date;
+  /** The event name, or `profiles` for profile exports. */
+  eventName: string;
+  /** yyyymmdd */
+  day: string;
+  index: number;
+  databaseId: string;
+  /** e.g. `json`, `csv.gz`, `parquet` */
+  extension: string;
+}
+
+/** `20261128T221500Z`, with `.123` before the Z when the time has milliseconds. No `-`. */
+export function formatRunTime(time: Date): string {
+  const iso = time.toISOString(); // 2026-11-28T22:15:00.123Z
+  const ms = time.getUTCMilliseconds();
+  return iso.slice(0, 19).replace(/[-:]/g, '') + (ms ? `.${String(ms).padStart(3, '0')}` : '') + 'Z';
+}
+
+export function parseRunTime(text: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z$/.exec(text);
+  if (!m) throw new Error(`not a run time: ${text}`);
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], m[7] ? +m[7] : 0));
+}
+
+/** `<request id>-<run time>-<event name>-<yyyymmdd>-<file index>-<database id>.<ext>` */
+export function fileName(p: FileNameParts): string {
+  return `${p.requestId}-${formatRunTime(p.runTime)}-${encodeEventName(p.eventName)}-${p.day}-${p.index}-${p.databaseId}.${p.extension}`;
+}
+
+export function parseFileName(name: string): FileNameParts {
+  const fields = name.split('-');
+  if (fields.length !== 6) throw new Error(`not an export file name: ${name}`);
+  const [requestId, runTime, eventName, day, index, last] = fields;
+  const dot = last.indexOf('.');
+  if (dot < 1 || !/^\d{8}$/.test(day) || !/^\d+$/.test(index)) throw new Error(`not an export file name: ${name}`);
+  return {
+    requestId,
+    runTime: parseRunTime(runTime),
+    eventName: decodeEventName(eventName),
+    day,
+    index: Number(index),
+    databaseId: last.slice(0, dot),
+    extension: last.slice(dot + 1),
+  };
+}
+
+/** The manifest of a run, written last: its presence tells a loader the run is complete. */
+export function manifestName(requestId: string, runTime: Date): string {
+  return `${requestId}-${formatRunTime(runTime)}-manifest.json`;
+}

@@ -1,0 +1,10 @@
+/**
+ * formats: how exported files look — the reversible event-name encoding, file and
+ * manifest names, the day of an event, the chunked file writer, and each format's
+ * serialisation.
+ */
+export * from './event-name';
+export * from './file-name';
+export * from './chunk-writer';
+export * from './event-day';
+export * from './json-lines';

@@ -1,0 +1,98 @@
+import { Consumer, KafkaMessage } from 'kafkajs';
+import { decodeMessage } from '@bulk-export/contracts';
+import { HealthCheck, Logger } from '@bulk-export/observability';
+import { DeadLetter } from './dead-letter';
+import { KafkaClient } from './kafka.client';
+
+export interface CommandConsumerOptions<T> {
+  topic: string;
+  groupId: string;
+  message: new () => T;
+  /** Handles one valid command; throwing leaves it uncommitted, so it comes again. */
+  handle(command: T): Promise<void>;
+  /** Called when the consumer has crashed for good; the service should exit. */
+  onFatal(error: Error): void;
+  sessionTimeoutMs?: number;
+}
+
+/**
+ * Consumes one command topic. A command's offset is committed only after it was handled
+ * (or dead-lettered), one at a time, so a crash mid-command redelivers it. Heartbeats go
+ * on while a long command runs. Invalid messages are dead-lettered, never fatal.
+ */
+export class CommandConsumer<T extends object> implements HealthCheck {
+  readonly name: string;
+  private consumer: Consumer | null = null;
+  private crashed: Error | null = null;
+
+  constructor(
+    private readonly kafka: KafkaClient,
+    private readonly deadLetter: DeadLetter,
+    private readonly logger: Logger,
+    private readonly options: CommandConsumerOptions<T>,
+  ) {
+    this.name = `consumer:${options.topic}`;
+  }
+
+  async start(): Promise<void> {
+    const { topic, groupId } = this.options;
+    const consumer = this.kafka.kafka.consumer({
+      groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (event) => {
+      const error = event.payload.error;
+      if (event.payload.restart) {
+        this.logger.warn('consumer crashed; kafkajs restarts it', { topic, error });
+        return;
+      }
+      this.crashed = error;
+      this.logger.error('consumer crashed for good', { topic, error });
+      this.options.onFatal(error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) return;
+          await this.process(batch.topic, batch.partition, message, heartbeat);
+          resolveOffset(message.offset);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() },
+          ]);
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = null;
+  }
+
+  async check(): Promise<void> {
+    if (this.crashed) throw new Error(`crashed: ${this.crashed.message}`);
+    if (!this.consumer) throw new Error('not started');
+  }
+
+  private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const decoded = decodeMessage(this.options.message, message.value);
+    if (!decoded.ok) {
+      await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [decoded.reason]);
+      return;
+    }
+    const beat = setInterval(() => heartbeat().catch(() => undefined), 2000);
+    try {
+      await this.options.handle(decoded.value);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * messaging: the Kafka client of each service, the command consumer (commit after
+ * handling, dead-letter what is invalid), the outbox relay and the dead-letter publisher.
+ */
+export * from './kafka.client';
+export * from './outbox.relay';
+export * from './dead-letter';
+export * from './command.consumer';
+export * from './messaging.module';
+export * from './topic-range-reader';

@@ -1,0 +1,62 @@
+import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
+import { AppConfig } from '@bulk-export/config';
+import { Logger } from '@bulk-export/observability';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * One Kafka client per service, with one idempotent producer and one admin, all logging
+ * through the service's logger.
+ */
+export class KafkaClient {
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly admin: Admin;
+  private connected = false;
+
+  constructor(config: AppConfig, service: string, logger: Logger) {
+    const log = logger.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: `bulk-export-${service}`,
+      brokers: config.KAFKA_BROKERS.split(','),
+      connectionTimeout: 5000,
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => {
+        const level = LEVELS[entry.level] ?? 'info';
+        const { message, ...fields } = entry.log;
+        log[level](String(message), { namespace: entry.namespace, ...fields });
+      },
+    });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await Promise.all([this.producer.connect(), this.admin.connect()]);
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  /** Creates the topics that do not exist yet (others are left as they are). */
+  async ensureTopics(names: string[], partitions: number): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = names.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import { OutboxRepository } from '@bulk-export/persistence';
+import { Logger } from '@bulk-export/observability';
+import { KafkaClient } from './kafka.client';
+
+/**
+ * Publishes the outbox to Kafka: polls, and can be nudged right after a write so a
+ * command does not wait for the next poll. Several relays (replicas, services) may run:
+ * each row is locked by one of them. Publishing is at least once.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly kafka: KafkaClient,
+    private readonly pollMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Publish soon, without waiting for the next poll. */
+  nudge(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.drainAll().finally(() => {
+        this.running = null;
+        this.schedule(this.again ? 0 : this.pollMs);
+        this.again = false;
+      });
+    }, delay);
+  }
+
+  private async drainAll(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const sent = await this.outbox.drain(500, async (messages) => {
+          const byTopic = new Map<string, { key: string | null; value: string }[]>();
+          for (const m of messages) {
+            const list = byTopic.get(m.topic) ?? [];
+            list.push({ key: m.key, value: JSON.stringify(m.payload) });
+            byTopic.set(m.topic, list);
+          }
+          await this.kafka.producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+          });
+        });
+        if (sent < 500) return;
+      }
+    } catch (e) {
+      this.logger.warn('outbox publish failed; will retry', { error: e });
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig, InvalidConfiguration, loadConfig, LoadConfigOptions } from '@bulk-export/config';
+import { Logger, NestLogger } from './logger';
+
+export interface ServiceDefinition {
+  name: string;
+  config: LoadConfigOptions;
+  module(config: AppConfig, logger: Logger): DynamicModule;
+  configure?(app: INestApplication, config: AppConfig, logger: Logger): void;
+}
+
+/**
+ * Starts one service: reads and validates the configuration (exiting with the names of
+ * the bad settings), builds the Nest application with the shared logger, listens on
+ * HTTP_PORT and shuts down cleanly on SIGTERM/SIGINT. A fatal error exits non-zero so the
+ * supervisor (compose, Kubernetes, the local start script) restarts the service.
+ */
+export async function bootstrapService(definition: ServiceDefinition): Promise<INestApplication> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env, definition.config);
+  } catch (e) {
+    if (e instanceof InvalidConfiguration) {
+      process.stderr.write(`${definition.name}: ${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  const logger = new Logger(definition.name, config.LOG_LEVEL);
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection; exiting', { error: reason });
+    process.exit(1);
+  });
+  const app = await NestFactory.create(definition.module(config, logger), {
+    logger: new NestLogger(logger),
+    bufferLogs: false,
+  });
+  app.enableShutdownHooks();
+  definition.configure?.(app, config, logger);
+  await app.listen(config.HTTP_PORT, '0.0.0.0');
+  const address = app.getHttpServer().address();
+  logger.info('service started', { port: typeof address === 'object' && address ? address.port : config.HTTP_PORT });
+  return app;
+}
+
+/** Runs a service's bootstrap, exiting non-zero with the reason if it fails. */
+export function runService(definition: ServiceDefinition): void {
+  bootstrapService(definition).catch((e: unknown) => {
+    new Logger(definition.name).error('service failed to start', { error: e });
+    process.exit(1);
+  });
+}

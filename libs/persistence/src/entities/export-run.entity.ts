@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { RunStatus } from '@bulk-export/domain';
+import { bigintAsNumber } from './columns';
+
+/** Kafka offsets a run read, per partition: [start, end). */
+export type PartitionRanges = Record<string, { start: string; end: string }>;
+
+/**
+ * One run of an export: one window. The unique (export, window start) key makes "one run
+ * per window" a fact of the database, whatever the timing of schedulers.
+ */
+@Entity('export_runs')
+@Index(['exportId', 'windowStart'], { unique: true })
+export class ExportRun {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'export_id' }) exportId: string;
+  @Column('timestamptz', { name: 'window_start' }) windowStart: Date;
+  @Column('timestamptz', { name: 'window_end' }) windowEnd: Date;
+  @Column('text') status: RunStatus;
+  /** Which attempt is current; messages of older attempts are ignored. */
+  @Column('int') attempt: number;
+  @Column('bigint', { name: 'rows_extracted', default: 0, transformer: bigintAsNumber }) rowsExtracted: number;
+  @Column('bigint', { name: 'rows_rejected', default: 0, transformer: bigintAsNumber }) rowsRejected: number;
+  @Column('bigint', { name: 'rows_written', default: 0, transformer: bigintAsNumber }) rowsWritten: number;
+  @Column('bigint', { name: 'bytes_written', default: 0, transformer: bigintAsNumber }) bytesWritten: number;
+  @Column('int', { name: 'files_count', default: 0 }) filesCount: number;
+  @Column('jsonb', { nullable: true }) offsets: PartitionRanges | null;
+  @Column('text', { nullable: true }) error: string | null;
+  /** When a failed attempt is to be tried again; null when no retry is waiting. */
+  @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
+  @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type {
+  ExportCompression,
+  ExportFormat,
+  ExportFrequency,
+  ExportPartner,
+  ExportStatus,
+  ExportType,
+} from '@bulk-export/domain';
+
+/** An export a customer asked for: what, how often, in which format, to which bucket. */
+@Entity('exports')
+@Index(['accountId', 'createdAt'])
+export class Export {
+  /** Also the "request id" that starts each of its file names. */
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'account_id' }) accountId: string;
+  @Column('text', { name: 'credential_id' }) credentialId: string;
+  @Column('text') partner: ExportPartner;
+  @Column('text') type: ExportType;
+  @Column('jsonb', { name: 'event_names', nullable: true }) eventNames: string[] | null;
+  @Column('text') frequency: ExportFrequency;
+  @Column('int', { name: 'interval_hours', nullable: true }) intervalHours: number | null;
+  @Column('timestamptz', { name: 'window_from' }) windowFrom: Date;
+  @Column('timestamptz', { name: 'window_to', nullable: true }) windowTo: Date | null;
+  @Column('text') format: ExportFormat;
+  @Column('text') compression: ExportCompression;
+  @Column('text') status: ExportStatus;
+  @Column('text', { nullable: true }) error: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,11 @@
+import { Account } from './account.entity';
+import { ApiKey } from './api-key.entity';
+import { Export } from './export.entity';
+import { ExportFile } from './export-file.entity';
+import { ExportRun } from './export-run.entity';
+import { GcsCredential } from './gcs-credential.entity';
+import { OutboxMessage } from './outbox-message.entity';
+
+export { Account, ApiKey, Export, ExportFile, ExportRun, GcsCredential, OutboxMessage };
+export type { PartitionRanges } from './export-run.entity';
+export const ENTITIES = [Account, ApiKey, GcsCredential, Export, ExportRun, ExportFile, OutboxMessage];

@@ -1,0 +1,43 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@bulk-export/config';
+import { HealthCheck } from '@bulk-export/observability';
+import { dataSourceOptions } from './data-source';
+import { AccountsRepository } from './repositories/accounts.repository';
+import { CredentialsRepository } from './repositories/credentials.repository';
+import { ExportsRepository } from './repositories/exports.repository';
+import { OutboxRepository } from './repositories/outbox.repository';
+import { RunsRepository } from './repositories/runs.repository';
+
+const REPOSITORIES = [AccountsRepository, CredentialsRepository, ExportsRepository, OutboxRepository, RunsRepository];
+
+/** Postgres health, for /health/ready. */
+export class PostgresHealth implements HealthCheck {
+  readonly name = 'postgres';
+  constructor(private readonly dataSource: DataSource) {}
+  async check(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+}
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: PersistenceModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.DATABASE_URL), retryAttempts: 5, retryDelay: 1000 }),
+        }),
+      ],
+      providers: [
+        ...REPOSITORIES,
+        { provide: PostgresHealth, inject: [DataSource], useFactory: (ds: DataSource) => new PostgresHealth(ds) },
+      ],
+      exports: [...REPOSITORIES, PostgresHealth],
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, LessThan } from 'typeorm';
+import { Export, ExportFile, ExportRun } from '../entities';
+import { OutboxEntry, OutboxRepository } from './outbox.repository';
+
+/** Exports, as the Activity Log shows them. Reads are scoped to an account. */
+@Injectable()
+export class ExportsRepository {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
+  ) {}
+
+  /** Saves a new export and the messages announcing it, in one transaction. */
+  async create(exportRow: Export, messages: OutboxEntry[]): Promise<Export> {
+    return this.dataSource.transaction(async (manager) => {
+      const saved = await manager.save(Export, exportRow);
+      await this.outbox.add(manager, messages);
+      return saved;
+    });
+  }
+
+  async findForAccount(accountId: string, id: string): Promise<Export | null> {
+    return this.dataSource.getRepository(Export).findOneBy({ id, accountId });
+  }
+
+  /** Newest first; `before` is the id of the last export of the previous page. */
+  async listForAccount(accountId: string, limit: number, before?: string): Promise<Export[]> {
+    return this.dataSource.getRepository(Export).find({
+      where: before ? { accountId, id: LessThan(before) } : { accountId },
+      order: { id: 'DESC' },
+      take: limit,
+    });
+  }
+
+  async runsOf(exportIds: string[]): Promise<ExportRun[]> {
+    if (exportIds.length === 0) return [];
+    return this.dataSource.getRepository(ExportRun).find({
+      where: { exportId: In(exportIds) },
+      order: { windowStart: 'DESC' },
+    });
+  }
+
+  async filesOf(runIds: string[]): Promise<ExportFile[]> {
+    if (runIds.length === 0) return [];
+    return this.dataSource.getRepository(ExportFile).find({
+      where: { runId: In(runIds) },
+      order: { eventName: 'ASC', day: 'ASC', fileIndex: 'ASC' },
+    });
+  }
+}

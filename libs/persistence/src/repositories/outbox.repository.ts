@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { OutboxMessage } from '../entities';
+
+export interface OutboxEntry {
+  topic: string;
+  key: string | null;
+  payload: object;
+}
+
+/** The outbox: written inside the caller's transaction, drained by the relay. */
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Adds messages in the transaction of `manager`; they are published only if it commits. */
+  async add(manager: EntityManager, entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await manager.insert(
+      OutboxMessage,
+      entries.map((e) => ({ topic: e.topic, key: e.key, payload: e.payload })),
+    );
+  }
+
+  /**
+   * Locks up to `limit` unpublished messages (other relays skip them), hands them to
+   * `publish`, and marks them published only if it succeeds. Returns how many were sent.
+   */
+  async drain(limit: number, publish: (messages: OutboxMessage[]) => Promise<void>): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const messages = await manager
+        .createQueryBuilder(OutboxMessage, 'o')
+        .where('o.published_at IS NULL')
+        .orderBy('o.id', 'ASC')
+        .limit(limit)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      if (messages.length === 0) return 0;
+      await publish(messages);
+      await manager.update(
+        OutboxMessage,
+        messages.map((m) => m.id),
+        { publishedAt: new Date() },
+      );
+      return messages.length;
+    });
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.dataSource.getRepository(OutboxMessage).countBy({ publishedAt: IsNull() });
+  }
+}

@@ -1,0 +1,231 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { RunStatus } from '@bulk-export/domain';
+import { newId } from '@bulk-export/domain';
+import { Account, Export, ExportFile, ExportRun, PartitionRanges } from '../entities';
+import { OutboxEntry, OutboxRepository } from './outbox.repository';
+
+/** A run with what a worker needs to act on it. */
+export interface RunContext {
+  run: ExportRun;
+  exportRow: Export;
+  account: Account;
+}
+
+export type FileRecord = Omit<ExportFile, 'id' | 'runId' | 'createdAt'>;
+
+/**
+ * The lifecycle of runs. Every transition is conditional on the run's current attempt and
+ * status, so a stale worker or a duplicated command changes nothing, and each transition
+ * writes its outbox messages in the same transaction.
+ */
+@Injectable()
+export class RunsRepository {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
+  ) {}
+
+  /**
+   * Creates the run of every one-time export whose window is due and has no run yet.
+   * The unique (export, window start) key makes this safe with several schedulers.
+   */
+  async createDueOneTimeRuns(
+    dueBefore: Date,
+    limit: number,
+    messages: (ctx: { run: ExportRun; exportRow: Export }) => OutboxEntry[],
+  ): Promise<ExportRun[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const due: Export[] = await manager
+        .createQueryBuilder(Export, 'e')
+        .where(`e.frequency = 'one_time' AND e.status = 'pending' AND e.window_to <= :dueBefore`, { dueBefore })
+        .andWhere(`NOT EXISTS (SELECT 1 FROM export_runs r WHERE r.export_id = e.id)`)
+        .orderBy('e.window_to', 'ASC')
+        .limit(limit)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      const created: ExportRun[] = [];
+      for (const exportRow of due) {
+        const run = manager.create(ExportRun, {
+          id: newId(),
+          exportId: exportRow.id,
+          windowStart: exportRow.windowFrom,
+          windowEnd: exportRow.windowTo as Date,
+          status: 'pending',
+          attempt: 1,
+        });
+        const inserted = await manager
+          .createQueryBuilder()
+          .insert()
+          .into(ExportRun)
+          .values(run)
+          .orIgnore()
+          .returning('id')
+          .execute();
+        if (inserted.raw.length === 0) continue;
+        await this.outbox.add(manager, messages({ run, exportRow }));
+        created.push(run);
+      }
+      return created;
+    });
+  }
+
+  /** Runs whose retry is due: moves each to its next emission and writes its messages. */
+  async emitDueRetries(now: Date, limit: number, messages: (ctx: { run: ExportRun }) => OutboxEntry[]): Promise<ExportRun[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const due = await manager
+        .createQueryBuilder(ExportRun, 'r')
+        .where(`r.status = 'pending' AND r.next_attempt_at <= :now`, { now })
+        .orderBy('r.next_attempt_at', 'ASC')
+        .limit(limit)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      for (const run of due) {
+        await manager.update(ExportRun, run.id, { nextAttemptAt: null });
+        await this.outbox.add(manager, messages({ run }));
+      }
+      return due;
+    });
+  }
+
+  async context(runId: string): Promise<RunContext | null> {
+    const run = await this.dataSource.getRepository(ExportRun).findOneBy({ id: runId });
+    if (!run) return null;
+    const exportRow = await this.dataSource.getRepository(Export).findOneByOrFail({ id: run.exportId });
+    const account = await this.dataSource.getRepository(Account).findOneByOrFail({ id: exportRow.accountId });
+    return { run, exportRow, account };
+  }
+
+  /**
+   * Claims attempt `attempt` of a run for extraction. Null when the command is stale (an
+   * older attempt, or the run already moved past extraction). A redelivered command of
+   * the current attempt claims it again: the previous worker died before finishing.
+   */
+  async startExtraction(runId: string, attempt: number, messages: (ctx: RunContext) => OutboxEntry[]): Promise<RunContext | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
+      if (!run || run.nextAttemptAt) return null;
+      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
+      if (exportRow.status === 'stopped' && run.status === 'pending') return null;
+      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
+      const wasPending = run.status === 'pending';
+      run.status = 'running';
+      run.error = null;
+      run.startedAt = new Date();
+      run.offsets = null;
+      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt, offsets: null });
+      if (exportRow.frequency === 'one_time' && exportRow.status === 'pending') {
+        exportRow.status = 'running';
+        await manager.update(Export, exportRow.id, { status: 'running' });
+      }
+      const ctx = { run, exportRow, account };
+      if (wasPending) await this.outbox.add(manager, messages(ctx));
+      return ctx;
+    });
+  }
+
+  /** Records what extraction staged and hands the run to the uploader. False when stale. */
+  async markStaged(
+    runId: string,
+    attempt: number,
+    staged: { rowsExtracted: number; rowsRejected: number; offsets: PartitionRanges },
+    messages: OutboxEntry[],
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await this.lockRun(manager, runId, attempt, ['running']);
+      if (!run) return false;
+      await manager.update(ExportRun, run.id, staged);
+      await this.outbox.add(manager, messages);
+      return true;
+    });
+  }
+
+  /**
+   * Records the files of a finished run and marks it done (and a one-time export with it).
+   * Files of an earlier attempt are replaced: a retry rewrote the same object names.
+   */
+  async complete(
+    runId: string,
+    attempt: number,
+    files: FileRecord[],
+    messages: (ctx: RunContext) => OutboxEntry[],
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await this.lockRun(manager, runId, attempt, ['running']);
+      if (!run) return false;
+      await manager.delete(ExportFile, { runId });
+      if (files.length > 0) {
+        await manager.insert(
+          ExportFile,
+          files.map((f) => ({ ...f, id: newId(), runId })),
+        );
+      }
+      Object.assign(run, {
+        status: 'done' as RunStatus,
+        rowsWritten: files.reduce((n, f) => n + f.rows, 0),
+        bytesWritten: files.reduce((n, f) => n + f.bytes, 0),
+        filesCount: files.length,
+        finishedAt: new Date(),
+        error: null,
+      });
+      await manager.update(ExportRun, run.id, {
+        status: run.status,
+        rowsWritten: run.rowsWritten,
+        bytesWritten: run.bytesWritten,
+        filesCount: run.filesCount,
+        finishedAt: run.finishedAt,
+        error: null,
+      });
+      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
+      if (exportRow.frequency === 'one_time') {
+        exportRow.status = 'done';
+        exportRow.error = null;
+        await manager.update(Export, exportRow.id, { status: 'done', error: null });
+      }
+      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
+      await this.outbox.add(manager, messages({ run, exportRow, account }));
+      return true;
+    });
+  }
+
+  /**
+   * Records a failed attempt. With `retryAt`, the run waits as `pending` for its next
+   * attempt (the scheduler emits it then); without, it stays `failed` with the reason.
+   */
+  async fail(
+    runId: string,
+    attempt: number,
+    error: string,
+    retryAt: Date | null,
+    messages: (ctx: RunContext) => OutboxEntry[],
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
+      if (!run) return false;
+      const patch: Partial<ExportRun> = retryAt
+        ? { status: 'pending', attempt: attempt + 1, nextAttemptAt: retryAt, error }
+        : { status: 'failed', error, finishedAt: new Date() };
+      Object.assign(run, patch);
+      await manager.update(ExportRun, run.id, patch);
+      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
+      if (exportRow.frequency === 'one_time' && !retryAt) {
+        exportRow.status = 'failed';
+        exportRow.error = error;
+        await manager.update(Export, exportRow.id, { status: 'failed', error });
+      }
+      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
+      await this.outbox.add(manager, messages({ run, exportRow, account }));
+      return true;
+    });
+  }
+
+  private async lockRun(manager: EntityManager, runId: string, attempt: number, statuses: RunStatus[]): Promise<ExportRun | null> {
+    return manager
+      .createQueryBuilder(ExportRun, 'r')
+      .where({ id: runId, attempt, status: In(statuses) })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * pipeline: what the extractor and uploader share about runs — status events, the retry
+ * decision, and where a run's staging lives.
+ */
+export * from './run-lifecycle';
+export * from './staging';
+export * from './duckdb';
+export * from './staged-events';

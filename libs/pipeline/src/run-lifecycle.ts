@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ExportEvent, Topics } from '@bulk-export/contracts';
+import { AppConfig } from '@bulk-export/config';
+import { nextAttemptAt } from '@bulk-export/domain';
+import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { Logger } from '@bulk-export/observability';
+import { OutboxEntry, RunContext, RunsRepository } from '@bulk-export/persistence';
+
+/**
+ * What the extractor and the uploader share about a run's lifecycle: the status events
+ * they publish, and the one place that decides whether a failed attempt is retried.
+ */
+@Injectable()
+export class RunLifecycle {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly relay: OutboxRelay,
+    private readonly config: AppConfig,
+    private readonly logger: Logger,
+    @Inject(TOPICS) private readonly topics: Topics,
+  ) {}
+
+  /** ExportEvents for the run's status and, for a one-time export, the export's. */
+  statusEvents(ctx: RunContext): OutboxEntry[] {
+    const at = new Date().toISOString();
+    const base = { version: 1 as const, exportId: ctx.exportRow.id, accountId: ctx.account.id, at };
+    const events: ExportEvent[] = [
+      { ...base, runId: ctx.run.id, status: ctx.run.status, ...(ctx.run.error ? { error: ctx.run.error } : {}) },
+    ];
+    if (ctx.exportRow.frequency === 'one_time') {
+      events.push({ ...base, status: ctx.exportRow.status, ...(ctx.exportRow.error ? { error: ctx.exportRow.error } : {}) });
+    }
+    return events.map((payload) => ({ topic: this.topics.exportEvents, key: ctx.exportRow.id, payload }));
+  }
+
+  /** Records a failed attempt: retried later with backoff, or failed for good after the last attempt. */
+  async failAttempt(runId: string, attempt: number, error: unknown): Promise<void> {
+    const reason = describeFailure(error);
+    const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
+    const recorded = await this.runs.fail(runId, attempt, reason, retryAt, (ctx) => this.statusEvents(ctx));
+    this.relay.nudge();
+    this.logger[recorded ? 'warn' : 'debug']('run attempt failed', {
+      runId,
+      attempt,
+      reason,
+      retryAt: retryAt?.toISOString() ?? null,
+      recorded,
+    });
+  }
+}
+
+/** A customer-readable reason; stack traces stay in the logs. */
+export function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 1000 ? `${message.slice(0, 1000)}…` : message;
+}

@@ -1,0 +1,20 @@
+import { Storage } from '@google-cloud/storage';
+import { AppConfig } from '@bulk-export/config';
+import { ServiceAccountKey } from './service-account-key';
+
+/**
+ * Makes a GCS client for one customer's key. With GCS_API_ENDPOINT set (fake-gcs-server)
+ * the client talks to that endpoint and does not try to fetch OAuth tokens.
+ */
+export class GcsClientFactory {
+  constructor(private readonly config: AppConfig) {}
+
+  forKey(key: ServiceAccountKey): Storage {
+    return new Storage({
+      projectId: key.project_id,
+      credentials: { client_email: key.client_email, private_key: key.private_key },
+      ...(this.config.GCS_API_ENDPOINT ? { apiEndpoint: this.config.GCS_API_ENDPOINT } : {}),
+      retryOptions: { autoRetry: true, maxRetries: 4 },
+    });
+  }
+}
