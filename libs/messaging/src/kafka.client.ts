@@ -1,4 +1,4 @@
-import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
+import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { AppConfig } from '@bulk-export/config';
 import { Logger } from '@bulk-export/observability';
 
@@ -33,7 +33,14 @@ export class KafkaClient {
         log[level](String(message), { namespace: entry.namespace, ...fields });
       },
     });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer keeps retrying; callers (outbox relay, dead letter) retry on their own schedule anyway.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
+    });
     this.admin = this.kafka.admin();
   }
 

@@ -1,0 +1,50 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { STACK, uniqueSuffix } from './local-stack';
+
+/** A realistic service-account key (a real RSA key; fake-gcs-server does not check it). */
+export function makeServiceKey(marker = ''): Record<string, string> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    type: 'service_account',
+    project_id: 'bulk-export-test',
+    private_key_id: `id${marker}`,
+    private_key: pem,
+    client_email: `exporter${marker ? '-' + marker.toLowerCase().replace(/[^a-z0-9]/g, '') : ''}@bulk-export-test.iam.gserviceaccount.com`,
+    client_id: '1234567890',
+    auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+    token_uri: 'https://oauth2.googleapis.com/token',
+  };
+}
+
+/** fake-gcs-server through its JSON API. */
+export const gcs = {
+  async createBucket(name = `bx-test-${uniqueSuffix()}`): Promise<string> {
+    const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b?project=test`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    if (!res.ok) throw new Error(`could not create bucket ${name}: ${res.status} ${await res.text()}`);
+    return name;
+  },
+
+  async list(bucket: string): Promise<{ name: string; size: number; crc32c: string }[]> {
+    const items: { name: string; size: number; crc32c: string }[] = [];
+    let pageToken = '';
+    do {
+      const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o?maxResults=1000${pageToken ? `&pageToken=${pageToken}` : ''}`);
+      if (!res.ok) throw new Error(`could not list ${bucket}: ${res.status}`);
+      const body = (await res.json()) as { items?: { name: string; size: string; crc32c: string }[]; nextPageToken?: string };
+      for (const i of body.items ?? []) items.push({ name: i.name, size: Number(i.size), crc32c: i.crc32c });
+      pageToken = body.nextPageToken ?? '';
+    } while (pageToken);
+    return items.sort((a, b) => (a.name < b.name ? -1 : 1));
+  },
+
+  async download(bucket: string, name: string): Promise<Buffer> {
+    const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`);
+    if (!res.ok) throw new Error(`could not download ${name}: ${res.status}`);
+    return Buffer.from(await res.arrayBuffer());
+  },
+};

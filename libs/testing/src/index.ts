@@ -1,0 +1,12 @@
+/**
+ * testing: helpers for tests against the real stack — isolated systems of real service
+ * processes, kcat produce/consume, fake-gcs-server access, service-account keys, and
+ * waiting on conditions with deadlines.
+ */
+export * from './wait-for';
+export * from './local-stack';
+export * from './service-process';
+export * from './system';
+export * from './kcat';
+export * from './gcs';
+export * from './http';

@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { runMigrations } from '@bulk-export/persistence';
+
+/** Where the local stack (scripts/stack.sh) listens; tests may point elsewhere by environment. */
+export const STACK = {
+  kafkaBrokers: process.env.TEST_KAFKA_BROKERS ?? 'localhost:9092',
+  postgresAdminUrl: process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://bulk_export:bulk_export@127.0.0.1:5432/bulk_export',
+  gcsEndpoint: process.env.TEST_GCS_ENDPOINT ?? 'http://localhost:4443',
+};
+
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A fresh database with the schema migrated, for one test file; dropped by `drop()`. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bx_test_${uniqueSuffix()}`;
+  const admin = new Client({ connectionString: STACK.postgresAdminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = STACK.postgresAdminUrl.replace(/\/[^/]+$/, `/${name}`);
+  await runMigrations(url);
+  return {
+    url,
+    drop: async () => {
+      const c = new Client({ connectionString: STACK.postgresAdminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait-for';
+
+const ROOT = resolve(__dirname, '../../..');
+
+export type ServiceName = 'request-api' | 'scheduler' | 'extractor' | 'uploader';
+
+/**
+ * One of our services as a real process, built from dist/. It listens on a free port
+ * (HTTP_PORT=0) and the port is read from its "service started" log line. Logs go to
+ * `logDir/<name>.log` (and are kept to be read by tests, e.g. to look for secrets).
+ */
+export class ServiceProcess {
+  private child: ChildProcess | null = null;
+  port = 0;
+  readonly logPath: string;
+  private exited: Promise<number | null> = Promise.resolve(null);
+
+  constructor(
+    readonly name: ServiceName,
+    private readonly env: Record<string, string>,
+    logDir: string,
+    private readonly instance = 0,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+    this.logPath = join(logDir, `${name}${instance ? `-${instance}` : ''}.log`);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const log = createWriteStream(this.logPath, { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', ...this.env, HTTP_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    let buffered = '';
+    const portFound = new Promise<number>((resolvePort, reject) => {
+      child.stdout?.on('data', (data: Buffer) => {
+        log.write(data);
+        if (this.port) return;
+        buffered += data.toString();
+        const m = /"msg":"service started","port":(\d+)/.exec(buffered);
+        if (m) resolvePort(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it started; see ${this.logPath}`)));
+    });
+    child.stderr?.on('data', (data: Buffer) => log.write(data));
+    this.port = await Promise.race([
+      portFound,
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${this.name} did not start in time; see ${this.logPath}`)), 60_000).unref()),
+    ]);
+    await waitFor(`${this.name} ready`, async () => (await fetch(`${this.url}/health/ready`)).ok, { timeoutMs: 60_000, intervalMs: 200 });
+  }
+
+  /** Graceful stop (SIGTERM), as an orchestrator would. */
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** A crash: SIGKILL, no chance to clean up. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
