@@ -42,6 +42,7 @@ export class ExtractorModule {
               message: ExtractWindow,
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
               onFatal: () => process.exit(1),
+              sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
             }),
         },
         WindowCommandsLifecycle,

@@ -48,6 +48,7 @@ export class StageWindowUseCase {
     }
     this.relay.nudge();
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
+    log.info('staging window', { windowStart: ctx.run.windowStart.toISOString(), windowEnd: ctx.run.windowEnd.toISOString() });
     try {
       const staged = await this.stage(ctx, log);
       const message: UploadRun = {
@@ -77,6 +78,7 @@ export class StageWindowUseCase {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const ranges = await windowOffsets(this.kafka, topic, run.windowStart.getTime(), run.windowEnd.getTime());
+    log.debug('window bounded', { topic, ranges: ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
     const db = await DuckDb.open(stagingDatabase(dir), this.config, { spillDir: dir });
     try {
       await db.run(CREATE_RAW);

@@ -49,6 +49,7 @@ export class UploaderModule {
               message: UploadRun,
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
               onFatal: () => process.exit(1),
+              sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
             }),
         },
         StagedRunsLifecycle,

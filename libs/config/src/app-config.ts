@@ -47,6 +47,13 @@ export class AppConfig {
   @Max(1000)
   INTERNAL_TOPIC_PARTITIONS: number = 3;
 
+  /** Kafka consumer session timeout: how soon a crashed consumer's partitions move to another replica. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(6000)
+  @Max(300_000)
+  KAFKA_SESSION_TIMEOUT_MS: number = 30_000;
+
   /** Name of an account's events topic; `{accountId}` is replaced by the account's id. */
   @IsString()
   @Matches(/\{accountId\}/, { message: 'EVENTS_TOPIC_TEMPLATE must contain {accountId}' })

@@ -26,7 +26,7 @@ export class KafkaClient {
       brokers: config.KAFKA_BROKERS.split(','),
       connectionTimeout: 5000,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
-      logLevel: logLevel.WARN,
+      logLevel: config.LOG_LEVEL === 'debug' ? logLevel.INFO : logLevel.WARN,
       logCreator: () => (entry) => {
         const level = LEVELS[entry.level] ?? 'info';
         const { message, ...fields } = entry.log;
@@ -61,9 +61,15 @@ export class KafkaClient {
     const existing = new Set(await this.admin.listTopics());
     const missing = names.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
-    });
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+      });
+    } catch (e) {
+      // Another service (or replica) may have created them at the same moment.
+      const now = new Set(await this.admin.listTopics());
+      if (missing.some((t) => !now.has(t))) throw e;
+    }
   }
 }

@@ -76,7 +76,8 @@ export async function readRanges(kafka: KafkaClient, logger: Logger, options: Re
     await consumer.subscribe({ topic: options.topic, fromBeginning: false });
     await consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
+      // Resolving moves the fetch position forward; nothing is committed (autoCommit is off).
+      eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat, pause }) => {
         const range = remaining.get(batch.partition);
         if (!range) return;

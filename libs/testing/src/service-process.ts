@@ -33,6 +33,7 @@ export class ServiceProcess {
   }
 
   async start(): Promise<void> {
+    this.port = 0;
     const log = createWriteStream(this.logPath, { flags: 'a' });
     const child = spawn(process.execPath, [join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
       env: { PATH: process.env.PATH ?? '', ...this.env, HTTP_PORT: '0' },
@@ -41,13 +42,17 @@ export class ServiceProcess {
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     let buffered = '';
+    let portSeen = false;
     const portFound = new Promise<number>((resolvePort, reject) => {
       child.stdout?.on('data', (data: Buffer) => {
         log.write(data);
-        if (this.port) return;
+        if (portSeen) return;
         buffered += data.toString();
         const m = /"msg":"service started","port":(\d+)/.exec(buffered);
-        if (m) resolvePort(Number(m[1]));
+        if (m) {
+          portSeen = true;
+          resolvePort(Number(m[1]));
+        }
       });
       child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it started; see ${this.logPath}`)));
     });
