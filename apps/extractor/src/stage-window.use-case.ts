@@ -3,15 +3,17 @@ import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
 import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
+import { formatDay } from '@bulk-export/domain';
 import { Logger } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
+import { DuckDb } from '@bulk-export/formats';
 import {
   classifySql,
   CREATE_RAW,
-  DuckDb,
   RunLifecycle,
   SELECT_REJECTED,
-  stageSql,
+  stageEventsSql,
+  stageProfilesSql,
   stagingDatabase,
   stagingDir,
 } from '@bulk-export/pipeline';
@@ -72,26 +74,35 @@ export class StageWindowUseCase {
 
   private async stage(ctx: RunContext, log: Logger) {
     const { run, exportRow, account } = ctx;
-    const topic = accountTopic(this.config.EVENTS_TOPIC_TEMPLATE, account.id);
+    const profiles = exportRow.type === 'all_profiles';
+    const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
     const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt);
     // A redelivered command restarts this attempt from nothing.
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const ranges = await windowOffsets(this.kafka, topic, run.windowStart.getTime(), run.windowEnd.getTime());
+    // Events: what Kafka captured inside the window. Profiles: every value up to the window's end.
+    const ranges = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
     log.debug('window bounded', { topic, ranges: ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
-    const db = await DuckDb.open(stagingDatabase(dir), this.config, { spillDir: dir });
+    const db = await DuckDb.open(stagingDatabase(dir), {
+      memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
+      threads: this.config.DUCKDB_THREADS,
+      spillDir: dir,
+    });
     try {
       await db.run(CREATE_RAW);
       const rowsExtracted = await this.read(db, topic, ranges, `${this.topics.windowCommands}.read.${run.id}.${run.attempt}`);
-      await db.run(classifySql());
-      await db.run(stageSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null));
+      await db.run(classifySql(profiles ? 'profiles' : 'events'));
+      await db.run(
+        profiles
+          ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
+          : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null),
+      );
       const rowsRejected = await this.deadLetterRejected(db, topic);
       const rowsStaged = Number(await db.scalar<bigint | number>('SELECT count(*) FROM staged'));
       await db.run('DROP TABLE raw; DROP TABLE checked; CHECKPOINT;');
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
       );
-      log.debug('ranges read', { topic, offsets });
       return { path: dir, rowsStaged, stats: { rowsExtracted, rowsRejected, offsets } };
     } finally {
       db.close();
@@ -130,9 +141,8 @@ export class StageWindowUseCase {
 
   /** Sends the messages that are not events to the dead-letter topic, in batches. */
   private async deadLetterRejected(db: DuckDb, topic: string): Promise<number> {
-    const result = await db.connection.stream(SELECT_REJECTED);
     let count = 0;
-    for await (const rows of result.yieldRowsJs()) {
+    for await (const rows of db.stream(SELECT_REJECTED)) {
       const sources = rows.map(([partition, offset, key, value]) => ({
         topic,
         partition: Number(partition),

@@ -3,12 +3,12 @@ import { Storage } from '@google-cloud/storage';
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
-import { fileExtension } from '@bulk-export/domain';
-import { Chunk, ChunkWriter, fileName, jsonHeader, jsonLineSql, manifestName } from '@bulk-export/formats';
+import { ExportFormat, fileExtension } from '@bulk-export/domain';
+import { DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
-import { DuckDb, RunLifecycle, runStagingRoot, stagingDatabase, stagingDir } from '@bulk-export/pipeline';
+import { RunLifecycle, runStagingRoot, stagingDatabase, stagingDir } from '@bulk-export/pipeline';
 import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
@@ -17,6 +17,13 @@ export interface UploadRun {
 }
 
 const UPLOADS_IN_FLIGHT = 3;
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  json: 'application/x-ndjson',
+  csv: 'text/csv',
+  xml: 'application/xml',
+  parquet: 'application/vnd.apache.parquet',
+};
 
 /**
  * Writes a staged run as files — one group per (event name, day), split at MAX_FILE_BYTES
@@ -59,7 +66,7 @@ export class UploadRunUseCase {
   private async write(ctx: RunContext, stagingPath: string, log: Logger): Promise<FileRecord[]> {
     const { exportRow } = ctx;
     const credential = await this.credentials.findById(exportRow.credentialId);
-    if (!credential) throw new Error('the export\'s credentials were deleted');
+    if (!credential) throw new Error("the export's credentials were deleted");
     const key = parseServiceAccountKey(this.cipher.open(credential, credential.id));
     const storage = this.clients.forKey(key);
     const outDir = join(stagingPath, 'out');
@@ -67,32 +74,35 @@ export class UploadRunUseCase {
     await mkdir(outDir, { recursive: true });
 
     const extension = fileExtension(exportRow.format, exportRow.compression);
-    const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : 'application/x-ndjson';
+    const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
     const files: FileRecord[] = [];
     const uploads = new UploadQueue(UPLOADS_IN_FLIGHT);
 
-    const db = await DuckDb.open(stagingDatabase(stagingPath), this.config, { readOnly: true, spillDir: outDir });
+    const db = await DuckDb.open(stagingDatabase(stagingPath), {
+      memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
+      threads: this.config.DUCKDB_THREADS,
+      spillDir: outDir,
+    });
     try {
-      const result = await db.connection.stream(
-        `SELECT event_name, day, ${jsonLineSql('event')} AS line FROM staged ORDER BY event_name, day, partition, "offset"`,
+      const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged GROUP BY ALL ORDER BY event_name, day')).map(
+        ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
-      let group: { eventName: string; day: string; writer: ChunkWriter } | null = null;
-      for await (const rows of result.yieldRowsJs()) {
-        for (const [eventName, day, line] of rows as [string, string, string][]) {
-          if (!group || group.eventName !== eventName || group.day !== day) {
-            await group?.writer.end();
-            group = { eventName, day, writer: this.writer(ctx, eventName, day, extension, outDir, (chunk, name) =>
-              uploads.add(async () => {
-                const uploaded = await uploadFile(storage, credential.bucket, chunk.path, name, contentType);
-                await unlink(chunk.path);
-                files.push({ objectName: name, eventName, day, fileIndex: chunk.index, rows: chunk.rows, bytes: uploaded.bytes, crc32c: uploaded.crc32c });
-              }),
-            ) };
-          }
-          await group.writer.write(Buffer.from(line + '\n', 'utf8'));
-        }
+      for (const group of groups) {
+        const nameOf = (index: number) =>
+          fileName({ requestId: exportRow.id, runTime: ctx.run.windowEnd, eventName: group.eventName, day: group.day, index, databaseId: ctx.account.databaseId, extension });
+        await writeGroup(db, exportRow.format, exportRow.compression, group, {
+          pathOf: (index) => join(outDir, nameOf(index)),
+          maxBytes: this.config.MAX_FILE_BYTES,
+          gzip: exportRow.compression === 'gzip',
+          onChunk: (chunk) =>
+            uploads.add(async () => {
+              const name = nameOf(chunk.index);
+              const uploaded = await uploadFile(storage, credential.bucket, chunk.path, name, contentType);
+              await unlink(chunk.path);
+              files.push({ objectName: name, eventName: group.eventName, day: group.day, fileIndex: chunk.index, rows: chunk.rows, bytes: uploaded.bytes, crc32c: uploaded.crc32c });
+            }),
+        });
       }
-      await group?.writer.end();
       await uploads.drain();
     } finally {
       db.close();
@@ -101,33 +111,6 @@ export class UploadRunUseCase {
     await this.writeManifest(storage, credential.bucket, ctx, files, outDir);
     log.debug('files written', { count: files.length });
     return files;
-  }
-
-  private writer(
-    ctx: RunContext,
-    eventName: string,
-    day: string,
-    extension: string,
-    outDir: string,
-    onChunk: (chunk: Chunk, objectName: string) => Promise<void>,
-  ): ChunkWriter {
-    const nameOf = (index: number) =>
-      fileName({
-        requestId: ctx.exportRow.id,
-        runTime: ctx.run.windowEnd,
-        eventName,
-        day,
-        index,
-        databaseId: ctx.account.databaseId,
-        extension,
-      });
-    return new ChunkWriter({
-      pathOf: (index) => join(outDir, nameOf(index)),
-      maxBytes: this.config.MAX_FILE_BYTES,
-      header: jsonHeader(eventName),
-      gzip: ctx.exportRow.compression === 'gzip',
-      onChunk: (chunk) => onChunk(chunk, nameOf(chunk.index)),
-    });
   }
 
   /** The manifest goes last: a loader that sees it knows every file of the run is there. */

@@ -32,3 +32,10 @@ export function checkOneTimeWindow(window: Window, now: number): Window {
 export function isWindowDue(window: Window, now: number, graceMs: number): boolean {
   return window.end + graceMs <= now;
 }
+
+/** yyyymmdd of an instant in a time zone (IANA name, e.g. "Europe/Berlin"). */
+export function formatDay(instant: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}${get('month')}${get('day')}`;
+}

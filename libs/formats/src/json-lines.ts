@@ -1,17 +1,30 @@
+import { ChunkWriter } from './chunk-writer';
+import { DuckDb } from './duckdb';
+import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+
+/** The fields of an event that a file carries, in this order; each only when the event has it. */
+export const EVENT_FIELDS = ['ts', 'profile', 'deviceInfo', 'eventProps'] as const;
+
 /**
- * The JSON format: a file's first line is the event name; each following line is one
- * JSON object with `ts`, `profile`, `deviceInfo` (only when the event has it) and
- * `eventProps`, in that order. `json` is the column holding the event (DuckDB JSON).
+ * The JSON format: a file's first line is the event name (as a JSON string, so any name
+ * stays one line and the whole file is valid JSON Lines); each following line is one
+ * object with `ts`, `profile`, `deviceInfo` and `eventProps`, each when the event has it.
+ * DuckDB builds each line; JavaScript only copies it into the file.
  */
 export function jsonLineSql(json: string): string {
-  const field = (name: string) => `json_extract(${json}, '$.${name}')`;
-  return `CASE WHEN ${field('deviceInfo')} IS NULL OR json_type(${field('deviceInfo')}) = 'NULL'
-    THEN json_object('ts', ${field('ts')}, 'profile', ${field('profile')}, 'eventProps', ${field('eventProps')})
-    ELSE json_object('ts', ${field('ts')}, 'profile', ${field('profile')}, 'deviceInfo', ${field('deviceInfo')}, 'eventProps', ${field('eventProps')})
-  END::VARCHAR`;
+  const parts = EVENT_FIELDS.map((f) => `'"${f}":' || json_extract(${json}, '$.${f}')::VARCHAR`);
+  return `'{' || concat_ws(',', ${parts.join(', ')}) || '}'`;
 }
 
-/** First line of a JSON file: the event name, as a JSON string so any name stays one line. */
+/** First line of a JSON file. */
 export function jsonHeader(eventName: string): Buffer {
   return Buffer.from(JSON.stringify(eventName) + '\n', 'utf8');
+}
+
+export async function writeJsonGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
+  const writer = new ChunkWriter({ ...target, header: jsonHeader(group.eventName) });
+  for await (const rows of db.stream(groupRowsSql(`${jsonLineSql('event')} AS line`, group))) {
+    for (const [line] of rows as [string][]) await writer.write(Buffer.from(line + '\n', 'utf8'));
+  }
+  await writer.end();
 }

@@ -4,5 +4,4 @@
  */
 export * from './run-lifecycle';
 export * from './staging';
-export * from './duckdb';
 export * from './staged-events';

@@ -28,9 +28,9 @@ export interface CreateExport {
 
 /** What this release can run; the rest is refused with a clear code instead of failing later. */
 const SUPPORTED = {
-  types: new Set<ExportType>(['all_events', 'select_events']),
+  types: new Set<ExportType>(['all_events', 'select_events', 'all_profiles']),
   frequencies: new Set<ExportFrequency>(['one_time']),
-  formats: new Set<ExportFormat>(['json']),
+  formats: new Set<ExportFormat>(['json', 'xml', 'csv', 'parquet']),
 };
 
 /**

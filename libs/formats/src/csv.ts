@@ -1,0 +1,62 @@
+import { ChunkWriter } from './chunk-writer';
+import { DuckDb } from './duckdb';
+import { sqlString } from './event-day';
+import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from './json-structure';
+
+/**
+ * The CSV format: a header row, then one row per event; nested fields are flattened into
+ * columns named by their dotted path (`profile.identity`, `eventProps.Price`,
+ * `eventProps.address.city`); arrays and mixed values are written as JSON text. The
+ * columns of a file group are the union over its events, in sorted order, so they are
+ * the same in every file of the group and a retry writes the same header.
+ * Quoting follows RFC 4180 (CRLF line ends); a text cell that a spreadsheet would run as
+ * a formula (starting with = + - @ tab or CR) is prefixed with a single quote.
+ */
+export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
+  const columns = await csvColumns(db, group);
+  const header = Buffer.from(columns.map((c) => csvQuote(c.join('.'))).join(',') + '\r\n', 'utf8');
+  const writer = new ChunkWriter({ ...target, header });
+  await db.run(CSV_MACROS);
+  for await (const rows of db.stream(csvRowsSql(group, columns))) {
+    for (const [line] of rows as [string][]) await writer.write(Buffer.from(line, 'utf8'));
+  }
+  await writer.end();
+}
+
+/** The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo and eventProps. */
+export async function csvColumns(db: DuckDb, group: FileGroup): Promise<string[][]> {
+  const structure = await db.scalar<string>(groupStructureSql(group));
+  const parsed = normaliseStructure(JSON.parse(structure) as JsonStructure) as Record<string, JsonStructure>;
+  const nested = ['profile', 'deviceInfo', 'eventProps'].flatMap((f) => (f in parsed ? leafPaths(parsed[f], [f]) : []));
+  return [['ts'], ['eventName'], ...nested];
+}
+
+export function groupStructureSql(group: { eventName: string; day: string }): string {
+  return `SELECT json_group_structure(event)::VARCHAR FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)}`;
+}
+
+/** Macros the CSV rows use: a JSON value as cell text (formulas neutralised), and RFC 4180 quoting. */
+export const CSV_MACROS = String.raw`
+  CREATE OR REPLACE TEMP MACRO csv_text(v) AS CASE
+    WHEN v IS NULL OR json_type(v) = 'NULL' THEN ''
+    WHEN json_type(v) = 'VARCHAR' THEN
+      CASE WHEN regexp_matches(v ->> '$', '^[=+\-@\t\r]') THEN '''' || (v ->> '$') ELSE v ->> '$' END
+    ELSE v::VARCHAR END;
+  CREATE OR REPLACE TEMP MACRO csv_quote(t) AS
+    CASE WHEN regexp_matches(t, '[",\r\n]') THEN '"' || replace(t, '"', '""') || '"' ELSE t END;`;
+
+/** One CSV line (with CRLF) per row of the group, built by DuckDB; each event is parsed once. */
+export function csvRowsSql(group: { eventName: string; day: string }, columns: string[][]): string {
+  const pointers = `[${columns.map((c) => sqlString(jsonPointer(c))).join(', ')}]`;
+  const cells = columns.map((_, i) => `csv_quote(csv_text(v[${i + 1}]))`);
+  return `SELECT concat_ws(',', ${cells.join(', ')}) || chr(13) || chr(10) AS line
+    FROM (${groupRowsSql(`json_extract(event, ${pointers}) AS v, partition, "offset"`, group)})
+    ORDER BY partition, "offset"`;
+}
+
+/** RFC 4180 quoting of one cell, for the header. */
+export function csvQuote(cell: string): string {
+  const safe = /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}

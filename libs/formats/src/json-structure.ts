@@ -1,0 +1,36 @@
+/**
+ * DuckDB's json_group_structure() describes the union of a group's JSON documents: an
+ * object maps keys to structures, an array holds one element structure, a string names a
+ * type (VARCHAR, BIGINT, UBIGINT, DOUBLE, BOOLEAN, NULL, JSON for mixed types).
+ */
+export type JsonStructure = string | JsonStructure[] | { [key: string]: JsonStructure };
+
+/**
+ * Makes a structure safe to store: keys in a fixed order (so a retry gives the same
+ * columns), all-null and empty-object fields kept as JSON text, unsigned 64-bit integers
+ * as signed (warehouses such as BigQuery have no UINT64).
+ */
+export function normaliseStructure(structure: JsonStructure): JsonStructure {
+  if (typeof structure === 'string') {
+    if (structure === 'NULL') return 'JSON';
+    if (structure === 'UBIGINT') return 'BIGINT';
+    return structure;
+  }
+  if (Array.isArray(structure)) return structure.length ? [normaliseStructure(structure[0])] : ['JSON'];
+  const keys = Object.keys(structure).sort();
+  if (keys.length === 0) return 'JSON';
+  return Object.fromEntries(keys.map((k) => [k, normaliseStructure(structure[k])]));
+}
+
+/** Leaf paths of an object structure: objects are walked, arrays and scalars are leaves. */
+export function leafPaths(structure: JsonStructure, prefix: string[] = []): string[][] {
+  if (typeof structure === 'string' || Array.isArray(structure)) return [prefix];
+  const keys = Object.keys(structure).sort();
+  if (keys.length === 0) return [prefix];
+  return keys.flatMap((k) => leafPaths(structure[k], [...prefix, k]));
+}
+
+/** RFC 6901 JSON Pointer for a path, as DuckDB's json_extract accepts it. */
+export function jsonPointer(path: string[]): string {
+  return '/' + path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}

@@ -1,0 +1,65 @@
+import { ChunkWriter } from './chunk-writer';
+import { DuckDb } from './duckdb';
+import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+
+/**
+ * The XML format, written by our own streaming writer: one well-formed document per file,
+ *
+ *   <?xml version="1.0" encoding="UTF-8"?>
+ *   <Events>
+ *     <Event><ts>…</ts><eventName>…</eventName><profile>…</profile><deviceInfo>…</deviceInfo><eventProps>…</eventProps></Event>
+ *   </Events>
+ *
+ * Objects (profile, deviceInfo, eventProps and nested ones) hold one
+ * `<entry><key>k</key><value type="…">v</value></entry>` per property, so any key is
+ * allowed; arrays hold `<item type="…">` elements. `type` is string, number, boolean,
+ * null, object or array. Text is escaped (& < > " ') and characters XML 1.0 forbids are
+ * replaced by U+FFFD. Each event becomes one element; no file is built in memory.
+ */
+export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
+export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
+
+// Everything outside XML 1.0's Char production, and lone surrogates.
+const FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+export function xmlText(value: string): string {
+  return value.replace(FORBIDDEN, '\uFFFD').replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+/** The content of an element holding `value`. */
+function xmlContent(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return value.map((v) => `<item type="${typeOf(v)}">${xmlContent(v)}</item>`).join('');
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v)}</value></entry>`)
+      .join('');
+  }
+  return xmlText(String(value));
+}
+
+/** One `<Event>` element (with a newline) for an event as staged. */
+export function xmlEvent(event: Record<string, unknown>): string {
+  let out = `<Event><ts>${xmlContent(event.ts)}</ts><eventName>${xmlText(String(event.eventName))}</eventName>`;
+  if (event.profile !== undefined) out += `<profile>${xmlContent(event.profile)}</profile>`;
+  if (event.deviceInfo !== undefined) out += `<deviceInfo>${xmlContent(event.deviceInfo)}</deviceInfo>`;
+  if (event.eventProps !== undefined) out += `<eventProps>${xmlContent(event.eventProps)}</eventProps>`;
+  return out + '</Event>\n';
+}
+
+export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
+  const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
+  for await (const rows of db.stream(groupRowsSql('event::VARCHAR', group))) {
+    for (const [json] of rows as [string][]) {
+      await writer.write(Buffer.from(xmlEvent(JSON.parse(json) as Record<string, unknown>), 'utf8'));
+    }
+  }
+  await writer.end();
+}
