@@ -3,7 +3,7 @@ import { xmlEvent, xmlText } from './xml';
 describe('xml', () => {
   it('escapes markup and replaces characters XML 1.0 forbids', () => {
     expect(xmlText(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
-    expect(xmlText('bell\u0007 nul\u0000 tab\t nl\n ok')).toBe('bell\uFFFD nul\uFFFD tab\t nl\n ok');
+    expect(xmlText('bell\u0007 nul\u0000 tab\t nl\n cr\r ok')).toBe('bell\uFFFD nul\uFFFD tab\t nl\n cr&#13; ok');
     expect(xmlText('lone \uD800 surrogate, pair 😀')).toBe('lone \uFFFD surrogate, pair 😀');
     expect(xmlText('\uFFFE\uFFFF')).toBe('\uFFFD\uFFFD');
   });

@@ -13,7 +13,7 @@ import { ChunkTarget, FileGroup, groupRowsSql } from './group';
  * Objects (profile, deviceInfo, eventProps and nested ones) hold one
  * `<entry><key>k</key><value type="…">v</value></entry>` per property, so any key is
  * allowed; arrays hold `<item type="…">` elements. `type` is string, number, boolean,
- * null, object or array. Text is escaped (& < > " ') and characters XML 1.0 forbids are
+ * null, object or array. Text is escaped (& < > " ', and CR as &#13;) and characters XML 1.0 forbids are
  * replaced by U+FFFD. Each event becomes one element; no file is built in memory.
  */
 export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
@@ -21,10 +21,11 @@ export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
 
 // Everything outside XML 1.0's Char production, and lone surrogates.
 const FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+// A carriage return is written as a character reference: parsers turn a literal CR into LF.
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
 
 export function xmlText(value: string): string {
-  return value.replace(FORBIDDEN, '\uFFFD').replace(/[&<>"']/g, (c) => ESCAPES[c]);
+  return value.replace(FORBIDDEN, '\uFFFD').replace(/[&<>"'\r]/g, (c) => ESCAPES[c]);
 }
 
 function typeOf(value: unknown): string {

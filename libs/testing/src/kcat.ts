@@ -19,19 +19,21 @@ function run(args: string[], input?: string): Promise<string> {
 
 /**
  * Produces messages with kcat, one per line of `values`, as an operator replays events.
- * With `keys`, each message gets the key of the same index. Returns once all are acked.
+ * With `keys`, each message gets the key of the same index; a null value is a tombstone.
+ * Returns once all are acked.
  */
-export async function kcatProduce(topic: string, values: string[], keys?: string[]): Promise<void> {
+export async function kcatProduce(topic: string, values: (string | null)[], keys?: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kcat-'));
   try {
     const file = join(dir, 'messages');
     const delimiter = '\u0001';
-    if (values.some((v) => v.includes('\n'))) throw new Error('kcat -l sends one message per line; encode newlines inside JSON');
-    writeFileSync(file, values.map((v, i) => (keys ? `${keys[i]}${delimiter}${v}` : v)).join('\n') + '\n');
+    if (values.some((v) => v !== null && (v.includes('\n') || v === ''))) throw new Error('kcat -l sends one non-empty message per line');
+    writeFileSync(file, values.map((v, i) => (keys ? `${keys[i]}${delimiter}${v ?? ''}` : (v ?? ''))).join('\n') + '\n');
     await run([
       '-P', '-b', STACK.kafkaBrokers, '-t', topic, '-l',
       '-X', 'enable.idempotence=true', '-X', 'acks=all',
       ...(keys ? ['-K', delimiter] : []),
+      ...(values.includes(null) ? ['-Z'] : []),
       file,
     ]);
   } finally {

@@ -1,0 +1,25 @@
+import { api, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+
+export interface FileBody { name: string; eventName: string; day: string; index: number; rows: number; bytes: number }
+export interface RunBody { id: string; status: string; attempt: number; rowsExtracted: number; rowsRejected: number; rowsWritten: number; error?: string; files: FileBody[] }
+export interface ExportBody { id: string; status: string; error?: string; runs: RunBody[] }
+
+/** Creates an export over HTTP and returns its id (the test fails on anything but 201). */
+export async function createExport(system: TestSystem, account: TestAccount, body: Record<string, unknown>): Promise<string> {
+  const res = await api<ExportBody>(system.api, 'POST', '/v1/exports', { apiKey: account.apiKey, body: { partner: 'gcp', frequency: 'one_time', ...body } });
+  if (res.status !== 201) throw new Error(`export not created: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+/** Waits until the export is done; fails at once if it failed. */
+export async function exportDone(system: TestSystem, account: TestAccount, id: string, timeoutMs = 120_000): Promise<ExportBody> {
+  return waitFor(
+    `export ${id} done`,
+    async () => {
+      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey });
+      if (res.body.status === 'failed') throw new Error(`export failed: ${JSON.stringify(res.body)}`);
+      return res.body.status === 'done' ? res.body : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
