@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { consumerGroup, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { consumerGroup, decodeMessage, ExtractWindow, Topics } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
@@ -39,7 +39,7 @@ export class ExtractorModule {
             new CommandConsumer(kafka, dlq, log, {
               topic: topics.windowCommands,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
-              message: ExtractWindow,
+              decode: (bytes) => decodeMessage(ExtractWindow, bytes),
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
               onFatal: () => process.exit(1),
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,

@@ -18,6 +18,21 @@ import {
   stagingDir,
 } from '@bulk-export/pipeline';
 
+/**
+ * A window starts exactly where the previous window of the export stopped reading, when
+ * that run recorded it: a message captured late, after the previous run looked up its
+ * end, is then in this window instead of in neither.
+ */
+function continueFrom(ranges: OffsetRange[], previous: PartitionRanges | null): void {
+  if (!previous) return;
+  for (const range of ranges) {
+    const end = previous[String(range.partition)]?.end;
+    if (end === undefined) continue;
+    range.start = BigInt(end);
+    if (range.end < range.start) range.end = range.start;
+  }
+}
+
 export interface StageWindow {
   runId: string;
   attempt: number;
@@ -82,6 +97,7 @@ export class StageWindowUseCase {
     await mkdir(dir, { recursive: true });
     // Events: what Kafka captured inside the window. Profiles: every value up to the window's end.
     const ranges = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
+    if (!profiles) continueFrom(ranges, await this.runs.previousOffsets(run));
     log.debug('window bounded', { topic, ranges: ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
     const db = await DuckDb.open(stagingDatabase(dir), {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,

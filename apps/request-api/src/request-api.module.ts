@@ -1,7 +1,9 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { consumerGroup, decodeExportCommand, ExportCommand, Topics } from '@bulk-export/contracts';
+import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
+import { ExportCommandsHandler } from './commands/export-commands.handler';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { StorageModule } from '@bulk-export/storage';
@@ -10,9 +12,24 @@ import { CredentialsController } from './credentials/credentials.controller';
 import { SaveCredentialUseCase } from './credentials/save-credential.use-case';
 import { CreateExportUseCase } from './exports/create-export.use-case';
 import { ExportsController } from './exports/exports.controller';
+import { RetryRunUseCase } from './exports/retry-run.use-case';
+import { StopExportUseCase } from './exports/stop-export.use-case';
 import { ErrorFilter } from './http/error.filter';
 
 export const SERVICE = 'request-api';
+const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
+
+/** Starts consuming internal services' commands once the application is up. */
+@Injectable()
+class CommandsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(COMMAND_CONSUMER) private readonly consumer: CommandConsumer<ExportCommand>) {}
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.start();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+}
 
 @Module({})
 export class RequestApiModule {
@@ -31,8 +48,26 @@ export class RequestApiModule {
         ApiKeyGuard,
         SaveCredentialUseCase,
         CreateExportUseCase,
+        StopExportUseCase,
+        RetryRunUseCase,
         { provide: APP_FILTER, inject: [Logger], useFactory: (l: Logger) => new ErrorFilter(l) },
-        { provide: LIVENESS_CHECKS, useValue: [] },
+        ExportCommandsHandler,
+        {
+          provide: COMMAND_CONSUMER,
+          inject: [KafkaClient, DeadLetter, Logger, TOPICS, AppConfig, ExportCommandsHandler],
+          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, topics: Topics, c: AppConfig, handler: ExportCommandsHandler) =>
+            new CommandConsumer(kafka, dlq, log, {
+              topic: topics.commands,
+              groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
+              decode: decodeExportCommand,
+              handle: (command) => handler.handle(command),
+              onInvalid: (reason, message) => handler.answerInvalid(reason, message),
+              onFatal: () => process.exit(1),
+              sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+            }),
+        },
+        CommandsLifecycle,
+        { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],
     };

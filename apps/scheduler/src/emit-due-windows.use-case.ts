@@ -1,18 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { dueWindows } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { ExportRun, OutboxEntry, RunsRepository } from '@bulk-export/persistence';
 
 export interface EmitDueWindows {
   now: Date;
   graceMs: number;
+  /** Milliseconds in one hour of a recurring interval (3600000 but in tests). */
+  hourMs: number;
   /** At most this many new runs per call, so a long backlog goes out in bounded steps. */
   limit: number;
 }
 
 /**
- * Creates one run for each window that is due and publishes its extract command in the
- * same transaction; also re-emits runs whose retry time has come. Returns what it emitted.
+ * Creates one run for each window that is due — a one-time export's window, the next
+ * window of each recurring export — and publishes its extract command in the same
+ * transaction; also re-emits runs whose retry time has come. Returns what it emitted.
  */
 @Injectable()
 export class EmitDueWindowsUseCase {
@@ -25,8 +29,25 @@ export class EmitDueWindowsUseCase {
     const dueBefore = new Date(command.now.getTime() - command.graceMs);
     const created = await this.runs.createDueOneTimeRuns(dueBefore, command.limit, ({ run, exportRow }) => [
       this.extract(run),
-      this.event({ version: 1, exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: command.now.toISOString() }),
+      this.event({ version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: command.now.toISOString() }),
     ]);
+    const recurring = await this.runs.createDueRecurringRuns(
+      command.limit,
+      (exportRow, lastEnd) =>
+        dueWindows(
+          exportRow.windowFrom.getTime(),
+          lastEnd?.getTime() ?? null,
+          (exportRow.intervalHours as number) * command.hourMs,
+          command.now.getTime(),
+          command.graceMs,
+          1,
+        ),
+      ({ run, exportRow }) => [
+        this.extract(run),
+        this.event({ version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: command.now.toISOString() }),
+      ],
+    );
+    created.push(...recurring);
     const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [this.extract(run)]);
     return { created, retried };
   }

@@ -44,6 +44,7 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
         const { created, retried } = await this.emitDueWindows.execute({
           now: new Date(),
           graceMs: this.config.WINDOW_GRACE_MS,
+          hourMs: this.config.RECURRING_INTERVAL_UNIT_MS,
           limit: 50,
         });
         emitted = created.length + retried.length;

@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { consumerGroup, Topics, UploadRun } from '@bulk-export/contracts';
+import { consumerGroup, decodeMessage, Topics, UploadRun } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
@@ -46,7 +46,7 @@ export class UploaderModule {
             new CommandConsumer(kafka, dlq, log, {
               topic: topics.stagedRuns,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
-              message: UploadRun,
+              decode: (bytes) => decodeMessage(UploadRun, bytes),
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
               onFatal: () => process.exit(1),
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,

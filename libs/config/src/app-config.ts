@@ -115,6 +115,15 @@ export class AppConfig {
   @Min(0)
   WINDOW_GRACE_MS: number = 5000;
 
+  /**
+   * Length of one "hour" of a recurring export's interval, in milliseconds. Always 3600000
+   * in production; tests shorten it to run windows of seconds while the API keeps hours.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  RECURRING_INTERVAL_UNIT_MS: number = 3_600_000;
+
   /** How often a service publishes its outbox, in milliseconds (it also publishes right after each write). */
   @Type(() => Number)
   @IsInt()

@@ -4,4 +4,6 @@
  */
 export * from './topics';
 export * from './messages';
+export * from './create-export.request';
+export * from './decode-command';
 export * from './decode';

@@ -1,4 +1,7 @@
-import { Equals, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Min } from 'class-validator';
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import { Equals, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
+import { CreateExportRequest } from './create-export.request';
 import { EXPORT_STATUSES, ID_REGEX, RUN_STATUSES } from '@bulk-export/domain';
 
 const IsId = () => Matches(ID_REGEX, { message: '$property must be an id' });
@@ -30,12 +33,50 @@ export class UploadRun {
 
 /** A state change of an export or one of its runs, published for anyone to follow. */
 export class ExportEvent {
-  static readonly type = 'export-event';
+  static readonly type = 'export-status';
   @Equals(1) version: 1;
+  @Equals('export-status') type: 'export-status';
   @IsId() exportId: string;
   @IsId() accountId: string;
   @IsOptional() @IsId() runId?: string;
   @IsIn([...EXPORT_STATUSES, ...RUN_STATUSES]) status: string;
   @IsOptional() @IsString() error?: string;
+  @IsISO8601() at: string;
+}
+
+/** internal service → request-api: create an export. The same idempotency key twice creates one. */
+export class CreateExportCommand {
+  static readonly type = 'create-export';
+  @Equals(1) version: 1;
+  @Equals('create-export') type: 'create-export';
+  @IsId() accountId: string;
+  @IsString() @Length(1, 200) idempotencyKey: string;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => CreateExportRequest) export: CreateExportRequest;
+}
+
+/** internal service → request-api: stop a recurring export. */
+export class StopExportCommand {
+  static readonly type = 'stop-export';
+  @Equals(1) version: 1;
+  @Equals('stop-export') type: 'stop-export';
+  @IsId() accountId: string;
+  @IsId() exportId: string;
+  @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
+}
+
+export type ExportCommand = CreateExportCommand | StopExportCommand;
+
+/** request-api → internal services, on the events topic: what became of a command. */
+export class CommandResult {
+  static readonly type = 'command-result';
+  @Equals(1) version: 1;
+  @Equals('command-result') type: 'command-result';
+  @IsIn(['create-export', 'stop-export', 'unknown']) command: string;
+  @IsIn(['accepted', 'rejected']) status: 'accepted' | 'rejected';
+  @IsOptional() @IsString() idempotencyKey?: string;
+  @IsOptional() @IsString() accountId?: string;
+  @IsOptional() @IsId() exportId?: string;
+  @IsOptional() @IsString() code?: string;
+  @IsOptional() errors?: { field: string; message: string }[];
   @IsISO8601() at: string;
 }

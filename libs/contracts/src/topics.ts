@@ -8,7 +8,9 @@ export interface Topics {
   readonly windowCommands: string;
   /** extractor → uploader: a staged run is ready to be written (UploadRun). */
   readonly stagedRuns: string;
-  /** state changes of exports and runs, for other services to follow (ExportEvent). */
+  /** internal services → request-api: create-export and stop-export commands. */
+  readonly commands: string;
+  /** state changes of exports and runs (ExportEvent), and answers to commands (CommandResult). */
   readonly exportEvents: string;
   /** messages that could not be understood, with the reason in headers. */
   readonly deadLetter: string;
@@ -16,6 +18,7 @@ export interface Topics {
 
 export function topicNames(prefix: string): Topics {
   return {
+    commands: `${prefix}export.commands`,
     windowCommands: `${prefix}export.windows`,
     stagedRuns: `${prefix}export.staged`,
     exportEvents: `${prefix}export.events`,

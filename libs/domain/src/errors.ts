@@ -74,7 +74,7 @@ export class NotFound extends DomainError {
   readonly kind = 'not_found';
   readonly code = 'not_found';
   constructor(what: string, id: string) {
-    super(`${what} ${id} was not found`);
+    super(`${what} ${id.length > 64 ? `${id.slice(0, 64)}…` : id} was not found`);
   }
 }
 

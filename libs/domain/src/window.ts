@@ -39,3 +39,29 @@ export function formatDay(instant: Date, timeZone: string): string {
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}${get('month')}${get('day')}`;
 }
+
+/** A recurring export's start must lie inside the last 45 days and not in the future. */
+export function checkRecurringStart(startAt: number, now: number): number {
+  if (startAt < now - MAX_WINDOW_AGE_DAYS * DAY_MS) {
+    throw new WindowTooOld(`\`startAt\` must lie inside the last ${MAX_WINDOW_AGE_DAYS} days`, 'startAt');
+  }
+  if (startAt > now + FUTURE_SKEW_MS) throw new WindowInFuture('`startAt` must not be in the future', 'startAt');
+  return startAt;
+}
+
+/**
+ * The windows of a recurring export that are due now, oldest first: each starts where the
+ * previous one ended (`lastEnd`, or the export's start), lasts `intervalMs`, and is due
+ * once it has closed and the grace has passed. At most `limit`.
+ */
+export function dueWindows(firstStart: number, lastEnd: number | null, intervalMs: number, now: number, graceMs: number, limit: number): Window[] {
+  const windows: Window[] = [];
+  let start = lastEnd ?? firstStart;
+  while (windows.length < limit) {
+    const window = { start, end: start + intervalMs };
+    if (!isWindowDue(window, now, graceMs)) break;
+    windows.push(window);
+    start = window.end;
+  }
+  return windows;
+}

@@ -1,5 +1,5 @@
 import { Consumer, KafkaMessage } from 'kafkajs';
-import { decodeMessage } from '@bulk-export/contracts';
+import { Decoded } from '@bulk-export/contracts';
 import { HealthCheck, Logger } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
@@ -7,9 +7,15 @@ import { KafkaClient } from './kafka.client';
 export interface CommandConsumerOptions<T> {
   topic: string;
   groupId: string;
-  message: new () => T;
-  /** Handles one valid command; throwing leaves it uncommitted, so it comes again. */
-  handle(command: T): Promise<void>;
+  /** How a message becomes a command, e.g. `(b) => decodeMessage(ExtractWindow, b)`. */
+  decode(bytes: Buffer | null): Decoded<T>;
+  /** Called for a message that is dead-lettered, e.g. to answer its sender. */
+  onInvalid?(reason: string, message: KafkaMessage): Promise<void>;
+  /**
+   * Handles one valid command; throwing leaves it uncommitted, so it comes again. It may
+   * return a reason to dead-letter the command instead (a command the rules refuse).
+   */
+  handle(command: T): Promise<void | { rejected: string }>;
   /** Called when the consumer has crashed for good; the service should exit. */
   onFatal(error: Error): void;
   sessionTimeoutMs?: number;
@@ -82,15 +88,22 @@ export class CommandConsumer<T extends object> implements HealthCheck {
     if (!this.consumer) throw new Error('not started');
   }
 
+  /** Dead-letters a message with the reason (and lets the sender know, when configured). */
+  async reject(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
+    await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [reason]);
+    await this.options.onInvalid?.(reason, message);
+  }
+
   private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
-    const decoded = decodeMessage(this.options.message, message.value);
+    const decoded = this.options.decode(message.value);
     if (!decoded.ok) {
-      await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [decoded.reason]);
+      await this.reject(topic, partition, message, decoded.reason);
       return;
     }
     const beat = setInterval(() => heartbeat().catch(() => undefined), 2000);
     try {
-      await this.options.handle(decoded.value);
+      const result = await this.options.handle(decoded.value);
+      if (result && 'rejected' in result) await this.reject(topic, partition, message, result.rejected);
     } finally {
       clearInterval(beat);
     }

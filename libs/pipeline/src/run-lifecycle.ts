@@ -23,7 +23,7 @@ export class RunLifecycle {
   /** ExportEvents for the run's status and, for a one-time export, the export's. */
   statusEvents(ctx: RunContext): OutboxEntry[] {
     const at = new Date().toISOString();
-    const base = { version: 1 as const, exportId: ctx.exportRow.id, accountId: ctx.account.id, at };
+    const base = { version: 1 as const, type: 'export-status' as const, exportId: ctx.exportRow.id, accountId: ctx.account.id, at };
     const events: ExportEvent[] = [
       { ...base, runId: ctx.run.id, status: ctx.run.status, ...(ctx.run.error ? { error: ctx.run.error } : {}) },
     ];

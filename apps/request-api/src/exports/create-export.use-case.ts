@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, Topics } from '@bulk-export/contracts';
 import {
   checkOneTimeWindow,
+  checkRecurringStart,
+  Conflict,
   ExportCompression,
   ExportFormat,
   ExportFrequency,
@@ -22,21 +24,18 @@ export interface CreateExport {
   from?: string;
   to?: string;
   intervalHours?: number;
+  startAt?: string;
   format: ExportFormat;
   compression?: ExportCompression;
+  /** From an internal service's command: creating twice with the same key creates one export. */
+  idempotencyKey?: string;
 }
 
-/** What this release can run; the rest is refused with a clear code instead of failing later. */
-const SUPPORTED = {
-  types: new Set<ExportType>(['all_events', 'select_events', 'all_profiles']),
-  frequencies: new Set<ExportFrequency>(['one_time']),
-  formats: new Set<ExportFormat>(['json', 'xml', 'csv', 'parquet']),
-};
-
 /**
- * Creates an export after the product's rules: the credentials belong to the account, the
- * window lies inside the last 45 days, the compression fits the format. The scheduler
- * picks it up from there.
+ * Creates an export after the product's rules: the credentials belong to the account, a
+ * one-time window (or a recurring start) lies inside the last 45 days, the compression
+ * fits the format, and no one-time profile export runs while a recurring one is scheduled.
+ * The scheduler picks it up from there. REST and the Kafka command topic both call this.
  */
 @Injectable()
 export class CreateExportUseCase {
@@ -47,16 +46,32 @@ export class CreateExportUseCase {
   ) {}
 
   async execute(command: CreateExport, now = Date.now()): Promise<Export> {
-    if (!SUPPORTED.types.has(command.type)) throw notYet('type', `type "${command.type}"`);
-    if (!SUPPORTED.frequencies.has(command.frequency)) throw notYet('frequency', `frequency "${command.frequency}"`);
-    if (!SUPPORTED.formats.has(command.format)) throw notYet('format', `format "${command.format}"`);
+    if (command.idempotencyKey) {
+      const existing = await this.exports.findByIdempotencyKey(command.accountId, command.idempotencyKey);
+      if (existing) return existing;
+    }
     if (command.type !== 'select_events' && command.events !== undefined) {
       throw new InvalidField('events', 'events may only be given with type "select_events"');
     }
     const compression = checkCompression(command.format, command.compression);
-    const window = checkOneTimeWindow({ start: Date.parse(command.from as string), end: Date.parse(command.to as string) }, now);
+    const recurring = command.frequency === 'recurring';
+    if (recurring && (command.from !== undefined || command.to !== undefined)) {
+      throw new InvalidField(command.from !== undefined ? 'from' : 'to', 'a recurring export has no `from`/`to`: give `intervalHours` and optionally `startAt`');
+    }
+    if (!recurring && (command.intervalHours !== undefined || command.startAt !== undefined)) {
+      throw new InvalidField(command.intervalHours !== undefined ? 'intervalHours' : 'startAt', 'only a recurring export takes `intervalHours` and `startAt`');
+    }
+    const window = recurring
+      ? { start: checkRecurringStart(command.startAt ? Date.parse(command.startAt) : now, now), end: null }
+      : checkOneTimeWindow({ start: Date.parse(command.from as string), end: Date.parse(command.to as string) }, now);
     const credential = await this.credentials.findForAccount(command.accountId, command.credentialId);
     if (!credential) throw new NotFound('credentials', command.credentialId);
+    if (command.type === 'all_profiles' && !recurring) {
+      const scheduled = await this.exports.findScheduledRecurring(command.accountId, 'all_profiles');
+      if (scheduled) {
+        throw new Conflict(`a recurring profile export (${scheduled.id}) is scheduled for this account: stop it first (POST /v1/exports/${scheduled.id}/stop)`);
+      }
+    }
 
     const exportRow = Object.assign(new Export(), {
       id: newId(now),
@@ -66,22 +81,32 @@ export class CreateExportUseCase {
       type: command.type,
       eventNames: command.type === 'select_events' ? command.events : null,
       frequency: command.frequency,
-      intervalHours: null,
+      intervalHours: recurring ? (command.intervalHours as number) : null,
       windowFrom: new Date(window.start),
-      windowTo: new Date(window.end),
+      windowTo: window.end === null ? null : new Date(window.end),
       format: command.format,
       compression,
       status: 'pending',
       error: null,
+      idempotencyKey: command.idempotencyKey ?? null,
+      stoppedAt: null,
     } satisfies Partial<Export>);
     const event: ExportEvent = {
       version: 1,
+      type: 'export-status',
       exportId: exportRow.id,
       accountId: exportRow.accountId,
       status: 'pending',
       at: new Date(now).toISOString(),
     };
-    return this.exports.create(exportRow, [{ topic: this.topics.exportEvents, key: exportRow.id, payload: event }]);
+    try {
+      return await this.exports.create(exportRow, [{ topic: this.topics.exportEvents, key: exportRow.id, payload: event }]);
+    } catch (e) {
+      // The same idempotency key at the same moment: the other request created it.
+      const existing = command.idempotencyKey ? await this.exports.findByIdempotencyKey(command.accountId, command.idempotencyKey) : null;
+      if (existing) return existing;
+      throw e;
+    }
   }
 }
 
@@ -92,8 +117,4 @@ function checkCompression(format: ExportFormat, compression: ExportCompression |
     throw new InvalidField('compression', `compression "${compression}" does not apply to ${format}; use one of ${allowed.join(', ')}`);
   }
   return compression;
-}
-
-function notYet(field: string, what: string): InvalidField {
-  return new InvalidField(field, `${what} is not available in this release yet`);
 }

@@ -27,6 +27,9 @@ export class Export {
   @Column('text') compression: ExportCompression;
   @Column('text') status: ExportStatus;
   @Column('text', { nullable: true }) error: string | null;
+  /** Given by an internal service's create-export command: the same key twice creates one export. */
+  @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey: string | null;
+  @Column('timestamptz', { name: 'stopped_at', nullable: true }) stoppedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -1,4 +1,5 @@
 import { InitialSchema1764400000000 } from './1764400000000-initial-schema';
+import { ExportCommands1764400000001 } from './1764400000001-export-commands';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [InitialSchema1764400000000];
+export const MIGRATIONS = [InitialSchema1764400000000, ExportCommands1764400000001];

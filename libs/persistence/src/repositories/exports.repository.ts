@@ -20,6 +20,35 @@ export class ExportsRepository {
     });
   }
 
+  async findByIdempotencyKey(accountId: string, idempotencyKey: string): Promise<Export | null> {
+    return this.dataSource.getRepository(Export).findOneBy({ accountId, idempotencyKey });
+  }
+
+  /** A recurring profile export of the account that is still scheduled, if any. */
+  async findScheduledRecurring(accountId: string, type: Export['type']): Promise<Export | null> {
+    return this.dataSource.getRepository(Export).findOneBy({ accountId, type, frequency: 'recurring', status: 'pending' });
+  }
+
+  /**
+   * Stops a recurring export: no window is emitted after this; a run under way finishes.
+   * Returns the export as it is after the call (already stopped is fine), or null.
+   */
+  async stop(accountId: string, id: string, messages: (e: Export) => OutboxEntry[]): Promise<Export | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const exportRow = await manager
+        .createQueryBuilder(Export, 'e')
+        .where({ id, accountId })
+        .setLock('pessimistic_write')
+        .getOne();
+      if (!exportRow || exportRow.frequency !== 'recurring' || exportRow.status === 'stopped') return exportRow;
+      exportRow.status = 'stopped';
+      exportRow.stoppedAt = new Date();
+      await manager.update(Export, id, { status: 'stopped', stoppedAt: exportRow.stoppedAt });
+      await this.outbox.add(manager, messages(exportRow));
+      return exportRow;
+    });
+  }
+
   async findForAccount(accountId: string, id: string): Promise<Export | null> {
     return this.dataSource.getRepository(Export).findOneBy({ id, accountId });
   }

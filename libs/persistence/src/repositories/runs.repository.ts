@@ -71,6 +71,94 @@ export class RunsRepository {
     });
   }
 
+  /**
+   * Creates the runs of the recurring exports' due windows, oldest first, and writes their
+   * messages. `windowsOf` says which windows are due given the export and the end of its
+   * last window. An export gets a new run only while none of its runs is under way (a run
+   * waiting for a retry does not count), so a window starts from the offsets where the
+   * previous one ended; a scheduler that was down catches up one window after another.
+   * Locks each export (SKIP LOCKED) and relies on the unique (export, window start) key,
+   * so several schedulers never create a window twice.
+   */
+  async createDueRecurringRuns(
+    limit: number,
+    windowsOf: (exportRow: Export, lastEnd: Date | null) => { start: number; end: number }[],
+    messages: (ctx: { run: ExportRun; exportRow: Export }) => OutboxEntry[],
+  ): Promise<ExportRun[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const scheduled: Export[] = await manager
+        .createQueryBuilder(Export, 'e')
+        .where(`e.frequency = 'recurring' AND e.status = 'pending'`)
+        .andWhere(
+          `NOT EXISTS (SELECT 1 FROM export_runs r WHERE r.export_id = e.id
+             AND (r.status = 'running' OR (r.status = 'pending' AND r.next_attempt_at IS NULL)))`,
+        )
+        .orderBy('e.id', 'ASC')
+        .limit(limit)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      const created: ExportRun[] = [];
+      for (const exportRow of scheduled) {
+        const [last] = await manager.find(ExportRun, { where: { exportId: exportRow.id }, order: { windowEnd: 'DESC' }, take: 1 });
+        const [window] = windowsOf(exportRow, last?.windowEnd ?? null);
+        if (!window) continue;
+        const run = manager.create(ExportRun, {
+          id: newId(),
+          exportId: exportRow.id,
+          windowStart: new Date(window.start),
+          windowEnd: new Date(window.end),
+          status: 'pending',
+          attempt: 1,
+        });
+        const inserted = await manager.createQueryBuilder().insert().into(ExportRun).values(run).orIgnore().returning('id').execute();
+        if (inserted.raw.length === 0) continue;
+        await this.outbox.add(manager, messages({ run, exportRow }));
+        created.push(run);
+      }
+      return created;
+    });
+  }
+
+  /** The run of the window just before this one, if it recorded where it stopped reading. */
+  async previousOffsets(run: ExportRun): Promise<PartitionRanges | null> {
+    const previous = await this.dataSource.getRepository(ExportRun).findOneBy({ exportId: run.exportId, windowEnd: run.windowStart });
+    return previous?.offsets ?? null;
+  }
+
+  /** Newest first; `before` is the id of the last run of the previous page. */
+  async listForExport(exportId: string, limit: number, before?: string): Promise<ExportRun[]> {
+    const qb = this.dataSource.getRepository(ExportRun).createQueryBuilder('r').where('r.export_id = :exportId', { exportId });
+    if (before) qb.andWhere('r.id < :before', { before });
+    return qb.orderBy('r.id', 'DESC').limit(limit).getMany();
+  }
+
+  /**
+   * Puts a failed run up for another attempt now (a manual retry). Null when the run is
+   * not failed. A one-time export goes back to `pending`.
+   */
+  async retryFailed(exportId: string, runId: string, messages: (ctx: { run: ExportRun; exportRow: Export }) => OutboxEntry[]): Promise<ExportRun | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await manager
+        .createQueryBuilder(ExportRun, 'r')
+        .where({ id: runId, exportId, status: 'failed' })
+        .setLock('pessimistic_write')
+        .getOne();
+      if (!run) return null;
+      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null };
+      Object.assign(run, patch);
+      await manager.update(ExportRun, run.id, patch);
+      const exportRow = await manager.findOneByOrFail(Export, { id: exportId });
+      if (exportRow.frequency === 'one_time') {
+        exportRow.status = 'pending';
+        exportRow.error = null;
+        await manager.update(Export, exportId, { status: 'pending', error: null });
+      }
+      await this.outbox.add(manager, messages({ run, exportRow }));
+      return run;
+    });
+  }
+
   /** Runs whose retry is due: moves each to its next emission and writes its messages. */
   async emitDueRetries(now: Date, limit: number, messages: (ctx: { run: ExportRun }) => OutboxEntry[]): Promise<ExportRun[]> {
     return this.dataSource.transaction(async (manager) => {

@@ -30,8 +30,8 @@ import {
 
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 
-/** POST /v1/exports — the same rules apply to the Kafka create-export command. */
-export class CreateExportDto {
+/** The fields of a new export: the body of POST /v1/exports and the `export` of a create-export command, validated by the same rules. */
+export class CreateExportRequest {
   @IsIn(EXPORT_PARTNERS, { message: `partner must be one of ${list(EXPORT_PARTNERS)}` })
   partner: ExportPartner;
 
@@ -42,7 +42,7 @@ export class CreateExportDto {
   type: ExportType;
 
   /** The event names of a `select_events` export. */
-  @ValidateIf((o: CreateExportDto) => o.type === 'select_events' || o.events !== undefined)
+  @ValidateIf((o: CreateExportRequest) => o.type === 'select_events' || o.events !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -55,21 +55,26 @@ export class CreateExportDto {
   frequency: ExportFrequency;
 
   /** Start of a one-time export's window (ISO-8601), inclusive. */
-  @ValidateIf((o: CreateExportDto) => o.frequency === 'one_time' || o.from !== undefined)
+  @ValidateIf((o: CreateExportRequest) => o.frequency === 'one_time' || o.from !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'from must be an ISO-8601 date-time' })
   from?: string;
 
   /** End of a one-time export's window (ISO-8601), exclusive. */
-  @ValidateIf((o: CreateExportDto) => o.frequency === 'one_time' || o.to !== undefined)
+  @ValidateIf((o: CreateExportRequest) => o.frequency === 'one_time' || o.to !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'to must be an ISO-8601 date-time' })
   to?: string;
 
   /** Hours between the windows of a recurring export: 4 to 24, whole hours. */
-  @ValidateIf((o: CreateExportDto) => o.frequency === 'recurring' || o.intervalHours !== undefined)
+  @ValidateIf((o: CreateExportRequest) => o.frequency === 'recurring' || o.intervalHours !== undefined)
   @IsInt({ message: 'intervalHours must be a whole number of hours' })
   @Min(4)
   @Max(24)
   intervalHours?: number;
+
+  /** When a recurring export's first window starts (ISO-8601, inside the last 45 days); default: now. */
+  @ValidateIf((o: CreateExportRequest) => o.startAt !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'startAt must be an ISO-8601 date-time' })
+  startAt?: string;
 
   @IsIn(EXPORT_FORMATS, { message: `format must be one of ${list(EXPORT_FORMATS)}` })
   format: ExportFormat;

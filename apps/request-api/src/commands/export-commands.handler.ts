@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { KafkaMessage } from 'kafkajs';
+import { CommandResult, CreateExportRequest, ExportCommand, Topics } from '@bulk-export/contracts';
+import { DomainError } from '@bulk-export/domain';
+import { KafkaClient, TOPICS } from '@bulk-export/messaging';
+import { Logger } from '@bulk-export/observability';
+import { AccountsRepository } from '@bulk-export/persistence';
+import { CreateExportUseCase } from '../exports/create-export.use-case';
+import { StopExportUseCase } from '../exports/stop-export.use-case';
+
+/**
+ * Internal services' commands from the command topic, run through the same use cases as
+ * REST. Each command is answered on the events topic (accepted with the export id, or
+ * rejected with the errors); a rejected command is also dead-lettered.
+ */
+@Injectable()
+export class ExportCommandsHandler {
+  constructor(
+    private readonly createExport: CreateExportUseCase,
+    private readonly stopExport: StopExportUseCase,
+    private readonly accounts: AccountsRepository,
+    private readonly kafka: KafkaClient,
+    private readonly logger: Logger,
+    @Inject(TOPICS) private readonly topics: Topics,
+  ) {}
+
+  async handle(command: ExportCommand): Promise<void | { rejected: string }> {
+    const base = { command: command.type, idempotencyKey: command.idempotencyKey, accountId: command.accountId };
+    try {
+      if (!(await this.accounts.findAccount(command.accountId))) {
+        return this.refuse(base, 'unknown_account', [{ field: 'accountId', message: `account ${command.accountId} does not exist` }]);
+      }
+      const exportRow =
+        command.type === 'create-export'
+          ? await this.createExport.execute({ ...this.request(command.export), accountId: command.accountId, idempotencyKey: command.idempotencyKey })
+          : await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId });
+      await this.answer({ ...base, status: 'accepted', exportId: exportRow.id });
+      this.logger.info('command accepted', { command: command.type, exportId: exportRow.id });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      return this.refuse(base, e.code, [{ field: e.field ?? '', message: e.message }]);
+    }
+  }
+
+  /** Answers a message that could not even be decoded. */
+  async answerInvalid(reason: string, message: KafkaMessage): Promise<void> {
+    let loose: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(message.value?.toString('utf8') ?? '');
+      if (parsed && typeof parsed === 'object') loose = parsed as Record<string, unknown>;
+    } catch {
+      // not JSON: nothing to echo
+    }
+    const text = (v: unknown) => (typeof v === 'string' && v.length <= 200 ? v : undefined);
+    const command = loose.type === 'create-export' || loose.type === 'stop-export' ? loose.type : 'unknown';
+    await this.answer({
+      command,
+      status: 'rejected',
+      idempotencyKey: text(loose.idempotencyKey),
+      accountId: text(loose.accountId),
+      code: 'invalid_command',
+      errors: reason.split('; ').map((r) => {
+        const colon = r.indexOf(': ');
+        return colon > 0 ? { field: r.slice(0, colon), message: r.slice(colon + 2) } : { field: '', message: r };
+      }),
+    });
+  }
+
+  private request(body: CreateExportRequest): CreateExportRequest {
+    // Already validated as part of the command; make it a plain request again.
+    const request = plainToInstance(CreateExportRequest, body);
+    if (validateSync(request).length) throw new Error('unreachable: command validated on receipt');
+    return request;
+  }
+
+  private async refuse(base: { command: string; idempotencyKey?: string; accountId?: string }, code: string, errors: { field: string; message: string }[]): Promise<{ rejected: string }> {
+    await this.answer({ ...base, status: 'rejected', code, errors });
+    return { rejected: `${code}: ${errors.map((e) => e.message).join('; ')}` };
+  }
+
+  private async answer(result: Omit<CommandResult, 'version' | 'type' | 'at'>): Promise<void> {
+    const message: CommandResult = { version: 1, type: 'command-result', ...result, at: new Date().toISOString() } as CommandResult;
+    await this.kafka.producer.send({
+      topic: this.topics.exportEvents,
+      acks: -1,
+      messages: [{ key: result.exportId ?? result.idempotencyKey ?? null, value: JSON.stringify(message) }],
+    });
+  }
+}

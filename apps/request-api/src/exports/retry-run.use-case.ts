@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ExportEvent, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { Conflict, NotFound } from '@bulk-export/domain';
+import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { ExportRun, ExportsRepository, RunsRepository } from '@bulk-export/persistence';
+
+export interface RetryRun {
+  accountId: string;
+  exportId: string;
+  runId: string;
+}
+
+/** Tries a failed run again now, by hand, with a new attempt. */
+@Injectable()
+export class RetryRunUseCase {
+  constructor(
+    private readonly exports: ExportsRepository,
+    private readonly runs: RunsRepository,
+    private readonly relay: OutboxRelay,
+    @Inject(TOPICS) private readonly topics: Topics,
+  ) {}
+
+  async execute(command: RetryRun): Promise<ExportRun> {
+    const exportRow = await this.exports.findForAccount(command.accountId, command.exportId);
+    if (!exportRow) throw new NotFound('export', command.exportId);
+    const run = await this.runs.retryFailed(exportRow.id, command.runId, ({ run }) => {
+      const extract: ExtractWindow = { version: 1, runId: run.id, exportId: run.exportId, attempt: run.attempt };
+      const event: ExportEvent = { version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: new Date().toISOString() };
+      return [
+        { topic: this.topics.windowCommands, key: run.exportId, payload: extract },
+        { topic: this.topics.exportEvents, key: run.exportId, payload: event },
+      ];
+    });
+    if (!run) {
+      const exists = (await this.exports.runsOf([exportRow.id])).some((r) => r.id === command.runId);
+      if (!exists) throw new NotFound('run', command.runId);
+      throw new Conflict('only a failed run can be retried');
+    }
+    this.relay.nudge();
+    return run;
+  }
+}

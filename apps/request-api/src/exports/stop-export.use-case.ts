@@ -1,0 +1,31 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ExportEvent, Topics } from '@bulk-export/contracts';
+import { Conflict, NotFound } from '@bulk-export/domain';
+import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { Export, ExportsRepository } from '@bulk-export/persistence';
+
+export interface StopExport {
+  accountId: string;
+  exportId: string;
+}
+
+/** Stops a recurring export: no window after this; a run under way finishes. Stopping twice is fine. */
+@Injectable()
+export class StopExportUseCase {
+  constructor(
+    private readonly exports: ExportsRepository,
+    private readonly relay: OutboxRelay,
+    @Inject(TOPICS) private readonly topics: Topics,
+  ) {}
+
+  async execute(command: StopExport): Promise<Export> {
+    const stopped = await this.exports.stop(command.accountId, command.exportId, (e) => {
+      const event: ExportEvent = { version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, status: 'stopped', at: new Date().toISOString() };
+      return [{ topic: this.topics.exportEvents, key: e.id, payload: event }];
+    });
+    if (!stopped) throw new NotFound('export', command.exportId);
+    if (stopped.frequency !== 'recurring') throw new Conflict('only a recurring export can be stopped; a one-time export ends by itself');
+    this.relay.nudge();
+    return stopped;
+  }
+}
