@@ -1,12 +1,16 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@bulk-export/config';
-import { AccountsRepository, dataSourceOptions } from '@bulk-export/persistence';
+import { AccountsRepository, CredentialsRepository, dataSourceOptions } from '@bulk-export/persistence';
+import { CredentialCipher } from '@bulk-export/storage';
 
 /**
  * Operator commands:
  *   create-account <name> <databaseId> [timeZone]   creates an account and prints its first API key
  *   create-api-key <accountId> <name>               adds an API key and prints it (shown once)
+ *   list-api-keys <accountId>                       the account's keys (never the secrets)
+ *   revoke-api-key <keyId>                          the key stops working at once
+ *   rotate-keks                                     re-encrypts every stored key under the first of CREDENTIALS_KEKS
  *   ensure-dev-account <apiKey>                     the local stack's development account, with that key
  */
 const DEV_ACCOUNT_ID = '01JDEVACC0VNT000000000000D';
@@ -34,6 +38,35 @@ async function main(args: string[]): Promise<void> {
         console.log(JSON.stringify({ keyId: key.id, apiKey: secret }));
         break;
       }
+      case 'list-api-keys': {
+        const [accountId] = rest;
+        if (!accountId) throw new Error('usage: list-api-keys <accountId>');
+        for (const k of await accounts.listApiKeys(accountId)) {
+          console.log(JSON.stringify({ keyId: k.id, name: k.name, prefix: k.prefix, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt }));
+        }
+        break;
+      }
+      case 'revoke-api-key': {
+        const [keyId] = rest;
+        if (!keyId) throw new Error('usage: revoke-api-key <keyId>');
+        if (!(await accounts.revokeApiKey(keyId))) throw new Error(`no live API key ${keyId}`);
+        console.log(JSON.stringify({ revoked: keyId }));
+        break;
+      }
+      case 'rotate-keks': {
+        if (!config.CREDENTIALS_KEKS) throw new Error('CREDENTIALS_KEKS is required: the new key first, then the old ones');
+        const cipher = new CredentialCipher(config.CREDENTIALS_KEKS);
+        const credentials = new CredentialsRepository(dataSource);
+        let rotated = 0;
+        for (const credential of await credentials.allActive()) {
+          if (credential.kekId === cipher.activeKekId) continue;
+          Object.assign(credential, cipher.rewrap(credential, credential.id));
+          await credentials.save(credential);
+          rotated += 1;
+        }
+        console.log(JSON.stringify({ rotated, kekId: cipher.activeKekId }));
+        break;
+      }
       case 'ensure-dev-account': {
         const [apiKey] = rest;
         if (!apiKey) throw new Error('usage: ensure-dev-account <apiKey>');
@@ -43,7 +76,7 @@ async function main(args: string[]): Promise<void> {
         break;
       }
       default:
-        throw new Error('commands: create-account, create-api-key, ensure-dev-account');
+        throw new Error('commands: create-account, create-api-key, list-api-keys, revoke-api-key, rotate-keks, ensure-dev-account');
     }
   } finally {
     await dataSource.destroy();

@@ -143,6 +143,12 @@ export class AppConfig {
   @Min(0)
   RUN_RETRY_BASE_MS: number = 30_000;
 
+  /** Requests a minute allowed per API key on the REST API (per request-api replica); beyond it, 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_MINUTE: number = 600;
+
   /** Log level: error, warn, info or debug. */
   @IsIn(['error', 'warn', 'info', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'info' | 'debug' = 'info';

@@ -3,7 +3,7 @@
  * returns `code` and `message`; the Kafka command consumer answers with the same.
  * Messages are written for the customer and never contain secrets.
  */
-export type ErrorKind = 'invalid' | 'unprocessable' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable';
+export type ErrorKind = 'invalid' | 'unprocessable' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'rate_limited';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;
@@ -81,4 +81,12 @@ export class NotFound extends DomainError {
 export class Conflict extends DomainError {
   readonly kind = 'conflict';
   readonly code = 'conflict';
+}
+
+export class RateLimited extends DomainError {
+  readonly kind = 'rate_limited';
+  readonly code = 'rate_limited';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many requests with this API key; try again in ${retryAfterSeconds} s`);
+  }
 }

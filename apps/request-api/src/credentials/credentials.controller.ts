@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { Conflict, ID_REGEX, NotFound } from '@bulk-export/domain';
 import type { Account, GcsCredential } from '@bulk-export/persistence';
 import { CredentialsRepository } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -29,5 +30,24 @@ export class CredentialsController {
   @Get()
   async list(@CurrentAccount() account: Account) {
     return { items: (await this.credentials.listForAccount(account.id)).map(presentCredential) };
+  }
+
+  /** Replaces the key (and bucket) of saved credentials, validated like a new one. */
+  @Put(':id')
+  async replace(@CurrentAccount() account: Account, @Param('id') id: string, @Body() body: SaveCredentialDto) {
+    if (!ID_REGEX.test(id)) throw new NotFound('credentials', id);
+    const credential = await this.saveCredential.execute({ accountId: account.id, serviceKey: body.serviceKey, bucket: body.bucket, replaceId: id });
+    return presentCredential(credential);
+  }
+
+  /** Deletes credentials; refused (409) while an active export uses them. */
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    const credential = ID_REGEX.test(id) ? await this.credentials.findForAccount(account.id, id) : null;
+    if (!credential) throw new NotFound('credentials', id);
+    const user = await this.credentials.activeExportUsing(account.id, id);
+    if (user) throw new Conflict(`export ${user.id} still uses these credentials: stop it (or let it finish) first`);
+    await this.credentials.delete(account.id, id);
   }
 }

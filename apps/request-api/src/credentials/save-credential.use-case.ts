@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { newId } from '@bulk-export/domain';
+import { newId, NotFound } from '@bulk-export/domain';
 import { CredentialsRepository, GcsCredential } from '@bulk-export/persistence';
 import { checkBucketName, CredentialCipher, GcsClientFactory, parseServiceAccountKey, probeBucket } from '@bulk-export/storage';
 
@@ -7,6 +7,8 @@ export interface SaveCredential {
   accountId: string;
   serviceKey: unknown;
   bucket: string;
+  /** Replace these credentials (a key rotated on the customer's side) instead of adding new ones. */
+  replaceId?: string;
 }
 
 /**
@@ -23,12 +25,14 @@ export class SaveCredentialUseCase {
   ) {}
 
   async execute(command: SaveCredential): Promise<GcsCredential> {
+    const existing = command.replaceId ? await this.credentials.findForAccount(command.accountId, command.replaceId) : null;
+    if (command.replaceId && !existing) throw new NotFound('credentials', command.replaceId);
     const key = parseServiceAccountKey(command.serviceKey);
     const bucket = checkBucketName(command.bucket);
     await probeBucket(this.clients.forKey(key), bucket, key.client_email);
-    const id = newId();
+    const id = existing?.id ?? newId();
     const sealed = this.cipher.seal(JSON.stringify(key), id);
-    const credential = Object.assign(new GcsCredential(), {
+    const credential = Object.assign(existing ?? new GcsCredential(), {
       id,
       accountId: command.accountId,
       bucket,

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainError, ErrorKind } from '@bulk-export/domain';
+import { DomainError, ErrorKind, RateLimited } from '@bulk-export/domain';
 import { Logger } from '@bulk-export/observability';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -10,6 +10,7 @@ const STATUS: Record<ErrorKind, number> = {
   not_found: HttpStatus.NOT_FOUND,
   conflict: HttpStatus.CONFLICT,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 /** A field-level problem of a request body. */
@@ -36,6 +37,7 @@ export class ErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     if (error instanceof DomainError) {
+      if (error instanceof RateLimited) response.setHeader('Retry-After', String(error.retryAfterSeconds));
       response.status(STATUS[error.kind]).json({ code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) });
       return;
     }
@@ -48,6 +50,12 @@ export class ErrorFilter implements ExceptionFilter {
       }
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
       response.status(status).json({ code: codeOf(status), message: Array.isArray(message) ? message.join('; ') : String(message) });
+      return;
+    }
+    // Errors of the HTTP layer itself (body too large, malformed JSON…) carry their 4xx status.
+    const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      response.status(status).json({ code: codeOf(status), message: status === 413 ? 'the request body is too large' : 'the request could not be read' });
       return;
     }
     this.logger.error('request failed', { error });

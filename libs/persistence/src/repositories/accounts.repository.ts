@@ -60,4 +60,13 @@ export class AccountsRepository {
     }
     return this.findAccount(key.accountId);
   }
+
+  async listApiKeys(accountId: string): Promise<ApiKey[]> {
+    return this.dataSource.getRepository(ApiKey).find({ where: { accountId }, order: { createdAt: 'ASC' } });
+  }
+
+  async revokeApiKey(keyId: string): Promise<boolean> {
+    const result = await this.dataSource.getRepository(ApiKey).update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    return (result.affected ?? 0) > 0;
+  }
 }
