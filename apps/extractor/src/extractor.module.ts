@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnAp
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { consumerGroup, decodeMessage, ExtractWindow, Topics } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
 import { StageWindowUseCase } from './stage-window.use-case';
@@ -27,16 +27,16 @@ export class ExtractorModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: ExtractorModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger, SERVICE), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
       controllers: [HealthController],
       providers: [
         RunLifecycle,
         StageWindowUseCase,
         {
           provide: WINDOW_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, TOPICS, AppConfig, StageWindowUseCase],
-          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, topics: Topics, c: AppConfig, useCase: StageWindowUseCase) =>
-            new CommandConsumer(kafka, dlq, log, {
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, StageWindowUseCase],
+          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, c: AppConfig, useCase: StageWindowUseCase) =>
+            new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.windowCommands,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
               decode: (bytes) => decodeMessage(ExtractWindow, bytes),

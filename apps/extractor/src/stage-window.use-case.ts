@@ -4,7 +4,7 @@ import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
 import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
 import { formatDay } from '@bulk-export/domain';
-import { Logger } from '@bulk-export/observability';
+import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
 import { DuckDb } from '@bulk-export/formats';
 import {
@@ -54,6 +54,7 @@ export class StageWindowUseCase {
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
@@ -66,8 +67,11 @@ export class StageWindowUseCase {
     this.relay.nudge();
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
     log.info('staging window', { windowStart: ctx.run.windowStart.toISOString(), windowEnd: ctx.run.windowEnd.toISOString() });
+    const timer = this.metrics.stageDuration.startTimer({ stage: 'extract' });
     try {
       const staged = await this.stage(ctx, log);
+      timer();
+      this.metrics.eventsStaged.inc(staged.rowsStaged);
       const message: UploadRun = {
         version: 1,
         runId: ctx.run.id,
@@ -83,7 +87,7 @@ export class StageWindowUseCase {
       log.info('window staged', { ...staged.stats, rowsStaged: staged.rowsStaged, handed });
     } catch (e) {
       log.error('staging failed', { error: e });
-      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e);
+      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e, 'extract');
     }
   }
 
@@ -106,14 +110,14 @@ export class StageWindowUseCase {
     });
     try {
       await db.run(CREATE_RAW);
-      const rowsExtracted = await this.read(db, topic, ranges, `${this.topics.windowCommands}.read.${run.id}.${run.attempt}`);
+      const rowsExtracted = await this.read(db, topic, ranges, `${this.topics.windowCommands}.read.${run.id}.${run.attempt}`, run);
       await db.run(classifySql(profiles ? 'profiles' : 'events'));
       await db.run(
         profiles
           ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
           : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null),
       );
-      const rowsRejected = await this.deadLetterRejected(db, topic);
+      const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
       const rowsStaged = Number(await db.scalar<bigint | number>('SELECT count(*) FROM staged'));
       await db.run('DROP TABLE raw; DROP TABLE checked; CHECKPOINT;');
       const offsets: PartitionRanges = Object.fromEntries(
@@ -126,9 +130,10 @@ export class StageWindowUseCase {
   }
 
   /** Appends every message of the ranges to `raw`; JavaScript only copies strings. */
-  private async read(db: DuckDb, topic: string, ranges: OffsetRange[], groupId: string): Promise<number> {
+  private async read(db: DuckDb, topic: string, ranges: OffsetRange[], groupId: string, run: { id: string; attempt: number }): Promise<number> {
     const appender = await db.connection.createAppender('raw');
     let rows = 0;
+    let reported = Date.now();
     try {
       await readRanges(this.kafka, this.logger, {
         topic,
@@ -146,6 +151,11 @@ export class StageWindowUseCase {
             appender.endRow();
           }
           rows += messages.length;
+          this.metrics.eventsRead.inc(messages.length);
+          if (Date.now() - reported > 1000) {
+            reported = Date.now();
+            void this.runs.reportProgress(run.id, run.attempt, { rowsExtracted: rows }).catch(() => undefined);
+          }
         },
       });
       appender.flushSync();
@@ -156,7 +166,7 @@ export class StageWindowUseCase {
   }
 
   /** Sends the messages that are not events to the dead-letter topic, in batches. */
-  private async deadLetterRejected(db: DuckDb, topic: string): Promise<number> {
+  private async deadLetterRejected(db: DuckDb, topic: string, source: string): Promise<number> {
     let count = 0;
     for await (const rows of db.stream(SELECT_REJECTED)) {
       const sources = rows.map(([partition, offset, key, value]) => ({
@@ -166,7 +176,7 @@ export class StageWindowUseCase {
         key: key === null ? null : String(key),
         value: value === null ? null : String(value),
       }));
-      await this.deadLetter.send(sources, rows.map((r) => String(r[4])));
+      await this.deadLetter.send(sources, rows.map((r) => String(r[4])), source);
       count += rows.length;
     }
     return count;

@@ -4,7 +4,7 @@ import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { consumerGroup, decodeExportCommand, ExportCommand, Topics } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { StorageModule } from '@bulk-export/storage';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -38,7 +38,7 @@ export class RequestApiModule {
       module: RequestApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(logger),
+        ObservabilityModule.forRoot(logger, SERVICE),
         PersistenceModule.forRoot(),
         MessagingModule.forRoot(SERVICE),
         StorageModule,
@@ -54,9 +54,9 @@ export class RequestApiModule {
         ExportCommandsHandler,
         {
           provide: COMMAND_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, TOPICS, AppConfig, ExportCommandsHandler],
-          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, topics: Topics, c: AppConfig, handler: ExportCommandsHandler) =>
-            new CommandConsumer(kafka, dlq, log, {
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, ExportCommandsHandler],
+          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, c: AppConfig, handler: ExportCommandsHandler) =>
+            new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.commands,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
               decode: decodeExportCommand,

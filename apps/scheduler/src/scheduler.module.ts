@@ -13,7 +13,7 @@ export class SchedulerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: SchedulerModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger, SERVICE), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
       controllers: [HealthController],
       providers: [
         EmitDueWindowsUseCase,

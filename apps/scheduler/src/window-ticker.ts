@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { OutboxRelay } from '@bulk-export/messaging';
-import { HealthCheck, Logger } from '@bulk-export/observability';
+import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
 import { EmitDueWindowsUseCase } from './emit-due-windows.use-case';
 
 /** Runs EmitDueWindows every SCHEDULER_TICK_MS; unhealthy when ticks stop succeeding. */
@@ -17,6 +17,7 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -48,6 +49,8 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
           limit: 50,
         });
         emitted = created.length + retried.length;
+        this.metrics.windowsEmitted.inc({ kind: 'window' }, created.length);
+        this.metrics.windowsEmitted.inc({ kind: 'retry' }, retried.length);
         for (const run of created) this.logger.info('window emitted', { exportId: run.exportId, runId: run.id });
         for (const run of retried) this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
         if (emitted > 0) this.relay.nudge();

@@ -6,7 +6,7 @@ import { AppConfig } from '@bulk-export/config';
 import { ExportFormat, fileExtension } from '@bulk-export/domain';
 import { DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
-import { Logger } from '@bulk-export/observability';
+import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
 import { RunLifecycle, runStagingRoot, stagingDatabase, stagingDir } from '@bulk-export/pipeline';
 import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
@@ -42,6 +42,7 @@ export class UploadRunUseCase {
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute(command: UploadRun): Promise<void> {
@@ -51,15 +52,18 @@ export class UploadRunUseCase {
       return;
     }
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
+    const timer = this.metrics.stageDuration.startTimer({ stage: 'upload' });
     try {
       const files = await this.write(ctx, stagingDir(this.config.STAGING_DIR, ctx.run.id, ctx.run.attempt), log);
       const completed = await this.runs.complete(ctx.run.id, ctx.run.attempt, files, (c) => this.lifecycle.statusEvents(c));
       this.relay.nudge();
+      timer();
+      if (completed) this.metrics.runsCompleted.inc({ format: ctx.exportRow.format });
       if (completed) await rm(runStagingRoot(this.config.STAGING_DIR, ctx.run.id), { recursive: true, force: true });
       log.info('run uploaded', { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), completed });
     } catch (e) {
       log.error('upload failed', { error: e });
-      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e);
+      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e, 'upload');
     }
   }
 
@@ -77,6 +81,13 @@ export class UploadRunUseCase {
     const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
     const files: FileRecord[] = [];
     const uploads = new UploadQueue(UPLOADS_IN_FLIGHT);
+    const progress = new ProgressReporter((done) =>
+      this.runs.reportProgress(ctx.run.id, ctx.run.attempt, {
+        rowsWritten: done.reduce((n, f) => n + f.rows, 0),
+        bytesWritten: done.reduce((n, f) => n + f.bytes, 0),
+        filesCount: done.length,
+      }),
+    );
 
     const db = await DuckDb.open(stagingDatabase(stagingPath), {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
@@ -100,6 +111,11 @@ export class UploadRunUseCase {
               const uploaded = await uploadFile(storage, credential.bucket, chunk.path, name, contentType);
               await unlink(chunk.path);
               files.push({ objectName: name, eventName: group.eventName, day: group.day, fileIndex: chunk.index, rows: chunk.rows, bytes: uploaded.bytes, crc32c: uploaded.crc32c });
+              const format = exportRow.format;
+              this.metrics.rowsWritten.inc({ format }, chunk.rows);
+              this.metrics.bytesUploaded.inc({ format }, uploaded.bytes);
+              this.metrics.filesUploaded.inc({ format });
+              progress.report(files);
             }),
         });
       }
@@ -133,6 +149,17 @@ export class UploadRunUseCase {
     const path = join(outDir, name);
     await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
     await uploadFile(storage, bucket, path, name, 'application/json');
+  }
+}
+
+/** Reports the files uploaded so far at most once a second, so the API shows a run's progress. */
+class ProgressReporter {
+  private last = 0;
+  constructor(private readonly send: (files: FileRecord[]) => Promise<void>) {}
+  report(files: FileRecord[]): void {
+    if (Date.now() - this.last < 1000) return;
+    this.last = Date.now();
+    void this.send([...files]).catch(() => undefined);
   }
 }
 

@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnAp
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { consumerGroup, decodeMessage, Topics, UploadRun } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
@@ -30,7 +30,7 @@ export class UploaderModule {
       module: UploaderModule,
       imports: [
         ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(logger),
+        ObservabilityModule.forRoot(logger, SERVICE),
         PersistenceModule.forRoot(),
         MessagingModule.forRoot(SERVICE),
         StorageModule,
@@ -41,9 +41,9 @@ export class UploaderModule {
         UploadRunUseCase,
         {
           provide: STAGED_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, TOPICS, AppConfig, UploadRunUseCase],
-          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, topics: Topics, c: AppConfig, useCase: UploadRunUseCase) =>
-            new CommandConsumer(kafka, dlq, log, {
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, UploadRunUseCase],
+          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, c: AppConfig, useCase: UploadRunUseCase) =>
+            new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.stagedRuns,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
               decode: (bytes) => decodeMessage(UploadRun, bytes),

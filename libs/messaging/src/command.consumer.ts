@@ -1,6 +1,6 @@
 import { Consumer, KafkaMessage } from 'kafkajs';
 import { Decoded } from '@bulk-export/contracts';
-import { HealthCheck, Logger } from '@bulk-export/observability';
+import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
 
@@ -30,14 +30,31 @@ export class CommandConsumer<T extends object> implements HealthCheck {
   readonly name: string;
   private consumer: Consumer | null = null;
   private crashed: Error | null = null;
+  private lagTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly kafka: KafkaClient,
     private readonly deadLetter: DeadLetter,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
     private readonly options: CommandConsumerOptions<T>,
   ) {
     this.name = `consumer:${options.topic}`;
+  }
+
+  /** Messages of the topic not yet committed by this group, summed over partitions. */
+  async lag(): Promise<number> {
+    const { topic, groupId } = this.options;
+    const [committed, latest] = await Promise.all([
+      this.kafka.admin.fetchOffsets({ groupId, topics: [topic] }),
+      this.kafka.admin.fetchTopicOffsets(topic),
+    ]);
+    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return latest.reduce((sum, p) => {
+      const position = done.get(p.partition) ?? -1n;
+      const start = position < 0n ? BigInt(p.low) : position;
+      return sum + Number(BigInt(p.high) - start);
+    }, 0);
   }
 
   async start(): Promise<void> {
@@ -62,6 +79,12 @@ export class CommandConsumer<T extends object> implements HealthCheck {
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
+    this.lagTimer = setInterval(() => {
+      this.lag()
+        .then((lag) => this.metrics.consumerLag.set({ group: groupId, topic }, lag))
+        .catch(() => undefined);
+    }, 5000);
+    this.lagTimer.unref();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -79,6 +102,7 @@ export class CommandConsumer<T extends object> implements HealthCheck {
   }
 
   async stop(): Promise<void> {
+    if (this.lagTimer) clearInterval(this.lagTimer);
     await this.consumer?.disconnect();
     this.consumer = null;
   }
@@ -90,7 +114,7 @@ export class CommandConsumer<T extends object> implements HealthCheck {
 
   /** Dead-letters a message with the reason (and lets the sender know, when configured). */
   async reject(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
-    await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [reason]);
+    await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [reason], topic);
     await this.options.onInvalid?.(reason, message);
   }
 

@@ -1,4 +1,4 @@
-import { Logger } from '@bulk-export/observability';
+import { Logger, Metrics } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
 export interface DeadLetterSource {
@@ -14,15 +14,15 @@ export interface DeadLetterSource {
  * unchanged, with why and where it came from in headers, and it is counted.
  */
 export class DeadLetter {
-  private readonly counts = new Map<string, number>();
-
   constructor(
     private readonly kafka: KafkaClient,
     private readonly topic: string,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
-  async send(sources: DeadLetterSource[], reasons: string[]): Promise<void> {
+  /** `source` names the kind of topic for the metric (e.g. `events`, or one of our topics): never an account's topic name. */
+  async send(sources: DeadLetterSource[], reasons: string[], source: string): Promise<void> {
     if (sources.length === 0) return;
     await this.kafka.producer.send({
       topic: this.topic,
@@ -38,16 +38,11 @@ export class DeadLetter {
         },
       })),
     });
-    for (const s of sources) this.counts.set(s.topic, (this.counts.get(s.topic) ?? 0) + 1);
+    this.metrics.deadLettered.inc({ source }, sources.length);
     this.logger.warn('messages dead-lettered', {
       count: sources.length,
       sourceTopic: sources[0].topic,
       firstReason: reasons[0],
     });
-  }
-
-  /** Messages dead-lettered since start, per source topic. */
-  total(): Record<string, number> {
-    return Object.fromEntries(this.counts);
   }
 }

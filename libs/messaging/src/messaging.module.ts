@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { Topics, topicNames } from '@bulk-export/contracts';
-import { HealthCheck, Logger } from '@bulk-export/observability';
+import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
 import { OutboxRepository } from '@bulk-export/persistence';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
@@ -57,14 +57,14 @@ export class MessagingModule {
         },
         {
           provide: OutboxRelay,
-          inject: [OutboxRepository, KafkaClient, AppConfig, Logger],
-          useFactory: (o: OutboxRepository, k: KafkaClient, c: AppConfig, l: Logger) =>
-            new OutboxRelay(o, k, c.OUTBOX_POLL_MS, l.child({ component: 'outbox' })),
+          inject: [OutboxRepository, KafkaClient, AppConfig, Logger, Metrics],
+          useFactory: (o: OutboxRepository, k: KafkaClient, c: AppConfig, l: Logger, m: Metrics) =>
+            new OutboxRelay(o, k, c.OUTBOX_POLL_MS, l.child({ component: 'outbox' }), m),
         },
         {
           provide: DeadLetter,
-          inject: [KafkaClient, TOPICS, Logger],
-          useFactory: (k: KafkaClient, t: Topics, l: Logger) => new DeadLetter(k, t.deadLetter, l),
+          inject: [KafkaClient, TOPICS, Logger, Metrics],
+          useFactory: (k: KafkaClient, t: Topics, l: Logger, m: Metrics) => new DeadLetter(k, t.deadLetter, l, m),
         },
         { provide: KafkaHealth, inject: [KafkaClient], useFactory: (k: KafkaClient) => new KafkaHealth(k) },
         MessagingLifecycle,

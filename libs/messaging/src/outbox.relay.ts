@@ -1,5 +1,5 @@
 import { OutboxRepository } from '@bulk-export/persistence';
-import { Logger } from '@bulk-export/observability';
+import { Logger, Metrics } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
 /**
@@ -12,12 +12,14 @@ export class OutboxRelay {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private lastCount = 0;
 
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly kafka: KafkaClient,
     private readonly pollMs: number,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   start(): void {
@@ -67,7 +69,11 @@ export class OutboxRelay {
             topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
           });
         });
-        if (sent < 500) return;
+        if (sent < 500) break;
+      }
+      if (Date.now() - this.lastCount > 5000) {
+        this.lastCount = Date.now();
+        this.metrics.outboxPending.set(await this.outbox.pendingCount());
       }
     } catch (e) {
       this.logger.warn('outbox publish failed; will retry', { error: e });

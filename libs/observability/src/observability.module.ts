@@ -1,11 +1,21 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { Logger } from './logger';
+import { Metrics } from './metrics';
+import { MetricsController } from './metrics.controller';
 
-/** Makes the service's logger injectable everywhere. */
+/** Makes the service's logger and metrics injectable everywhere, and serves /metrics. */
 @Global()
 @Module({})
 export class ObservabilityModule {
-  static forRoot(logger: Logger): DynamicModule {
-    return { module: ObservabilityModule, providers: [{ provide: Logger, useValue: logger }], exports: [Logger] };
+  static forRoot(logger: Logger, service: string): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      controllers: [MetricsController],
+      providers: [
+        { provide: Logger, useValue: logger },
+        { provide: Metrics, useValue: new Metrics(service) },
+      ],
+      exports: [Logger, Metrics],
+    };
   }
 }

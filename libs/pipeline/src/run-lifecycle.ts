@@ -3,7 +3,7 @@ import { ExportEvent, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
 import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
-import { Logger } from '@bulk-export/observability';
+import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunsRepository } from '@bulk-export/persistence';
 
 /**
@@ -17,6 +17,7 @@ export class RunLifecycle {
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
@@ -34,11 +35,12 @@ export class RunLifecycle {
   }
 
   /** Records a failed attempt: retried later with backoff, or failed for good after the last attempt. */
-  async failAttempt(runId: string, attempt: number, error: unknown): Promise<void> {
+  async failAttempt(runId: string, attempt: number, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
     const reason = describeFailure(error);
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
     const recorded = await this.runs.fail(runId, attempt, reason, retryAt, (ctx) => this.statusEvents(ctx));
     this.relay.nudge();
+    this.metrics.runsFailed.inc({ stage, final: retryAt ? 'false' : 'true' });
     this.logger[recorded ? 'warn' : 'debug']('run attempt failed', {
       runId,
       attempt,

@@ -214,6 +214,15 @@ export class RunsRepository {
     });
   }
 
+  /** Progress of a run under way, for the API to show; ignored if the attempt is no longer current. */
+  async reportProgress(
+    runId: string,
+    attempt: number,
+    progress: Partial<Pick<ExportRun, 'rowsExtracted' | 'rowsWritten' | 'bytesWritten' | 'filesCount'>>,
+  ): Promise<void> {
+    await this.dataSource.getRepository(ExportRun).update({ id: runId, attempt, status: 'running' }, progress);
+  }
+
   /** Records what extraction staged and hands the run to the uploader. False when stale. */
   async markStaged(
     runId: string,
