@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@bulk-export/observability';
 import { validationPipe } from './http/validation.pipe';
 import { RequestApiModule, SERVICE } from './request-api.module';
@@ -11,5 +12,15 @@ runService({
   configure: (app) => {
     (app as NestExpressApplication).useBodyParser('json', { limit: '64kb' });
     app.useGlobalPipes(validationPipe());
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Bulk Export')
+        .setDescription('Exports product-analytics events and user profiles from Kafka to Google Cloud Storage. Errors are `{ code, message, field? }`.')
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key' })
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   },
 });

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -32,16 +33,20 @@ const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', 
 
 /** The fields of a new export: the body of POST /v1/exports and the `export` of a create-export command, validated by the same rules. */
 export class CreateExportRequest {
+  @ApiProperty({ enum: EXPORT_PARTNERS, example: 'gcp', description: 'Where the files go; only Google Cloud Storage.' })
   @IsIn(EXPORT_PARTNERS, { message: `partner must be one of ${list(EXPORT_PARTNERS)}` })
   partner: ExportPartner;
 
+  @ApiProperty({ example: '01M8J3BSA8WC0GBC1S7Z4TCBDC', description: 'Id of saved credentials (POST /v1/credentials/gcp).' })
   @Matches(ID_REGEX, { message: 'credentialId must be the id of saved credentials' })
   credentialId: string;
 
+  @ApiProperty({ enum: EXPORT_TYPES, description: 'all_events, select_events (with `events`), or all_profiles.' })
   @IsIn(EXPORT_TYPES, { message: `type must be one of ${list(EXPORT_TYPES)}` })
   type: ExportType;
 
   /** The event names of a `select_events` export. */
+  @ApiPropertyOptional({ type: [String], example: ['Charged', 'App Launched'], description: 'For select_events: 1 to 100 distinct event names.' })
   @ValidateIf((o: CreateExportRequest) => o.type === 'select_events' || o.events !== undefined)
   @IsArray()
   @ArrayMinSize(1)
@@ -51,20 +56,24 @@ export class CreateExportRequest {
   @Length(1, 256, { each: true })
   events?: string[];
 
+  @ApiProperty({ enum: EXPORT_FREQUENCIES, description: 'one_time (with from/to) or recurring (with intervalHours).' })
   @IsIn(EXPORT_FREQUENCIES, { message: `frequency must be one of ${list(EXPORT_FREQUENCIES)}` })
   frequency: ExportFrequency;
 
   /** Start of a one-time export's window (ISO-8601), inclusive. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'one_time: window start (inclusive), inside the last 45 days; Kafka capture time.' })
   @ValidateIf((o: CreateExportRequest) => o.frequency === 'one_time' || o.from !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'from must be an ISO-8601 date-time' })
   from?: string;
 
   /** End of a one-time export's window (ISO-8601), exclusive. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'one_time: window end (exclusive), not in the future.' })
   @ValidateIf((o: CreateExportRequest) => o.frequency === 'one_time' || o.to !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'to must be an ISO-8601 date-time' })
   to?: string;
 
   /** Hours between the windows of a recurring export: 4 to 24, whole hours. */
+  @ApiPropertyOptional({ minimum: 4, maximum: 24, example: 6, description: 'recurring: hours between windows, whole hours.' })
   @ValidateIf((o: CreateExportRequest) => o.frequency === 'recurring' || o.intervalHours !== undefined)
   @IsInt({ message: 'intervalHours must be a whole number of hours' })
   @Min(4)
@@ -72,13 +81,16 @@ export class CreateExportRequest {
   intervalHours?: number;
 
   /** When a recurring export's first window starts (ISO-8601, inside the last 45 days); default: now. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'recurring: start of the first window, inside the last 45 days (default: now).' })
   @ValidateIf((o: CreateExportRequest) => o.startAt !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'startAt must be an ISO-8601 date-time' })
   startAt?: string;
 
+  @ApiProperty({ enum: EXPORT_FORMATS, description: 'File format.' })
   @IsIn(EXPORT_FORMATS, { message: `format must be one of ${list(EXPORT_FORMATS)}` })
   format: ExportFormat;
 
+  @ApiPropertyOptional({ enum: EXPORT_COMPRESSIONS, description: 'gzip for json/csv/xml; snappy (default), zstd or none for parquet.' })
   @IsOptional()
   @IsString()
   @IsIn(EXPORT_COMPRESSIONS, { message: `compression must be one of ${list(EXPORT_COMPRESSIONS)}` })

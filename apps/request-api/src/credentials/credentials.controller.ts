@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { Conflict, ID_REGEX, NotFound } from '@bulk-export/domain';
 import type { Account, GcsCredential } from '@bulk-export/persistence';
@@ -12,6 +13,10 @@ export function presentCredential(c: GcsCredential) {
   return { id: c.id, clientEmail: c.clientEmail, projectId: c.projectId, bucket: c.bucket, createdAt: c.createdAt.toISOString() };
 }
 
+@ApiTags('credentials')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No or unknown API key (`unauthenticated`).' })
+@ApiResponse({ status: 429, description: 'Too many requests with this key (`rate_limited`); see Retry-After.' })
 @Controller('v1/credentials/gcp')
 @UseGuards(ApiKeyGuard)
 export class CredentialsController {
@@ -22,18 +27,26 @@ export class CredentialsController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Save a service-account key and bucket, validated for real; the key is encrypted and never returned.' })
+  @ApiResponse({ status: 201, description: '`{ id, clientEmail, projectId, bucket, createdAt }`' })
+  @ApiResponse({ status: 400, description: 'A field is missing, unknown or of the wrong type.' })
+  @ApiResponse({ status: 422, description: '`invalid_service_key`, `invalid_bucket_name`, `bucket_not_found` (names must match exactly), `bucket_not_writable`.' })
   async save(@CurrentAccount() account: Account, @Body() body: SaveCredentialDto) {
     const credential = await this.saveCredential.execute({ accountId: account.id, serviceKey: body.serviceKey, bucket: body.bucket });
     return presentCredential(credential);
   }
 
   @Get()
+  @ApiOperation({ summary: 'The saved credentials, without keys.' })
   async list(@CurrentAccount() account: Account) {
     return { items: (await this.credentials.listForAccount(account.id)).map(presentCredential) };
   }
 
   /** Replaces the key (and bucket) of saved credentials, validated like a new one. */
   @Put(':id')
+  @ApiOperation({ summary: 'Replace the key (and bucket) of saved credentials, validated like a new one.' })
+  @ApiResponse({ status: 404, description: 'No such credentials for this account.' })
+  @ApiResponse({ status: 422, description: 'As for POST.' })
   async replace(@CurrentAccount() account: Account, @Param('id') id: string, @Body() body: SaveCredentialDto) {
     if (!ID_REGEX.test(id)) throw new NotFound('credentials', id);
     const credential = await this.saveCredential.execute({ accountId: account.id, serviceKey: body.serviceKey, bucket: body.bucket, replaceId: id });
@@ -43,6 +56,9 @@ export class CredentialsController {
   /** Deletes credentials; refused (409) while an active export uses them. */
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete credentials.' })
+  @ApiResponse({ status: 404, description: 'No such credentials for this account.' })
+  @ApiResponse({ status: 409, description: 'An active export uses them; the message names it.' })
   async remove(@CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
     const credential = ID_REGEX.test(id) ? await this.credentials.findForAccount(account.id, id) : null;
     if (!credential) throw new NotFound('credentials', id);

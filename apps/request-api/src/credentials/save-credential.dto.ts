@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
 
 function IsKeyInput(options?: ValidationOptions): PropertyDecorator {
@@ -17,11 +18,13 @@ function IsKeyInput(options?: ValidationOptions): PropertyDecorator {
 /** POST /v1/credentials/gcp */
 export class SaveCredentialDto {
   /** The service-account key file: a JSON object, or its text. */
+  @ApiProperty({ oneOf: [{ type: 'object' }, { type: 'string' }], description: 'The service-account key file as downloaded from Google Cloud, as a JSON object or as its text. Never returned.' })
   @IsDefined()
   @IsKeyInput()
   serviceKey: unknown;
 
   /** The bucket's exact name. */
+  @ApiProperty({ example: 'acme-exports', description: 'The bucket name, exactly (names are case-sensitive).' })
   @IsString()
   @MaxLength(222)
   bucket: string;

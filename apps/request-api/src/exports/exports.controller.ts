@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { CreateExportRequest } from '@bulk-export/contracts';
@@ -12,6 +13,7 @@ import { RetryRunUseCase } from './retry-run.use-case';
 import { StopExportUseCase } from './stop-export.use-case';
 
 export class ListExportsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -20,11 +22,16 @@ export class ListExportsQuery {
   limit?: number;
 
   /** The `nextCursor` of the previous page. */
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
   @IsOptional()
   @Matches(ID_REGEX, { message: 'cursor must be the nextCursor of a previous page' })
   cursor?: string;
 }
 
+@ApiTags('exports')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No or unknown API key (`unauthenticated`).' })
+@ApiResponse({ status: 429, description: 'Too many requests with this key (`rate_limited`); see Retry-After.' })
 @Controller('v1/exports')
 @UseGuards(ApiKeyGuard)
 export class ExportsController {
@@ -38,12 +45,19 @@ export class ExportsController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Create an export (one-time or recurring).' })
+  @ApiResponse({ status: 201, description: 'The export, `pending`.' })
+  @ApiResponse({ status: 400, description: 'A field is missing, unknown or invalid (`invalid_request`, `invalid_field`, `window_too_old`, `window_reversed`, `window_in_future`); the field is named.' })
+  @ApiResponse({ status: 404, description: 'The credentials do not exist for this account.' })
+  @ApiResponse({ status: 409, description: 'A one-time profile export while a recurring profile export is scheduled (`conflict`).' })
   async create(@CurrentAccount() account: Account, @Body() body: CreateExportRequest) {
     return presentExport(await this.createExport.execute({ ...body, accountId: account.id }));
   }
 
   /** The Activity Log: newest first, paginated by cursor. */
   @Get()
+  @ApiOperation({ summary: 'The Activity Log: exports, newest first, with their runs.' })
+  @ApiResponse({ status: 200, description: '`{ items, nextCursor }`' })
   async list(@CurrentAccount() account: Account, @Query() query: ListExportsQuery) {
     const limit = query.limit ?? 20;
     const page = await this.exports.listForAccount(account.id, limit + 1, query.cursor);
@@ -56,6 +70,8 @@ export class ExportsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One export with its runs, rows, bytes and files.' })
+  @ApiResponse({ status: 404, description: 'No such export for this account.' })
   async get(@CurrentAccount() account: Account, @Param('id') id: string) {
     const exportRow = ID_REGEX.test(id) ? await this.exports.findForAccount(account.id, id) : null;
     if (!exportRow) throw new NotFound('export', id);
@@ -67,6 +83,9 @@ export class ExportsController {
   /** Stops a recurring export. */
   @Post(':id/stop')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Stop a recurring export; a run under way finishes.' })
+  @ApiResponse({ status: 404, description: 'No such export for this account.' })
+  @ApiResponse({ status: 409, description: 'Not a recurring export.' })
   async stop(@CurrentAccount() account: Account, @Param('id') id: string) {
     if (!ID_REGEX.test(id)) throw new NotFound('export', id);
     return presentExport(await this.stopExport.execute({ accountId: account.id, exportId: id }));
@@ -74,6 +93,8 @@ export class ExportsController {
 
   /** The runs of an export, newest first, paginated by cursor. */
   @Get(':id/runs')
+  @ApiOperation({ summary: 'The runs of an export, newest first.' })
+  @ApiResponse({ status: 404, description: 'No such export for this account.' })
   async listRuns(@CurrentAccount() account: Account, @Param('id') id: string, @Query() query: ListExportsQuery) {
     const exportRow = ID_REGEX.test(id) ? await this.exports.findForAccount(account.id, id) : null;
     if (!exportRow) throw new NotFound('export', id);
@@ -90,6 +111,9 @@ export class ExportsController {
   /** Retries a failed run by hand. */
   @Post(':id/runs/:runId/retry')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Retry a failed run now.' })
+  @ApiResponse({ status: 404, description: 'No such export or run for this account.' })
+  @ApiResponse({ status: 409, description: 'The run is not failed.' })
   async retry(@CurrentAccount() account: Account, @Param('id') id: string, @Param('runId') runId: string) {
     if (!ID_REGEX.test(id)) throw new NotFound('export', id);
     if (!ID_REGEX.test(runId)) throw new NotFound('run', runId);
