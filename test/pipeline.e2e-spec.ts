@@ -150,6 +150,27 @@ describe('one-time JSON export, end to end', () => {
     expect(lines.map((l) => l.profile.identity).sort()).toEqual(['user-30', 'user-32']);
   });
 
+  it('reads events that producers compressed with gzip, snappy, lz4 or zstd', async () => {
+    const from = Date.now() + 1;
+    await clockPast(from);
+    const codecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+    for (const [i, compression] of codecs.entries()) {
+      await kcatProduce(account.eventsTopic, Array.from({ length: 50 }, (_, j) => JSON.stringify(event(`Codec ${compression}`, 20261127100000, i * 100 + j))), undefined, { compression });
+    }
+    const to = Date.now() + 1;
+    await clockPast(to);
+    const created = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
+      apiKey: account.apiKey,
+      body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
+    });
+    const done = await waitFor('export done', async () => {
+      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
+      if (res.body.status === 'failed') throw new Error(JSON.stringify(res.body));
+      return res.body.status === 'done' ? res.body : undefined;
+    });
+    expect(done.runs[0].files.map((f) => [parseFileName(f.name).eventName, f.rows]).sort()).toEqual(codecs.map((c) => [`Codec ${c}`, 50]).sort());
+  });
+
   it('shows the export in the Activity Log, newest first, paginated', async () => {
     const first = await api<{ items: { id: string }[]; nextCursor: string | null }>(system.api, 'GET', '/v1/exports?limit=1', { apiKey: account.apiKey });
     expect(first.status).toBe(200);

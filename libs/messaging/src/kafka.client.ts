@@ -1,6 +1,7 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { AppConfig } from '@bulk-export/config';
 import { Logger } from '@bulk-export/observability';
+import { registerCompressionCodecs } from './compression-codecs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -20,6 +21,7 @@ export class KafkaClient {
   private connected = false;
 
   constructor(config: AppConfig, service: string, logger: Logger) {
+    registerCompressionCodecs();
     const log = logger.child({ component: 'kafkajs' });
     this.kafka = new Kafka({
       clientId: `bulk-export-${service}`,

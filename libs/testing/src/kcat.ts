@@ -22,7 +22,7 @@ function run(args: string[], input?: string): Promise<string> {
  * With `keys`, each message gets the key of the same index; a null value is a tombstone.
  * Returns once all are acked.
  */
-export async function kcatProduce(topic: string, values: (string | null)[], keys?: string[]): Promise<void> {
+export async function kcatProduce(topic: string, values: (string | null)[], keys?: string[], options: { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd' } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kcat-'));
   try {
     const file = join(dir, 'messages');
@@ -34,6 +34,7 @@ export async function kcatProduce(topic: string, values: (string | null)[], keys
       '-X', 'enable.idempotence=true', '-X', 'acks=all',
       ...(keys ? ['-K', delimiter] : []),
       ...(values.includes(null) ? ['-Z'] : []),
+      ...(options.compression ? ['-z', options.compression] : []),
       file,
     ]);
   } finally {

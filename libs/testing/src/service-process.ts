@@ -1,9 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { waitFor } from './wait-for';
 
-const ROOT = resolve(__dirname, '../../..');
+/** The repository root: the nearest folder up with a package.json (from source or from dist/). */
+function repositoryRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const ROOT = repositoryRoot(__dirname);
 
 export type ServiceName = 'request-api' | 'scheduler' | 'extractor' | 'uploader';
 
@@ -26,6 +32,11 @@ export class ServiceProcess {
   ) {
     mkdirSync(logDir, { recursive: true });
     this.logPath = join(logDir, `${name}${instance ? `-${instance}` : ''}.log`);
+  }
+
+  /** The process id, e.g. to sample its memory; 0 when not running. */
+  get pid(): number {
+    return this.child && this.child.exitCode === null ? (this.child.pid ?? 0) : 0;
   }
 
   get url(): string {

@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { api, clockPast, gcs, makeServiceKey, ServiceName, TestSystem, waitFor } from '@bulk-export/testing';
+import { writeEventFile } from './events';
+import { kcatReplay } from './replay';
+
+/**
+ * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet]`
+ *
+ * On one fresh topic: the time kcat needs to read it all (the limit), the time our export
+ * needs from creating a one-time export over the whole topic to `done` (per format),
+ * DuckDB alone copying the same rows to each format, and the peak RSS of every service
+ * during each export. Prints a table and writes bench/results/<time>-<events>.json.
+ */
+interface Row {
+  what: string;
+  seconds: number;
+  eventsPerSecond: number;
+  mbPerSecond: number;
+  ratioToKcat: number | null;
+  peakRssMb?: Record<string, number>;
+  files?: number;
+  outputMb?: number;
+}
+
+const SERVICES: ServiceName[] = ['request-api', 'scheduler', 'extractor', 'uploader'];
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function timeKcatRead(topic: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawn('kcat', ['-C', '-b', 'localhost:9092', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`kcat exited ${code}`))));
+  });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function duckdbAlone(file: string, formats: string[], dir: string): Promise<Record<string, number>> {
+  const db = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', threads: '2' });
+  const c = await db.connect();
+  await c.run(`CREATE TABLE events AS SELECT * FROM read_json('${file}', format = 'newline_delimited', union_by_name = true, sample_size = -1)`);
+  const seconds: Record<string, number> = {};
+  for (const format of formats.filter((f) => f !== 'xml')) {
+    const target = join(dir, `duck.${format}`);
+    const options = format === 'parquet' ? '(FORMAT parquet, COMPRESSION snappy)' : format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT json)';
+    const started = process.hrtime.bigint();
+    await c.run(`COPY events TO '${target}' ${options}`);
+    seconds[format] = Number(process.hrtime.bigint() - started) / 1e9;
+    rmSync(target, { force: true });
+  }
+  c.closeSync();
+  db.closeSync();
+  return seconds;
+}
+
+async function main(): Promise<void> {
+  const events = Number(arg('events', '1000000'));
+  const formats = arg('formats', 'json,csv,xml,parquet').split(',');
+  const work = mkdtempSync(join(tmpdir(), 'bench-'));
+  const file = join(work, 'events.jsonl');
+  console.log(`generating ${events} events…`);
+  const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  const { bytes } = await writeEventFile(file, { count: events, days: 2, eventNames: 8, seed: 42, lastDay: today });
+  const mb = bytes / 1e6;
+  console.log(`  ${mb.toFixed(0)} MB, ${(bytes / events).toFixed(0)} bytes an event`);
+
+  const system = await TestSystem.start({ LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000' });
+  try {
+    const account = await system.createAccount();
+    const bucket = await gcs.createBucket();
+    const credentialId = (await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
+    const from = Date.now();
+    console.log(`replaying into ${account.eventsTopic} with kcat…`);
+    const replayStarted = Date.now();
+    await kcatReplay('localhost:9092', account.eventsTopic, file);
+    console.log(`  ${((Date.now() - replayStarted) / 1000).toFixed(1)} s`);
+    const to = Date.now() + 1;
+    await clockPast(to);
+
+    const rows: Row[] = [];
+    const kcatSeconds = await timeKcatRead(account.eventsTopic);
+    const kcatRate = events / kcatSeconds;
+    rows.push({ what: 'kcat read (the limit)', seconds: kcatSeconds, eventsPerSecond: kcatRate, mbPerSecond: mb / kcatSeconds, ratioToKcat: 1 });
+
+    for (const format of formats) {
+      const peak: Record<string, number> = {};
+      const sampler = setInterval(() => {
+        for (const name of SERVICES) peak[name] = Math.max(peak[name] ?? 0, rssMb(system.service(name).pid));
+      }, 100);
+      const started = process.hrtime.bigint();
+      const created = await api<{ id: string }>(system.api, 'POST', '/v1/exports', {
+        apiKey: account.apiKey,
+        body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format },
+      });
+      const done = await waitFor(
+        `${format} export done`,
+        async () => {
+          const res = await api<{ status: string; runs: { rowsWritten: number; bytesWritten: number; filesCount: number; error?: string }[] }>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
+          if (res.body.status === 'failed') throw new Error(`export failed: ${res.body.runs[0]?.error}`);
+          return res.body.status === 'done' ? res.body : undefined;
+        },
+        { timeoutMs: 30 * 60_000, intervalMs: 100 },
+      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      clearInterval(sampler);
+      if (done.runs[0].rowsWritten !== events) throw new Error(`${format}: ${done.runs[0].rowsWritten} rows written, expected ${events}`);
+      rows.push({
+        what: `export ${format}`,
+        seconds,
+        eventsPerSecond: events / seconds,
+        mbPerSecond: mb / seconds,
+        ratioToKcat: events / seconds / kcatRate,
+        peakRssMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)])),
+        files: done.runs[0].filesCount,
+        outputMb: Math.round(done.runs[0].bytesWritten / 1e6),
+      });
+      console.log(`  ${format}: ${seconds.toFixed(1)} s`);
+    }
+
+    const duck = await duckdbAlone(file, formats, work);
+    for (const [format, seconds] of Object.entries(duck)) {
+      rows.push({ what: `DuckDB alone: COPY table → ${format}`, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
+    }
+
+    const table = [
+      ['what', 'seconds', 'events/s', 'MB/s', '× kcat', 'peak RSS MB (api/sched/extr/upl)'],
+      ...rows.map((r) => [
+        r.what,
+        r.seconds.toFixed(2),
+        Math.round(r.eventsPerSecond).toLocaleString('en-US'),
+        r.mbPerSecond.toFixed(1),
+        r.ratioToKcat === null ? '' : r.ratioToKcat.toFixed(2),
+        r.peakRssMb ? SERVICES.map((s) => r.peakRssMb?.[s] ?? 0).join(' / ') : '',
+      ]),
+    ];
+    const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+    console.log('\n' + table.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
+
+    const result = {
+      at: new Date().toISOString(),
+      events,
+      inputMb: Math.round(mb),
+      bytesPerEvent: Math.round(bytes / events),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      rows,
+    };
+    const dir = resolve(__dirname, '../../bench/results');
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, `${result.at.replace(/[:.]/g, '-')}-${events}.json`);
+    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    console.log(`\nwritten to ${out} (input file ${statSync(file).size} bytes)`);
+  } finally {
+    await system.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
