@@ -110,14 +110,19 @@ export class StageWindowUseCase {
     });
     try {
       await db.run(CREATE_RAW);
+      const t0 = Date.now();
       const rowsExtracted = await this.read(db, topic, ranges, `${this.topics.windowCommands}.read.${run.id}.${run.attempt}`, run);
+      const t1 = Date.now();
       await db.run(classifySql(profiles ? 'profiles' : 'events'));
+      const t2 = Date.now();
       await db.run(
         profiles
           ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
           : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null),
       );
+      const t3 = Date.now();
       const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
+      log.info('staging timings', { readMs: t1 - t0, classifyMs: t2 - t1, stageMs: t3 - t2, deadLetterMs: Date.now() - t3 });
       const rowsStaged = Number(await db.scalar<bigint | number>('SELECT count(*) FROM staged'));
       await db.run('DROP TABLE raw; DROP TABLE checked; CHECKPOINT;');
       const offsets: PartitionRanges = Object.fromEntries(

@@ -98,6 +98,7 @@ export class UploadRunUseCase {
       const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged GROUP BY ALL ORDER BY event_name, day')).map(
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
+      const started = Date.now();
       for (const group of groups) {
         const nameOf = (index: number) =>
           fileName({ requestId: exportRow.id, runTime: ctx.run.windowEnd, eventName: group.eventName, day: group.day, index, databaseId: ctx.account.databaseId, extension });
@@ -120,6 +121,7 @@ export class UploadRunUseCase {
         });
       }
       await uploads.drain();
+      log.info('write timings', { writeAndUploadMs: Date.now() - started, groups: groups.length });
     } finally {
       db.close();
     }

@@ -9,10 +9,12 @@ export const EVENT_FIELDS = ['ts', 'profile', 'deviceInfo', 'eventProps'] as con
  * The JSON format: a file's first line is the event name (as a JSON string, so any name
  * stays one line and the whole file is valid JSON Lines); each following line is one
  * object with `ts`, `profile`, `deviceInfo` and `eventProps`, each when the event has it.
- * DuckDB builds each line; JavaScript only copies it into the file.
+ * DuckDB builds each line from the fields staged as JSON (no parsing); JavaScript only
+ * copies it into the file.
  */
-export function jsonLineSql(json: string): string {
-  const parts = EVENT_FIELDS.map((f) => `'"${f}":' || json_extract(${json}, '$.${f}')::VARCHAR`);
+export function jsonLineSql(): string {
+  const columns: Record<(typeof EVENT_FIELDS)[number], string> = { ts: 'ts', profile: 'profile', deviceInfo: 'device_info', eventProps: 'event_props' };
+  const parts = EVENT_FIELDS.map((f) => `'"${f}":' || ${columns[f]}::VARCHAR`);
   return `'{' || concat_ws(',', ${parts.join(', ')}) || '}'`;
 }
 
@@ -23,7 +25,7 @@ export function jsonHeader(eventName: string): Buffer {
 
 export async function writeJsonGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
   const writer = new ChunkWriter({ ...target, header: jsonHeader(group.eventName) });
-  for await (const rows of db.stream(groupRowsSql(`${jsonLineSql('event')} AS line`, group))) {
+  for await (const rows of db.stream(groupRowsSql(`${jsonLineSql()} AS line`, group))) {
     for (const [line] of rows as [string][]) await writer.write(Buffer.from(line + '\n', 'utf8'));
   }
   await writer.end();

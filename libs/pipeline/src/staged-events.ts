@@ -10,17 +10,24 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  */
 export const CREATE_RAW = `CREATE TABLE raw (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`;
 
-/** CASE evaluates each test only on the rows that passed the previous ones. */
+/**
+ * Each event is parsed once: json_extract with a list of paths returns the fields as small
+ * JSON fragments, and the tests below look only at those fragments. CASE evaluates each
+ * test only on the rows that passed the previous ones.
+ */
+const EVENT_PARTS = `CASE WHEN value IS NOT NULL AND json_valid(value)
+  THEN json_extract(value, ['$.eventName', '$.ts', '$.profile', '$.deviceInfo', '$.eventProps']) END`;
+
 const EVENT_REJECT_REASON = `CASE
   WHEN value IS NULL OR value = '' THEN 'empty message'
-  WHEN NOT json_valid(value) THEN 'not valid JSON'
-  WHEN json_type(value::JSON) <> 'OBJECT' THEN 'not a JSON object'
-  WHEN json_type(value::JSON, '$.eventName') IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
-  WHEN json_extract_string(value, '$.eventName') = '' THEN 'eventName is empty'
-  WHEN strlen(json_extract_string(value, '$.eventName')) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
-  WHEN coalesce(json_type(value::JSON, '$.profile'), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
-  WHEN coalesce(json_type(value::JSON, '$.eventProps'), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
-  WHEN coalesce(json_type(value::JSON, '$.deviceInfo'), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
+  WHEN parts IS NULL THEN 'not valid JSON'
+  WHEN left(ltrim(value, ' ' || chr(9) || chr(10) || chr(13)), 1) <> '{' THEN 'not a JSON object'
+  WHEN json_type(parts[1]) IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
+  WHEN (parts[1] ->> '$') = '' THEN 'eventName is empty'
+  WHEN strlen((parts[1] ->> '$')) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
+  WHEN coalesce(json_type(parts[3]), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
+  WHEN coalesce(json_type(parts[4]), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
+  WHEN coalesce(json_type(parts[5]), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
   ELSE NULL END`;
 
 /** A profile message: key = identity, value = the profile object; a null value (tombstone) deletes it. */
@@ -32,18 +39,26 @@ const PROFILE_REJECT_REASON = `CASE
   ELSE NULL END`;
 
 export function classifySql(kind: 'events' | 'profiles'): string {
-  const reason = kind === 'events' ? EVENT_REJECT_REASON : PROFILE_REJECT_REASON;
-  return `CREATE TABLE checked AS SELECT partition, "offset", capture_ms, key, value, ${reason} AS reason FROM raw`;
+  if (kind === 'profiles') {
+    return `CREATE TABLE checked AS SELECT partition, "offset", capture_ms, key, value, ${PROFILE_REJECT_REASON} AS reason FROM raw`;
+  }
+  return `CREATE TABLE checked AS
+    SELECT partition, "offset", capture_ms, key, value, parts, ${EVENT_REJECT_REASON} AS reason
+    FROM (SELECT *, ${EVENT_PARTS} AS parts FROM raw)`;
 }
 
-/** Builds `staged` from the valid events, keeping only `eventNames` when given. */
+/**
+ * Builds `staged` from the valid events, keeping only `eventNames` when given. Besides the
+ * event itself, the fields the formats need are kept as JSON fragments (parsed once).
+ */
 export function stageEventsSql(timeZone: string, eventNames: string[] | null): string {
-  const filter = eventNames ? `AND json_extract_string(value, '$.eventName') IN (${eventNames.map(sqlString).join(', ')})` : '';
+  const filter = eventNames ? `AND (parts[1] ->> '$') IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `CREATE TABLE staged AS
     SELECT partition, "offset", capture_ms,
-           json_extract_string(value, '$.eventName') AS event_name,
-           ${eventDaySql('value', 'capture_ms', sqlString(timeZone))} AS day,
-           value::JSON AS event
+           (parts[1] ->> '$') AS event_name,
+           ${eventDaySql(`(parts[2] ->> '$')`, 'capture_ms', sqlString(timeZone))} AS day,
+           value::JSON AS event,
+           parts[2] AS ts, parts[3] AS profile, parts[4] AS device_info, parts[5] AS event_props
     FROM checked WHERE reason IS NULL ${filter}
     ORDER BY event_name, day, partition, "offset"`;
 }
@@ -58,7 +73,8 @@ export function stageProfilesSql(timeZone: string, day: string): string {
   const ts = `CAST(strftime(timezone(${sqlString(timeZone)}, to_timestamp(capture_ms / 1000.0)), '%Y%m%d%H%M%S') AS BIGINT)`;
   return `CREATE TABLE staged AS
     SELECT partition, "offset", capture_ms, 'profiles' AS event_name, ${sqlString(day)} AS day,
-           json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON) AS event
+           json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON) AS event,
+           ${ts}::JSON AS ts, value::JSON AS profile, NULL::JSON AS device_info, NULL::JSON AS event_props
     FROM (
       SELECT * FROM checked WHERE reason IS NULL
       QUALIFY row_number() OVER (PARTITION BY key ORDER BY capture_ms DESC, partition DESC, "offset" DESC) = 1
