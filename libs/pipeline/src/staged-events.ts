@@ -3,12 +3,13 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
 /**
  * The staging schema shared by extractor (writes) and uploader (reads).
  *
- * `raw` receives Kafka messages exactly as read. `checked` adds why a message is not
- * usable (or NULL). `staged` holds what will be exported, parsed once and sorted by file
+ * `raw` receives Kafka messages exactly as read and `checked` adds why a message is not
+ * usable (or NULL); both are temporary (memory, spilling to the staging folder), so only
+ * `staged` is written to the database file the uploader opens. `staged` holds what will be exported, parsed once and sorted by file
  * group: event name, day (yyyymmdd), Kafka position and the event as JSON (with
  * `eventName`, `ts`, `profile`, `deviceInfo`, `eventProps`).
  */
-export const CREATE_RAW = `CREATE TABLE raw (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`;
+export const CREATE_RAW = `CREATE TEMP TABLE raw (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`;
 
 /**
  * Each event is parsed once: json_extract with a list of paths returns the fields as small
@@ -40,9 +41,9 @@ const PROFILE_REJECT_REASON = `CASE
 
 export function classifySql(kind: 'events' | 'profiles'): string {
   if (kind === 'profiles') {
-    return `CREATE TABLE checked AS SELECT partition, "offset", capture_ms, key, value, ${PROFILE_REJECT_REASON} AS reason FROM raw`;
+    return `CREATE TEMP TABLE checked AS SELECT partition, "offset", capture_ms, key, value, ${PROFILE_REJECT_REASON} AS reason FROM raw`;
   }
-  return `CREATE TABLE checked AS
+  return `CREATE TEMP TABLE checked AS
     SELECT partition, "offset", capture_ms, key, value, parts, ${EVENT_REJECT_REASON} AS reason
     FROM (SELECT *, ${EVENT_PARTS} AS parts FROM raw)`;
 }
