@@ -14,6 +14,7 @@ import {
   SELECT_REJECTED,
   stageEventsSql,
   stageProfilesSql,
+  runStagingRoot,
   stagingDatabase,
   stagingDir,
 } from '@bulk-export/pipeline';
@@ -96,8 +97,8 @@ export class StageWindowUseCase {
     const profiles = exportRow.type === 'all_profiles';
     const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
     const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt);
-    // A redelivered command restarts this attempt from nothing.
-    await rm(dir, { recursive: true, force: true });
+    // A redelivered command restarts this attempt from nothing; earlier attempts are superseded.
+    await rm(runStagingRoot(this.config.STAGING_DIR, run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     // Events: what Kafka captured inside the window. Profiles: every value up to the window's end.
     const ranges = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());

@@ -2,7 +2,7 @@ import { ChunkWriter } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
 import { ChunkTarget, FileGroup, groupRowsSql } from './group';
-import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from './json-structure';
+import { JsonStructure, jsonPointer, leafPaths, mergeStructures, normaliseStructure } from './json-structure';
 
 /**
  * The CSV format: a header row, then one row per event; nested fields are flattened into
@@ -26,14 +26,23 @@ export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkT
 
 /** The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo and eventProps. */
 export async function csvColumns(db: DuckDb, group: FileGroup): Promise<string[][]> {
-  const structure = await db.scalar<string>(groupStructureSql(group));
-  const parsed = normaliseStructure(JSON.parse(structure) as JsonStructure) as Record<string, JsonStructure>;
+  const parsed = normaliseStructure(await groupStructure(db, group)) as Record<string, JsonStructure>;
   const nested = ['profile', 'deviceInfo', 'eventProps'].flatMap((f) => (f in parsed ? leafPaths(parsed[f], [f]) : []));
   return [['ts'], ['eventName'], ...nested];
 }
 
-export function groupStructureSql(group: { eventName: string; day: string }): string {
-  return `SELECT json_group_structure(event)::VARCHAR FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)}`;
+/**
+ * The union of the structures of a group's events. Events of one name mostly share a few
+ * shapes, so DuckDB hands over the distinct ones and they are merged here: far less memory
+ * than json_group_structure() over the whole group.
+ */
+export async function groupStructure(db: DuckDb, group: { eventName: string; day: string }): Promise<JsonStructure> {
+  let merged: JsonStructure = 'NULL';
+  const sql = `SELECT DISTINCT json_structure(event)::VARCHAR FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)}`;
+  for await (const rows of db.stream(sql)) {
+    for (const [structure] of rows as [string][]) merged = mergeStructures(merged, JSON.parse(structure) as JsonStructure);
+  }
+  return merged;
 }
 
 /** Macros the CSV rows use: a JSON value as cell text (formulas neutralised), and RFC 4180 quoting. */

@@ -1,4 +1,4 @@
-import { jsonPointer, leafPaths, normaliseStructure } from './json-structure';
+import { jsonPointer, leafPaths, mergeStructures, normaliseStructure } from './json-structure';
 
 describe('json structures', () => {
   it('normalises types and key order', () => {
@@ -18,5 +18,16 @@ describe('json structures', () => {
   });
   it('escapes JSON pointers', () => {
     expect(jsonPointer(['eventProps', 'a/b', 'c~d'])).toBe('/eventProps/a~1b/c~0d');
+  });
+});
+
+describe('mergeStructures', () => {
+  it('unions objects, widens numbers, lets NULL give way and falls back to JSON', () => {
+    expect(
+      mergeStructures(
+        { a: 'BIGINT', b: 'VARCHAR', c: { x: 'NULL' }, d: ['UBIGINT'], e: 'VARCHAR' },
+        { a: 'DOUBLE', b: 'BOOLEAN', c: { x: 'VARCHAR', y: 'BIGINT' }, d: ['BIGINT'], f: 'NULL', e: { z: 'VARCHAR' } },
+      ),
+    ).toEqual({ a: 'DOUBLE', b: 'JSON', c: { x: 'VARCHAR', y: 'BIGINT' }, d: ['BIGINT'], e: 'JSON', f: 'NULL' });
   });
 });

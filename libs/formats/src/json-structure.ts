@@ -34,3 +34,31 @@ export function leafPaths(structure: JsonStructure, prefix: string[] = []): stri
 export function jsonPointer(path: string[]): string {
   return '/' + path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 }
+
+const NUMERIC_RANK: Record<string, number> = { UBIGINT: 1, BIGINT: 2, DOUBLE: 3 };
+
+/**
+ * The union of two structures, as json_group_structure() would give it: objects merge
+ * key by key, arrays merge their elements, NULL gives way to anything, integers widen to
+ * DOUBLE, and anything else that disagrees becomes JSON.
+ */
+export function mergeStructures(a: JsonStructure, b: JsonStructure): JsonStructure {
+  if (a === 'NULL') return b;
+  if (b === 'NULL') return a;
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (a === b) return a;
+    if (NUMERIC_RANK[a] && NUMERIC_RANK[b]) return NUMERIC_RANK[a] > NUMERIC_RANK[b] ? a : b;
+    return 'JSON';
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length === 0) return b;
+    if (b.length === 0) return a;
+    return [mergeStructures(a[0], b[0])];
+  }
+  if (typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: { [key: string]: JsonStructure } = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = k in out ? mergeStructures(out[k], v) : v;
+    return out;
+  }
+  return 'JSON';
+}

@@ -3,8 +3,8 @@ import { RecordTooLarge } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
 import { ChunkTarget, FileGroup } from './group';
-import { groupStructureSql } from './csv';
-import { JsonStructure, normaliseStructure } from './json-structure';
+import { groupStructure } from './csv';
+import { normaliseStructure } from './json-structure';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'none';
 
@@ -18,7 +18,7 @@ export type ParquetCompression = 'snappy' | 'zstd' | 'none';
  * comes out above the limit is split in half again. Boundaries depend only on the data.
  */
 export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, compression: ParquetCompression): Promise<void> {
-  const structure = normaliseStructure(JSON.parse(await db.scalar<string>(groupStructureSql(group))) as JsonStructure);
+  const structure = normaliseStructure(await groupStructure(db, group));
   const fields = typeof structure === 'object' && !Array.isArray(structure) ? structure : {};
   const columns = ['ts', 'eventName', 'profile', 'deviceInfo', 'eventProps'].filter((c) => c in fields);
   const table = `pq_group`;

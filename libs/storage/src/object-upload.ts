@@ -1,4 +1,6 @@
-import { CRC32C, Storage } from '@google-cloud/storage';
+import { Storage } from '@google-cloud/storage';
+import { crc32c as crc32cUpdate } from '@node-rs/crc32';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 export interface UploadedObject {
@@ -10,10 +12,21 @@ export interface UploadedObject {
 
 const RESUMABLE_ABOVE = 8 * 1024 * 1024;
 
+/** CRC32C of a file, base64 of the big-endian value, as GCS reports it (native code, streaming). */
+export async function crc32cOfFile(path: string): Promise<string> {
+  let crc = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) crc = crc32cUpdate(chunk as Buffer, crc);
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc >>> 0);
+  return out.toString('base64');
+}
+
 /**
- * Uploads a finished local file. The CRC32C computed locally travels with the upload and
- * GCS rejects the object if what arrived differs; the client validates it too. Large
- * files go as resumable uploads, so a dropped connection resumes instead of restarting.
+ * Uploads a finished local file. Its CRC32C, computed locally, travels with the upload as
+ * the object's declared checksum: GCS verifies it on arrival and rejects the object if
+ * what arrived differs, so a corrupt upload never stands (and the client does not hash
+ * the bytes a second time). Large files go as resumable uploads, so a dropped connection
+ * resumes instead of restarting.
  */
 export async function uploadFile(
   storage: Storage,
@@ -22,12 +35,11 @@ export async function uploadFile(
   objectName: string,
   contentType: string,
 ): Promise<UploadedObject> {
-  const [{ size }, crc] = await Promise.all([stat(localPath), CRC32C.fromFile(localPath)]);
-  const crc32c = crc.toString();
+  const [{ size }, crc32c] = await Promise.all([stat(localPath), crc32cOfFile(localPath)]);
   await storage.bucket(bucketName).upload(localPath, {
     destination: objectName,
     resumable: size > RESUMABLE_ABOVE,
-    validation: 'crc32c',
+    validation: false,
     metadata: { contentType, crc32c },
   });
   return { name: objectName, bytes: size, crc32c };
