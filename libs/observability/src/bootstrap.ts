@@ -39,6 +39,11 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
   app.enableShutdownHooks();
   definition.configure?.(app, config, logger);
   await app.listen(config.HTTP_PORT, '0.0.0.0');
+  // Keep idle connections open longer than clients and load balancers do, so a client
+  // never sends a request on a connection the server is just closing.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const address = app.getHttpServer().address();
   logger.info('service started', { port: typeof address === 'object' && address ? address.port : config.HTTP_PORT });
   return app;

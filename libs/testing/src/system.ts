@@ -85,9 +85,12 @@ export class TestSystem {
     };
   }
 
+  /** Stops the services and drops the database; calling it again does nothing. */
   async stop(): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.stop()));
-    await this.dataSource?.destroy();
-    await this.dropDatabase();
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy();
+    const drop = this.dropDatabase;
+    this.dropDatabase = async () => undefined;
+    await drop();
   }
 }

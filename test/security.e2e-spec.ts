@@ -1,0 +1,188 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CredentialCipher } from '@bulk-export/storage';
+import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem } from '@bulk-export/testing';
+import { createExport, exportDone, ExportBody } from './support/exports';
+
+/**
+ * Nobody gets in, nothing leaks: every route with another account's ids is a 404; a marker
+ * planted in a service-account key appears in no response, log line, Kafka message or
+ * database column in clear; API keys are hashed, listed without secrets and revocable;
+ * keys rotate; a key that sends too much gets 429; hostile bodies get 4xx.
+ */
+const MARKER = `LEAKCHECK${randomBytes(6).toString('hex')}`;
+const cli = (system: TestSystem, args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [join(__dirname, '../dist/apps/request-api/src/cli.js'), ...args], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: system.env.DATABASE_URL, CREDENTIALS_KEKS: system.env.CREDENTIALS_KEKS, ...env },
+    encoding: 'utf8',
+  });
+
+describe('security', () => {
+  let system: TestSystem;
+  let a: TestAccount;
+  let b: TestAccount;
+  let bucket: string;
+  const seen: string[] = [];
+  const call = async <T = Record<string, unknown>>(...args: Parameters<typeof api>) => {
+    const res = await api<T>(...args);
+    seen.push(JSON.stringify(res.body));
+    return res;
+  };
+
+  beforeAll(async () => {
+    system = await TestSystem.start({ RATE_LIMIT_PER_MINUTE: '40' });
+    a = await system.createAccount();
+    b = await system.createAccount();
+    bucket = await gcs.createBucket();
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const markedKey = () => ({ ...makeServiceKey(MARKER), notes: `secret ${MARKER}` });
+
+  it("answers 404 on every route for another account's ids, and changes nothing", async () => {
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: a.apiKey, body: { serviceKey: markedKey(), bucket } });
+    expect(cred.status).toBe(201);
+    const from = Date.now() + 1;
+    await clockPast(from);
+    await kcatProduce(a.eventsTopic, [JSON.stringify({ eventName: 'Private', ts: 20261127100000, profile: { identity: 'a1' }, eventProps: { secret: 'a-only' } })]);
+    const to = Date.now() + 1;
+    await clockPast(to);
+    const exportId = await createExport(system, a, { credentialId: cred.body.id, type: 'all_events', format: 'json', from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+    const done = await exportDone(system, a, exportId);
+    const runId = done.runs[0].id;
+    const body = { serviceKey: makeServiceKey(), bucket };
+    const attempts: [string, string, unknown?][] = [
+      ['GET', `/v1/exports/${exportId}`],
+      ['GET', `/v1/exports/${exportId}/runs`],
+      ['POST', `/v1/exports/${exportId}/stop`],
+      ['POST', `/v1/exports/${exportId}/runs/${runId}/retry`],
+      ['PUT', `/v1/credentials/gcp/${cred.body.id}`, body],
+      ['DELETE', `/v1/credentials/gcp/${cred.body.id}`],
+      ['POST', '/v1/exports', { partner: 'gcp', credentialId: cred.body.id, type: 'all_events', frequency: 'recurring', intervalHours: 4, format: 'json' }],
+    ];
+    for (const [method, path, payload] of attempts) {
+      const res = await call(system.api, method, path, { apiKey: b.apiKey, body: payload });
+      expect(`${method} ${path} → ${res.status}`).toBe(`${method} ${path} → 404`);
+    }
+    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: b.apiKey })).body.items).toEqual([]);
+    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: b.apiKey })).body.items).toEqual([]);
+    const after = await call<ExportBody>(system.api, 'GET', `/v1/exports/${exportId}`, { apiKey: a.apiKey });
+    expect(after.body.status).toBe('done');
+    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: a.apiKey })).body.items).toHaveLength(1);
+  });
+
+  it('replaces and deletes credentials; refuses to delete those an active export uses (409 naming it)', async () => {
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: a.apiKey, body: { serviceKey: markedKey(), bucket } });
+    const replaced = await call<{ id: string; clientEmail: string }>(system.api, 'PUT', `/v1/credentials/gcp/${cred.body.id}`, {
+      apiKey: a.apiKey,
+      body: { serviceKey: JSON.stringify({ ...markedKey(), client_email: 'rotated@bulk-export-test.iam.gserviceaccount.com' }), bucket },
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ id: cred.body.id, clientEmail: 'rotated@bulk-export-test.iam.gserviceaccount.com' });
+    const missing = await call<{ code: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: a.apiKey, body: { serviceKey: markedKey(), bucket: 'no-such-bucket-anywhere' } });
+    expect(missing.status).toBe(422);
+    const recurring = await createExport(system, a, { credentialId: cred.body.id, type: 'all_events', frequency: 'recurring', intervalHours: 24, format: 'json' });
+    const refused = await call<{ message: string }>(system.api, 'DELETE', `/v1/credentials/gcp/${cred.body.id}`, { apiKey: a.apiKey });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain(recurring);
+    await call(system.api, 'POST', `/v1/exports/${recurring}/stop`, { apiKey: a.apiKey });
+    const deleted = await api(system.api, 'DELETE', `/v1/credentials/gcp/${cred.body.id}`, { apiKey: a.apiKey });
+    expect(deleted.status).toBe(204);
+    expect((await call(system.api, 'PUT', `/v1/credentials/gcp/${cred.body.id}`, { apiKey: a.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).status).toBe(404);
+  });
+
+  it('re-encrypts every stored key under a new key-encryption key', async () => {
+    const fresh = randomBytes(32).toString('base64');
+    const keks = `new:${fresh},${system.env.CREDENTIALS_KEKS}`;
+    const result = cli(system, ['rotate-keks'], { CREDENTIALS_KEKS: keks });
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout).rotated).toBeGreaterThan(0);
+    const rows: { id: string; kek_id: string; wrapped_key: Buffer; ciphertext: Buffer }[] = await system.db.query(
+      'SELECT id, kek_id, wrapped_key, ciphertext FROM gcs_credentials WHERE deleted_at IS NULL',
+    );
+    const onlyNew = new CredentialCipher(`new:${fresh}`);
+    const onlyOld = new CredentialCipher(system.env.CREDENTIALS_KEKS);
+    for (const row of rows) {
+      expect(row.kek_id).toBe('new');
+      const sealed = { kekId: row.kek_id, wrappedKey: row.wrapped_key, ciphertext: row.ciphertext };
+      expect(JSON.parse(onlyNew.open(sealed, row.id)).type).toBe('service_account');
+      expect(() => onlyOld.open(sealed, row.id)).toThrow();
+    }
+    // Put the old key back in front so the running services keep working.
+    expect(cli(system, ['rotate-keks'], { CREDENTIALS_KEKS: `${system.env.CREDENTIALS_KEKS},new:${fresh}` }).status).toBe(0);
+  });
+
+  it('creates, lists and revokes API keys from the operator CLI', async () => {
+    const created = cli(system, ['create-api-key', a.id, 'ci']);
+    expect(created.status).toBe(0);
+    const { keyId, apiKey } = JSON.parse(created.stdout) as { keyId: string; apiKey: string };
+    expect(apiKey).toMatch(/^bx_[A-Za-z0-9_-]{32}$/);
+    expect((await api(system.api, 'GET', '/v1/exports', { apiKey })).status).toBe(200);
+    const listed = cli(system, ['list-api-keys', a.id]);
+    expect(listed.stdout).not.toContain(apiKey);
+    const entry = listed.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((k) => k.keyId === keyId);
+    expect(entry).toMatchObject({ name: 'ci', prefix: apiKey.slice(0, 7), revokedAt: null });
+    expect(entry.lastUsedAt).not.toBeNull();
+    expect(cli(system, ['revoke-api-key', keyId]).status).toBe(0);
+    expect((await api(system.api, 'GET', '/v1/exports', { apiKey })).status).toBe(401);
+    const rows: { key_hash: string }[] = await system.db.query('SELECT key_hash FROM api_keys');
+    expect(rows.map((r) => r.key_hash).join()).not.toContain(apiKey);
+  });
+
+  it('rejects hostile bodies with 4xx naming the field', async () => {
+    const big = await api<{ code: string }>(system.api, 'POST', '/v1/exports', { apiKey: b.apiKey, body: { partner: 'x'.repeat(1_000_000) } });
+    expect(big.status).toBe(413);
+    const wrongTypes = await api<{ errors: { field: string }[] }>(system.api, 'POST', '/v1/exports', {
+      apiKey: b.apiKey,
+      body: { partner: 'gcp', credentialId: 42, type: 'select_events', events: 'Charged', frequency: 'recurring', intervalHours: '6', format: 'json' },
+    });
+    expect(wrongTypes.status).toBe(400);
+    expect(wrongTypes.body.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['credentialId', 'events', 'intervalHours']));
+    const bucketNumber = await api<{ errors: { field: string }[] }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: b.apiKey, body: { serviceKey: makeServiceKey(), bucket: 12 } });
+    expect(bucketNumber.status).toBe(400);
+    expect(bucketNumber.body.errors.map((e) => e.field)).toContain('bucket');
+  });
+
+  it('limits requests per API key with 429 and Retry-After, without touching other keys', async () => {
+    let limited: Response | null = null;
+    for (let i = 0; i < 60 && !limited; i++) {
+      const res = await fetch(`${system.api}/v1/exports`, { headers: { authorization: `Bearer ${b.apiKey}` } });
+      if (res.status === 429) limited = res;
+    }
+    expect(limited).not.toBeNull();
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await limited?.json()) as { code: string }).code).toBe('rate_limited');
+    const other = await system.createAccount();
+    expect((await api(system.api, 'GET', '/v1/exports', { apiKey: other.apiKey })).status).toBe(200);
+  });
+
+  it('never lets the key out: not in responses, logs, Kafka messages or the database in clear', async () => {
+    const prefix = system.env.TOPIC_PREFIX;
+    const topics = ['export.events', 'export.windows', 'export.staged', 'export.dead-letter', 'export.commands'].map((t) => `${prefix}${t}`);
+    const messages = (await Promise.all(topics.map((t) => kcatConsumeAll(t).catch(() => [])))).flat();
+    expect(messages.length).toBeGreaterThan(0);
+    const dump: { t: string }[] = await system.db.query(`
+      SELECT string_agg(t, ' ') AS t FROM (
+        SELECT row_to_json(x)::text AS t FROM (SELECT id, account_id, bucket, client_email, project_id, kek_id, encode(wrapped_key, 'escape') w, encode(ciphertext, 'escape') c FROM gcs_credentials) x
+        UNION ALL SELECT row_to_json(e)::text FROM exports e
+        UNION ALL SELECT row_to_json(r)::text FROM export_runs r
+        UNION ALL SELECT row_to_json(o)::text FROM outbox o) all_rows`);
+    await system.stop();
+    const logs = readdirSync(system.logDir).map((f) => readFileSync(join(system.logDir, f), 'utf8')).join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const [where, text] of [
+      ['responses', seen.join('\n')],
+      ['logs', logs],
+      ['kafka', messages.map((m) => `${m.headers} ${m.value}`).join('\n')],
+      ['database', dump[0].t],
+    ] as const) {
+      expect(`${where}: ${text.includes(MARKER)}`).toBe(`${where}: false`);
+      expect(`${where}: ${/BEGIN [A-Z ]*PRIVATE KEY/.test(text)}`).toBe(`${where}: false`);
+    }
+  });
+});
