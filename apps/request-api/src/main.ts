@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@bulk-export/observability';
+import { rejectDeepBodies } from './http/body-depth.middleware';
 import { validationPipe } from './http/validation.pipe';
 import { RequestApiModule, SERVICE } from './request-api.module';
 
@@ -11,6 +12,7 @@ runService({
   module: (config, logger) => RequestApiModule.forRoot(config, logger),
   configure: (app) => {
     (app as NestExpressApplication).useBodyParser('json', { limit: '64kb' });
+    app.use(rejectDeepBodies);
     app.useGlobalPipes(validationPipe());
     const document = SwaggerModule.createDocument(
       app,

@@ -15,6 +15,15 @@ describe('decodeMessage', () => {
   ])('refuses %p with "%s"', (bytes, reason) => {
     expect(decodeMessage(ExtractWindow, bytes as Buffer | null)).toEqual({ ok: false, reason });
   });
+  it('refuses hostile shapes without throwing', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    expect(decodeMessage(ExtractWindow, Buffer.from(JSON.stringify({ ...valid, deep })))).toEqual({ ok: false, reason: 'nested deeper than 32 levels' });
+    for (const text of ['{"__proto__": {"x": 1}}', '{"constructor": {"prototype": 1}}', '{"constructor": null}']) {
+      expect(decodeMessage(ExtractWindow, Buffer.from(text)).ok).toBe(false);
+    }
+  });
+
   it('names the fields that are wrong, including unknown ones', () => {
     const result = decodeMessage(ExtractWindow, Buffer.from(JSON.stringify({ ...valid, version: 2, runId: 'x', extra: 1 })));
     expect(result.ok).toBe(false);

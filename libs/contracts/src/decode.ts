@@ -1,6 +1,23 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 
+/** Deepest nesting accepted in a message or request body. */
+export const MAX_DEPTH = 32;
+
+/** How deeply a parsed JSON value nests (without recursion, so any input is safe). */
+export function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > 10_000) break;
+    for (const child of Object.values(v as object)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 type MessageClass<T> = new () => T;
@@ -17,10 +34,16 @@ export function decodeMessage<T extends object>(cls: MessageClass<T>, bytes: Buf
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     return { ok: false, reason: 'not a JSON object' };
   }
-  const value = plainToInstance(cls, plain);
-  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) return { ok: false, reason: errors.map(describe).join('; ') };
-  return { ok: true, value };
+  if (depthOf(plain) > MAX_DEPTH) return { ok: false, reason: `nested deeper than ${MAX_DEPTH} levels` };
+  try {
+    const value = plainToInstance(cls, plain);
+    const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) return { ok: false, reason: errors.map(describe).join('; ') };
+    return { ok: true, value };
+  } catch (e) {
+    // Hostile shapes (e.g. `__proto__` or `constructor` keys) must not take a consumer down.
+    return { ok: false, reason: `could not be read: ${e instanceof Error ? e.message : String(e)}` };
+  }
 }
 
 export function describe(error: ValidationError): string {
