@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { consumerGroup, decodeMessage, ExtractWindow, Topics } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
@@ -9,18 +9,6 @@ import { StageWindowUseCase } from './stage-window.use-case';
 
 export const SERVICE = 'extractor';
 const WINDOW_CONSUMER = Symbol('WINDOW_CONSUMER');
-
-/** Starts consuming window commands once the application is up. */
-@Injectable()
-class WindowCommandsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(WINDOW_CONSUMER) private readonly consumer: CommandConsumer<ExtractWindow>) {}
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.start();
-  }
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer.stop();
-  }
-}
 
 @Module({})
 export class ExtractorModule {
@@ -45,7 +33,6 @@ export class ExtractorModule {
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
             }),
         },
-        WindowCommandsLifecycle,
         { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { consumerGroup, decodeExportCommand, ExportCommand, Topics } from '@bulk-export/contracts';
@@ -18,18 +18,6 @@ import { ErrorFilter } from './http/error.filter';
 
 export const SERVICE = 'request-api';
 const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
-
-/** Starts consuming internal services' commands once the application is up. */
-@Injectable()
-class CommandsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(COMMAND_CONSUMER) private readonly consumer: CommandConsumer<ExportCommand>) {}
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.start();
-  }
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer.stop();
-  }
-}
 
 @Module({})
 export class RequestApiModule {
@@ -66,7 +54,6 @@ export class RequestApiModule {
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
             }),
         },
-        CommandsLifecycle,
         { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { consumerGroup, decodeMessage, Topics, UploadRun } from '@bulk-export/contracts';
 import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
@@ -10,18 +10,6 @@ import { UploadRunUseCase } from './upload-run.use-case';
 
 export const SERVICE = 'uploader';
 const STAGED_CONSUMER = Symbol('STAGED_CONSUMER');
-
-/** Starts consuming staged runs once the application is up. */
-@Injectable()
-class StagedRunsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(STAGED_CONSUMER) private readonly consumer: CommandConsumer<UploadRun>) {}
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.start();
-  }
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer.stop();
-  }
-}
 
 @Module({})
 export class UploaderModule {
@@ -52,7 +40,6 @@ export class UploaderModule {
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
             }),
         },
-        StagedRunsLifecycle,
         { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],

@@ -1,3 +1,4 @@
+import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
 import { Decoded } from '@bulk-export/contracts';
 import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
@@ -26,7 +27,7 @@ export interface CommandConsumerOptions<T> {
  * (or dead-lettered), one at a time, so a crash mid-command redelivers it. Heartbeats go
  * on while a long command runs. Invalid messages are dead-lettered, never fatal.
  */
-export class CommandConsumer<T extends object> implements HealthCheck {
+export class CommandConsumer<T extends object> implements HealthCheck, OnApplicationBootstrap, OnApplicationShutdown {
   readonly name: string;
   private consumer: Consumer | null = null;
   private crashed: Error | null = null;
@@ -55,6 +56,15 @@ export class CommandConsumer<T extends object> implements HealthCheck {
       const start = position < 0n ? BigInt(p.low) : position;
       return sum + Number(BigInt(p.high) - start);
     }, 0);
+  }
+
+  /** Nest starts the consumer once the application is up, and stops it on shutdown. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.stop();
   }
 
   async start(): Promise<void> {
