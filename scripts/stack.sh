@@ -37,6 +37,7 @@ DB_NAME="bulk_export" DB_USER="bulk_export" DB_PASSWORD="bulk_export"
 
 # ---------------------------------------------------------------------------------------------- helpers
 
+START_MARKER="=== scripts/stack.sh: starting"
 log() { printf '%s\n' "$*"; }
 die() { printf 'stack: ERROR: %s\n' "$*" >&2; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -76,9 +77,11 @@ start_bg() {
   local pidfile=$1 out=$2 cwd=$3
   shift 3
   rm -f "$pidfile"
+  printf '%s %s\n' "$START_MARKER" "$(date -Is)" >>"$out"
   # The inner shell writes its own pid, then execs CMD, so the pid file names the real process.
+  # 9>&- keeps the lock fd out of the daemon.
   setsid bash -c 'cd "$2" && echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift 2 && exec "$@"' \
-    start_bg "$pidfile" "$cwd" "$@" </dev/null >>"$out" 2>&1 &
+    start_bg "$pidfile" "$cwd" "$@" </dev/null >>"$out" 2>&1 9>&- &
   local i
   for ((i = 0; i < 100; i++)); do
     [[ -s $pidfile ]] && return 0
@@ -112,10 +115,18 @@ fail_wait() {
   else
     printf 'stack: ERROR: %s not ready after %ss\n' "$name" "$timeout_s" >&2
   fi
+  local recent
   for f in "$@"; do
     [[ -s $f ]] || continue
+    # Only look at what this start wrote (start_bg appends a marker line before launching).
+    recent="$(awk -v m="$START_MARKER" 'index($0, m) == 1 {buf = ""; next} {buf = buf $0 "\n"} END {printf "%s", buf}' "$f")"
+    [[ -n $recent ]] || continue
+    if grep -qE '^\[[^]]+\] (ERROR|FATAL) ' <<<"$recent"; then
+      printf -- '--- errors in %s ---\n' "$f" >&2
+      grep -E '^\[[^]]+\] (ERROR|FATAL) ' <<<"$recent" | tail -n 5 | cut -c1-400 >&2
+    fi
     printf -- '--- last lines of %s ---\n' "$f" >&2
-    tail -n 25 "$f" >&2
+    tail -n 12 <<<"$recent" | cut -c1-400 >&2
   done
   exit 1
 }
@@ -261,10 +272,13 @@ kafka_start() { # starts Kafka unless it already runs; sets KAFKA_NOTE
     KAFKA_NOTE="reusing the broker already listening on $KAFKA_BOOTSTRAP"
     return 0
   fi
+  port_open localhost "$KAFKA_CONTROLLER_PORT" &&
+    die "kafka: controller port $KAFKA_CONTROLLER_PORT is already in use (set KAFKA_CONTROLLER_PORT)"
   command -v java >/dev/null 2>&1 || die "java not found"
   ensure_kafka_libs
   write_kafka_config
   format_kafka_storage
+  printf '%s %s\n' "$START_MARKER" "$(date -Is)" >>"$LOGS/kafka.log"
   start_bg "$RUN/kafka.pid" "$LOGS/kafka.out" "$KAFKA_HOME" \
     java -Xms512m -Xmx1g "-Dlog4j2.configurationFile=$KAFKA_HOME/log4j2.properties" "-Dkafka.logs.dir=$LOGS" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_HOME/server.properties"
@@ -274,6 +288,8 @@ kafka_start() { # starts Kafka unless it already runs; sets KAFKA_NOTE
 # Ready = a produced value can be consumed back.
 kafka_probe() {
   local value out
+  # Cheap gate: kcat would otherwise spend its whole timeout retrying a closed port.
+  port_open localhost "$KAFKA_PORT" || return 1
   value="probe-$$-$(date +%s%N)"
   printf '%s\n' "$value" |
     timeout 15 kcat -P -q -b "$KAFKA_BOOTSTRAP" -t "$KAFKA_PROBE_TOPIC" -p 0 -m 5 -X message.timeout.ms=5000 \
@@ -286,10 +302,11 @@ kafka_wait() {
   local rc=0
   if [[ -e $RUN/kafka.pid ]]; then
     wait_for "$KAFKA_READY_TIMEOUT" kafka_probe "$RUN/kafka.pid" kafka.Kafka || rc=$?
+    [[ $rc -eq 0 ]] || fail_wait kafka "$rc" "$KAFKA_READY_TIMEOUT" "$LOGS/kafka.log" "$LOGS/kafka.out"
   else
     wait_for "$KAFKA_READY_TIMEOUT" kafka_probe || rc=$?
+    [[ $rc -eq 0 ]] || die "something listens on $KAFKA_BOOTSTRAP (not started by this stack) but a kcat produce/consume round trip failed for ${KAFKA_READY_TIMEOUT}s"
   fi
-  [[ $rc -eq 0 ]] || fail_wait kafka "$rc" "$KAFKA_READY_TIMEOUT" "$LOGS/kafka.log" "$LOGS/kafka.out"
   log "kafka: ready, $KAFKA_NOTE"
 }
 
@@ -343,7 +360,8 @@ pg_start() { # sets PG_NOTE, PG_LOCAL (1 when the local cluster serves the port)
     PG_NOTE="reusing the server already listening on port $PG_CL_PORT"
     return 0
   fi
-  as_root pg_ctlcluster "$PG_VER" "$PG_CLUSTER" start >>"$LOGS/postgres.log" 2>&1 || {
+  # 9>&-: the daemon must not inherit the lock file descriptor (see take_lock).
+  as_root pg_ctlcluster "$PG_VER" "$PG_CLUSTER" start >>"$LOGS/postgres.log" 2>&1 9>&- || {
     tail -n 20 "$LOGS/postgres.log" >&2
     tail -n 20 "/var/log/postgresql/postgresql-$PG_VER-$PG_CLUSTER.log" >&2 2>/dev/null || true
     die "pg_ctlcluster $PG_VER $PG_CLUSTER start failed"
@@ -444,15 +462,18 @@ gcs_wait() {
   local rc=0
   if [[ -e $RUN/gcs.pid ]]; then
     wait_for "$GCS_READY_TIMEOUT" gcs_check "$RUN/gcs.pid" fake-gcs-server || rc=$?
+    [[ $rc -eq 0 ]] || fail_wait gcs "$rc" "$GCS_READY_TIMEOUT" "$LOGS/gcs.log"
   else
     wait_for "$GCS_READY_TIMEOUT" gcs_check || rc=$?
+    [[ $rc -eq 0 ]] || die "something listens on port $GCS_PORT (not started by this stack) but $GCS_URL/storage/v1/b does not answer"
   fi
-  [[ $rc -eq 0 ]] || fail_wait gcs "$rc" "$GCS_READY_TIMEOUT" "$LOGS/gcs.log"
   log "gcs: ready, $GCS_NOTE"
 }
 
 # ---------------------------------------------------------------------------------------------- commands
 
+# Serialises concurrent up/down on one STACK_DIR. Daemons are started with fd 9 closed, otherwise they
+# would inherit the lock and hold it for as long as they run.
 take_lock() {
   exec 9>"$RUN/.lock"
   flock -w 300 9 || die "another scripts/stack.sh is running on $STACK_DIR"
