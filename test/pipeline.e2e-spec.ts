@@ -171,6 +171,28 @@ describe('one-time JSON export, end to end', () => {
     expect(done.runs[0].files.map((f) => [parseFileName(f.name).eventName, f.rows]).sort()).toEqual(codecs.map((c) => [`Codec ${c}`, 50]).sort());
   });
 
+  it('exports long event names and dead-letters megabytes of malformed messages', async () => {
+    const from = Date.now() + 1;
+    await clockPast(from);
+    // fake-gcs-server's filesystem backend stores an object as one file, so names stay under 255 bytes here.
+    const long = ['x'.repeat(150), 'é'.repeat(25), 'a-b/c '.repeat(10)];
+    const junk = Array.from({ length: 30 }, (_, i) => JSON.stringify({ eventName: i, pad: 'A'.repeat(100_000) }));
+    await kcatProduce(account.eventsTopic, [...long.map((n, i) => JSON.stringify(event(n, 20261127100000, 200 + i))), ...junk]);
+    const to = Date.now() + 1;
+    await clockPast(to);
+    const created = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
+      apiKey: account.apiKey,
+      body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
+    });
+    const done = await waitFor('export done', async () => {
+      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
+      if (res.body.status === 'failed') throw new Error(JSON.stringify(res.body.runs[0]));
+      return res.body.status === 'done' ? res.body : undefined;
+    });
+    expect(done.runs[0]).toMatchObject({ rowsWritten: 3, rowsRejected: 30 });
+    expect(done.runs[0].files.map((f) => parseFileName(f.name).eventName).sort()).toEqual([...long].sort());
+  });
+
   it('shows the export in the Activity Log, newest first, paginated', async () => {
     const first = await api<{ items: { id: string }[]; nextCursor: string | null }>(system.api, 'GET', '/v1/exports?limit=1', { apiKey: account.apiKey });
     expect(first.status).toBe(200);

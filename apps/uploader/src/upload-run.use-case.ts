@@ -99,11 +99,12 @@ export class UploadRunUseCase {
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
       const started = Date.now();
-      for (const group of groups) {
+      for (const [groupIndex, group] of groups.entries()) {
         const nameOf = (index: number) =>
           fileName({ requestId: exportRow.id, runTime: ctx.run.windowEnd, eventName: group.eventName, day: group.day, index, databaseId: ctx.account.databaseId, extension });
         await writeGroup(db, exportRow.format, exportRow.compression, group, {
-          pathOf: (index) => join(outDir, nameOf(index)),
+          // Local names stay short: an encoded event name can be longer than a file name may be.
+          pathOf: (index) => join(outDir, `${groupIndex}-${index}.part`),
           maxBytes: this.config.MAX_FILE_BYTES,
           gzip: exportRow.compression === 'gzip',
           onChunk: (chunk) =>

@@ -46,6 +46,7 @@ export class ChunkWriter {
   private bytes = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private failure: Error | null = null;
   private readonly header: Buffer;
   private readonly footer: Buffer;
 
@@ -75,6 +76,8 @@ export class ChunkWriter {
   private async open(): Promise<void> {
     this.index += 1;
     this.out = createWriteStream(this.options.pathOf(this.index));
+    // A write error (disk full…) must fail the run, not the process.
+    this.out.on('error', (e) => (this.failure ??= e));
     if (this.options.gzip) {
       this.gzip = createGzip({ level: 6 });
       this.gzip.pipe(this.out);
@@ -86,6 +89,7 @@ export class ChunkWriter {
   }
 
   private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.pending.length === 0) return;
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
@@ -105,6 +109,7 @@ export class ChunkWriter {
     if (this.gzip) this.gzip.end();
     else out.end();
     await finished;
+    if (this.failure) throw this.failure;
     const chunk: Chunk = { index: this.index, path: this.options.pathOf(this.index), rows: this.rows, bytes: out.bytesWritten };
     this.out = null;
     this.gzip = null;

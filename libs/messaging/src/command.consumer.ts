@@ -10,7 +10,7 @@ export interface CommandConsumerOptions<T> {
   groupId: string;
   /** How a message becomes a command, e.g. `(b) => decodeMessage(ExtractWindow, b)`. */
   decode(bytes: Buffer | null): Decoded<T>;
-  /** Called for a message that is dead-lettered, e.g. to answer its sender. */
+  /** Called for a message that could not be decoded (and was dead-lettered), e.g. to answer its sender. */
   onInvalid?(reason: string, message: KafkaMessage): Promise<void>;
   /**
    * Handles one valid command; throwing leaves it uncommitted, so it comes again. It may
@@ -122,16 +122,17 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
     if (!this.consumer) throw new Error('not started');
   }
 
-  /** Dead-letters a message with the reason (and lets the sender know, when configured). */
+  /** Dead-letters a message with the reason. */
   async reject(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
     await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [reason], topic);
-    await this.options.onInvalid?.(reason, message);
   }
 
   private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
     const decoded = this.options.decode(message.value);
     if (!decoded.ok) {
       await this.reject(topic, partition, message, decoded.reason);
+      // A message that could not be decoded has not been answered by a handler yet.
+      await this.options.onInvalid?.(decoded.reason, message);
       return;
     }
     const beat = setInterval(() => heartbeat().catch(() => undefined), 2000);

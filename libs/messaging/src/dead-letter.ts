@@ -1,6 +1,12 @@
 import { Logger, Metrics } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
+const BATCH_BYTES = 512 * 1024;
+
+function sizeOf(s: DeadLetterSource): number {
+  return (s.value?.length ?? 0) + (s.key?.length ?? 0) + 256;
+}
+
 export interface DeadLetterSource {
   topic: string;
   partition: number;
@@ -24,6 +30,24 @@ export class DeadLetter {
   /** `source` names the kind of topic for the metric (e.g. `events`, or one of our topics): never an account's topic name. */
   async send(sources: DeadLetterSource[], reasons: string[], source: string): Promise<void> {
     if (sources.length === 0) return;
+    // Send in batches the broker accepts (its default limit for one request is 1 MB).
+    let start = 0;
+    while (start < sources.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < sources.length && (end === start || bytes + sizeOf(sources[end]) < BATCH_BYTES)) bytes += sizeOf(sources[end++]);
+      await this.sendBatch(sources.slice(start, end), reasons.slice(start, end));
+      start = end;
+    }
+    this.metrics.deadLettered.inc({ source }, sources.length);
+    this.logger.warn('messages dead-lettered', {
+      count: sources.length,
+      sourceTopic: sources[0].topic,
+      firstReason: reasons[0],
+    });
+  }
+
+  private async sendBatch(sources: DeadLetterSource[], reasons: string[]): Promise<void> {
     await this.kafka.producer.send({
       topic: this.topic,
       acks: -1,
@@ -37,12 +61,6 @@ export class DeadLetter {
           'x-source-offset': s.offset,
         },
       })),
-    });
-    this.metrics.deadLettered.inc({ source }, sources.length);
-    this.logger.warn('messages dead-lettered', {
-      count: sources.length,
-      sourceTopic: sources[0].topic,
-      firstReason: reasons[0],
     });
   }
 }
