@@ -1,5 +1,6 @@
 import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { parseFileName } from '@bulk-export/formats';
+import { exportDone } from './support/exports';
 
 /**
  * The whole path on the real stack: events produced with kcat before, inside and after a
@@ -79,11 +80,7 @@ describe('one-time JSON export, end to end', () => {
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('pending');
 
-    const done = await waitFor('export done', async () => {
-      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
-      if (res.body.status === 'failed') throw new Error(`export failed: ${JSON.stringify(res.body)}`);
-      return res.body.status === 'done' ? res.body : undefined;
-    });
+    const done = await exportDone(system, account, created.body.id);
     const run = done.runs[0];
     expect(run).toMatchObject({ status: 'done', rowsExtracted: inside.length + invalid.length, rowsRejected: invalid.length, rowsWritten: inside.length });
 
@@ -141,10 +138,7 @@ describe('one-time JSON export, end to end', () => {
       body: { partner: 'gcp', credentialId, type: 'select_events', events: ['Charged', 'Never Happens'], frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
     });
     expect(created.status).toBe(201);
-    const done = await waitFor('export done', async () => {
-      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
-      return res.body.status === 'done' ? res.body : undefined;
-    });
+    const done = await exportDone(system, account, created.body.id);
     expect(done.runs[0].files.map((f) => [parseFileName(f.name).eventName, f.rows])).toEqual([['Charged', 2]]);
     const lines = (await gcs.download(bucket, done.runs[0].files[0].name)).toString().trim().split('\n').slice(1).map((l) => JSON.parse(l));
     expect(lines.map((l) => l.profile.identity).sort()).toEqual(['user-30', 'user-32']);
@@ -163,11 +157,7 @@ describe('one-time JSON export, end to end', () => {
       apiKey: account.apiKey,
       body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
     });
-    const done = await waitFor('export done', async () => {
-      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
-      if (res.body.status === 'failed') throw new Error(JSON.stringify(res.body));
-      return res.body.status === 'done' ? res.body : undefined;
-    });
+    const done = await exportDone(system, account, created.body.id);
     expect(done.runs[0].files.map((f) => [parseFileName(f.name).eventName, f.rows]).sort()).toEqual(codecs.map((c) => [`Codec ${c}`, 50]).sort());
   });
 
@@ -184,11 +174,7 @@ describe('one-time JSON export, end to end', () => {
       apiKey: account.apiKey,
       body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
     });
-    const done = await waitFor('export done', async () => {
-      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
-      if (res.body.status === 'failed') throw new Error(JSON.stringify(res.body.runs[0]));
-      return res.body.status === 'done' ? res.body : undefined;
-    });
+    const done = await exportDone(system, account, created.body.id);
     expect(done.runs[0]).toMatchObject({ rowsWritten: 3, rowsRejected: 30 });
     expect(done.runs[0].files.map((f) => parseFileName(f.name).eventName).sort()).toEqual([...long].sort());
   });
