@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
 import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
@@ -8,8 +9,8 @@ import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
 import { DuckDb } from '@bulk-export/formats';
 import {
-  classifySql,
-  CREATE_RAW,
+  COUNT_STAGED,
+  RawSink,
   RunLifecycle,
   SELECT_REJECTED,
   stageEventsSql,
@@ -110,22 +111,20 @@ export class StageWindowUseCase {
       spillDir: dir,
     });
     try {
-      await db.run(CREATE_RAW);
       const t0 = Date.now();
-      const rowsExtracted = await this.read(db, topic, ranges, `${this.topics.windowCommands}.read.${run.id}.${run.attempt}`, run);
+      const rowsExtracted = await this.read(db, join(dir, 'raw.lines'), topic, ranges, run);
       const t1 = Date.now();
-      await db.run(classifySql(profiles ? 'profiles' : 'events'));
-      const t2 = Date.now();
       await db.run(
         profiles
           ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
           : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null),
       );
-      const t3 = Date.now();
+      const t2 = Date.now();
+      await rm(join(dir, 'raw.lines'), { force: true });
       const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
-      log.info('staging timings', { readMs: t1 - t0, classifyMs: t2 - t1, stageMs: t3 - t2, deadLetterMs: Date.now() - t3 });
-      const rowsStaged = Number(await db.scalar<bigint | number>('SELECT count(*) FROM staged'));
-      await db.run('DROP TABLE raw; DROP TABLE checked; CHECKPOINT;');
+      log.info('staging timings', { readMs: t1 - t0, stageMs: t2 - t1, deadLetterMs: Date.now() - t2 });
+      const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
+      await db.run('CHECKPOINT');
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
       );
@@ -135,40 +134,33 @@ export class StageWindowUseCase {
     }
   }
 
-  /** Appends every message of the ranges to `raw`; JavaScript only copies strings. */
-  private async read(db: DuckDb, topic: string, ranges: OffsetRange[], groupId: string, run: { id: string; attempt: number }): Promise<number> {
-    const appender = await db.connection.createAppender('raw');
-    let rows = 0;
+  /**
+   * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
+   * bytes into a local file that DuckDB reads in bulk; it decodes no message.
+   */
+  private async read(db: DuckDb, path: string, topic: string, ranges: OffsetRange[], run: { id: string; attempt: number }): Promise<number> {
+    const sink = await RawSink.open(db, path);
     let reported = Date.now();
     try {
       await readRanges(this.kafka, this.logger, {
         topic,
         ranges,
-        groupId,
-        onMessages: (partition, messages) => {
-          for (const m of messages) {
-            appender.appendInteger(partition);
-            appender.appendBigInt(BigInt(m.offset));
-            appender.appendBigInt(BigInt(m.timestamp));
-            if (m.key) appender.appendVarchar(m.key.toString('utf8'));
-            else appender.appendNull();
-            if (m.value) appender.appendVarchar(m.value.toString('utf8'));
-            else appender.appendNull();
-            appender.endRow();
-          }
-          rows += messages.length;
-          this.metrics.eventsRead.inc(messages.length);
+        onRecords: async (partition, records) => {
+          await sink.append(partition, records);
+          this.metrics.eventsRead.inc(records.length);
           if (Date.now() - reported > 1000) {
             reported = Date.now();
-            void this.runs.reportProgress(run.id, run.attempt, { rowsExtracted: rows }).catch(() => undefined);
+            void this.runs.reportProgress(run.id, run.attempt, { rowsExtracted: sink.rows }).catch(() => undefined);
           }
         },
       });
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
+      await sink.finish();
+    } catch (e) {
+      await sink.abort();
+      throw e;
     }
-    return rows;
+    if (sink.slowRows > 0) this.logger.debug('records that took the appender', { rows: sink.slowRows });
+    return sink.rows;
   }
 
   /** Sends the messages that are not events to the dead-letter topic, in batches. */

@@ -95,7 +95,7 @@ export class UploadRunUseCase {
       spillDir: outDir,
     });
     try {
-      const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged GROUP BY ALL ORDER BY event_name, day')).map(
+      const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL ORDER BY event_name, day')).map(
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
       const started = Date.now();

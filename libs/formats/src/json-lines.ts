@@ -9,13 +9,15 @@ export const EVENT_FIELDS = ['ts', 'profile', 'deviceInfo', 'eventProps'] as con
  * The JSON format: a file's first line is the event name (as a JSON string, so any name
  * stays one line and the whole file is valid JSON Lines); each following line is one
  * object with `ts`, `profile`, `deviceInfo` and `eventProps`, each when the event has it.
- * DuckDB builds each line from the fields staged as JSON (no parsing); JavaScript only
+ * DuckDB builds each line from the fields of the staged event (one parse); JavaScript only
  * copies it into the file.
  */
-export function jsonLineSql(): string {
-  const columns: Record<(typeof EVENT_FIELDS)[number], string> = { ts: 'ts', profile: 'profile', deviceInfo: 'device_info', eventProps: 'event_props' };
-  const parts = EVENT_FIELDS.map((f) => `'"${f}":' || ${columns[f]}::VARCHAR`);
-  return `'{' || concat_ws(',', ${parts.join(', ')}) || '}'`;
+export function jsonLineSql(group: { eventName: string; day: string }): string {
+  const paths = EVENT_FIELDS.map((f) => `'$.${f}'`).join(', ');
+  const parts = EVENT_FIELDS.map((f, i) => `'"${f}":' || f[${i + 1}]`);
+  return `SELECT '{' || concat_ws(',', ${parts.join(', ')}) || '}' AS line
+    FROM (${groupRowsSql(`json_extract(event, [${paths}]) AS f, partition, "offset"`, group)})
+    ORDER BY partition, "offset"`;
 }
 
 /** First line of a JSON file. */
@@ -25,7 +27,7 @@ export function jsonHeader(eventName: string): Buffer {
 
 export async function writeJsonGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
   const writer = new ChunkWriter({ ...target, header: jsonHeader(group.eventName) });
-  for await (const rows of db.stream(groupRowsSql(`${jsonLineSql()} AS line`, group))) {
+  for await (const rows of db.stream(jsonLineSql(group))) {
     for (const [line] of rows as [string][]) await writer.write(Buffer.from(line + '\n', 'utf8'));
   }
   await writer.end();

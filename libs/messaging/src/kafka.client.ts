@@ -18,14 +18,18 @@ export class KafkaClient {
   readonly kafka: Kafka;
   readonly producer: Producer;
   readonly admin: Admin;
+  readonly clientId: string;
+  readonly brokers: string[];
   private connected = false;
 
   constructor(config: AppConfig, service: string, logger: Logger) {
     registerCompressionCodecs();
     const log = logger.child({ component: 'kafkajs' });
+    this.clientId = `bulk-export-${service}`;
+    this.brokers = config.KAFKA_BROKERS.split(',');
     this.kafka = new Kafka({
-      clientId: `bulk-export-${service}`,
-      brokers: config.KAFKA_BROKERS.split(','),
+      clientId: this.clientId,
+      brokers: this.brokers,
       connectionTimeout: 5000,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
       logLevel: config.LOG_LEVEL === 'debug' ? logLevel.INFO : logLevel.WARN,

@@ -1,4 +1,5 @@
-import { KafkaMessage } from 'kafkajs';
+import { compressionsAlgorithms, Consumer } from '@platformatic/kafka';
+import { decompress as zstdDecompress } from 'fzstd';
 import { Logger } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
@@ -7,6 +8,15 @@ export interface OffsetRange {
   partition: number;
   start: bigint;
   end: bigint;
+}
+
+/** One message of a range, as Kafka stored it; key and value are slices of the fetched batch. */
+export interface RangeRecord {
+  offset: bigint;
+  /** Kafka's timestamp of the message, in milliseconds. */
+  timestamp: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
 }
 
 /**
@@ -34,77 +44,113 @@ export async function windowOffsets(kafka: KafkaClient, topic: string, startMs: 
 export interface ReadRangesOptions {
   topic: string;
   ranges: OffsetRange[];
-  /** A consumer group of its own, used only for this read (and deleted after). */
-  groupId: string;
-  /** Receives the messages of one fetch of one partition, all inside the range, in offset order. */
-  onMessages(partition: number, messages: KafkaMessage[]): Promise<void> | void;
-  /** Fails the read if no message arrives for this long while ranges remain. */
+  /** Receives the records of one fetched batch of one partition, all inside the range, in offset order. */
+  onRecords(partition: number, records: RangeRecord[]): Promise<void> | void;
+  /** Fails the read if no record arrives for this long while ranges remain. */
   idleTimeoutMs?: number;
+  /** Bytes asked for per partition and fetch. */
+  partitionMaxBytes?: number;
+}
+
+const IS_CONTROL_BATCH = 0x20;
+/** The topic stamps messages with the broker's time: the batch's max timestamp is every record's. */
+const LOG_APPEND_TIME = 0x08;
+
+let zstdPatched = false;
+/** Node.js 20 has no zstd in zlib; @platformatic/kafka then decompresses zstd batches with fzstd. */
+function ensureZstd(): void {
+  if (zstdPatched) return;
+  zstdPatched = true;
+  if (compressionsAlgorithms.zstd.available) return;
+  const zstd = compressionsAlgorithms.zstd as { decompressSync(data: unknown): Buffer };
+  zstd.decompressSync = (data) => Buffer.from(zstdDecompress(Buffer.isBuffer(data) ? data : (data as { buffer: Buffer }).buffer));
 }
 
 /**
- * Reads exactly the given offset ranges of a topic, in batches, and returns when every
- * range is read. Nothing is committed: the reader's progress is the staging it feeds.
+ * Reads exactly the given offset ranges of a topic with plain Fetch requests to each
+ * partition's leader (no consumer group, nothing committed: the reader's progress is the
+ * staging it feeds) and returns when every range is read. The bulk read path uses
+ * @platformatic/kafka, which decodes record batches into Buffers without kafkajs's
+ * per-message objects; BENCHMARKS.md has the two side by side.
  */
 export async function readRanges(kafka: KafkaClient, logger: Logger, options: ReadRangesOptions): Promise<void> {
-  const remaining = new Map(options.ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
+  const remaining = new Map(options.ranges.filter((r) => r.end > r.start).map((r) => [r.partition, { ...r, next: r.start }]));
   if (remaining.size === 0) return;
-  const consumer = kafka.kafka.consumer({
-    groupId: options.groupId,
-    sessionTimeout: 30_000,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-  });
-  let settle: (error?: Error) => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    settle = (error) => (error ? reject(error) : resolve());
+  ensureZstd();
+  const client = new Consumer({
+    clientId: kafka.clientId,
+    groupId: `${kafka.clientId}.range-reader`,
+    bootstrapBrokers: kafka.brokers,
+    connectTimeout: 5000,
+    timeout: 30_000,
+    retries: 5,
   });
   const idleMs = options.idleTimeoutMs ?? 60_000;
-  let lastProgress = Date.now();
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastProgress > idleMs) {
-      settle(new Error(`no message arrived from ${options.topic} for ${idleMs / 1000}s while ${remaining.size} partition(s) were unfinished`));
-    }
-  }, 1000);
-  consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) settle(event.payload.error);
-  });
+  const partitionMaxBytes = options.partitionMaxBytes ?? 4 * 1024 * 1024;
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      // Resolving moves the fetch position forward; nothing is committed (autoCommit is off).
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat, pause }) => {
-        const range = remaining.get(batch.partition);
-        if (!range) return;
-        const inRange = batch.messages.filter((m) => {
-          const offset = BigInt(m.offset);
-          return offset >= range.start && offset < range.end;
-        });
-        if (inRange.length > 0) {
-          await options.onMessages(batch.partition, inRange);
-          lastProgress = Date.now();
-        }
-        await heartbeat();
-        const last = batch.messages.length ? BigInt(batch.messages[batch.messages.length - 1].offset) : -1n;
-        if (last >= range.end - 1n) {
-          remaining.delete(batch.partition);
-          pause();
-          if (remaining.size === 0) settle();
-        }
-      },
-    });
-    for (const r of options.ranges) {
-      consumer.seek({ topic: options.topic, partition: r.partition, offset: r.start.toString() });
+    let lastProgress = Date.now();
+    while (remaining.size > 0) {
+      const metadata = await client.metadata({ topics: [options.topic], forceUpdate: false });
+      const topic = metadata.topics.get(options.topic);
+      if (!topic) throw new Error(`topic ${options.topic} does not exist`);
+      // One request per leader, all partitions of that leader in it.
+      const byLeader = new Map<number, number[]>();
+      for (const partition of remaining.keys()) {
+        const leader = topic.partitions[partition]?.leader;
+        if (leader === undefined || leader < 0) throw new Error(`partition ${partition} of ${options.topic} has no leader`);
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+      }
+      let progressed = false;
+      await Promise.all(
+        [...byLeader].map(async ([node, partitions]) => {
+          const response = await client.fetch({
+            node,
+            maxWaitTime: 100,
+            maxBytes: partitionMaxBytes * partitions.length,
+            topics: [
+              {
+                topicId: topic.id,
+                partitions: partitions.map((partition) => ({
+                  partition,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: (remaining.get(partition) as { next: bigint }).next,
+                  lastFetchedEpoch: -1,
+                  partitionMaxBytes,
+                })),
+              },
+            ],
+          });
+          for (const answer of response.responses.flatMap((t) => t.partitions)) {
+            const range = remaining.get(answer.partitionIndex);
+            if (!range) continue;
+            for (const batch of answer.records ?? []) {
+              const records: RangeRecord[] = [];
+              const control = (batch.attributes & IS_CONTROL_BATCH) !== 0;
+              const appendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
+              for (const record of batch.records) {
+                const offset = batch.firstOffset + BigInt(record.offsetDelta);
+                if (offset < range.next || offset >= range.end) continue;
+                range.next = offset + 1n;
+                if (control) continue;
+                const timestamp = appendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+                records.push({ offset, timestamp, key: record.key, value: record.value });
+              }
+              // A batch always ends at firstOffset + lastOffsetDelta, even when compaction removed records.
+              const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+              if (last >= range.next) range.next = last + 1n;
+              if (records.length > 0) await options.onRecords(answer.partitionIndex, records);
+              progressed = true;
+            }
+            if (range.next >= range.end) remaining.delete(answer.partitionIndex);
+          }
+        }),
+      );
+      if (progressed) lastProgress = Date.now();
+      else if (Date.now() - lastProgress > idleMs) {
+        throw new Error(`no record arrived from ${options.topic} for ${idleMs / 1000}s while ${remaining.size} partition(s) were unfinished`);
+      }
     }
-    await done;
   } finally {
-    clearInterval(watchdog);
-    await consumer.disconnect().catch(() => undefined);
-    await kafka.admin.deleteGroups([options.groupId]).catch((e: unknown) => logger.debug('could not delete read group', { error: e }));
+    await client.close().catch((e: unknown) => logger.debug('could not close the range reader', { error: e }));
   }
 }

@@ -5,3 +5,4 @@
 export * from './run-lifecycle';
 export * from './staging';
 export * from './staged-events';
+export * from './raw-sink';

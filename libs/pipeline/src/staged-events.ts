@@ -1,34 +1,43 @@
 import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/formats';
 
 /**
- * The staging schema shared by extractor (writes) and uploader (reads).
+ * The staging schema shared by the extractor (writes) and the uploader (reads).
  *
- * `raw` receives Kafka messages exactly as read and `checked` adds why a message is not
- * usable (or NULL); both are temporary (memory, spilling to the staging folder), so only
- * `staged` is written to the database file the uploader opens. `staged` holds what will be exported, parsed once and sorted by file
- * group: event name, day (yyyymmdd), Kafka position and the event as JSON (with
- * `eventName`, `ts`, `profile`, `deviceInfo`, `eventProps`).
+ * The extractor's `raw` (see RawSink) holds the Kafka messages exactly as read. One
+ * statement classifies and stages them into `staged`, the only table written to the
+ * database file the uploader opens:
+ *
+ * - `event`: the event as JSON text (for events, the message itself, never re-serialised;
+ *   for profiles, `{"eventName":"profiles","ts":…,"profile":…}`);
+ * - `event_name`, `day` (yyyymmdd): the file group, NULL for a rejected message;
+ * - `reason`: why a message is not usable (then `event` is the message as read, for the
+ *   dead-letter topic), or NULL;
+ * - `partition`, `offset`, `capture_ms`, `key`: where Kafka had it.
+ *
+ * Rows are sorted by file group, then Kafka position, so each group is one contiguous
+ * stretch of the file for the uploader.
  */
-export const CREATE_RAW = `CREATE TEMP TABLE raw (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`;
 
 /**
- * Each event is parsed once: json_extract with a list of paths returns the fields as small
- * JSON fragments, and the tests below look only at those fragments. CASE evaluates each
- * test only on the rows that passed the previous ones.
+ * Each event is parsed by three cheap passes that materialise nothing large: validity,
+ * the types of the fields that must be objects, and the two short strings needed (name
+ * and ts). CASE evaluates each test only on the rows that passed the previous ones.
  */
-const EVENT_PARTS = `CASE WHEN value IS NOT NULL AND json_valid(value)
-  THEN json_extract(value, ['$.eventName', '$.ts', '$.profile', '$.deviceInfo', '$.eventProps']) END`;
+const EVENT_FIELDS = `CASE WHEN value IS NOT NULL AND json_valid(value)
+    THEN json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps']) END AS types,
+  CASE WHEN value IS NOT NULL AND json_valid(value) THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
 
 const EVENT_REJECT_REASON = `CASE
   WHEN value IS NULL OR value = '' THEN 'empty message'
-  WHEN parts IS NULL THEN 'not valid JSON'
-  WHEN left(ltrim(value, ' ' || chr(9) || chr(10) || chr(13)), 1) <> '{' THEN 'not a JSON object'
-  WHEN json_type(parts[1]) IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
-  WHEN (parts[1] ->> '$') = '' THEN 'eventName is empty'
-  WHEN strlen((parts[1] ->> '$')) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
-  WHEN coalesce(json_type(parts[3]), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
-  WHEN coalesce(json_type(parts[4]), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
-  WHEN coalesce(json_type(parts[5]), 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
+  WHEN types IS NULL THEN 'not valid JSON'
+  WHEN types[1] <> 'OBJECT' THEN 'not a JSON object'
+  WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
+  WHEN strings[1] = '' THEN 'eventName is empty'
+  WHEN strlen(strings[1]) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
+  WHEN contains(strings[1], chr(0)) THEN 'eventName contains a NUL character'
+  WHEN coalesce(types[3], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
+  WHEN coalesce(types[4], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
+  WHEN coalesce(types[5], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
   ELSE NULL END`;
 
 /** A profile message: key = identity, value = the profile object; a null value (tombstone) deletes it. */
@@ -36,31 +45,23 @@ const PROFILE_REJECT_REASON = `CASE
   WHEN key IS NULL OR key = '' THEN 'profile message has no key (the identity)'
   WHEN value IS NULL THEN NULL
   WHEN NOT json_valid(value) THEN 'not valid JSON'
-  WHEN json_type(value::JSON) <> 'OBJECT' THEN 'not a JSON object'
+  WHEN json_type(value) <> 'OBJECT' THEN 'not a JSON object'
   ELSE NULL END`;
 
-export function classifySql(kind: 'events' | 'profiles'): string {
-  if (kind === 'profiles') {
-    return `CREATE TEMP TABLE checked AS SELECT partition, "offset", capture_ms, key, value, ${PROFILE_REJECT_REASON} AS reason FROM raw`;
-  }
-  return `CREATE TEMP TABLE checked AS
-    SELECT partition, "offset", capture_ms, key, value, parts, ${EVENT_REJECT_REASON} AS reason
-    FROM (SELECT *, ${EVENT_PARTS} AS parts FROM raw)`;
-}
-
 /**
- * Builds `staged` from the valid events, keeping only `eventNames` when given. Besides the
- * event itself, the fields the formats need are kept as JSON fragments (parsed once).
+ * Builds `staged` from `raw` for an events export, keeping only `eventNames` when given
+ * (rejected messages are always kept, for the dead-letter topic).
  */
 export function stageEventsSql(timeZone: string, eventNames: string[] | null): string {
-  const filter = eventNames ? `AND (parts[1] ->> '$') IN (${eventNames.map(sqlString).join(', ')})` : '';
+  const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `CREATE TABLE staged AS
-    SELECT partition, "offset", capture_ms,
-           (parts[1] ->> '$') AS event_name,
-           ${eventDaySql(`(parts[2] ->> '$')`, 'capture_ms', sqlString(timeZone))} AS day,
-           value::JSON AS event,
-           parts[2] AS ts, parts[3] AS profile, parts[4] AS device_info, parts[5] AS event_props
-    FROM checked WHERE reason IS NULL ${filter}
+    SELECT partition, "offset", capture_ms, key, value AS event, reason,
+           CASE WHEN reason IS NULL THEN name END AS event_name,
+           CASE WHEN reason IS NULL THEN ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))} END AS day
+    FROM (
+      SELECT partition, "offset", capture_ms, key, value, ${EVENT_REJECT_REASON} AS reason, strings[1] AS name, strings[2] AS ts_text
+      FROM (SELECT *, ${EVENT_FIELDS} FROM raw)
+    ) ${keep}
     ORDER BY event_name, day, partition, "offset"`;
 }
 
@@ -73,15 +74,21 @@ export function stageEventsSql(timeZone: string, eventNames: string[] | null): s
 export function stageProfilesSql(timeZone: string, day: string): string {
   const ts = `CAST(strftime(timezone(${sqlString(timeZone)}, to_timestamp(capture_ms / 1000.0)), '%Y%m%d%H%M%S') AS BIGINT)`;
   return `CREATE TABLE staged AS
-    SELECT partition, "offset", capture_ms, 'profiles' AS event_name, ${sqlString(day)} AS day,
-           json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON) AS event,
-           ${ts}::JSON AS ts, value::JSON AS profile, NULL::JSON AS device_info, NULL::JSON AS event_props
-    FROM (
-      SELECT * FROM checked WHERE reason IS NULL
-      QUALIFY row_number() OVER (PARTITION BY key ORDER BY capture_ms DESC, partition DESC, "offset" DESC) = 1
+    WITH checked AS MATERIALIZED (SELECT *, ${PROFILE_REJECT_REASON} AS reason FROM raw)
+    SELECT * FROM (
+      SELECT partition, "offset", capture_ms, key, json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON)::VARCHAR AS event,
+             NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day
+      FROM (
+        SELECT * FROM checked WHERE reason IS NULL
+        QUALIFY row_number() OVER (PARTITION BY key ORDER BY capture_ms DESC, partition DESC, "offset" DESC) = 1
+      )
+      WHERE value IS NOT NULL
+      UNION ALL
+      SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL FROM checked WHERE reason IS NOT NULL
     )
-    WHERE value IS NOT NULL
-    ORDER BY partition, "offset"`;
+    ORDER BY event_name, day, partition, "offset"`;
 }
 
-export const SELECT_REJECTED = `SELECT partition, "offset", key, value, reason FROM checked WHERE reason IS NOT NULL ORDER BY partition, "offset"`;
+export const SELECT_REJECTED = `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL ORDER BY partition, "offset"`;
+
+export const COUNT_STAGED = `SELECT count(*) FROM staged WHERE reason IS NULL`;
