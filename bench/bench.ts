@@ -8,7 +8,7 @@ import { writeEventFile } from './events';
 import { kcatReplay } from './replay';
 
 /**
- * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet]`
+ * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--cpu-prof <dir>]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit), the time our export
  * needs from creating a one-time export over the whole topic to `done` (per format),
@@ -81,6 +81,12 @@ async function main(): Promise<void> {
   const mb = bytes / 1e6;
   console.log(`  ${mb.toFixed(0)} MB, ${(bytes / events).toFixed(0)} bytes an event`);
 
+  const profiles = arg('cpu-prof', '');
+  if (profiles) {
+    // Every service writes a V8 CPU profile (open in Chrome DevTools or speedscope) when it stops.
+    mkdirSync(profiles, { recursive: true });
+    process.env.SERVICE_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profiles}`;
+  }
   const system = await TestSystem.start({ LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000' });
   try {
     const account = await system.createAccount();

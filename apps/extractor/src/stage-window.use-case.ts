@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
 import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
@@ -11,6 +10,7 @@ import { DuckDb } from '@bulk-export/formats';
 import {
   COUNT_STAGED,
   RawSink,
+  removeRawFiles,
   RunLifecycle,
   SELECT_REJECTED,
   stageEventsSql,
@@ -112,7 +112,7 @@ export class StageWindowUseCase {
     });
     try {
       const t0 = Date.now();
-      const rowsExtracted = await this.read(db, join(dir, 'raw.lines'), topic, ranges, run);
+      const rowsExtracted = await this.read(db, dir, topic, ranges, run);
       const t1 = Date.now();
       await db.run(
         profiles
@@ -120,7 +120,7 @@ export class StageWindowUseCase {
           : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null),
       );
       const t2 = Date.now();
-      await rm(join(dir, 'raw.lines'), { force: true });
+      await removeRawFiles(dir);
       const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
       log.info('staging timings', { readMs: t1 - t0, stageMs: t2 - t1, deadLetterMs: Date.now() - t2 });
       const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
@@ -138,8 +138,8 @@ export class StageWindowUseCase {
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
    * bytes into a local file that DuckDB reads in bulk; it decodes no message.
    */
-  private async read(db: DuckDb, path: string, topic: string, ranges: OffsetRange[], run: { id: string; attempt: number }): Promise<number> {
-    const sink = await RawSink.open(db, path);
+  private async read(db: DuckDb, dir: string, topic: string, ranges: OffsetRange[], run: { id: string; attempt: number }): Promise<number> {
+    const sink = await RawSink.open(db, dir);
     let reported = Date.now();
     try {
       await readRanges(this.kafka, this.logger, {

@@ -94,7 +94,7 @@ export class AppConfig {
   /** DuckDB memory limit per service (DuckDB spills to STAGING_DIR beyond it). */
   @IsString()
   @Matches(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, { message: 'DUCKDB_MEMORY_LIMIT must look like 512MB' })
-  DUCKDB_MEMORY_LIMIT: string = '512MB';
+  DUCKDB_MEMORY_LIMIT: string = '256MB';
 
   /** DuckDB worker threads per service. */
   @Type(() => Number)

@@ -7,9 +7,18 @@ export interface FileGroup {
   rows: number;
 }
 
-/** SQL selecting a group's staged rows, in Kafka order (partition, offset) so files are deterministic. */
-export function groupRowsSql(columns: string, group: { eventName: string; day: string }): string {
-  return `SELECT ${columns} FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)} ORDER BY partition, "offset"`;
+/**
+ * SQL selecting a group's staged rows in the order they were staged, which is Kafka's
+ * (partition, offset): a filter keeps DuckDB's insertion order, so files are deterministic
+ * without a sort (whose memory would grow with the group).
+ */
+export function groupRowsSql(columns: string, group: { eventName: string; day: string }, where = ''): string {
+  return `SELECT ${columns} FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)}${where ? ` AND ${where}` : ''}`;
+}
+
+/** A BLOB value as DuckDB hands it over, seen as a Buffer without a copy. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Where a format writer puts its files: local paths by index, the size limit, and who takes finished files. */

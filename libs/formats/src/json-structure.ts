@@ -62,3 +62,51 @@ export function mergeStructures(a: JsonStructure, b: JsonStructure): JsonStructu
   }
   return 'JSON';
 }
+
+type StructureObject = { [key: string]: JsonStructure };
+
+function isStructureObject(s: JsonStructure): s is StructureObject {
+  return typeof s === 'object' && !Array.isArray(s);
+}
+
+/**
+ * Widens `structure` so that it also describes `value` (a parsed JSON value), the same as
+ * mergeStructures(structure, json_structure(value)) but without building the value's own
+ * structure: objects and arrays of `structure` are updated in place. Integers beyond
+ * ±2^53 (JavaScript cannot hold them exactly) count as DOUBLE. Objects are kept without
+ * a prototype, so keys such as `__proto__` or `constructor` are ordinary keys.
+ */
+export function widenStructure(structure: JsonStructure, value: unknown): JsonStructure {
+  if (value === null || value === undefined) return structure;
+  if (structure === 'JSON') return structure;
+  switch (typeof value) {
+    case 'string':
+      return structure === 'VARCHAR' ? structure : mergeStructures(structure, 'VARCHAR');
+    case 'boolean':
+      return structure === 'BOOLEAN' ? structure : mergeStructures(structure, 'BOOLEAN');
+    case 'number': {
+      const type = Number.isSafeInteger(value) ? 'BIGINT' : 'DOUBLE';
+      return structure === type ? structure : mergeStructures(structure, type);
+    }
+    case 'object':
+      break;
+    default:
+      return 'JSON';
+  }
+  if (Array.isArray(value)) {
+    if (structure === 'NULL') structure = ['NULL'];
+    if (!Array.isArray(structure)) return 'JSON';
+    let element = structure.length ? structure[0] : 'NULL';
+    for (const item of value) element = widenStructure(element, item);
+    structure[0] = element;
+    return structure;
+  }
+  if (structure === 'NULL') structure = Object.create(null) as StructureObject;
+  if (!isStructureObject(structure)) return 'JSON';
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const current = Object.prototype.hasOwnProperty.call(structure, key) ? structure[key] : 'NULL';
+    structure[key] = widenStructure(current, object[key]);
+  }
+  return structure;
+}

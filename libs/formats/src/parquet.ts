@@ -2,61 +2,85 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { RecordTooLarge } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup } from './group';
-import { groupStructure } from './csv';
-import { normaliseStructure } from './json-structure';
+import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { JsonStructure, normaliseStructure, widenStructure } from './json-structure';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'none';
 
 /**
  * The Parquet format, written by DuckDB's COPY: columns `ts`, `eventName`, and `profile`,
- * `deviceInfo`, `eventProps` as typed STRUCTs (DuckDB infers the types over the file
+ * `deviceInfo`, `eventProps` as typed STRUCTs (the types are the union over the file
  * group; values of mixed types fall back to JSON text), compressed inside the file.
  *
- * Parquet cannot be cut at an exact byte, so a group is first split by the size of its
- * events' JSON (an upper bound of their Parquet size in practice) and any file that still
- * comes out above the limit is split in half again. Boundaries depend only on the data.
+ * One pass over the group's events gives both their structure and the files' plan:
+ * Parquet cannot be cut at an exact byte, so files are first cut by the size of their
+ * events' JSON (an upper bound of their Parquet size in practice), as ranges of the staged
+ * table's row ids; a file that still comes out above the limit is split in half again.
+ * Boundaries depend only on the data, and memory does not grow with the group.
  */
 export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, compression: ParquetCompression): Promise<void> {
-  const structure = normaliseStructure(await groupStructure(db, group));
-  const fields = typeof structure === 'object' && !Array.isArray(structure) ? structure : {};
-  const columns = ['ts', 'eventName', 'profile', 'deviceInfo', 'eventProps'].filter((c) => c in fields);
-  const table = `pq_group`;
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
-    SELECT row_number() OVER (ORDER BY partition, "offset") AS rn,
-           sum(strlen(event::VARCHAR)) OVER (ORDER BY partition, "offset" ROWS UNBOUNDED PRECEDING) AS upto,
-           json_transform(event, ${sqlString(JSON.stringify(fields))}) AS e
-    FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)}`);
-  try {
-    const budget = Math.max(1, Math.floor(target.maxBytes * 0.9));
-    const initial = (await db.rows(
-      `SELECT min(rn), max(rn) FROM ${table} GROUP BY (upto - 1) // ${budget} ORDER BY 1`,
-    )) as [bigint | number, bigint | number][];
-    const pending = initial.map(([a, b]) => [Number(a), Number(b)] as [number, number]);
-    const codec = compression === 'none' ? 'uncompressed' : compression;
-    let index = 0;
-    while (pending.length > 0) {
-      const [first, last] = pending.shift() as [number, number];
-      const path = target.pathOf(index);
-      const tmp = `${path}.part`;
-      await db.run(`COPY (SELECT ${columns.map((c) => `e.${quoteIdent(c)} AS ${quoteIdent(c)}`).join(', ')}
-          FROM ${table} WHERE rn BETWEEN ${first} AND ${last} ORDER BY rn)
-        TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 100000)`);
-      const { size } = await stat(tmp);
-      if (size > target.maxBytes) {
-        await rm(tmp, { force: true });
-        if (first === last) throw new RecordTooLarge(size, target.maxBytes);
-        const middle = Math.floor((first + last) / 2);
-        pending.unshift([first, middle], [middle + 1, last]);
-        continue;
+  const budget = Math.max(1, Math.floor(target.maxBytes * 0.9));
+  const pending: Piece[] = [];
+  let piece: Piece | null = null;
+  let structure: JsonStructure = 'NULL';
+  for await (const rows of db.stream(groupRowsSql('rowid, event', group))) {
+    for (const [rowid, event] of rows as [bigint, string][]) {
+      structure = widenStructure(structure, JSON.parse(event));
+      const bytes = Buffer.byteLength(event);
+      if (piece && piece.bytes + bytes > budget) piece = null;
+      if (!piece) {
+        piece = { first: rowid, last: rowid, rows: 0, bytes: 0 };
+        pending.push(piece);
       }
-      await rename(tmp, path);
-      await target.onChunk({ index, path, rows: last - first + 1, bytes: size });
-      index += 1;
+      piece.last = rowid;
+      piece.rows += 1;
+      piece.bytes += bytes;
     }
-  } finally {
-    await db.run(`DROP TABLE IF EXISTS ${table}`);
   }
+  const normalised = normaliseStructure(structure);
+  const fields = typeof normalised === 'object' && !Array.isArray(normalised) ? normalised : {};
+  const columns = ['ts', 'eventName', 'profile', 'deviceInfo', 'eventProps'].filter((c) => c in fields);
+  const select = columns.map((c) => `e.${quoteIdent(c)} AS ${quoteIdent(c)}`).join(', ');
+  const codec = compression === 'none' ? 'uncompressed' : compression;
+  let index = 0;
+  while (pending.length > 0) {
+    const { first, last, rows } = pending.shift() as Piece;
+    const range = `rowid BETWEEN ${first} AND ${last}`;
+    const path = target.pathOf(index);
+    const tmp = `${path}.part`;
+    await db.run(`COPY (SELECT ${select} FROM (${groupRowsSql(`json_transform(event, ${sqlString(JSON.stringify(fields))}) AS e`, group, range)}))
+      TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 100000)`);
+    const { size } = await stat(tmp);
+    if (size > target.maxBytes) {
+      await rm(tmp, { force: true });
+      if (rows === 1) throw new RecordTooLarge(size, target.maxBytes);
+      pending.unshift(...(await halves(db, group, first, last)));
+      continue;
+    }
+    await rename(tmp, path);
+    await target.onChunk({ index, path, rows, bytes: size });
+    index += 1;
+  }
+}
+
+/** A file to be: the group's rows with row ids from `first` to `last`. */
+interface Piece {
+  first: bigint;
+  last: bigint;
+  rows: number;
+  bytes: number;
+}
+
+/** Splits a piece of at least two rows into two by row count. */
+async function halves(db: DuckDb, group: FileGroup, first: bigint, last: bigint): Promise<Piece[]> {
+  const rowids = `(${groupRowsSql('rowid', group, `rowid BETWEEN ${first} AND ${last}`)})`;
+  const [[count, middle]] = (await db.rows(`SELECT count(*), quantile_disc(rowid, 0.5) FROM ${rowids}`)) as [bigint, bigint][];
+  // The lower median of two or more rows leaves at least one row on each side.
+  const lower = Number(await db.scalar<bigint>(`SELECT count(*) FROM ${rowids} WHERE rowid <= ${middle}`));
+  return [
+    { first, last: BigInt(middle), rows: lower, bytes: 0 },
+    { first: BigInt(middle) + 1n, last, rows: Number(count) - lower, bytes: 0 },
+  ];
 }
 
 function quoteIdent(name: string): string {

@@ -7,6 +7,11 @@ describe('xml', () => {
     expect(xmlText('lone \uD800 surrogate, pair 😀')).toBe('lone \uFFFD surrogate, pair 😀');
     expect(xmlText('\uFFFE\uFFFF')).toBe('\uFFFD\uFFFD');
   });
+  it('returns text that needs no escaping unchanged', () => {
+    for (const text of ['', 'plain text, 123 (ok) [x] {y} = ; ? /', 'Ünïcødé 日本語 \t\n', '#$%*+-.:@^_`|~']) expect(xmlText(text)).toBe(text);
+    expect(xmlText('a&b')).toBe('a&amp;b');
+    expect(xmlText('emoji 😀 & more')).toBe('emoji 😀 &amp; more');
+  });
   it('writes an event with typed entries for any key', () => {
     expect(xmlEvent({ eventName: 'A&B', ts: 1, profile: { identity: 'u' }, eventProps: { 'a key<': [1, null], n: { x: true } } })).toBe(
       '<Event><ts>1</ts><eventName>A&amp;B</eventName><profile><entry><key>identity</key><value type="string">u</value></entry></profile>' +

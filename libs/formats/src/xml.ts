@@ -24,7 +24,11 @@ const FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 // A carriage return is written as a character reference: parsers turn a literal CR into LF.
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
 
+// Text that needs no change: XML characters of the Basic Multilingual Plane except & < > " ' CR.
+const PLAIN = /^[\t\n\u0020\u0021\u0023-\u0025\u0028-\u003b\u003d\u003f-\uD7FF\uE000-\uFFFD]*$/;
+
 export function xmlText(value: string): string {
+  if (PLAIN.test(value)) return value;
   return value.replace(FORBIDDEN, '\uFFFD').replace(/[&<>"'\r]/g, (c) => ESCAPES[c]);
 }
 
@@ -37,13 +41,18 @@ function typeOf(value: unknown): string {
 /** The content of an element holding `value`. */
 function xmlContent(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.map((v) => `<item type="${typeOf(v)}">${xmlContent(v)}</item>`).join('');
-  if (typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v)}</value></entry>`)
-      .join('');
+  if (typeof value === 'string') return xmlText(value);
+  if (typeof value !== 'object') return String(value);
+  let out = '';
+  if (Array.isArray(value)) {
+    for (const v of value) out += `<item type="${typeOf(v)}">${xmlContent(v)}</item>`;
+    return out;
   }
-  return xmlText(String(value));
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    out += `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v)}</value></entry>`;
+  }
+  return out;
 }
 
 /** One `<Event>` element (with a newline) for an event as staged. */
@@ -57,7 +66,7 @@ export function xmlEvent(event: Record<string, unknown>): string {
 
 export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
-  for await (const rows of db.stream(groupRowsSql('event::VARCHAR', group))) {
+  for await (const rows of db.stream(groupRowsSql('event', group))) {
     for (const [json] of rows as [string][]) {
       await writer.write(Buffer.from(xmlEvent(JSON.parse(json) as Record<string, unknown>), 'utf8'));
     }

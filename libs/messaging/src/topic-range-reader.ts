@@ -88,38 +88,51 @@ export async function readRanges(kafka: KafkaClient, logger: Logger, options: Re
   const idleMs = options.idleTimeoutMs ?? 60_000;
   const partitionMaxBytes = options.partitionMaxBytes ?? 4 * 1024 * 1024;
   try {
-    let lastProgress = Date.now();
-    while (remaining.size > 0) {
-      const metadata = await client.metadata({ topics: [options.topic], forceUpdate: false });
-      const topic = metadata.topics.get(options.topic);
-      if (!topic) throw new Error(`topic ${options.topic} does not exist`);
-      // One request per leader, all partitions of that leader in it.
-      const byLeader = new Map<number, number[]>();
-      for (const partition of remaining.keys()) {
-        const leader = topic.partitions[partition]?.leader;
-        if (leader === undefined || leader < 0) throw new Error(`partition ${partition} of ${options.topic} has no leader`);
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
-      }
-      let progressed = false;
-      await Promise.all(
-        [...byLeader].map(async ([node, partitions]) => {
-          const response = await client.fetch({
-            node,
-            maxWaitTime: 100,
-            maxBytes: partitionMaxBytes * partitions.length,
-            topics: [
-              {
-                topicId: topic.id,
-                partitions: partitions.map((partition) => ({
-                  partition,
-                  currentLeaderEpoch: -1,
-                  fetchOffset: (remaining.get(partition) as { next: bigint }).next,
-                  lastFetchedEpoch: -1,
-                  partitionMaxBytes,
-                })),
-              },
-            ],
-          });
+    const metadata = await client.metadata({ topics: [options.topic] });
+    const topic = metadata.topics.get(options.topic);
+    if (!topic) throw new Error(`topic ${options.topic} does not exist`);
+    // One stream of requests per leader, all partitions of that leader in each.
+    const byLeader = new Map<number, number[]>();
+    for (const partition of remaining.keys()) {
+      const leader = topic.partitions[partition]?.leader;
+      if (leader === undefined || leader < 0) throw new Error(`partition ${partition} of ${options.topic} has no leader`);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+    }
+    // Records are delivered one batch at a time, in order, whichever leader they came from.
+    let delivered: Promise<void> = Promise.resolve();
+    const deliver = (partition: number, records: RangeRecord[]) => {
+      delivered = delivered.then(() => options.onRecords(partition, records));
+      return delivered;
+    };
+
+    const readFromLeader = async (node: number, partitions: number[]) => {
+      const request = () => {
+        const open = partitions.filter((p) => remaining.has(p));
+        if (open.length === 0) return null;
+        return client.fetch({
+          node,
+          maxWaitTime: 100,
+          maxBytes: partitionMaxBytes * open.length,
+          topics: [
+            {
+              topicId: topic.id,
+              partitions: open.map((partition) => ({
+                partition,
+                currentLeaderEpoch: -1,
+                fetchOffset: (remaining.get(partition) as { next: bigint }).next,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes,
+              })),
+            },
+          ],
+        });
+      };
+      let pending = request();
+      let lastProgress = Date.now();
+      try {
+        while (pending) {
+          const response = await pending;
+          const batches: [number, RangeRecord[]][] = [];
           for (const answer of response.responses.flatMap((t) => t.partitions)) {
             const range = remaining.get(answer.partitionIndex);
             if (!range) continue;
@@ -138,18 +151,26 @@ export async function readRanges(kafka: KafkaClient, logger: Logger, options: Re
               // A batch always ends at firstOffset + lastOffsetDelta, even when compaction removed records.
               const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
               if (last >= range.next) range.next = last + 1n;
-              if (records.length > 0) await options.onRecords(answer.partitionIndex, records);
-              progressed = true;
+              if (records.length > 0) batches.push([answer.partitionIndex, records]);
+              lastProgress = Date.now();
             }
             if (range.next >= range.end) remaining.delete(answer.partitionIndex);
           }
-        }),
-      );
-      if (progressed) lastProgress = Date.now();
-      else if (Date.now() - lastProgress > idleMs) {
-        throw new Error(`no record arrived from ${options.topic} for ${idleMs / 1000}s while ${remaining.size} partition(s) were unfinished`);
+          // The next fetch is on its way while these records are delivered.
+          pending = request();
+          for (const [partition, records] of batches) void deliver(partition, records).catch(() => undefined);
+          await delivered;
+          if (Date.now() - lastProgress > idleMs) {
+            throw new Error(`no record arrived from ${options.topic} for ${idleMs / 1000}s while ${remaining.size} partition(s) were unfinished`);
+          }
+        }
+      } finally {
+        // A fetch still in flight when delivery failed must not surface as an unhandled rejection.
+        void pending?.catch(() => undefined);
       }
-    }
+    };
+    await Promise.all([...byLeader].map(([node, partitions]) => readFromLeader(node, partitions)));
+    await delivered;
   } finally {
     await client.close().catch((e: unknown) => logger.debug('could not close the range reader', { error: e }));
   }

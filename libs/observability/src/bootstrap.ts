@@ -36,7 +36,20 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
     logger: new NestLogger(logger),
     bufferLogs: false,
   });
-  app.enableShutdownHooks();
+  // Shutdown hooks run through app.close(); the process then exits normally (exit code 0),
+  // which also lets `--cpu-prof` write its profile.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info('shutting down', { signal });
+      app.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          logger.error('shutdown failed', { error: e });
+          process.exit(1);
+        },
+      );
+    });
+  }
   definition.configure?.(app, config, logger);
   await app.listen(config.HTTP_PORT, '0.0.0.0');
   // Keep idle connections open longer than clients and load balancers do, so a client

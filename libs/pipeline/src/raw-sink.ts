@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { open, FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DuckDBAppender } from '@duckdb/node-api';
 import { DuckDb, sqlString } from '@bulk-export/formats';
 
@@ -13,53 +14,75 @@ export interface RawRecord {
 
 const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
-const BUFFER_BYTES = 4 * 1024 * 1024;
-/** Records larger than this take the appender: DuckDB's CSV reader needs a line limit. */
-const MAX_LINE_BYTES = 1024 * 1024;
-const CSV_MAX_LINE = 2 * MAX_LINE_BYTES;
+/** Buffered per partition before it is written. */
+const BUFFER_BYTES = 512 * 1024;
+/** DuckDB's CSV reader needs a line limit; a record whose line would be longer takes the appender. */
+const MAX_LINE_BYTES = 8 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
-/** Bytes that would end a field or a line of the file, or that DuckDB could not keep. */
-function fitsLine(bytes: Buffer): boolean {
-  return (
-    bytes.indexOf(NEWLINE) < 0 &&
-    bytes.indexOf(SEPARATOR) < 0 &&
-    bytes.indexOf(0x0d) < 0 &&
-    bytes.indexOf(0x00) < 0 &&
-    isUtf8(bytes)
-  );
+/** Bytes that can stand as they are in a line's last field: no newline, CR, 0x01 or NUL, valid UTF-8. */
+function isPlain(bytes: Buffer): boolean {
+  return bytes.indexOf(NEWLINE) < 0 && bytes.indexOf(SEPARATOR) < 0 && bytes.indexOf(0x0d) < 0 && bytes.indexOf(0x00) < 0 && isUtf8(bytes);
+}
+
+/** Hex of the bytes as UTF-8 text (invalid sequences become U+FFFD, as everywhere else). */
+function hexText(bytes: Buffer): string {
+  return (isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8')).toString('hex');
 }
 
 /**
- * Hands Kafka records to DuckDB in bulk, as the table `raw` (partition, offset,
- * capture_ms, key, value). JavaScript does not decode a single message: the bytes of each
- * record are copied as they are into a local file, one line per record, and DuckDB reads
- * that file with its parallel CSV reader. A line is
+ * Hands Kafka records to DuckDB in bulk, as the view `raw` (partition, offset,
+ * capture_ms, key, value). JavaScript does not decode a message: the bytes of each record
+ * are copied as they are into a local file, one line per record, and DuckDB reads the
+ * files with its parallel CSV reader. A line is
  *
- *   partition 0x01 offset 0x01 timestamp 0x01 ['=' key] 0x01 value '\n'
+ *   partition 0x01 offset 0x01 timestamp 0x01 key 0x01 kind 0x01 value '\n'
  *
- * (an empty key field is a null key). A record whose key or value could break that (a
- * null or empty value, newline, CR, 0x01 or NUL bytes, invalid UTF-8, more than 1 MiB)
- * goes through DuckDB's appender into `raw_slow` instead: rare, and decoded losslessly
- * for valid UTF-8. `raw` is the union of both.
+ * key: `n` (null), `=` + the key, or `x` + its hex when the key has bytes a line cannot
+ * hold; kind: `r` (the value follows as it is), `x` (its hex: the value has newline, CR,
+ * 0x01 or NUL bytes or is not valid UTF-8), `e` (empty) or `n` (null, a tombstone).
+ *
+ * Each partition has its own file, read in partition order, so `raw` lists the records in
+ * (partition, offset) order: DuckDB keeps that order through filters and inserts, and
+ * nothing downstream has to sort the export. The one exception: a record whose line would
+ * exceed 8 MiB goes through DuckDB's appender into `raw_slow`, whose rows follow the files'
+ * (in partition, offset order among themselves).
  */
+class PartitionFile {
+  readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  used = 0;
+  constructor(
+    readonly partition: number,
+    readonly path: string,
+    readonly file: FileHandle,
+  ) {}
+
+  async flush(): Promise<void> {
+    await this.write(this.buffer.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
+  }
+}
+
 export class RawSink {
-  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
-  private used = 0;
+  private readonly files = new Map<number, PartitionFile>();
   private count = 0;
   private slowCount = 0;
 
   private constructor(
     private readonly db: DuckDb,
-    private readonly path: string,
-    private readonly file: FileHandle,
+    private readonly dir: string,
     private readonly slow: DuckDBAppender,
   ) {}
 
-  /** `path`: the local file the lines go to (in the run's staging folder). */
-  static async open(db: DuckDb, path: string): Promise<RawSink> {
+  /** `dir`: where the partitions' files go (the run's staging folder). */
+  static async open(db: DuckDb, dir: string): Promise<RawSink> {
     await db.run(`CREATE TEMP TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`);
-    const slow = await db.connection.createAppender('raw_slow');
-    return new RawSink(db, path, await open(path, 'w'), slow);
+    return new RawSink(db, dir, await db.connection.createAppender('raw_slow'));
   }
 
   get rows(): number {
@@ -71,49 +94,82 @@ export class RawSink {
     return this.slowCount;
   }
 
+  /** Appends records of one partition, in offset order. */
   async append(partition: number, records: RawRecord[]): Promise<void> {
+    const out = this.files.get(partition) ?? (await this.openPartition(partition));
     for (const r of records) {
       this.count += 1;
       const { key, value } = r;
-      if (!value || value.length === 0 || value.length > MAX_LINE_BYTES || !fitsLine(value) || (key && (key.length > MAX_LINE_BYTES || !fitsLine(key)))) {
+      const keyField = key === null ? 'n' : isPlain(key) ? '=' : `x${hexText(key)}`;
+      const plainKey = key !== null && keyField === '=' ? key : EMPTY;
+      let kind: string;
+      let body: Buffer | string;
+      if (value === null) [kind, body] = ['n', EMPTY];
+      else if (value.length === 0) [kind, body] = ['e', EMPTY];
+      else if (isPlain(value)) [kind, body] = ['r', value];
+      else [kind, body] = ['x', hexText(value)];
+      const head = `${partition}\x01${r.offset}\x01${r.timestamp}\x01${keyField}`;
+      const size = head.length + plainKey.length + 3 + Buffer.byteLength(body) + 1;
+      if (size > MAX_LINE_BYTES) {
         this.appendSlow(partition, r);
         continue;
       }
-      const head = `${partition}\x01${r.offset}\x01${r.timestamp}\x01${key ? '=' : ''}`;
-      const size = head.length + (key ? key.length : 0) + 1 + value.length + 1;
-      if (this.used + size > BUFFER_BYTES) await this.flush();
-      let at = this.used + this.buffer.write(head, this.used, 'latin1');
-      if (key) at += key.copy(this.buffer, at);
-      this.buffer[at++] = SEPARATOR;
-      at += value.copy(this.buffer, at);
-      this.buffer[at++] = NEWLINE;
-      this.used = at;
+      if (out.used + size > BUFFER_BYTES) await out.flush();
+      if (size > BUFFER_BYTES) {
+        const bodyBytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
+        await out.write(Buffer.concat([Buffer.from(head, 'latin1'), plainKey, Buffer.from(`\x01${kind}\x01`, 'latin1'), bodyBytes, Buffer.of(NEWLINE)]));
+        continue;
+      }
+      const buffer = out.buffer;
+      let at = out.used + buffer.write(head, out.used, 'latin1');
+      at += plainKey.copy(buffer, at);
+      buffer[at++] = SEPARATOR;
+      at += buffer.write(kind, at, 'latin1');
+      buffer[at++] = SEPARATOR;
+      at += typeof body === 'string' ? buffer.write(body, at, 'latin1') : body.copy(buffer, at);
+      buffer[at++] = NEWLINE;
+      out.used = at;
     }
   }
 
-  /** Writes what is buffered, closes the file and the appender, and creates the view `raw`. */
+  /** Writes what is buffered, closes the files and the appender, and creates the view `raw`. */
   async finish(): Promise<void> {
-    await this.flush();
-    await this.file.close();
+    const partitions = [...this.files.values()].sort((a, b) => a.partition - b.partition);
+    for (const p of partitions) {
+      await p.flush();
+      await p.file.close();
+    }
     this.slow.flushSync();
     this.slow.closeSync();
-    // The key field is '=' + key, or empty for a null key.
+    const files = partitions.map((p) => sqlString(p.path)).join(', ');
+    const fromFiles = partitions.length
+      ? `SELECT partition, "offset", capture_ms,
+            CASE left(key, 1) WHEN '=' THEN key[2:] WHEN 'x' THEN decode(unhex(key[2:])) ELSE NULL END AS key,
+            CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'e' THEN '' ELSE NULL END AS value
+          FROM read_csv([${files}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
+            auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
+            columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR', 'value': 'VARCHAR'})
+        UNION ALL `
+      : '';
     await this.db.run(`CREATE TEMP VIEW raw AS
-      SELECT partition, "offset", capture_ms, CASE WHEN key IS NULL THEN NULL ELSE key[2:] END AS key, value FROM (
-        SELECT * FROM read_csv(${sqlString(this.path)}, delim = '\x01', quote = '', escape = '', header = false,
-          auto_detect = false, strict_mode = true, max_line_size = ${CSV_MAX_LINE}, buffer_size = ${CSV_MAX_LINE * 4},
-          columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'value': 'VARCHAR'})
-        UNION ALL SELECT * FROM raw_slow)`);
+      ${fromFiles}SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`);
   }
 
-  /** Gives up the file and the appender after a failure. */
+  /** Gives up the files and the appender after a failure. */
   async abort(): Promise<void> {
-    await this.file.close().catch(() => undefined);
+    for (const p of this.files.values()) await p.file.close().catch(() => undefined);
     try {
       this.slow.closeSync();
     } catch {
       // already closed
     }
+  }
+
+  private async openPartition(partition: number): Promise<PartitionFile> {
+    const path = join(this.dir, `raw-${partition}.lines`);
+    const file = new PartitionFile(partition, path, await open(path, 'w'));
+    this.files.set(partition, file);
+    return file;
   }
 
   private appendSlow(partition: number, r: RawRecord): void {
@@ -122,17 +178,17 @@ export class RawSink {
     a.appendInteger(partition);
     a.appendBigInt(r.offset);
     a.appendBigInt(r.timestamp);
-    if (r.key) a.appendVarchar('=' + r.key.toString('utf8'));
+    if (r.key) a.appendVarchar(r.key.toString('utf8'));
     else a.appendNull();
     if (r.value) a.appendVarchar(r.value.toString('utf8'));
     else a.appendNull();
     a.endRow();
   }
+}
 
-  private async flush(): Promise<void> {
-    if (this.used === 0) return;
-    let written = 0;
-    while (written < this.used) written += (await this.file.write(this.buffer, written, this.used - written)).bytesWritten;
-    this.used = 0;
+/** Removes the line files of a RawSink once `raw` has been staged. */
+export async function removeRawFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (/^raw-\d+\.lines$/.test(name)) await rm(join(dir, name), { force: true });
   }
 }

@@ -14,8 +14,10 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  *   dead-letter topic), or NULL;
  * - `partition`, `offset`, `capture_ms`, `key`: where Kafka had it.
  *
- * Rows are sorted by file group, then Kafka position, so each group is one contiguous
- * stretch of the file for the uploader.
+ * Events are staged in the order `raw` lists them, (partition, offset), without a sort:
+ * sorting the whole export would take memory that grows with it. The uploader reads a
+ * group with a filter, which keeps that order. Profiles (deduplicated per key, far fewer)
+ * are sorted by (partition, offset).
  */
 
 /**
@@ -61,8 +63,7 @@ export function stageEventsSql(timeZone: string, eventNames: string[] | null): s
     FROM (
       SELECT partition, "offset", capture_ms, key, value, ${EVENT_REJECT_REASON} AS reason, strings[1] AS name, strings[2] AS ts_text
       FROM (SELECT *, ${EVENT_FIELDS} FROM raw)
-    ) ${keep}
-    ORDER BY event_name, day, partition, "offset"`;
+    ) ${keep}`;
 }
 
 /**
@@ -86,9 +87,9 @@ export function stageProfilesSql(timeZone: string, day: string): string {
       UNION ALL
       SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL FROM checked WHERE reason IS NOT NULL
     )
-    ORDER BY event_name, day, partition, "offset"`;
+    ORDER BY partition, "offset"`;
 }
 
-export const SELECT_REJECTED = `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL ORDER BY partition, "offset"`;
+export const SELECT_REJECTED = `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL`;
 
 export const COUNT_STAGED = `SELECT count(*) FROM staged WHERE reason IS NULL`;

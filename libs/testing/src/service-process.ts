@@ -46,7 +46,9 @@ export class ServiceProcess {
   async start(): Promise<void> {
     this.port = 0;
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
+    // SERVICE_NODE_ARGS: extra Node.js flags for the services, e.g. `--cpu-prof --cpu-prof-dir=…` (the benchmark's --cpu-prof).
+    const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
       env: { PATH: process.env.PATH ?? '', ...this.env, HTTP_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,76 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDb } from '@bulk-export/formats';
+import { RawRecord, RawSink, removeRawFiles } from './raw-sink';
+
+describe('RawSink', () => {
+  let dir: string;
+  let db: DuckDb;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'raw-sink-'));
+    db = await DuckDb.open(join(dir, 'stage.duckdb'), { memoryLimit: '256MB', threads: 2, spillDir: dir });
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const record = (offset: number, key: Buffer | string | null, value: Buffer | string | null): RawRecord => ({
+    offset: BigInt(offset),
+    timestamp: 1_700_000_000_000n + BigInt(offset),
+    key: typeof key === 'string' ? Buffer.from(key) : key,
+    value: typeof value === 'string' ? Buffer.from(value) : value,
+  });
+
+  it('hands over every key and value exactly, in (partition, offset) order, whatever their bytes', async () => {
+    const hostile = ['{"a":"x"}', 'line\nbreak', 'cr\rhere', 'sep\u0001arated', 'nul\u0000byte', 'tab\there', 'Ünïcødé 😀', '"quoted",comma', '\\', '='];
+    const sink = await RawSink.open(db, dir);
+    // Partitions arrive interleaved, as fetch responses deliver them.
+    for (const partition of [1, 0]) {
+      await sink.append(partition, hostile.map((v, i) => record(i, i % 3 === 0 ? null : v, v)));
+    }
+    await sink.append(0, [record(100, '', ''), record(101, 'tombstone', null)]);
+    await sink.finish();
+    const rows = await db.rows('SELECT partition, "offset", capture_ms, key, value FROM raw');
+    const expected = [
+      ...hostile.map((v, i) => [0, BigInt(i), 1_700_000_000_000n + BigInt(i), i % 3 === 0 ? null : v, v]),
+      [0, 100n, 1_700_000_000_100n, '', ''],
+      [0, 101n, 1_700_000_000_101n, 'tombstone', null],
+      ...hostile.map((v, i) => [1, BigInt(i), 1_700_000_000_000n + BigInt(i), i % 3 === 0 ? null : v, v]),
+    ];
+    expect(rows).toEqual(expected);
+    expect(sink.rows).toBe(2 * hostile.length + 2);
+  });
+
+  it('decodes invalid UTF-8 with replacement characters, as everywhere else', async () => {
+    const sink = await RawSink.open(db, dir);
+    await sink.append(0, [record(0, Buffer.from([0x6b, 0xff]), Buffer.from([0x7b, 0xc3, 0x28, 0x7d]))]);
+    await sink.finish();
+    expect(await db.rows('SELECT key, value FROM raw')).toEqual([['k\uFFFD', '{\uFFFD(}']]);
+  });
+
+  it('sends a record too long for a line through the appender, after the others', async () => {
+    const big = `{"pad":"${'x'.repeat(9 * 1024 * 1024)}"}`;
+    const sink = await RawSink.open(db, dir);
+    await sink.append(0, [record(0, 'a', '{}'), record(1, 'b', big), record(2, 'c', '{"n":2}')]);
+    await sink.finish();
+    expect(sink.slowRows).toBe(1);
+    const rows = (await db.rows('SELECT "offset", key, strlen(value) FROM raw')) as [bigint, string, bigint][];
+    expect(rows).toEqual([
+      [0n, 'a', 2n],
+      [2n, 'c', 7n],
+      [1n, 'b', BigInt(big.length)],
+    ]);
+  });
+
+  it('removes its files once staged', async () => {
+    const sink = await RawSink.open(db, dir);
+    await sink.append(3, [record(0, null, '{}')]);
+    await sink.finish();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lines'))).toEqual(['raw-3.lines']);
+    await db.run('CREATE TABLE kept AS SELECT * FROM raw');
+    await removeRawFiles(dir);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lines'))).toEqual([]);
+  });
+});
