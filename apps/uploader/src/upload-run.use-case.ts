@@ -99,10 +99,11 @@ export class UploadRunUseCase {
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
       const started = Date.now();
-      for (const [groupIndex, group] of groups.entries()) {
+      const writeOne = async (connection: DuckDb, groupIndex: number) => {
+        const group = groups[groupIndex];
         const nameOf = (index: number) =>
           fileName({ requestId: exportRow.id, runTime: ctx.run.windowEnd, eventName: group.eventName, day: group.day, index, databaseId: ctx.account.databaseId, extension });
-        await writeGroup(db, exportRow.format, exportRow.compression, group, {
+        await writeGroup(connection, exportRow.format, exportRow.compression, group, {
           // Local names stay short: an encoded event name can be longer than a file name may be.
           pathOf: (index) => join(outDir, `${groupIndex}-${index}.part`),
           maxBytes: this.config.MAX_FILE_BYTES,
@@ -120,7 +121,8 @@ export class UploadRunUseCase {
               progress.report(files);
             }),
         });
-      }
+      };
+      await forEachInParallel(db, groups.length, Math.max(1, this.config.DUCKDB_THREADS), writeOne);
       await uploads.drain();
       log.info('write timings', { writeAndUploadMs: Date.now() - started, groups: groups.length });
     } finally {
@@ -153,6 +155,31 @@ export class UploadRunUseCase {
     await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
     await uploadFile(storage, bucket, path, name, 'application/json');
   }
+}
+
+/**
+ * Runs `work` for items 0…count-1, `workers` at a time, each worker on its own DuckDB
+ * connection: one group's query runs in DuckDB while JavaScript writes another's rows.
+ * After a failure no further item starts, and the first failure is thrown.
+ */
+async function forEachInParallel(db: DuckDb, count: number, workers: number, work: (connection: DuckDb, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (connection: DuckDb) => {
+    try {
+      while (!failed && next < count) await work(connection, next++);
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      if (connection !== db) connection.close();
+    }
+  };
+  const connections = [db, ...(await Promise.all(Array.from({ length: Math.min(workers, count) - 1 }, () => db.connect())))];
+  // Every worker finishes before the database may be closed.
+  const results = await Promise.allSettled(connections.map(worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** Reports the files uploaded so far at most once a second, so the API shows a run's progress. */

@@ -13,6 +13,8 @@ export class DuckDb {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    /** Whether closing this also closes the database (false for extra connections). */
+    private readonly owner = true,
   ) {}
 
   static async open(path: string, options: DuckDbOptions): Promise<DuckDb> {
@@ -24,6 +26,11 @@ export class DuckDb {
       ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
     });
     return new DuckDb(instance, await instance.connect());
+  }
+
+  /** Another connection to the same database, for work in parallel; closing it leaves the database open. */
+  async connect(): Promise<DuckDb> {
+    return new DuckDb(this.instance, await this.instance.connect(), false);
   }
 
   async run(sql: string): Promise<void> {
@@ -47,6 +54,6 @@ export class DuckDb {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.owner) this.instance.closeSync();
   }
 }
