@@ -3,14 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CredentialCipher } from '@bulk-export/storage';
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem } from '@bulk-export/testing';
+import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { createExport, exportDone, ExportBody } from './support/exports';
 
 /**
  * Nobody gets in, nothing leaks: every route with another account's ids is a 404; a marker
  * planted in a service-account key appears in no response, log line, Kafka message or
  * database column in clear; API keys are hashed, listed without secrets and revocable;
- * keys rotate; a key that sends too much gets 429; hostile bodies get 4xx.
+ * keys rotate; a key that sends too much gets 429; hostile bodies, queries and commands are
+ * refused, naming the field.
  */
 const MARKER = `LEAKCHECK${randomBytes(6).toString('hex')}`;
 const cli = (system: TestSystem, args: string[], env: Record<string, string> = {}) =>
@@ -146,6 +147,93 @@ describe('security', () => {
     const bucketNumber = await api<{ errors: { field: string }[] }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: b.apiKey, body: { serviceKey: makeServiceKey(), bucket: 12 } });
     expect(bucketNumber.status).toBe(400);
     expect(bucketNumber.body.errors.map((e) => e.field)).toContain('bucket');
+  });
+
+  it('refuses NUL and lone surrogates in any string of a body with 400 naming the field, and stores nothing', async () => {
+    const c = await system.createAccount();
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: c.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    expect(cred.status).toBe(201);
+    const create = { partner: 'gcp', credentialId: cred.body.id, type: 'select_events', frequency: 'recurring', intervalHours: 6, format: 'json' };
+    const attempts: [string, string, unknown, string][] = [
+      ['POST', '/v1/exports', { ...create, events: ['Charged', 'App\u0000Launched'] }, 'events.1'],
+      ['POST', '/v1/exports', { ...create, events: ['\ud800'] }, 'events.0'],
+      ['POST', '/v1/credentials/gcp', { serviceKey: { ...makeServiceKey(), client_email: 'x\u0000@bulk-export-test.iam.gserviceaccount.com' }, bucket }, 'serviceKey.client_email'],
+      ['POST', '/v1/credentials/gcp', { serviceKey: { ...makeServiceKey(), project_id: 'demo\udc00' }, bucket }, 'serviceKey.project_id'],
+      ['PUT', `/v1/credentials/gcp/${cred.body.id}`, { serviceKey: makeServiceKey(), bucket: `${bucket}\u0000` }, 'bucket'],
+      // A key sent as text holds only the escapes; they become NUL or a surrogate when it is parsed.
+      ['POST', '/v1/credentials/gcp', { serviceKey: JSON.stringify({ ...makeServiceKey(), client_email: 'x\u0000@bulk-export-test.iam.gserviceaccount.com' }), bucket }, 'serviceKey.client_email'],
+      ['POST', '/v1/credentials/gcp', { serviceKey: JSON.stringify({ ...makeServiceKey(), project_id: 'demo\ud800' }), bucket }, 'serviceKey.project_id'],
+    ];
+    for (const [method, path, body, field] of attempts) {
+      const res = await call<{ message: string; field?: string }>(system.api, method, path, { apiKey: c.apiKey, body });
+      expect(`${method} ${path} ${field} → ${res.status}`).toBe(`${method} ${path} ${field} → 400`);
+      // Validation names the path in its message; the key parser's error names it as `field`.
+      expect(res.body.field ?? res.body.message).toContain(field);
+      expect(res.body.message).toContain(field.split('.').pop());
+    }
+    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: c.apiKey })).body.items).toEqual([]);
+    const credentials = await call<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: c.apiKey });
+    expect(credentials.body.items.map((i) => i.bucket)).toEqual([bucket]);
+  });
+
+  it('refuses __proto__, constructor and prototype in bodies and query strings with 400 naming the property', async () => {
+    const c = await system.createAccount();
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: c.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    expect(cred.status).toBe(201);
+    // Raw text: JSON.parse makes these own properties, as an object literal would not.
+    const fields = `"partner": "gcp", "credentialId": "${cred.body.id}", "type": "all_events", "frequency": "recurring", "intervalHours": 6, "format": "json"`;
+    const attempts: [string, string, string | undefined, string][] = [
+      ['POST', '/v1/exports', `{"__proto__": {"format": "csv"}, ${fields}}`, '__proto__'],
+      ['POST', '/v1/exports', `{${fields}, "constructor": {"prototype": {"x": 1}}}`, 'constructor'],
+      ['POST', '/v1/exports', `{${fields}, "prototype": 1}`, 'prototype'],
+      ['GET', '/v1/exports?__proto__=1', undefined, '__proto__'],
+      ['GET', '/v1/exports?limit=5&constructor[x]=1', undefined, 'constructor[x]'],
+      ['GET', '/v1/exports?prototype=1', undefined, 'prototype'],
+      ['GET', '/v1/credentials/gcp?__proto__[x]=1', undefined, '__proto__[x]'],
+    ];
+    for (const [method, path, body, field] of attempts) {
+      const res = await call<{ code: string; message: string }>(system.api, method, path, { apiKey: c.apiKey, body });
+      expect(`${method} ${path} → ${res.status}`).toBe(`${method} ${path} → 400`);
+      expect(res.body).toMatchObject({ code: 'invalid_request', message: `${field}: is not a known field` });
+    }
+    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: c.apiKey })).body.items).toEqual([]);
+  });
+
+  it('refuses create-export commands with such text or keys: answered as invalid and dead-lettered, nothing stored', async () => {
+    const c = await system.createAccount();
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: c.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    expect(cred.status).toBe(201);
+    const key = `hostile-${Date.now()}`;
+    const command = (idempotencyKey: string, fields: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        version: 1, type: 'create-export', accountId: c.id, idempotencyKey,
+        export: { partner: 'gcp', credentialId: cred.body.id, type: 'select_events', events: ['Charged'], frequency: 'recurring', intervalHours: 6, format: 'json', ...fields },
+      });
+    // [idempotency key, message text (JSON escapes NUL and lone surrogates, so one line each), field named]
+    const sent: [string, string, string][] = [
+      [`${key}-nul`, command(`${key}-nul`, { events: ['Charged', 'App\u0000Launched'] }), 'export.events.1'],
+      [`${key}-surrogate`, command(`${key}-surrogate`, { events: ['\ud800'] }), 'export.events.0'],
+      [`${key}-\u0000`, command(`${key}-\u0000`), 'idempotencyKey'],
+      [`${key}-proto`, command(`${key}-proto`).replace('{', '{"__proto__": {"x": 1}, '), '__proto__'],
+      [`${key}-constructor`, command(`${key}-constructor`).replace('{"partner"', '{"constructor": {"x": 1}, "partner"'), 'export.constructor'],
+    ];
+    await kcatProduce(`${system.env.TOPIC_PREFIX}export.commands`, sent.map(([, text]) => text));
+
+    type Result = { type: string; status: string; code?: string; idempotencyKey?: string; errors?: { field: string }[] };
+    const keys = sent.map(([k]) => k);
+    const results = await waitFor('an answer to every hostile command', async () => {
+      const all = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`)).map((m) => JSON.parse(m.value) as Result);
+      const answers = all.filter((r) => r.type === 'command-result' && keys.includes(r.idempotencyKey ?? ''));
+      return answers.length >= sent.length ? answers : undefined;
+    });
+    for (const [k, , field] of sent) {
+      const answer = results.find((r) => r.idempotencyKey === k);
+      expect({ key: k, status: answer?.status, code: answer?.code, fields: answer?.errors?.map((e) => e.field) }).toEqual({ key: k, status: 'rejected', code: 'invalid_command', fields: [field] });
+    }
+    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).map((m) => m.value);
+    expect(dead).toEqual(expect.arrayContaining(sent.map(([, text]) => text)));
+    expect(await system.db.query('SELECT id FROM exports WHERE account_id = $1', [c.id])).toEqual([]);
+    expect((await fetch(`${system.api}/health/ready`)).status).toBe(200);
   });
 
   it('limits requests per API key with 429 and Retry-After, without touching other keys', async () => {

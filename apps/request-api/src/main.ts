@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@bulk-export/observability';
 import { rejectDeepBodies } from './http/body-depth.middleware';
+import { rejectUnsafeInput } from './http/unsafe-input.middleware';
 import { validationPipe } from './http/validation.pipe';
 import { RequestApiModule, SERVICE } from './request-api.module';
 
@@ -13,6 +14,7 @@ runService({
   configure: (app) => {
     (app as NestExpressApplication).useBodyParser('json', { limit: '64kb' });
     app.use(rejectDeepBodies);
+    app.use(rejectUnsafeInput);
     app.useGlobalPipes(validationPipe());
     const document = SwaggerModule.createDocument(
       app,

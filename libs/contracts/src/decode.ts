@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { findInputProblems } from './input-problems';
 
 /** Deepest nesting accepted in a message or request body. */
 export const MAX_DEPTH = 32;
@@ -35,6 +36,8 @@ export function decodeMessage<T extends object>(cls: MessageClass<T>, bytes: Buf
     return { ok: false, reason: 'not a JSON object' };
   }
   if (depthOf(plain) > MAX_DEPTH) return { ok: false, reason: `nested deeper than ${MAX_DEPTH} levels` };
+  const problems = findInputProblems(plain);
+  if (problems.length > 0) return { ok: false, reason: problems.map((p) => `${p.field}: ${p.message}`).join('; ') };
   try {
     const value = plainToInstance(cls, plain);
     const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true });

@@ -7,3 +7,4 @@ export * from './messages';
 export * from './create-export.request';
 export * from './decode-command';
 export * from './decode';
+export * from './input-problems';

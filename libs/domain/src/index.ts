@@ -1,9 +1,10 @@
 /**
- * domain: the product's pure rules — export options and statuses, windows, typed errors.
- * No Nest, no I/O.
+ * domain: the product's pure rules — export options and statuses, windows, storable text,
+ * typed errors. No Nest, no I/O.
  */
 export * from './export-options';
 export * from './errors';
 export * from './window';
 export * from './id';
 export * from './retry';
+export * from './text';

@@ -27,6 +27,13 @@ describe('parseServiceAccountKey', () => {
     expect(() => parseServiceAccountKey(input)).toThrow(InvalidServiceKey);
     expect(() => parseServiceAccountKey(input)).toThrow(message);
   });
+  it.each([
+    ['client_email', 'exporter\\u0000@demo.iam.gserviceaccount.com', 'must not contain the NUL character'],
+    ['project_id', 'demo\\ud800', 'must be valid Unicode'],
+  ])('refuses a key given as text whose %s holds text PostgreSQL cannot store (400, naming the field)', (field, escaped, message) => {
+    const text = JSON.stringify({ ...key, [field]: 'PLACEHOLDER' }).replace('PLACEHOLDER', escaped);
+    expect(() => parseServiceAccountKey(text)).toThrow(expect.objectContaining({ kind: 'invalid', field: `serviceKey.${field}`, message: expect.stringContaining(`"${field}" ${message}`) }));
+  });
   it('never puts the private key into its error messages', () => {
     try {
       parseServiceAccountKey({ ...key, type: 'x' });

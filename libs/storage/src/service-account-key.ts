@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { InvalidServiceKey } from '@bulk-export/domain';
+import { InvalidField, InvalidServiceKey, textProblem } from '@bulk-export/domain';
 
 /** The fields of a Google service-account key that we use. */
 export interface ServiceAccountKey {
@@ -37,6 +37,10 @@ export function parseServiceAccountKey(input: unknown): ServiceAccountKey {
     if (typeof key[field] !== 'string' || (key[field] as string).trim() === '') {
       throw new InvalidServiceKey(`the service-account key has no "${field}"`, 'serviceKey');
     }
+    // The edge checks every string of a request, but a key sent as text holds only escapes until
+    // it is parsed here; project_id and client_email are stored in clear.
+    const problem = textProblem(key[field] as string);
+    if (problem) throw new InvalidField(`serviceKey.${field}`, `the service-account key's "${field}" ${problem}`);
   }
   if (!/^[^@\s]+@[^@\s]+$/.test(key.client_email as string)) {
     throw new InvalidServiceKey('the service-account key\'s "client_email" is not an email address', 'serviceKey');
