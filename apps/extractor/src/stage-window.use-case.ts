@@ -16,7 +16,9 @@ import {
   stageEventsSql,
   stageProfilesSql,
   runStagingRoot,
-  stagingDatabase,
+  stagedFile,
+  stagedViewSql,
+  writeStagedSql,
   stagingDir,
 } from '@bulk-export/pipeline';
 
@@ -105,7 +107,7 @@ export class StageWindowUseCase {
     const ranges = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
     if (!profiles) continueFrom(ranges, await this.runs.previousOffsets(run));
     log.debug('window bounded', { topic, ranges: ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
-    const db = await DuckDb.open(stagingDatabase(dir), {
+    const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
       threads: this.config.DUCKDB_THREADS,
       spillDir: dir,
@@ -114,17 +116,16 @@ export class StageWindowUseCase {
       const t0 = Date.now();
       const rowsExtracted = await this.read(db, dir, topic, ranges, run);
       const t1 = Date.now();
-      await db.run(
-        profiles
-          ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
-          : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null),
-      );
+      const select = profiles
+        ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
+        : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null);
+      await db.run(writeStagedSql(select, stagedFile(dir)));
+      await db.run(stagedViewSql(stagedFile(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
       const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
       log.info('staging timings', { readMs: t1 - t0, stageMs: t2 - t1, deadLetterMs: Date.now() - t2 });
       const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
-      await db.run('CHECKPOINT');
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
       );

@@ -8,7 +8,7 @@ import { DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
-import { RunLifecycle, runStagingRoot, stagingDatabase, stagingDir } from '@bulk-export/pipeline';
+import { RunLifecycle, runStagingRoot, stagedFile, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
 import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
@@ -89,12 +89,13 @@ export class UploadRunUseCase {
       }),
     );
 
-    const db = await DuckDb.open(stagingDatabase(stagingPath), {
+    const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
       threads: this.config.DUCKDB_THREADS,
       spillDir: outDir,
     });
     try {
+      await db.run(stagedViewSql(stagedFile(stagingPath)));
       const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL ORDER BY event_name, day')).map(
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );

@@ -15,7 +15,7 @@ export type ParquetCompression = 'snappy' | 'zstd' | 'none';
  * One pass over the group's events gives both their structure and the files' plan:
  * Parquet cannot be cut at an exact byte, so files are first cut by the size of their
  * events' JSON (an upper bound of their Parquet size in practice), as ranges of the staged
- * table's row ids; a file that still comes out above the limit is split in half again.
+ * file's row positions; a file that still comes out above the limit is split in half again.
  * Boundaries depend only on the data, and memory does not grow with the group.
  */
 export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, compression: ParquetCompression): Promise<void> {
@@ -23,16 +23,16 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
   const pending: Piece[] = [];
   let piece: Piece | null = null;
   let structure: JsonStructure = 'NULL';
-  for await (const rows of db.stream(groupRowsSql('rowid, event', group))) {
-    for (const [rowid, event] of rows as [bigint, string][]) {
+  for await (const rows of db.stream(groupRowsSql('row_id, event', group))) {
+    for (const [rowId, event] of rows as [bigint, string][]) {
       structure = widenStructure(structure, JSON.parse(event));
       const bytes = Buffer.byteLength(event);
       if (piece && piece.bytes + bytes > budget) piece = null;
       if (!piece) {
-        piece = { first: rowid, last: rowid, rows: 0, bytes: 0 };
+        piece = { first: rowId, last: rowId, rows: 0, bytes: 0 };
         pending.push(piece);
       }
-      piece.last = rowid;
+      piece.last = rowId;
       piece.rows += 1;
       piece.bytes += bytes;
     }
@@ -45,7 +45,7 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
   let index = 0;
   while (pending.length > 0) {
     const { first, last, rows } = pending.shift() as Piece;
-    const range = `rowid BETWEEN ${first} AND ${last}`;
+    const range = `row_id BETWEEN ${first} AND ${last}`;
     const path = target.pathOf(index);
     const tmp = `${path}.part`;
     await db.run(`COPY (SELECT ${select} FROM (${groupRowsSql(`json_transform(event, ${sqlString(JSON.stringify(fields))}) AS e`, group, range)}))
@@ -73,10 +73,10 @@ interface Piece {
 
 /** Splits a piece of at least two rows into two by row count. */
 async function halves(db: DuckDb, group: FileGroup, first: bigint, last: bigint): Promise<Piece[]> {
-  const rowids = `(${groupRowsSql('rowid', group, `rowid BETWEEN ${first} AND ${last}`)})`;
-  const [[count, middle]] = (await db.rows(`SELECT count(*), quantile_disc(rowid, 0.5) FROM ${rowids}`)) as [bigint, bigint][];
+  const rowIds = `(${groupRowsSql('row_id', group, `row_id BETWEEN ${first} AND ${last}`)})`;
+  const [[count, middle]] = (await db.rows(`SELECT count(*), quantile_disc(row_id, 0.5) FROM ${rowIds}`)) as [bigint, bigint][];
   // The lower median of two or more rows leaves at least one row on each side.
-  const lower = Number(await db.scalar<bigint>(`SELECT count(*) FROM ${rowids} WHERE rowid <= ${middle}`));
+  const lower = Number(await db.scalar<bigint>(`SELECT count(*) FROM ${rowIds} WHERE row_id <= ${middle}`));
   return [
     { first, last: BigInt(middle), rows: lower, bytes: 0 },
     { first: BigInt(middle) + 1n, last, rows: Number(count) - lower, bytes: 0 },

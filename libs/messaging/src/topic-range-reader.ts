@@ -86,7 +86,7 @@ export async function readRanges(kafka: KafkaClient, logger: Logger, options: Re
     retries: 5,
   });
   const idleMs = options.idleTimeoutMs ?? 60_000;
-  const partitionMaxBytes = options.partitionMaxBytes ?? 4 * 1024 * 1024;
+  const partitionMaxBytes = options.partitionMaxBytes ?? 1024 * 1024;
   try {
     const metadata = await client.metadata({ topics: [options.topic] });
     const topic = metadata.topics.get(options.topic);

@@ -9,7 +9,7 @@ describe('RawSink', () => {
   let db: DuckDb;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'raw-sink-'));
-    db = await DuckDb.open(join(dir, 'stage.duckdb'), { memoryLimit: '256MB', threads: 2, spillDir: dir });
+    db = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: dir });
   });
   afterEach(() => {
     db.close();

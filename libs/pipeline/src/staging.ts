@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 
-/** Where a run's attempt is staged: a DuckDB database the extractor writes and the uploader reads. */
+/** Where a run's attempt is staged: a folder with the Parquet file the extractor writes and the uploader reads. */
 export function stagingDir(root: string, runId: string, attempt: number): string {
   return join(root, runId, `attempt-${attempt}`);
 }
 
-export function stagingDatabase(dir: string): string {
-  return join(dir, 'stage.duckdb');
+export function stagedFile(dir: string): string {
+  return join(dir, 'staged.parquet');
 }
 
 /** The folder of all attempts of a run, removed once the run is done. */
