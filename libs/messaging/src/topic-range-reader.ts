@@ -1,5 +1,6 @@
 import { compressionsAlgorithms, Consumer } from '@platformatic/kafka';
 import { decompress as zstdDecompress } from 'fzstd';
+import { decompressFrameSync } from 'lz4-napi';
 import { Logger } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
@@ -56,14 +57,20 @@ const IS_CONTROL_BATCH = 0x20;
 /** The topic stamps messages with the broker's time: the batch's max timestamp is every record's. */
 const LOG_APPEND_TIME = 0x08;
 
-let zstdPatched = false;
-/** Node.js 20 has no zstd in zlib; @platformatic/kafka then decompresses zstd batches with fzstd. */
-function ensureZstd(): void {
-  if (zstdPatched) return;
-  zstdPatched = true;
+let codecsSet = false;
+const bytesOf = (data: unknown): Buffer => (Buffer.isBuffer(data) ? data : (data as { buffer: Buffer }).buffer);
+
+/**
+ * @platformatic/kafka decompresses LZ4 in WebAssembly; the native lz4-napi (already used
+ * with kafkajs) reads a fetch about 30% faster. Node.js 20 has no zstd in zlib, so zstd
+ * batches are decompressed with fzstd.
+ */
+function useNativeCodecs(): void {
+  if (codecsSet) return;
+  codecsSet = true;
+  (compressionsAlgorithms.lz4 as { decompressSync(data: unknown): Buffer }).decompressSync = (data) => decompressFrameSync(bytesOf(data));
   if (compressionsAlgorithms.zstd.available) return;
-  const zstd = compressionsAlgorithms.zstd as { decompressSync(data: unknown): Buffer };
-  zstd.decompressSync = (data) => Buffer.from(zstdDecompress(Buffer.isBuffer(data) ? data : (data as { buffer: Buffer }).buffer));
+  (compressionsAlgorithms.zstd as { decompressSync(data: unknown): Buffer }).decompressSync = (data) => Buffer.from(zstdDecompress(bytesOf(data)));
 }
 
 /**
@@ -76,7 +83,7 @@ function ensureZstd(): void {
 export async function readRanges(kafka: KafkaClient, logger: Logger, options: ReadRangesOptions): Promise<void> {
   const remaining = new Map(options.ranges.filter((r) => r.end > r.start).map((r) => [r.partition, { ...r, next: r.start }]));
   if (remaining.size === 0) return;
-  ensureZstd();
+  useNativeCodecs();
   const client = new Consumer({
     clientId: kafka.clientId,
     groupId: `${kafka.clientId}.range-reader`,

@@ -92,7 +92,7 @@ export function stageProfilesSql(timeZone: string, day: string): string {
 
 /** Writes staged rows (a SELECT) to the staged Parquet file. */
 export function writeStagedSql(select: string, path: string): string {
-  return `COPY (${select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 16384)`;
+  return `COPY (${select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 4096)`;
 }
 
 /** The view `staged` over a staged file, with each row's position as `row_id`. */
