@@ -3,12 +3,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Kafka, logLevel } from 'kafkajs';
+import { readRanges, registerCompressionCodecs } from '@bulk-export/messaging';
 import { api, clockPast, gcs, makeServiceKey, ServiceName, TestSystem, waitFor } from '@bulk-export/testing';
 import { writeEventFile } from './events';
 import { kcatReplay } from './replay';
 
 /**
- * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--cpu-prof <dir>]`
+ * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--cpu-prof <dir>] [--skip-duckdb]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit), the time our export
  * needs from creating a one-time export over the whole topic to `done` (per format),
@@ -52,8 +54,44 @@ async function timeKcatRead(topic: string): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/** Reads the whole topic with a kafkajs consumer (eachBatch, counting messages): the client the services use for commands. */
+async function timeKafkajsRead(topic: string, events: number): Promise<number> {
+  registerCompressionCodecs();
+  const kafka = new Kafka({ clientId: 'bench', brokers: ['localhost:9092'], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-read-${Date.now()}`, maxBytesPerPartition: 8 << 20, maxBytes: 64 << 20, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const started = process.hrtime.bigint();
+  let count = 0;
+  await new Promise<void>((resolvePromise) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        count += batch.messages.length;
+        if (count >= events) resolvePromise();
+      },
+    });
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await consumer.disconnect();
+  return seconds;
+}
+
+/** Reads the whole topic with the extractor's range reader (@platformatic/kafka Fetch requests), counting records. */
+async function timeRangeReader(topic: string): Promise<number> {
+  const kafka = new Kafka({ clientId: 'bench', brokers: ['localhost:9092'], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ranges = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, start: BigInt(p.low), end: BigInt(p.high) }));
+  await admin.disconnect();
+  const started = process.hrtime.bigint();
+  let count = 0;
+  await readRanges({ clientId: 'bench', brokers: ['localhost:9092'] }, { debug: () => undefined }, { topic, ranges, onRecords: (_, records) => void (count += records.length) });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
 async function duckdbAlone(file: string, formats: string[], dir: string): Promise<Record<string, number>> {
-  const db = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', threads: '2' });
+  const db = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', threads: '2', temp_directory: join(dir, 'duckdb-spill') });
   const c = await db.connect();
   await c.run(`CREATE TABLE events AS SELECT * FROM read_json('${file}', format = 'newline_delimited', union_by_name = true, sample_size = -1)`);
   const seconds: Record<string, number> = {};
@@ -104,6 +142,13 @@ async function main(): Promise<void> {
     const kcatSeconds = await timeKcatRead(account.eventsTopic);
     const kcatRate = events / kcatSeconds;
     rows.push({ what: 'kcat read (the limit)', seconds: kcatSeconds, eventsPerSecond: kcatRate, mbPerSecond: mb / kcatSeconds, ratioToKcat: 1 });
+    // The two Kafka clients side by side, reading only (no staging).
+    for (const [what, seconds] of [
+      ['read only: kafkajs consumer', await timeKafkajsRead(account.eventsTopic, events)],
+      ['read only: range reader (@platformatic/kafka)', await timeRangeReader(account.eventsTopic)],
+    ] as const) {
+      rows.push({ what, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
+    }
 
     for (const format of formats) {
       const peak: Record<string, number> = {};
@@ -140,7 +185,7 @@ async function main(): Promise<void> {
       console.log(`  ${format}: ${seconds.toFixed(1)} s`);
     }
 
-    const duck = await duckdbAlone(file, formats, work);
+    const duck = process.argv.includes('--skip-duckdb') ? {} : await duckdbAlone(file, formats, work);
     for (const [format, seconds] of Object.entries(duck)) {
       rows.push({ what: `DuckDB alone: COPY table → ${format}`, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
     }

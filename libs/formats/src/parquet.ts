@@ -49,7 +49,7 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
     const path = target.pathOf(index);
     const tmp = `${path}.part`;
     await db.run(`COPY (SELECT ${select} FROM (${groupRowsSql(`json_transform(event, ${sqlString(JSON.stringify(fields))}) AS e`, group, range)}))
-      TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 100000)`);
+      TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 32768)`);
     const { size } = await stat(tmp);
     if (size > target.maxBytes) {
       await rm(tmp, { force: true });

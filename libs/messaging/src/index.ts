@@ -8,3 +8,4 @@ export * from './dead-letter';
 export * from './command.consumer';
 export * from './messaging.module';
 export * from './topic-range-reader';
+export * from './compression-codecs';

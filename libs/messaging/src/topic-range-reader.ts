@@ -80,7 +80,7 @@ function useNativeCodecs(): void {
  * @platformatic/kafka, which decodes record batches into Buffers without kafkajs's
  * per-message objects; BENCHMARKS.md has the two side by side.
  */
-export async function readRanges(kafka: KafkaClient, logger: Logger, options: ReadRangesOptions): Promise<void> {
+export async function readRanges(kafka: Pick<KafkaClient, 'clientId' | 'brokers'>, logger: Pick<Logger, 'debug'>, options: ReadRangesOptions): Promise<void> {
   const remaining = new Map(options.ranges.filter((r) => r.end > r.start).map((r) => [r.partition, { ...r, next: r.start }]));
   if (remaining.size === 0) return;
   useNativeCodecs();
