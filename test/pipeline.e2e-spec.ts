@@ -1,6 +1,6 @@
 import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { parseFileName } from '@bulk-export/formats';
-import { exportDone } from './support/exports';
+import { createExport, exportDone } from './support/exports';
 
 /**
  * The whole path on the real stack: events produced with kcat before, inside and after a
@@ -153,11 +153,8 @@ describe('one-time JSON export, end to end', () => {
     }
     const to = Date.now() + 1;
     await clockPast(to);
-    const created = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
-      apiKey: account.apiKey,
-      body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
-    });
-    const done = await exportDone(system, account, created.body.id);
+    const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const done = await exportDone(system, account, id);
     expect(done.runs[0].files.map((f) => [parseFileName(f.name).eventName, f.rows]).sort()).toEqual(codecs.map((c) => [`Codec ${c}`, 50]).sort());
   });
 
@@ -170,11 +167,8 @@ describe('one-time JSON export, end to end', () => {
     await kcatProduce(account.eventsTopic, [...long.map((n, i) => JSON.stringify(event(n, 20261127100000, 200 + i))), ...junk]);
     const to = Date.now() + 1;
     await clockPast(to);
-    const created = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
-      apiKey: account.apiKey,
-      body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
-    });
-    const done = await exportDone(system, account, created.body.id);
+    const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const done = await exportDone(system, account, id);
     expect(done.runs[0]).toMatchObject({ rowsWritten: 3, rowsRejected: 30 });
     expect(done.runs[0].files.map((f) => parseFileName(f.name).eventName).sort()).toEqual([...long].sort());
   });
