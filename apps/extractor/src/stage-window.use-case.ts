@@ -16,7 +16,8 @@ import {
   stageEventsSql,
   stageProfilesSql,
   runStagingRoot,
-  stagedFile,
+  stagedFiles,
+  stagedSliceFile,
   stagedViewSql,
   writeStagedSql,
   stagingDir,
@@ -45,8 +46,9 @@ export interface StageWindow {
 /**
  * Turns a run's window into staged events: finds the offsets that bound the window on
  * each partition of the account's events topic, reads exactly those ranges in batches
- * into DuckDB (raw strings through the appender; DuckDB parses), sets aside messages that
- * are not events (dead-letter topic), and hands the run to the uploader.
+ * into local line files that DuckDB reads and parses slice by slice into staged Parquet
+ * files, sets aside messages that are not events (dead-letter topic), and hands the run
+ * to the uploader.
  */
 @Injectable()
 export class StageWindowUseCase {
@@ -114,17 +116,22 @@ export class StageWindowUseCase {
     });
     try {
       const t0 = Date.now();
-      const rowsExtracted = await this.read(db, dir, topic, ranges, run);
+      const { rows: rowsExtracted, slices } = await this.read(db, dir, topic, ranges, run);
       const t1 = Date.now();
-      const select = profiles
-        ? stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone))
-        : stageEventsSql(account.timeZone, exportRow.type === 'select_events' ? exportRow.eventNames : null);
-      await db.run(writeStagedSql(select, stagedFile(dir)));
-      await db.run(stagedViewSql(stagedFile(dir)));
+      if (profiles) {
+        await db.run(writeStagedSql(stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone)), 0, stagedSliceFile(dir, 0)));
+      } else {
+        const names = exportRow.type === 'select_events' ? exportRow.eventNames : null;
+        // Slices are staged side by side, each on its own connection.
+        await db.forEachInParallel(slices.length, Math.max(1, this.config.DUCKDB_THREADS), (connection, slice) =>
+          connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slices[slice]), slice, stagedSliceFile(dir, slice))),
+        );
+      }
+      await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
       const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
-      log.info('staging timings', { readMs: t1 - t0, stageMs: t2 - t1, deadLetterMs: Date.now() - t2 });
+      log.info('staging timings', { readMs: t1 - t0, stageMs: t2 - t1, slices: slices.length, deadLetterMs: Date.now() - t2 });
       const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
@@ -137,9 +144,10 @@ export class StageWindowUseCase {
 
   /**
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
-   * bytes into a local file that DuckDB reads in bulk; it decodes no message.
+   * bytes into local files that DuckDB reads in bulk; it decodes no message. Returns the
+   * records read and the slices of `raw`.
    */
-  private async read(db: DuckDb, dir: string, topic: string, ranges: OffsetRange[], run: { id: string; attempt: number }): Promise<number> {
+  private async read(db: DuckDb, dir: string, topic: string, ranges: OffsetRange[], run: { id: string; attempt: number }): Promise<{ rows: number; slices: readonly string[] }> {
     const sink = await RawSink.open(db, dir);
     let reported = Date.now();
     try {
@@ -161,7 +169,7 @@ export class StageWindowUseCase {
       throw e;
     }
     if (sink.slowRows > 0) this.logger.debug('records that took the appender', { rows: sink.slowRows });
-    return sink.rows;
+    return { rows: sink.rows, slices: sink.slices };
   }
 
   /** Sends the messages that are not events to the dead-letter topic, in batches. */

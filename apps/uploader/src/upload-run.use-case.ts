@@ -8,7 +8,7 @@ import { DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
-import { RunLifecycle, runStagingRoot, stagedFile, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
+import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
 import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
@@ -95,7 +95,7 @@ export class UploadRunUseCase {
       spillDir: outDir,
     });
     try {
-      await db.run(stagedViewSql(stagedFile(stagingPath)));
+      await db.run(stagedViewSql(await stagedFiles(stagingPath)));
       const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL ORDER BY event_name, day')).map(
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
@@ -123,7 +123,7 @@ export class UploadRunUseCase {
             }),
         });
       };
-      await forEachInParallel(db, groups.length, Math.max(1, this.config.DUCKDB_THREADS), writeOne);
+      await db.forEachInParallel(groups.length, Math.max(1, this.config.DUCKDB_THREADS), writeOne);
       await uploads.drain();
       log.info('write timings', { writeAndUploadMs: Date.now() - started, groups: groups.length });
     } finally {
@@ -156,31 +156,6 @@ export class UploadRunUseCase {
     await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
     await uploadFile(storage, bucket, path, name, 'application/json');
   }
-}
-
-/**
- * Runs `work` for items 0…count-1, `workers` at a time, each worker on its own DuckDB
- * connection: one group's query runs in DuckDB while JavaScript writes another's rows.
- * After a failure no further item starts, and the first failure is thrown.
- */
-async function forEachInParallel(db: DuckDb, count: number, workers: number, work: (connection: DuckDb, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (connection: DuckDb) => {
-    try {
-      while (!failed && next < count) await work(connection, next++);
-    } catch (e) {
-      failed = true;
-      throw e;
-    } finally {
-      if (connection !== db) connection.close();
-    }
-  };
-  const connections = [db, ...(await Promise.all(Array.from({ length: Math.min(workers, count) - 1 }, () => db.connect())))];
-  // Every worker finishes before the database may be closed.
-  const results = await Promise.allSettled(connections.map(worker));
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
 }
 
 /** Reports the files uploaded so far at most once a second, so the API shows a run's progress. */

@@ -1,7 +1,7 @@
-import { ChunkWriter } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
-import { asBuffer, ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { writeLineFiles } from './line-files';
 import { JsonStructure, jsonPointer, leafPaths, normaliseStructure, widenStructure } from './json-structure';
 
 /**
@@ -16,12 +16,8 @@ import { JsonStructure, jsonPointer, leafPaths, normaliseStructure, widenStructu
 export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
   const columns = await csvColumns(db, group);
   const header = Buffer.from(columns.map((c) => csvQuote(c.join('.'))).join(',') + '\r\n', 'utf8');
-  const writer = new ChunkWriter({ ...target, header });
   await db.run(CSV_MACROS);
-  for await (const rows of db.stream(csvRowsSql(group, columns))) {
-    for (const [line] of rows as [Uint8Array][]) await writer.write(asBuffer(line));
-  }
-  await writer.end();
+  await writeLineFiles(db, csvRowsSql(group, columns), target, header);
 }
 
 /** The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo and eventProps. */
@@ -56,11 +52,14 @@ export const CSV_MACROS = String.raw`
   CREATE OR REPLACE TEMP MACRO csv_quote(t) AS
     CASE WHEN regexp_matches(t, '[",\r\n]') THEN '"' || replace(t, '"', '""') || '"' ELSE t END;`;
 
-/** One CSV line (with CRLF) per row of the group, built by DuckDB; each event is parsed once. */
+/**
+ * One CSV line per row of the group, built by DuckDB; each event is parsed once. The line
+ * ends in CR, and the file writer's LF completes the CRLF.
+ */
 export function csvRowsSql(group: { eventName: string; day: string }, columns: string[][]): string {
   const pointers = `[${columns.map((c) => sqlString(jsonPointer(c))).join(', ')}]`;
   const cells = columns.map((_, i) => `csv_quote(csv_text(v[${i + 1}]))`);
-  return `SELECT encode(concat_ws(',', ${cells.join(', ')}) || chr(13) || chr(10)) AS line
+  return `SELECT concat_ws(',', ${cells.join(', ')}) || chr(13) AS line
     FROM (${groupRowsSql(`json_extract(event, ${pointers}) AS v`, group)})`;
 }
 

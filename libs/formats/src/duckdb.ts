@@ -25,7 +25,10 @@ export class DuckDb {
       preserve_insertion_order: 'true',
       ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
     });
-    return new DuckDb(instance, await instance.connect());
+    const connection = await instance.connect();
+    // Staged data is many Parquet files, read once per file group: keep their footers.
+    await connection.run('SET parquet_metadata_cache = true');
+    return new DuckDb(instance, connection);
   }
 
   /** Another connection to the same database, for work in parallel; closing it leaves the database open. */
@@ -50,6 +53,32 @@ export class DuckDb {
   async *stream(sql: string): AsyncGenerator<unknown[][]> {
     const result = await this.connection.stream(sql);
     for await (const rows of result.yieldRowsJs()) yield rows as unknown[][];
+  }
+
+  /**
+   * Runs `work` for items 0…count-1, `workers` at a time, each worker on its own
+   * connection (this one and extra ones): one item's query runs in DuckDB while JavaScript
+   * handles another's. After a failure no further item starts, and the first failure is thrown.
+   */
+  async forEachInParallel(count: number, workers: number, work: (connection: DuckDb, index: number) => Promise<void>): Promise<void> {
+    let next = 0;
+    let failed = false;
+    const worker = async (connection: DuckDb) => {
+      try {
+        while (!failed && next < count) await work(connection, next++);
+      } catch (e) {
+        failed = true;
+        throw e;
+      } finally {
+        if (connection !== this) connection.close();
+      }
+    };
+    const extra = Math.max(0, Math.min(workers, count) - 1);
+    const connections = [this, ...(await Promise.all(Array.from({ length: extra }, () => this.connect())))];
+    // Every worker finishes before the database may be closed.
+    const results = await Promise.allSettled(connections.map(worker));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   close(): void {

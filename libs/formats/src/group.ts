@@ -9,16 +9,21 @@ export interface FileGroup {
 
 /**
  * SQL selecting a group's staged rows in the order they were staged, which is Kafka's
- * (partition, offset): a filter keeps DuckDB's insertion order, so files are deterministic
- * without a sort (whose memory would grow with the group).
+ * (partition, offset) within the group: a filter keeps DuckDB's insertion order, so files
+ * are deterministic without a sort (whose memory would grow with the group). Staged
+ * slices are sorted by group, so the filter skips the other groups' row groups.
  */
 export function groupRowsSql(columns: string, group: { eventName: string; day: string }, where = ''): string {
   return `SELECT ${columns} FROM staged WHERE event_name = ${sqlString(group.eventName)} AND day = ${sqlString(group.day)}${where ? ` AND ${where}` : ''}`;
 }
 
-/** A BLOB value as DuckDB hands it over, seen as a Buffer without a copy. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * SQL narrowing staged rows to row ids from `first` to `last`. A row id is (slice << 32) +
+ * the row's position in its slice's file; the condition on `slice` lets DuckDB skip the
+ * files and row groups of other slices by their statistics.
+ */
+export function rowRangeSql(first: bigint, last: bigint): string {
+  return `slice BETWEEN ${first >> 32n} AND ${last >> 32n} AND row_id BETWEEN ${first} AND ${last}`;
 }
 
 /** Where a format writer puts its files: local paths by index, the size limit, and who takes finished files. */

@@ -7,6 +7,7 @@ export * from './event-name';
 export * from './file-name';
 export * from './chunk-writer';
 export * from './event-day';
+export * from './line-files';
 export * from './json-lines';
 export * from './duckdb';
 export * from './group';

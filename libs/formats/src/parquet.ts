@@ -2,7 +2,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { RecordTooLarge } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { ChunkTarget, FileGroup, groupRowsSql, rowRangeSql } from './group';
 import { JsonStructure, normaliseStructure, widenStructure } from './json-structure';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'none';
@@ -45,7 +45,7 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
   let index = 0;
   while (pending.length > 0) {
     const { first, last, rows } = pending.shift() as Piece;
-    const range = `row_id BETWEEN ${first} AND ${last}`;
+    const range = rowRangeSql(first, last);
     const path = target.pathOf(index);
     const tmp = `${path}.part`;
     await db.run(`COPY (SELECT ${select} FROM (${groupRowsSql(`json_transform(event, ${sqlString(JSON.stringify(fields))}) AS e`, group, range)}))
@@ -73,7 +73,7 @@ interface Piece {
 
 /** Splits a piece of at least two rows into two by row count. */
 async function halves(db: DuckDb, group: FileGroup, first: bigint, last: bigint): Promise<Piece[]> {
-  const rowIds = `(${groupRowsSql('row_id', group, `row_id BETWEEN ${first} AND ${last}`)})`;
+  const rowIds = `(${groupRowsSql('row_id', group, rowRangeSql(first, last))})`;
   const [[count, middle]] = (await db.rows(`SELECT count(*), quantile_disc(row_id, 0.5) FROM ${rowIds}`)) as [bigint, bigint][];
   // The lower median of two or more rows leaves at least one row on each side.
   const lower = Number(await db.scalar<bigint>(`SELECT count(*) FROM ${rowIds} WHERE row_id <= ${middle}`));

@@ -68,9 +68,35 @@ describe('RawSink', () => {
     const sink = await RawSink.open(db, dir);
     await sink.append(3, [record(0, null, '{}')]);
     await sink.finish();
-    expect(readdirSync(dir).filter((f) => f.endsWith('.lines'))).toEqual(['raw-3.lines']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lines'))).toEqual(['raw-3-000000.lines']);
     await db.run('CREATE TABLE kept AS SELECT * FROM raw');
     await removeRawFiles(dir);
     expect(readdirSync(dir).filter((f) => f.endsWith('.lines'))).toEqual([]);
+  });
+
+  it('cuts each partition into slices that list raw in order, with the appender records last', async () => {
+    const sink = await RawSink.open(db, dir, 1000);
+    const value = (n: number) => `{"n":${n},"pad":"${'p'.repeat(80)}"}`;
+    // Batches of 10 records of about 100 bytes: a partition's file is full after one batch.
+    for (let batch = 0; batch < 3; batch++) {
+      for (const partition of [2, 0]) {
+        await sink.append(partition, Array.from({ length: 10 }, (_, i) => record(batch * 10 + i, null, value(batch * 10 + i))));
+      }
+    }
+    await sink.append(0, [record(30, 'big', `{"pad":"${'x'.repeat(9 * 1024 * 1024)}"}`)]);
+    await sink.finish();
+    expect(sink.slices).toHaveLength(7);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lines')).sort()).toEqual([
+      'raw-0-000000.lines', 'raw-0-000001.lines', 'raw-0-000002.lines', 'raw-2-000000.lines', 'raw-2-000001.lines', 'raw-2-000002.lines',
+    ]);
+    const bySlice: unknown[][] = [];
+    for (const slice of sink.slices) bySlice.push(...(await db.rows(`SELECT partition, "offset" FROM (${slice})`)));
+    const all = await db.rows('SELECT partition, "offset" FROM raw');
+    expect(bySlice).toEqual(all);
+    expect(all).toEqual([
+      ...Array.from({ length: 30 }, (_, i) => [0, BigInt(i)]),
+      ...Array.from({ length: 30 }, (_, i) => [2, BigInt(i)]),
+      [0, 30n],
+    ]);
   });
 });

@@ -18,6 +18,8 @@ const NEWLINE = 0x0a;
 const BUFFER_BYTES = 512 * 1024;
 /** DuckDB's CSV reader needs a line limit; a record whose line would be longer takes the appender. */
 const MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** A partition's file is closed and the next one started beyond this size: each file is a slice staged on its own. */
+export const SLICE_BYTES = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** Bytes that can stand as they are in a line's last field: no newline, CR, 0x01 or NUL, valid UTF-8. */
@@ -42,19 +44,25 @@ function hexText(bytes: Buffer): string {
  * hold; kind: `r` (the value follows as it is), `x` (its hex: the value has newline, CR,
  * 0x01 or NUL bytes or is not valid UTF-8), `e` (empty) or `n` (null, a tombstone).
  *
- * Each partition has its own file, read in partition order, so `raw` lists the records in
- * (partition, offset) order: DuckDB keeps that order through filters and inserts, and
- * nothing downstream has to sort the export. The one exception: a record whose line would
- * exceed 8 MiB goes through DuckDB's appender into `raw_slow`, whose rows follow the files'
- * (in partition, offset order among themselves).
+ * Each partition's records go to a series of files of about 16 MiB, its slices. `slices`
+ * lists them in (partition, offset) order, each as a SELECT that the extractor stages on
+ * its own, so a slice can be sorted into file groups in memory that does not grow with
+ * the export. `raw` is all of them in that order. The one exception: a record whose line
+ * would exceed 8 MiB goes through DuckDB's appender into `raw_slow`, the last slice (in
+ * partition, offset order among themselves).
  */
 class PartitionFile {
   readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   used = 0;
+  /** Bytes in the current file, buffered ones included. */
+  size = 0;
+  readonly paths: string[] = [];
+  private file: FileHandle | null = null;
+
   constructor(
     readonly partition: number,
-    readonly path: string,
-    readonly file: FileHandle,
+    private readonly dir: string,
+    private readonly sliceBytes: number,
   ) {}
 
   async flush(): Promise<void> {
@@ -63,8 +71,28 @@ class PartitionFile {
   }
 
   async write(bytes: Buffer): Promise<void> {
+    if (bytes.length === 0) return;
+    if (!this.file) {
+      const path = join(this.dir, `raw-${this.partition}-${String(this.paths.length).padStart(6, '0')}.lines`);
+      this.file = await open(path, 'w');
+      this.paths.push(path);
+    }
     let written = 0;
     while (written < bytes.length) written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
+  }
+
+  /** Ends the current file once it holds a slice's worth; the next write starts another. */
+  async rotateIfFull(): Promise<void> {
+    if (this.size < this.sliceBytes) return;
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.size = 0;
+    const file = this.file;
+    this.file = null;
+    await file?.close();
   }
 }
 
@@ -72,17 +100,19 @@ export class RawSink {
   private readonly files = new Map<number, PartitionFile>();
   private count = 0;
   private slowCount = 0;
+  private sliceSelects: string[] = [];
 
   private constructor(
     private readonly db: DuckDb,
     private readonly dir: string,
     private readonly slow: DuckDBAppender,
+    private readonly sliceBytes: number,
   ) {}
 
-  /** `dir`: where the partitions' files go (the run's staging folder). */
-  static async open(db: DuckDb, dir: string): Promise<RawSink> {
+  /** `dir`: where the partitions' files go (the run's staging folder); `sliceBytes`: the size of a slice. */
+  static async open(db: DuckDb, dir: string, sliceBytes = SLICE_BYTES): Promise<RawSink> {
     await db.run(`CREATE TEMP TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`);
-    return new RawSink(db, dir, await db.connection.createAppender('raw_slow'));
+    return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), sliceBytes);
   }
 
   get rows(): number {
@@ -94,9 +124,15 @@ export class RawSink {
     return this.slowCount;
   }
 
+  /** The slices, each a SELECT of `raw`'s columns, in (partition, offset) order; known once finished. */
+  get slices(): readonly string[] {
+    return this.sliceSelects;
+  }
+
   /** Appends records of one partition, in offset order. */
   async append(partition: number, records: RawRecord[]): Promise<void> {
-    const out = this.files.get(partition) ?? (await this.openPartition(partition));
+    const out = this.files.get(partition) ?? this.openPartition(partition);
+    await out.rotateIfFull();
     for (const r of records) {
       this.count += 1;
       const { key, value } = r;
@@ -115,6 +151,7 @@ export class RawSink {
         continue;
       }
       if (out.used + size > BUFFER_BYTES) await out.flush();
+      out.size += size;
       if (size > BUFFER_BYTES) {
         const bodyBytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
         await out.write(Buffer.concat([Buffer.from(head, 'latin1'), plainKey, Buffer.from(`\x01${kind}\x01`, 'latin1'), bodyBytes, Buffer.of(NEWLINE)]));
@@ -135,29 +172,19 @@ export class RawSink {
   /** Writes what is buffered, closes the files and the appender, and creates the view `raw`. */
   async finish(): Promise<void> {
     const partitions = [...this.files.values()].sort((a, b) => a.partition - b.partition);
-    for (const p of partitions) {
-      await p.flush();
-      await p.file.close();
-    }
+    for (const p of partitions) await p.close();
     this.slow.flushSync();
     this.slow.closeSync();
-    const files = partitions.map((p) => sqlString(p.path)).join(', ');
-    const fromFiles = partitions.length
-      ? `SELECT partition, "offset", capture_ms,
-            CASE left(key, 1) WHEN '=' THEN key[2:] WHEN 'x' THEN decode(unhex(key[2:])) ELSE NULL END AS key,
-            CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'e' THEN '' ELSE NULL END AS value
-          FROM read_csv([${files}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
-            auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
-            columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR', 'value': 'VARCHAR'})
-        UNION ALL `
-      : '';
-    await this.db.run(`CREATE TEMP VIEW raw AS
-      ${fromFiles}SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`);
+    const paths = partitions.flatMap((p) => p.paths);
+    this.sliceSelects = paths.map((path) => readLinesSql([path]));
+    const slow = `SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`;
+    if (this.slowCount > 0) this.sliceSelects.push(slow);
+    await this.db.run(`CREATE TEMP VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
   }
 
   /** Gives up the files and the appender after a failure. */
   async abort(): Promise<void> {
-    for (const p of this.files.values()) await p.file.close().catch(() => undefined);
+    for (const p of this.files.values()) await p.close().catch(() => undefined);
     try {
       this.slow.closeSync();
     } catch {
@@ -165,9 +192,8 @@ export class RawSink {
     }
   }
 
-  private async openPartition(partition: number): Promise<PartitionFile> {
-    const path = join(this.dir, `raw-${partition}.lines`);
-    const file = new PartitionFile(partition, path, await open(path, 'w'));
+  private openPartition(partition: number): PartitionFile {
+    const file = new PartitionFile(partition, this.dir, this.sliceBytes);
     this.files.set(partition, file);
     return file;
   }
@@ -189,6 +215,16 @@ export class RawSink {
 /** Removes the line files of a RawSink once `raw` has been staged. */
 export async function removeRawFiles(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (/^raw-\d+\.lines$/.test(name)) await rm(join(dir, name), { force: true });
+    if (/^raw-\d+-\d+\.lines$/.test(name)) await rm(join(dir, name), { force: true });
   }
+}
+
+/** The records of line files, in the order of the files, with `raw`'s columns. */
+function readLinesSql(paths: string[]): string {
+  return `SELECT partition, "offset", capture_ms,
+      CASE left(key, 1) WHEN '=' THEN key[2:] WHEN 'x' THEN decode(unhex(key[2:])) ELSE NULL END AS key,
+      CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'e' THEN '' ELSE NULL END AS value
+    FROM read_csv([${paths.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
+      auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
+      columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR', 'value': 'VARCHAR'})`;
 }

@@ -3,10 +3,11 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
 /**
  * The staging schema shared by the extractor (writes) and the uploader (reads).
  *
- * The extractor's `raw` (see RawSink) holds the Kafka messages exactly as read. One
- * statement classifies them and writes them to the staged Parquet file the uploader opens
- * as the view `staged` (Parquet, in row groups of 16k rows: DuckDB's own tables took
- * twice the memory to write):
+ * The extractor's `raw` (see RawSink) holds the Kafka messages exactly as read, in slices.
+ * One statement per slice classifies its messages and writes them, sorted into file
+ * groups, to a staged Parquet file; the uploader opens the slices' files, in order, as the
+ * view `staged` (Parquet, in row groups of 4096 rows: DuckDB's own tables took twice the
+ * memory to write):
  *
  * - `event`: the event as JSON text (for events, the message itself, never re-serialised;
  *   for profiles, `{"eventName":"profiles","ts":…,"profile":…}`);
@@ -14,12 +15,16 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  * - `reason`: why a message is not usable (then `event` is the message as read, for the
  *   dead-letter topic), or NULL;
  * - `partition`, `offset`, `capture_ms`, `key`: where Kafka had it;
- * - `row_id` (in the view): the row's position in the file.
+ * - `slice`: the slice's number, and in the view `row_id`: (slice << 32) + the row's
+ *   position in its file, so row ids rise in the order `staged` lists the rows.
  *
- * Events are staged in the order `raw` lists them, (partition, offset), without a sort:
- * sorting the whole export would take memory that grows with it. The uploader reads a
- * group with a filter, which keeps that order. Profiles (deduplicated per key, far fewer)
- * are sorted by (partition, offset).
+ * Within a slice, events are sorted by (event name, day, partition, offset), rejected
+ * messages last: a slice is small, so the sort's memory does not grow with the export,
+ * and a group's rows are then contiguous in each file. The uploader reads a group with a
+ * filter that Parquet's row-group statistics answer by skipping the other groups' rows,
+ * so one pass per group costs that group's rows, not the whole export's; and slices in
+ * Kafka order keep each group in (partition, offset) order. Profiles (deduplicated per
+ * key, one group) are staged as one slice sorted by (partition, offset).
  */
 
 /**
@@ -53,18 +58,20 @@ const PROFILE_REJECT_REASON = `CASE
   ELSE NULL END`;
 
 /**
- * The staged rows of an events export, from `raw`, keeping only `eventNames` when given
- * (rejected messages are always kept, for the dead-letter topic).
+ * The staged rows of an events export from `source` (a slice of `raw`), keeping only
+ * `eventNames` when given (rejected messages are always kept, for the dead-letter topic),
+ * sorted into file groups.
  */
-export function stageEventsSql(timeZone: string, eventNames: string[] | null): string {
+export function stageEventsSql(timeZone: string, eventNames: string[] | null, source = 'raw'): string {
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
            CASE WHEN reason IS NULL THEN name END AS event_name,
            CASE WHEN reason IS NULL THEN ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))} END AS day
     FROM (
       SELECT partition, "offset", capture_ms, key, value, ${EVENT_REJECT_REASON} AS reason, strings[1] AS name, strings[2] AS ts_text
-      FROM (SELECT *, ${EVENT_FIELDS} FROM raw)
-    ) ${keep}`;
+      FROM (SELECT *, ${EVENT_FIELDS} FROM (${source}))
+    ) ${keep}
+    ORDER BY event_name, day, partition, "offset"`;
 }
 
 /**
@@ -90,15 +97,20 @@ export function stageProfilesSql(timeZone: string, day: string): string {
     ORDER BY partition, "offset"`;
 }
 
-/** Writes staged rows (a SELECT) to the staged Parquet file. */
-export function writeStagedSql(select: string, path: string): string {
-  return `COPY (${select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 4096)`;
+/** Writes staged rows (a SELECT) of slice number `slice` to its staged Parquet file, in the SELECT's order. */
+export function writeStagedSql(select: string, slice: number, path: string): string {
+  return `COPY (SELECT *, ${slice}::INTEGER AS slice FROM (${select})) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 4096)`;
 }
 
-/** The view `staged` over a staged file, with each row's position as `row_id`. */
-export function stagedViewSql(path: string): string {
-  return `CREATE OR REPLACE VIEW staged AS SELECT *, file_row_number AS row_id FROM read_parquet(${sqlString(path)}, file_row_number = true)`;
+/** The view `staged` over the staged files (in slice order), with each row's `row_id`. */
+export function stagedViewSql(paths: string[]): string {
+  const files = paths.length ? `read_parquet([${paths.map(sqlString).join(', ')}], file_row_number = true)` : EMPTY_STAGED;
+  return `CREATE OR REPLACE VIEW staged AS SELECT * EXCLUDE (file_row_number), (slice::BIGINT << 32) + file_row_number AS row_id FROM ${files}`;
 }
+
+/** No slices (nothing to read): a staged view with no rows. */
+const EMPTY_STAGED = `(SELECT NULL::INTEGER AS partition, NULL::BIGINT AS "offset", NULL::BIGINT AS capture_ms, NULL::VARCHAR AS key, NULL::VARCHAR AS event,
+  NULL::VARCHAR AS reason, NULL::VARCHAR AS event_name, NULL::VARCHAR AS day, NULL::INTEGER AS slice, NULL::BIGINT AS file_row_number LIMIT 0)`;
 
 export const SELECT_REJECTED = `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL`;
 

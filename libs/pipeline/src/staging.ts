@@ -1,12 +1,22 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Where a run's attempt is staged: a folder with the Parquet file the extractor writes and the uploader reads. */
+/** Where a run's attempt is staged: a folder with the Parquet files the extractor writes and the uploader reads. */
 export function stagingDir(root: string, runId: string, attempt: number): string {
   return join(root, runId, `attempt-${attempt}`);
 }
 
-export function stagedFile(dir: string): string {
-  return join(dir, 'staged.parquet');
+/** The staged file of slice number `slice`. */
+export function stagedSliceFile(dir: string, slice: number): string {
+  return join(dir, `staged-${String(slice).padStart(6, '0')}.parquet`);
+}
+
+/** The staged files of an attempt, in slice order. */
+export async function stagedFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir))
+    .filter((name) => /^staged-\d+\.parquet$/.test(name))
+    .sort()
+    .map((name) => join(dir, name));
 }
 
 /** The folder of all attempts of a run, removed once the run is done. */

@@ -1,0 +1,55 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { ChunkWriter } from './chunk-writer';
+import { DuckDb } from './duckdb';
+import { sqlString } from './event-day';
+import { ChunkTarget } from './group';
+
+/** Digits of the length that precedes each line in the spool file. */
+const LENGTH_DIGITS = 10;
+const NEWLINE = 0x0a;
+
+/**
+ * Writes a text format's file group whose lines DuckDB builds: `select` gives the column
+ * `line` (VARCHAR, without its line end) for each of the group's rows, in order.
+ *
+ * DuckDB writes every line, once, with COPY into a spool file, each behind its length in
+ * bytes (CSV with no quote and no escape character writes a single column as it is);
+ * JavaScript never sees a line as a value. The spool is then cut into the group's files
+ * by ChunkWriter, which adds the header and footer, keeps each file under the size limit
+ * and gzips when asked. The lengths make the cut exact even when a line holds line breaks
+ * (a quoted CSV cell), without looking at its bytes.
+ */
+export async function writeLineFiles(db: DuckDb, select: string, target: ChunkTarget, header: Buffer, footer?: Buffer): Promise<void> {
+  const spool = `${target.pathOf(0)}.spool`;
+  try {
+    await db.run(
+      `COPY (SELECT lpad(strlen(line)::VARCHAR, ${LENGTH_DIGITS}, '0') || line FROM (${select})) TO ${sqlString(spool)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`,
+    );
+    const writer = new ChunkWriter({ ...target, header, footer });
+    for await (const line of spooledLines(spool)) await writer.write(line);
+    await writer.end();
+  } finally {
+    await rm(spool, { force: true });
+  }
+}
+
+/** The lines of a spool file, each with its line end, as views of the bytes read. */
+async function* spooledLines(path: string): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const block of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const bytes: Buffer = rest.length ? Buffer.concat([rest, block as Buffer]) : (block as Buffer);
+    let at = 0;
+    while (bytes.length - at >= LENGTH_DIGITS) {
+      const length = Number(bytes.toString('latin1', at, at + LENGTH_DIGITS));
+      const end = at + LENGTH_DIGITS + length + 1;
+      if (!Number.isSafeInteger(length)) throw new Error(`internal error: a spooled line has no length at byte ${at}`);
+      if (end > bytes.length) break;
+      if (bytes[end - 1] !== NEWLINE) throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
+      yield bytes.subarray(at + LENGTH_DIGITS, end);
+      at = end;
+    }
+    rest = bytes.subarray(at);
+  }
+  if (rest.length) throw new Error(`internal error: the spool file ends inside a line (${rest.length} bytes left)`);
+}

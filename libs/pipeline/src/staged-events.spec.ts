@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDb, rowRangeSql } from '@bulk-export/formats';
+import { RawSink } from './raw-sink';
+import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, writeStagedSql } from './staged-events';
+import { stagedFiles, stagedSliceFile } from './staging';
+
+describe('staged slices', () => {
+  let dir: string;
+  let db: DuckDb;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'staged-'));
+    db = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: dir });
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const NAMES = ['b', 'a', 'c'];
+  const DAY = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+  /** Offset n of a partition: event name by n, day 1 or 2 by n, and every 17th message not an event. */
+  const value = (partition: number, n: number) =>
+    n % 17 === 5 ? 'not json' : JSON.stringify({ eventName: NAMES[(n + partition) % 3], ts: n % 2 ? 20260101120000 : 20260102120000, eventProps: { partition, n } });
+
+  async function stage(partitions: number[], perPartition: number): Promise<void> {
+    const sink = await RawSink.open(db, dir, 2000);
+    for (let start = 0; start < perPartition; start += 25) {
+      for (const partition of partitions) {
+        const records = Array.from({ length: Math.min(25, perPartition - start) }, (_, i) => ({
+          offset: BigInt(start + i),
+          timestamp: BigInt(DAY + start + i),
+          key: null,
+          value: Buffer.from(value(partition, start + i)),
+        }));
+        await sink.append(partition, records);
+      }
+    }
+    await sink.finish();
+    expect(sink.slices.length).toBeGreaterThan(5);
+    await db.forEachInParallel(sink.slices.length, 2, (connection, slice) =>
+      connection.run(writeStagedSql(stageEventsSql('UTC', null, sink.slices[slice]), slice, stagedSliceFile(dir, slice))),
+    );
+    await db.run(stagedViewSql(await stagedFiles(dir)));
+  }
+
+  it('lists every group in Kafka order, with rising row ids, from slices sorted by group', async () => {
+    await stage([0, 1], 300);
+    expect(Number(await db.scalar(COUNT_STAGED))).toBe(600 - 2 * 18);
+    const rows = (await db.rows('SELECT event_name, day, partition, "offset", row_id, slice FROM staged')) as [string | null, string | null, number, bigint, bigint, number][];
+    expect(rows.length).toBe(600);
+    for (let i = 1; i < rows.length; i++) expect(rows[i][4]).toBeGreaterThan(rows[i - 1][4]);
+    for (const name of NAMES) {
+      for (const day of ['20260101', '20260102']) {
+        const group = rows.filter(([e, d]) => e === name && d === day).map(([, , p, o]) => `${p}:${o}`);
+        const kafka: string[] = [];
+        for (const p of [0, 1]) for (let n = 0; n < 300; n++) if (n % 17 !== 5 && NAMES[(n + p) % 3] === name && (n % 2 ? '20260101' : '20260102') === day) kafka.push(`${p}:${n}`);
+        expect(group).toEqual(kafka);
+      }
+    }
+    // Within a slice, a group's rows are contiguous, and rejected messages come last.
+    for (const slice of new Set(rows.map((r) => r[5]))) {
+      const keys = rows.filter((r) => r[5] === slice).map(([e, d]) => `${e ?? '~'}/${d ?? ''}`);
+      const runs = keys.filter((k, i) => i === 0 || k !== keys[i - 1]);
+      expect(runs).toEqual([...new Set(keys)].sort());
+    }
+    const rejected = (await db.rows(SELECT_REJECTED)) as [number, bigint, string | null, string, string][];
+    expect(rejected.map(([p, o, , event, reason]) => [p, Number(o), event, reason])).toEqual(
+      [0, 1].flatMap((p) => Array.from({ length: 18 }, (_, i) => [p, 5 + 17 * i, 'not json', 'not valid JSON'])),
+    );
+  });
+
+  it('narrows to a range of row ids across slices', async () => {
+    await stage([0], 200);
+    const ids = ((await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a'`)) as [bigint][]).map(([id]) => id);
+    const [first, last] = [ids[3], ids[ids.length - 4]];
+    expect(first >> 32n).not.toBe(last >> 32n);
+    const picked = ((await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a' AND ${rowRangeSql(first, last)}`)) as [bigint][]).map(([id]) => id);
+    expect(picked).toEqual(ids.slice(3, -3));
+  });
+});
