@@ -89,9 +89,12 @@ export class UploadRunUseCase {
       }),
     );
 
+    // DUCKDB_THREADS file groups are written at once, each statement on one thread: a
+    // statement on one thread writes its rows in order without holding finished batches
+    // back for the slower thread, which ran CSV's COPY out of memory under 256MB.
     const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
-      threads: this.config.DUCKDB_THREADS,
+      threads: 1,
       spillDir: outDir,
     });
     try {

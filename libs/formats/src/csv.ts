@@ -1,7 +1,7 @@
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
 import { ChunkTarget, FileGroup, groupRowsSql } from './group';
-import { writeLineFiles } from './line-files';
+import { spooledLines, writeLineFiles } from './line-files';
 import { JsonStructure, jsonPointer, leafPaths, normaliseStructure, widenStructure } from './json-structure';
 
 /**
@@ -14,15 +14,15 @@ import { JsonStructure, jsonPointer, leafPaths, normaliseStructure, widenStructu
  * a formula (starting with = + - @ tab or CR) is prefixed with a single quote.
  */
 export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
-  const columns = await csvColumns(db, group);
+  const columns = await csvColumns(db, group, `${target.pathOf(0)}.spool`);
   const header = Buffer.from(columns.map((c) => csvQuote(c.join('.'))).join(',') + '\r\n', 'utf8');
   await db.run(CSV_MACROS);
   await writeLineFiles(db, csvRowsSql(group, columns), target, header);
 }
 
-/** The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo and eventProps. */
-export async function csvColumns(db: DuckDb, group: FileGroup): Promise<string[][]> {
-  const parsed = normaliseStructure(await groupStructure(db, group)) as Record<string, JsonStructure>;
+/** The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo and eventProps. `spool`: a scratch file. */
+export async function csvColumns(db: DuckDb, group: FileGroup, spool: string): Promise<string[][]> {
+  const parsed = normaliseStructure(await groupStructure(db, group, spool)) as Record<string, JsonStructure>;
   const nested = ['profile', 'deviceInfo', 'eventProps'].flatMap((f) => (f in parsed ? leafPaths(parsed[f], [f]) : []));
   return [['ts'], ['eventName'], ...nested];
 }
@@ -33,11 +33,10 @@ export async function csvColumns(db: DuckDb, group: FileGroup): Promise<string[]
  * place: several times faster than json_structure() per event in DuckDB, and far less
  * memory than json_group_structure() over the whole group.
  */
-export async function groupStructure(db: DuckDb, group: { eventName: string; day: string }): Promise<JsonStructure> {
+export async function groupStructure(db: DuckDb, group: { eventName: string; day: string }, spool: string): Promise<JsonStructure> {
   let merged: JsonStructure = 'NULL';
-  const sql = groupRowsSql('event', group);
-  for await (const rows of db.stream(sql)) {
-    for (const [event] of rows as [string][]) merged = widenStructure(merged, JSON.parse(event));
+  for await (const line of spooledLines(db, groupRowsSql('event AS line', group), spool)) {
+    merged = widenStructure(merged, JSON.parse(line.toString('utf8', 0, line.length - 1)));
   }
   return merged;
 }

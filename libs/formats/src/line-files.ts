@@ -19,23 +19,34 @@ const NEWLINE = 0x0a;
  * by ChunkWriter, which adds the header and footer, keeps each file under the size limit
  * and gzips when asked. The lengths make the cut exact even when a line holds line breaks
  * (a quoted CSV cell), without looking at its bytes.
+ *
+ * `target.pathOf(0)` + `.spool` is the spool file.
  */
 export async function writeLineFiles(db: DuckDb, select: string, target: ChunkTarget, header: Buffer, footer?: Buffer): Promise<void> {
-  const spool = `${target.pathOf(0)}.spool`;
+  const writer = new ChunkWriter({ ...target, header, footer });
+  for await (const line of spooledLines(db, select, `${target.pathOf(0)}.spool`)) await writer.write(line);
+  await writer.end();
+}
+
+/**
+ * The `line` column (VARCHAR) of a query's rows, in order, each as its bytes followed by a
+ * line end, through a spool file at `spool` (removed afterwards). Handing rows to
+ * JavaScript this way costs a fraction of DuckDB's JavaScript values, which take a native
+ * call and an allocation per value: COPY writes each line behind its length in bytes, and
+ * JavaScript reads the file in large blocks and yields views of them.
+ */
+export async function* spooledLines(db: DuckDb, select: string, spool: string): AsyncGenerator<Buffer> {
   try {
     await db.run(
       `COPY (SELECT lpad(strlen(line)::VARCHAR, ${LENGTH_DIGITS}, '0') || line FROM (${select})) TO ${sqlString(spool)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`,
     );
-    const writer = new ChunkWriter({ ...target, header, footer });
-    for await (const line of spooledLines(spool)) await writer.write(line);
-    await writer.end();
+    yield* readSpool(spool);
   } finally {
     await rm(spool, { force: true });
   }
 }
 
-/** The lines of a spool file, each with its line end, as views of the bytes read. */
-async function* spooledLines(path: string): AsyncGenerator<Buffer> {
+async function* readSpool(path: string): AsyncGenerator<Buffer> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const block of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const bytes: Buffer = rest.length ? Buffer.concat([rest, block as Buffer]) : (block as Buffer);

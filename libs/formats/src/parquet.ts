@@ -4,6 +4,10 @@ import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
 import { ChunkTarget, FileGroup, groupRowsSql, rowRangeSql } from './group';
 import { JsonStructure, normaliseStructure, widenStructure } from './json-structure';
+import { spooledLines } from './line-files';
+
+/** Digits of a row id in the plan pass's lines (row ids are below 2^63). */
+const ROW_ID_DIGITS = 19;
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'none';
 
@@ -23,19 +27,19 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
   const pending: Piece[] = [];
   let piece: Piece | null = null;
   let structure: JsonStructure = 'NULL';
-  for await (const rows of db.stream(groupRowsSql('row_id, event', group))) {
-    for (const [rowId, event] of rows as [bigint, string][]) {
-      structure = widenStructure(structure, JSON.parse(event));
-      const bytes = Buffer.byteLength(event);
-      if (piece && piece.bytes + bytes > budget) piece = null;
-      if (!piece) {
-        piece = { first: rowId, last: rowId, rows: 0, bytes: 0 };
-        pending.push(piece);
-      }
-      piece.last = rowId;
-      piece.rows += 1;
-      piece.bytes += bytes;
+  const plan = groupRowsSql(`lpad(row_id::VARCHAR, ${ROW_ID_DIGITS}, '0') || event AS line`, group);
+  for await (const line of spooledLines(db, plan, `${target.pathOf(0)}.spool`)) {
+    const rowId = BigInt(line.toString('latin1', 0, ROW_ID_DIGITS));
+    const bytes = line.length - ROW_ID_DIGITS - 1;
+    structure = widenStructure(structure, JSON.parse(line.toString('utf8', ROW_ID_DIGITS, line.length - 1)));
+    if (piece && piece.bytes + bytes > budget) piece = null;
+    if (!piece) {
+      piece = { first: rowId, last: rowId, rows: 0, bytes: 0 };
+      pending.push(piece);
     }
+    piece.last = rowId;
+    piece.rows += 1;
+    piece.bytes += bytes;
   }
   const normalised = normaliseStructure(structure);
   const fields = typeof normalised === 'object' && !Array.isArray(normalised) ? normalised : {};

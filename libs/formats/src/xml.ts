@@ -1,6 +1,7 @@
 import { ChunkWriter } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { spooledLines } from './line-files';
 
 /**
  * The XML format, written by our own streaming writer: one well-formed document per file,
@@ -66,10 +67,9 @@ export function xmlEvent(event: Record<string, unknown>): string {
 
 export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
-  for await (const rows of db.stream(groupRowsSql('event', group))) {
-    for (const [json] of rows as [string][]) {
-      await writer.write(Buffer.from(xmlEvent(JSON.parse(json) as Record<string, unknown>), 'utf8'));
-    }
+  for await (const line of spooledLines(db, groupRowsSql('event AS line', group), `${target.pathOf(0)}.spool`)) {
+    const event = JSON.parse(line.toString('utf8', 0, line.length - 1)) as Record<string, unknown>;
+    await writer.write(Buffer.from(xmlEvent(event), 'utf8'));
   }
   await writer.end();
 }
