@@ -13,6 +13,7 @@ import {
   removeRawFiles,
   RunLifecycle,
   SELECT_REJECTED,
+  SliceStager,
   stageEventsSql,
   stageProfilesSql,
   runStagingRoot,
@@ -116,27 +117,33 @@ export class StageWindowUseCase {
     });
     try {
       const t0 = Date.now();
-      const { rows: rowsExtracted, slices } = await this.read(db, dir, topic, ranges, run);
-      const t1 = Date.now();
-      if (profiles) {
-        await db.run(writeStagedSql(stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone)), 0, stagedSliceFile(dir, 0)));
-      } else {
-        const names = exportRow.type === 'select_events' ? exportRow.eventNames : null;
-        // Slices are staged side by side, each on its own connection.
-        await db.forEachInParallel(slices.length, Math.max(1, this.config.DUCKDB_THREADS), (connection, slice) =>
-          connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slices[slice]), slice, stagedSliceFile(dir, slice))),
-        );
+      // Event slices are staged as the read completes them, one at a time, then the rest side by side.
+      const names = exportRow.type === 'select_events' ? exportRow.eventNames : null;
+      const stager = profiles
+        ? null
+        : new SliceStager(db, (connection, slice) =>
+            connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
+          );
+      let read: { rows: number; slices: number };
+      try {
+        read = await this.read(db, dir, topic, ranges, run, stager);
+      } catch (e) {
+        await stager?.abort();
+        throw e;
       }
+      const t1 = Date.now();
+      if (stager) await stager.finish(this.config.DUCKDB_THREADS);
+      else await db.run(writeStagedSql(stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone)), 0, stagedSliceFile(dir, 0)));
       await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
       const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
-      log.info('staging timings', { readMs: t1 - t0, stageMs: t2 - t1, slices: slices.length, deadLetterMs: Date.now() - t2 });
+      log.info('staging timings', { readMs: t1 - t0, stageAfterReadMs: t2 - t1, slices: read.slices, deadLetterMs: Date.now() - t2 });
       const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
       );
-      return { path: dir, rowsStaged, stats: { rowsExtracted, rowsRejected, offsets } };
+      return { path: dir, rowsStaged, stats: { rowsExtracted: read.rows, rowsRejected, offsets } };
     } finally {
       db.close();
     }
@@ -144,17 +151,26 @@ export class StageWindowUseCase {
 
   /**
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
-   * bytes into local files that DuckDB reads in bulk; it decodes no message. Returns the
-   * records read and the slices of `raw`.
+   * bytes into local files that DuckDB reads in bulk; it decodes no message. Each
+   * completed slice goes to `stager` (events) while the read goes on; a failed slice stops
+   * the read. Returns the records read and the number of slices.
    */
-  private async read(db: DuckDb, dir: string, topic: string, ranges: OffsetRange[], run: { id: string; attempt: number }): Promise<{ rows: number; slices: readonly string[] }> {
-    const sink = await RawSink.open(db, dir);
+  private async read(
+    db: DuckDb,
+    dir: string,
+    topic: string,
+    ranges: OffsetRange[],
+    run: { id: string; attempt: number },
+    stager: SliceStager | null,
+  ): Promise<{ rows: number; slices: number }> {
+    const sink = await RawSink.open(db, dir, { onSlice: stager ? (slice) => stager.add(slice) : undefined });
     let reported = Date.now();
     try {
       await readRanges(this.kafka, this.logger, {
         topic,
         ranges,
         onRecords: async (partition, records) => {
+          if (stager?.failure) throw stager.failure;
           await sink.append(partition, records);
           this.metrics.eventsRead.inc(records.length);
           if (Date.now() - reported > 1000) {
@@ -169,7 +185,7 @@ export class StageWindowUseCase {
       throw e;
     }
     if (sink.slowRows > 0) this.logger.debug('records that took the appender', { rows: sink.slowRows });
-    return { rows: sink.rows, slices: sink.slices };
+    return { rows: sink.rows, slices: sink.slices.length };
   }
 
   /** Sends the messages that are not events to the dead-letter topic, in batches. */

@@ -6,3 +6,4 @@ export * from './run-lifecycle';
 export * from './staging';
 export * from './staged-events';
 export * from './raw-sink';
+export * from './slice-stager';

@@ -75,7 +75,8 @@ describe('RawSink', () => {
   });
 
   it('cuts each partition into slices that list raw in order, with the appender records last', async () => {
-    const sink = await RawSink.open(db, dir, 1000);
+    const completed: number[] = [];
+    const sink = await RawSink.open(db, dir, { sliceBytes: 1000, onSlice: (slice) => completed.push(slice.number) });
     const value = (n: number) => `{"n":${n},"pad":"${'p'.repeat(80)}"}`;
     // Batches of 10 records of about 100 bytes: a partition's file is full after one batch.
     for (let batch = 0; batch < 3; batch++) {
@@ -90,7 +91,10 @@ describe('RawSink', () => {
       'raw-0-000000.lines', 'raw-0-000001.lines', 'raw-0-000002.lines', 'raw-2-000000.lines', 'raw-2-000001.lines', 'raw-2-000002.lines',
     ]);
     const bySlice: unknown[][] = [];
-    for (const slice of sink.slices) bySlice.push(...(await db.rows(`SELECT partition, "offset" FROM (${slice})`)));
+    // Slices are handed over as they complete, partitions interleaved; their numbers give the order.
+    expect(completed).toEqual([2 * 65536, 0, 2 * 65536 + 1, 1, 2, 2 * 65536 + 2, 2 ** 31 - 1]);
+    expect(sink.slices.map((s) => s.number)).toEqual([...completed].sort((a, b) => a - b));
+    for (const slice of sink.slices) bySlice.push(...(await db.rows(`SELECT partition, "offset" FROM (${slice.select})`)));
     const all = await db.rows('SELECT partition, "offset" FROM raw');
     expect(bySlice).toEqual(all);
     expect(all).toEqual([

@@ -19,7 +19,24 @@ const BUFFER_BYTES = 512 * 1024;
 /** DuckDB's CSV reader needs a line limit; a record whose line would be longer takes the appender. */
 const MAX_LINE_BYTES = 8 * 1024 * 1024;
 /** A partition's file is closed and the next one started beyond this size: each file is a slice staged on its own. */
-export const SLICE_BYTES = 16 * 1024 * 1024;
+export const SLICE_BYTES = 8 * 1024 * 1024;
+/** Slice numbers: partition × 2^16 + the partition's file number; the appender's records come last. */
+const SLICES_PER_PARTITION = 2 ** 16;
+const MAX_PARTITIONS = 2 ** 15;
+const SLOW_SLICE = 2 ** 31 - 1;
+
+/** A slice of `raw`: its number (slices in number order list raw in (partition, offset) order) and a SELECT of it. */
+export interface RawSlice {
+  number: number;
+  select: string;
+}
+
+export interface RawSinkOptions {
+  /** The size of a slice's file (8 MiB). */
+  sliceBytes?: number;
+  /** Called with each slice as soon as it is complete, while the read goes on: slices can be staged as they come. */
+  onSlice?: (slice: RawSlice) => void;
+}
 const EMPTY = Buffer.alloc(0);
 
 /** Bytes that can stand as they are in a line's last field: no newline, CR, 0x01 or NUL, valid UTF-8. */
@@ -44,10 +61,10 @@ function hexText(bytes: Buffer): string {
  * hold; kind: `r` (the value follows as it is), `x` (its hex: the value has newline, CR,
  * 0x01 or NUL bytes or is not valid UTF-8), `e` (empty) or `n` (null, a tombstone).
  *
- * Each partition's records go to a series of files of about 16 MiB, its slices. `slices`
- * lists them in (partition, offset) order, each as a SELECT that the extractor stages on
- * its own, so a slice can be sorted into file groups in memory that does not grow with
- * the export. `raw` is all of them in that order. The one exception: a record whose line
+ * Each partition's records go to a series of files of about 8 MiB, its slices, each
+ * handed to `onSlice` once complete (as a SELECT that the extractor stages on its own,
+ * while the read goes on), so a slice can be sorted into file groups in memory that does
+ * not grow with the export. `raw` is all of them in (partition, offset) order. The one exception: a record whose line
  * would exceed 8 MiB goes through DuckDB's appender into `raw_slow`, the last slice (in
  * partition, offset order among themselves).
  */
@@ -81,18 +98,22 @@ class PartitionFile {
     while (written < bytes.length) written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
   }
 
-  /** Ends the current file once it holds a slice's worth; the next write starts another. */
-  async rotateIfFull(): Promise<void> {
-    if (this.size < this.sliceBytes) return;
-    await this.close();
+  /** Ends the current file once it holds a slice's worth (returned); the next write starts another. */
+  async rotateIfFull(): Promise<RawSlice | null> {
+    return this.size < this.sliceBytes ? null : this.close();
   }
 
-  async close(): Promise<void> {
+  /** Ends the current file; returns it as a slice, or null if no file was open. */
+  async close(): Promise<RawSlice | null> {
     await this.flush();
     this.size = 0;
     const file = this.file;
+    if (!file) return null;
     this.file = null;
-    await file?.close();
+    await file.close();
+    const seq = this.paths.length - 1;
+    if (seq >= SLICES_PER_PARTITION) throw new Error(`partition ${this.partition} holds more than ${SLICES_PER_PARTITION} slices in one window`);
+    return { number: this.partition * SLICES_PER_PARTITION + seq, select: readLinesSql([this.paths[seq]]) };
   }
 }
 
@@ -100,19 +121,19 @@ export class RawSink {
   private readonly files = new Map<number, PartitionFile>();
   private count = 0;
   private slowCount = 0;
-  private sliceSelects: string[] = [];
+  private readonly completed: RawSlice[] = [];
 
   private constructor(
     private readonly db: DuckDb,
     private readonly dir: string,
     private readonly slow: DuckDBAppender,
-    private readonly sliceBytes: number,
+    private readonly options: RawSinkOptions,
   ) {}
 
-  /** `dir`: where the partitions' files go (the run's staging folder); `sliceBytes`: the size of a slice. */
-  static async open(db: DuckDb, dir: string, sliceBytes = SLICE_BYTES): Promise<RawSink> {
+  /** `dir`: where the partitions' files go (the run's staging folder). */
+  static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
     await db.run(`CREATE TEMP TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`);
-    return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), sliceBytes);
+    return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), options);
   }
 
   get rows(): number {
@@ -124,15 +145,15 @@ export class RawSink {
     return this.slowCount;
   }
 
-  /** The slices, each a SELECT of `raw`'s columns, in (partition, offset) order; known once finished. */
-  get slices(): readonly string[] {
-    return this.sliceSelects;
+  /** The slices completed so far, in number order: all of them once finished. */
+  get slices(): readonly RawSlice[] {
+    return [...this.completed].sort((a, b) => a.number - b.number);
   }
 
   /** Appends records of one partition, in offset order. */
   async append(partition: number, records: RawRecord[]): Promise<void> {
     const out = this.files.get(partition) ?? this.openPartition(partition);
-    await out.rotateIfFull();
+    this.complete(await out.rotateIfFull());
     for (const r of records) {
       this.count += 1;
       const { key, value } = r;
@@ -172,13 +193,12 @@ export class RawSink {
   /** Writes what is buffered, closes the files and the appender, and creates the view `raw`. */
   async finish(): Promise<void> {
     const partitions = [...this.files.values()].sort((a, b) => a.partition - b.partition);
-    for (const p of partitions) await p.close();
+    for (const p of partitions) this.complete(await p.close());
     this.slow.flushSync();
     this.slow.closeSync();
     const paths = partitions.flatMap((p) => p.paths);
-    this.sliceSelects = paths.map((path) => readLinesSql([path]));
     const slow = `SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`;
-    if (this.slowCount > 0) this.sliceSelects.push(slow);
+    if (this.slowCount > 0) this.complete({ number: SLOW_SLICE, select: slow });
     await this.db.run(`CREATE TEMP VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
   }
 
@@ -192,8 +212,15 @@ export class RawSink {
     }
   }
 
+  private complete(slice: RawSlice | null): void {
+    if (!slice) return;
+    this.completed.push(slice);
+    this.options.onSlice?.(slice);
+  }
+
   private openPartition(partition: number): PartitionFile {
-    const file = new PartitionFile(partition, this.dir, this.sliceBytes);
+    if (partition >= MAX_PARTITIONS) throw new Error(`partition ${partition}: at most ${MAX_PARTITIONS} partitions can be staged`);
+    const file = new PartitionFile(partition, this.dir, this.options.sliceBytes ?? SLICE_BYTES);
     this.files.set(partition, file);
     return file;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDb, rowRangeSql } from '@bulk-export/formats';
 import { RawSink } from './raw-sink';
 import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, writeStagedSql } from './staged-events';
+import { SliceStager } from './slice-stager';
 import { stagedFiles, stagedSliceFile } from './staging';
 
 describe('staged slices', () => {
@@ -25,7 +26,10 @@ describe('staged slices', () => {
     n % 17 === 5 ? 'not json' : JSON.stringify({ eventName: NAMES[(n + partition) % 3], ts: n % 2 ? 20260101120000 : 20260102120000, eventProps: { partition, n } });
 
   async function stage(partitions: number[], perPartition: number): Promise<void> {
-    const sink = await RawSink.open(db, dir, 2000);
+    const stager = new SliceStager(db, (connection, slice) =>
+      connection.run(writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
+    );
+    const sink = await RawSink.open(db, dir, { sliceBytes: 2000, onSlice: (slice) => stager.add(slice) });
     for (let start = 0; start < perPartition; start += 25) {
       for (const partition of partitions) {
         const records = Array.from({ length: Math.min(25, perPartition - start) }, (_, i) => ({
@@ -39,9 +43,7 @@ describe('staged slices', () => {
     }
     await sink.finish();
     expect(sink.slices.length).toBeGreaterThan(5);
-    await db.forEachInParallel(sink.slices.length, 2, (connection, slice) =>
-      connection.run(writeStagedSql(stageEventsSql('UTC', null, sink.slices[slice]), slice, stagedSliceFile(dir, slice))),
-    );
+    await stager.finish(2);
     await db.run(stagedViewSql(await stagedFiles(dir)));
   }
 
@@ -78,5 +80,18 @@ describe('staged slices', () => {
     expect(first >> 32n).not.toBe(last >> 32n);
     const picked = ((await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a' AND ${rowRangeSql(first, last)}`)) as [bigint][]).map(([id]) => id);
     expect(picked).toEqual(ids.slice(3, -3));
+  });
+
+  it('stops at the first slice that fails, and says why', async () => {
+    let staged = 0;
+    const stager = new SliceStager(db, async (connection, slice) => {
+      if (slice.number === 2) throw new Error('disk full');
+      staged += 1;
+      await connection.run('SELECT 1');
+    });
+    for (let number = 0; number < 6; number++) stager.add({ number, select: '' });
+    await expect(stager.finish(1)).rejects.toThrow('disk full');
+    expect(stager.failure).toBeInstanceOf(Error);
+    expect(staged).toBe(2);
   });
 });

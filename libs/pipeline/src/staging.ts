@@ -8,7 +8,7 @@ export function stagingDir(root: string, runId: string, attempt: number): string
 
 /** The staged file of slice number `slice`. */
 export function stagedSliceFile(dir: string, slice: number): string {
-  return join(dir, `staged-${String(slice).padStart(6, '0')}.parquet`);
+  return join(dir, `staged-${String(slice).padStart(10, '0')}.parquet`);
 }
 
 /** The staged files of an attempt, in slice order. */
