@@ -36,6 +36,19 @@ export async function writeLineFiles(db: DuckDb, select: string, target: ChunkTa
  * JavaScript reads the file in large blocks and yields views of them.
  */
 export async function* spooledLines(db: DuckDb, select: string, spool: string): AsyncGenerator<Buffer> {
+  for await (const { bytes, ranges } of spooledBlocks(db, select, spool)) {
+    for (let i = 0; i < ranges.length; i += 2) yield bytes.subarray(ranges[i], ranges[i + 1] + 1);
+  }
+}
+
+/** Lines of a spool file as read: `bytes`, and where each line starts and ends (without its line end) in it. */
+export interface SpooledBlock {
+  bytes: Buffer;
+  ranges: Int32Array;
+}
+
+/** Like spooledLines, a block of lines at a time: for work that goes elsewhere (a worker thread) by blocks. */
+export async function* spooledBlocks(db: DuckDb, select: string, spool: string): AsyncGenerator<SpooledBlock> {
   try {
     await db.run(
       `COPY (SELECT lpad(strlen(line)::VARCHAR, ${LENGTH_DIGITS}, '0') || line FROM (${select})) TO ${sqlString(spool)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`,
@@ -46,10 +59,11 @@ export async function* spooledLines(db: DuckDb, select: string, spool: string): 
   }
 }
 
-async function* readSpool(path: string): AsyncGenerator<Buffer> {
+async function* readSpool(path: string): AsyncGenerator<SpooledBlock> {
   let rest: Buffer = Buffer.alloc(0);
   for await (const block of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const bytes: Buffer = rest.length ? Buffer.concat([rest, block as Buffer]) : (block as Buffer);
+    const ranges: number[] = [];
     let at = 0;
     while (bytes.length - at >= LENGTH_DIGITS) {
       const length = Number(bytes.toString('latin1', at, at + LENGTH_DIGITS));
@@ -57,9 +71,10 @@ async function* readSpool(path: string): AsyncGenerator<Buffer> {
       if (!Number.isSafeInteger(length)) throw new Error(`internal error: a spooled line has no length at byte ${at}`);
       if (end > bytes.length) break;
       if (bytes[end - 1] !== NEWLINE) throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
-      yield bytes.subarray(at + LENGTH_DIGITS, end);
+      ranges.push(at + LENGTH_DIGITS, end - 1);
       at = end;
     }
+    if (ranges.length) yield { bytes: bytes.subarray(0, at), ranges: Int32Array.from(ranges) };
     rest = bytes.subarray(at);
   }
   if (rest.length) throw new Error(`internal error: the spool file ends inside a line (${rest.length} bytes left)`);

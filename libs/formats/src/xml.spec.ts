@@ -1,4 +1,4 @@
-import { xmlEvent, xmlText } from './xml';
+import { xmlEvent, xmlEventsOfBlock, xmlText } from './xml';
 
 describe('xml', () => {
   it('escapes markup and replaces characters XML 1.0 forbids', () => {
@@ -18,5 +18,20 @@ describe('xml', () => {
         '<eventProps><entry><key>a key&lt;</key><value type="array"><item type="number">1</item><item type="null"></item></value></entry>' +
         '<entry><key>n</key><value type="object"><entry><key>x</key><value type="boolean">true</value></entry></value></entry></eventProps></Event>\n',
     );
+  });
+  it('converts a block of events as one buffer, with the size of each event', () => {
+    const events = [{ eventName: 'a', ts: 1 }, { eventName: 'Ünï<', ts: 2, eventProps: { s: 'x\u0000y' } }, { eventName: 'c', ts: 3, profile: null }];
+    const texts = events.map((e) => JSON.stringify(e));
+    const bytes = Buffer.from(`junk${texts.join('\n')}\n`);
+    const ranges: number[] = [];
+    let at = 4;
+    for (const t of texts) {
+      ranges.push(at, at + Buffer.byteLength(t));
+      at += Buffer.byteLength(t) + 1;
+    }
+    const { xml, sizes } = xmlEventsOfBlock(bytes, Int32Array.from(ranges));
+    const expected = events.map((e) => xmlEvent(e));
+    expect([...sizes]).toEqual(expected.map((x) => Buffer.byteLength(x)));
+    expect(xml.toString('utf8')).toBe(expected.join(''));
   });
 });

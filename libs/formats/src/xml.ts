@@ -1,75 +1,42 @@
 import { ChunkWriter } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { ChunkTarget, FileGroup, groupRowsSql } from './group';
-import { spooledLines } from './line-files';
+import { spooledBlocks } from './line-files';
+import { XmlBlock, XML_FOOTER, XML_HEADER } from './xml-event';
+import { XmlPool } from './xml-pool';
+
+export * from './xml-event';
+
+/** Blocks converted ahead of the one being written, per group. */
+const BLOCKS_AHEAD = 2;
 
 /**
- * The XML format, written by our own streaming writer: one well-formed document per file,
- *
- *   <?xml version="1.0" encoding="UTF-8"?>
- *   <Events>
- *     <Event><ts>…</ts><eventName>…</eventName><profile>…</profile><deviceInfo>…</deviceInfo><eventProps>…</eventProps></Event>
- *   </Events>
- *
- * Objects (profile, deviceInfo, eventProps and nested ones) hold one
- * `<entry><key>k</key><value type="…">v</value></entry>` per property, so any key is
- * allowed; arrays hold `<item type="…">` elements. `type` is string, number, boolean,
- * null, object or array. Text is escaped (& < > " ', and CR as &#13;) and characters XML 1.0 forbids are
- * replaced by U+FFFD. Each event becomes one element; no file is built in memory.
+ * Writes a file group as XML (see xml-event.ts for the format). The group's events come
+ * from a spool file in blocks of about 1 MiB, which the XmlPool's worker threads convert
+ * while earlier blocks are written, in order, one event at a time, so files are cut at
+ * the same events as ever.
  */
-export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
-export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
-
-// Everything outside XML 1.0's Char production, and lone surrogates.
-const FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-// A carriage return is written as a character reference: parsers turn a literal CR into LF.
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
-
-// Text that needs no change: XML characters of the Basic Multilingual Plane except & < > " ' CR.
-const PLAIN = /^[\t\n\u0020\u0021\u0023-\u0025\u0028-\u003b\u003d\u003f-\uD7FF\uE000-\uFFFD]*$/;
-
-export function xmlText(value: string): string {
-  if (PLAIN.test(value)) return value;
-  return value.replace(FORBIDDEN, '\uFFFD').replace(/[&<>"'\r]/g, (c) => ESCAPES[c]);
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'object' ? 'object' : typeof value;
-}
-
-/** The content of an element holding `value`. */
-function xmlContent(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return xmlText(value);
-  if (typeof value !== 'object') return String(value);
-  let out = '';
-  if (Array.isArray(value)) {
-    for (const v of value) out += `<item type="${typeOf(v)}">${xmlContent(v)}</item>`;
-    return out;
-  }
-  for (const k in value) {
-    const v = (value as Record<string, unknown>)[k];
-    out += `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v)}</value></entry>`;
-  }
-  return out;
-}
-
-/** One `<Event>` element (with a newline) for an event as staged. */
-export function xmlEvent(event: Record<string, unknown>): string {
-  let out = `<Event><ts>${xmlContent(event.ts)}</ts><eventName>${xmlText(String(event.eventName))}</eventName>`;
-  if (event.profile !== undefined) out += `<profile>${xmlContent(event.profile)}</profile>`;
-  if (event.deviceInfo !== undefined) out += `<deviceInfo>${xmlContent(event.deviceInfo)}</deviceInfo>`;
-  if (event.eventProps !== undefined) out += `<eventProps>${xmlContent(event.eventProps)}</eventProps>`;
-  return out + '</Event>\n';
-}
-
 export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
+  const pool = XmlPool.get();
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
-  for await (const line of spooledLines(db, groupRowsSql('event AS line', group), `${target.pathOf(0)}.spool`)) {
-    const event = JSON.parse(line.toString('utf8', 0, line.length - 1)) as Record<string, unknown>;
-    await writer.write(Buffer.from(xmlEvent(event), 'utf8'));
+  const converting: Promise<XmlBlock>[] = [];
+  const writeNext = async () => {
+    const { xml, sizes } = await (converting.shift() as Promise<XmlBlock>);
+    let at = 0;
+    for (const size of sizes) {
+      await writer.write(xml.subarray(at, at + size));
+      at += size;
+    }
+  };
+  try {
+    for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), `${target.pathOf(0)}.spool`)) {
+      converting.push(pool.convert(bytes, ranges));
+      if (converting.length > BLOCKS_AHEAD) await writeNext();
+    }
+    while (converting.length > 0) await writeNext();
+  } finally {
+    // A failure leaves no conversion's rejection unhandled.
+    for (const block of converting) block.catch(() => undefined);
   }
   await writer.end();
 }
