@@ -1,4 +1,4 @@
-import { JsonStructure, jsonPointer, leafPaths, mergeStructures, normaliseStructure, widenStructure } from './json-structure';
+import { JsonStructure, jsonPointer, leafPaths, mergeStructures, normaliseStructure, structureOfBlock, widenStructure } from './json-structure';
 
 describe('json structures', () => {
   it('normalises types and key order', () => {
@@ -57,5 +57,47 @@ describe('widenStructure', () => {
   it('falls back to JSON when an array meets an object or a scalar', () => {
     expect(structureOf([{ a: [1] }, { a: { b: 1 } }, { a: 'x' }])).toEqual({ a: 'JSON' });
     expect(structureOf([[1, 'x']])).toEqual(['JSON']);
+  });
+});
+
+describe('structureOfBlock', () => {
+  const events = [
+    { ts: 1, eventProps: { n: 1, tags: ['a'], constructor: 'x', nested: { x: null } } },
+    { ts: 2, eventProps: { n: 1.5, tags: [], __proto__: { a: 1 }, nested: { x: 'v', y: true } } },
+    { ts: 3, eventProps: { n: 2, tags: [1], constructor: { deep: 1 }, toString: [true] } },
+    { ts: 4, profile: null, eventProps: { mixed: [1, 'x'], n: 2 ** 60 } },
+  ].map((e) => JSON.stringify(e).replace('"__proto__"', '"__proto__"'));
+  const texts = [events[0], events[1].replace('{"ts":2,"eventProps":{', '{"ts":2,"eventProps":{"__proto__":{"a":1},'), events[2], events[3]];
+  const block = (list: string[]) => {
+    const bytes = Buffer.from(list.join('\n'));
+    const ranges: number[] = [];
+    let at = 0;
+    for (const t of list) {
+      ranges.push(at, at + Buffer.byteLength(t));
+      at += Buffer.byteLength(t) + 1;
+    }
+    return structureOfBlock(bytes, Int32Array.from(ranges));
+  };
+
+  it('merges blocks into what widening over every event gives, however the events are split', () => {
+    const whole = normaliseStructure(texts.reduce<JsonStructure>((s, t) => widenStructure(s, JSON.parse(t)), 'NULL'));
+    expect(normaliseStructure(block(texts))).toEqual(whole);
+    for (let cut = 1; cut < texts.length; cut++) {
+      // Through JSON text, as a worker thread hands a structure back.
+      const [a, b] = [block(texts.slice(0, cut)), block(texts.slice(cut))].map((s) => JSON.parse(JSON.stringify(s)) as JsonStructure);
+      expect(normaliseStructure(mergeStructures(a, b))).toEqual(whole);
+      expect(normaliseStructure(mergeStructures(b, a))).toEqual(whole);
+    }
+    const props = (whole as Record<string, JsonStructure>).eventProps as Record<string, JsonStructure>;
+    expect(Object.keys(props)).toEqual(['__proto__', 'constructor', 'mixed', 'n', 'nested', 'tags', 'toString']);
+    expect(props.constructor).toBe('JSON');
+  });
+
+  it('merges keys named like Object.prototype members as ordinary keys', () => {
+    const b = JSON.parse('{"constructor":"VARCHAR","__proto__":{"a":"BIGINT"},"toString":"BOOLEAN"}') as JsonStructure;
+    const merged = mergeStructures({ x: 'BIGINT' }, b) as Record<string, JsonStructure>;
+    expect(Object.keys(merged)).toEqual(['x', 'constructor', '__proto__', 'toString']);
+    expect([merged.constructor, merged.toString]).toEqual(['VARCHAR', 'BOOLEAN']);
+    expect(Object.getOwnPropertyDescriptor(merged, '__proto__')?.value).toEqual({ a: 'BIGINT' });
   });
 });

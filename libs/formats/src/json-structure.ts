@@ -56,8 +56,10 @@ export function mergeStructures(a: JsonStructure, b: JsonStructure): JsonStructu
     return [mergeStructures(a[0], b[0])];
   }
   if (typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const out: { [key: string]: JsonStructure } = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = k in out ? mergeStructures(out[k], v) : v;
+    // No prototype, and own keys only: `__proto__` and `constructor` are keys like any other.
+    const out = Object.create(null) as { [key: string]: JsonStructure };
+    for (const [k, v] of Object.entries(a)) out[k] = v;
+    for (const [k, v] of Object.entries(b)) out[k] = Object.prototype.hasOwnProperty.call(out, k) ? mergeStructures(out[k], v) : v;
     return out;
   }
   return 'JSON';
@@ -108,5 +110,16 @@ export function widenStructure(structure: JsonStructure, value: unknown): JsonSt
     const current = Object.prototype.hasOwnProperty.call(structure, key) ? structure[key] : 'NULL';
     structure[key] = widenStructure(current, object[key]);
   }
+  return structure;
+}
+
+/**
+ * The structure of a block of events (JSON texts at `bytes[ranges[2i]…ranges[2i+1])`): what
+ * widenStructure gives over them. Blocks merge with mergeStructures, in any grouping.
+ */
+export function structureOfBlock(bytes: Uint8Array, ranges: Int32Array): JsonStructure {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let structure: JsonStructure = 'NULL';
+  for (let i = 0; i < ranges.length; i += 2) structure = widenStructure(structure, JSON.parse(text.toString('utf8', ranges[i], ranges[i + 1])));
   return structure;
 }

@@ -3,8 +3,9 @@ import { RecordTooLarge } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
 import { ChunkTarget, FileGroup, groupRowsSql, rowRangeSql } from './group';
-import { JsonStructure, normaliseStructure, widenStructure } from './json-structure';
-import { spooledLines } from './line-files';
+import { BlockPool, StructureOfBlocks } from './block-pool';
+import { normaliseStructure } from './json-structure';
+import { spooledBlocks } from './line-files';
 
 /** Digits of a row id in the plan pass's lines (row ids are below 2^63). */
 const ROW_ID_DIGITS = 19;
@@ -26,21 +27,27 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
   const budget = Math.max(1, Math.floor(target.maxBytes * 0.9));
   const pending: Piece[] = [];
   let piece: Piece | null = null;
-  let structure: JsonStructure = 'NULL';
   const plan = groupRowsSql(`lpad(row_id::VARCHAR, ${ROW_ID_DIGITS}, '0') || event AS line`, group);
-  for await (const line of spooledLines(db, plan, `${target.pathOf(0)}.spool`)) {
-    const rowId = BigInt(line.toString('latin1', 0, ROW_ID_DIGITS));
-    const bytes = line.length - ROW_ID_DIGITS - 1;
-    structure = widenStructure(structure, JSON.parse(line.toString('utf8', ROW_ID_DIGITS, line.length - 1)));
-    if (piece && piece.bytes + bytes > budget) piece = null;
-    if (!piece) {
-      piece = { first: rowId, last: rowId, rows: 0, bytes: 0 };
-      pending.push(piece);
+  const types = new StructureOfBlocks(BlockPool.get());
+  for await (const { bytes, ranges } of spooledBlocks(db, plan, `${target.pathOf(0)}.spool`)) {
+    const events = new Int32Array(ranges.length);
+    for (let i = 0; i < ranges.length; i += 2) {
+      const rowId = BigInt(bytes.toString('latin1', ranges[i], ranges[i] + ROW_ID_DIGITS));
+      events[i] = ranges[i] + ROW_ID_DIGITS;
+      events[i + 1] = ranges[i + 1];
+      const size = events[i + 1] - events[i];
+      if (piece && piece.bytes + size > budget) piece = null;
+      if (!piece) {
+        piece = { first: rowId, last: rowId, rows: 0, bytes: 0 };
+        pending.push(piece);
+      }
+      piece.last = rowId;
+      piece.rows += 1;
+      piece.bytes += size;
     }
-    piece.last = rowId;
-    piece.rows += 1;
-    piece.bytes += bytes;
+    await types.add(bytes, events);
   }
+  const structure = await types.result();
   const normalised = normaliseStructure(structure);
   const fields = typeof normalised === 'object' && !Array.isArray(normalised) ? normalised : {};
   const columns = ['ts', 'eventName', 'profile', 'deviceInfo', 'eventProps'].filter((c) => c in fields);

@@ -3,7 +3,7 @@ import { DuckDb } from './duckdb';
 import { ChunkTarget, FileGroup, groupRowsSql } from './group';
 import { spooledBlocks } from './line-files';
 import { XmlBlock, XML_FOOTER, XML_HEADER } from './xml-event';
-import { XmlPool } from './xml-pool';
+import { BlockPool } from './block-pool';
 
 export * from './xml-event';
 
@@ -12,12 +12,12 @@ const BLOCKS_AHEAD = 2;
 
 /**
  * Writes a file group as XML (see xml-event.ts for the format). The group's events come
- * from a spool file in blocks of about 1 MiB, which the XmlPool's worker threads convert
+ * from a spool file in blocks of about 1 MiB, which BlockPool's worker threads convert
  * while earlier blocks are written, in order, one event at a time, so files are cut at
  * the same events as ever.
  */
 export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
-  const pool = XmlPool.get();
+  const pool = BlockPool.get();
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
   const converting: Promise<XmlBlock>[] = [];
   const writeNext = async () => {
@@ -30,7 +30,7 @@ export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkT
   };
   try {
     for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), `${target.pathOf(0)}.spool`)) {
-      converting.push(pool.convert(bytes, ranges));
+      converting.push(pool.xml(bytes, ranges));
       if (converting.length > BLOCKS_AHEAD) await writeNext();
     }
     while (converting.length > 0) await writeNext();

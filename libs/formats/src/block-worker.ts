@@ -1,9 +1,14 @@
 import { parentPort } from 'node:worker_threads';
+import { structureOfBlock } from './json-structure';
 import { xmlEventsOfBlock } from './xml-event';
 
-/** A worker thread of XmlPool: turns blocks of events into XML. */
-parentPort?.on('message', (message: { id: number; bytes: Uint8Array; ranges: Int32Array }) => {
+/** A worker thread of BlockPool: XML or the structure of a block of events. */
+parentPort?.on('message', (message: { id: number; task: 'xml' | 'structure'; bytes: Uint8Array; ranges: Int32Array }) => {
   try {
+    if (message.task === 'structure') {
+      parentPort?.postMessage({ id: message.id, structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)) });
+      return;
+    }
     const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges);
     // The block's own ArrayBuffer when it has one, so it moves instead of being copied.
     const owned = xml.byteOffset === 0 && xml.byteLength === xml.buffer.byteLength;

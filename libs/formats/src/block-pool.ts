@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { JsonStructure, mergeStructures, structureOfBlock } from './json-structure';
+import { XmlBlock, xmlEventsOfBlock } from './xml-event';
+
+type Task = 'xml' | 'structure';
+interface Reply {
+  id: number;
+  bytes?: Uint8Array;
+  sizes?: Int32Array;
+  structure?: string;
+  error?: string;
+}
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(error: Error): void;
+}
+
+/** One worker thread and the blocks it has been given. */
+class BlockWorker {
+  readonly pending = new Map<number, Pending>();
+  private readonly worker: Worker;
+  failed = false;
+
+  constructor(script: string) {
+    this.worker = new Worker(script);
+    this.worker.unref();
+    this.worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (!waiting) return;
+      if (reply.error !== undefined) waiting.reject(new Error(`worker thread: ${reply.error}`));
+      else waiting.resolve(reply);
+    });
+    const fail = (error: Error) => {
+      this.failed = true;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
+  }
+
+  send(id: number, task: Task, bytes: Uint8Array, ranges: Int32Array): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Referenced while it has work, so a caller awaiting it keeps the process alive.
+      this.worker.ref();
+      this.worker.postMessage({ id, task, bytes, ranges });
+    });
+  }
+}
+
+/**
+ * Worker threads, one per core, for the JavaScript work on every event of a group:
+ * JSON.parse and our XML serialiser (XML), JSON.parse and widenStructure (the CSV
+ * columns and the Parquet types). On the main thread alone that work was the bottleneck
+ * of those formats. Blocks of events (about 1 MiB, from a spool file) go to the worker
+ * with the fewest blocks in hand; a worker that dies fails its blocks and is replaced.
+ * Without the compiled worker script (TypeScript run directly, as in unit tests), blocks
+ * are handled on the calling thread.
+ */
+export class BlockPool {
+  private static shared: BlockPool | null = null;
+  private readonly workers: BlockWorker[] = [];
+  private next = 0;
+
+  private constructor(
+    private readonly script: string | null,
+    private readonly size: number,
+  ) {}
+
+  static get(): BlockPool {
+    if (!BlockPool.shared) {
+      const script = join(__dirname, 'block-worker.js');
+      BlockPool.shared = new BlockPool(existsSync(script) ? script : null, Math.max(1, availableParallelism()));
+    }
+    return BlockPool.shared;
+  }
+
+  /** The XML of a block of events (see xmlEventsOfBlock). `bytes` is copied to the worker. */
+  async xml(bytes: Uint8Array, ranges: Int32Array): Promise<XmlBlock> {
+    if (!this.script) return xmlEventsOfBlock(bytes, ranges);
+    const reply = await this.send('xml', bytes, ranges);
+    if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
+    return { xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), sizes: reply.sizes };
+  }
+
+  /** The structure of a block of events (see structureOfBlock). */
+  async structure(bytes: Uint8Array, ranges: Int32Array): Promise<JsonStructure> {
+    if (!this.script) return structureOfBlock(bytes, ranges);
+    const reply = await this.send('structure', bytes, ranges);
+    if (reply.structure === undefined) throw new Error('worker thread: no structure in its reply');
+    return JSON.parse(reply.structure) as JsonStructure;
+  }
+
+  private send(task: Task, bytes: Uint8Array, ranges: Int32Array): Promise<Reply> {
+    const script = this.script as string;
+    for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
+    while (this.workers.length < this.size) this.workers.push(new BlockWorker(script));
+    const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    return worker.send(this.next++, task, bytes, ranges);
+  }
+}
+
+/**
+ * The union of the structures of blocks of events, worked out by the pool's threads while
+ * the caller reads the next blocks (at most `ahead` at once), merged as they arrive.
+ */
+export class StructureOfBlocks {
+  private structure: JsonStructure = 'NULL';
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  constructor(
+    private readonly pool: BlockPool,
+    private readonly ahead = 4,
+  ) {}
+
+  async add(bytes: Uint8Array, ranges: Int32Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    const work: Promise<void> = this.pool
+      .structure(bytes, ranges)
+      .then((s) => {
+        this.structure = mergeStructures(this.structure, s);
+      })
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+    if (this.inFlight.size >= this.ahead) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  async result(): Promise<JsonStructure> {
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    return this.structure;
+  }
+}
