@@ -4,7 +4,7 @@ import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { ExportFormat, fileExtension } from '@bulk-export/domain';
-import { DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
+import { BlockPool, DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
@@ -43,7 +43,10 @@ export class UploadRunUseCase {
     private readonly config: AppConfig,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    // One worker thread per file group written at once.
+    BlockPool.setThreads(config.DUCKDB_THREADS);
+  }
 
   async execute(command: UploadRun): Promise<void> {
     const ctx = await this.runs.context(command.runId);

@@ -55,7 +55,7 @@ class BlockWorker {
 }
 
 /**
- * Worker threads, one per core, for the JavaScript work on every event of a group:
+ * Worker threads (by default one per core, at most two) for the JavaScript work on every event of a group:
  * JSON.parse and our XML serialiser (XML), JSON.parse and widenStructure (the CSV
  * columns and the Parquet types). On the main thread alone that work was the bottleneck
  * of those formats. Blocks of events (about 1 MiB, from a spool file) go to the worker
@@ -65,20 +65,24 @@ class BlockWorker {
  */
 export class BlockPool {
   private static shared: BlockPool | null = null;
+  /** Worker threads: at most the cores the process may use (a container's node may have many more). */
+  private static threads = Math.max(1, Math.min(availableParallelism(), 2));
   private readonly workers: BlockWorker[] = [];
   private next = 0;
 
-  private constructor(
-    private readonly script: string | null,
-    private readonly size: number,
-  ) {}
+  private constructor(private readonly script: string | null) {}
 
   static get(): BlockPool {
     if (!BlockPool.shared) {
       const script = join(__dirname, 'block-worker.js');
-      BlockPool.shared = new BlockPool(existsSync(script) ? script : null, Math.max(1, availableParallelism()));
+      BlockPool.shared = new BlockPool(existsSync(script) ? script : null);
     }
     return BlockPool.shared;
+  }
+
+  /** Sets how many worker threads the pool keeps (the uploader: DUCKDB_THREADS). */
+  static setThreads(threads: number): void {
+    BlockPool.threads = Math.max(1, Math.floor(threads));
   }
 
   /** The XML of a block of events (see xmlEventsOfBlock). `bytes` is copied to the worker. */
@@ -100,7 +104,7 @@ export class BlockPool {
   private send(task: Task, bytes: Uint8Array, ranges: Int32Array): Promise<Reply> {
     const script = this.script as string;
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
-    while (this.workers.length < this.size) this.workers.push(new BlockWorker(script));
+    while (this.workers.length < BlockPool.threads) this.workers.push(new BlockWorker(script));
     const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     return worker.send(this.next++, task, bytes, ranges);
   }

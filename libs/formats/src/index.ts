@@ -14,5 +14,6 @@ export * from './group';
 export * from './json-structure';
 export * from './csv';
 export * from './xml';
+export * from './block-pool';
 export * from './parquet';
 export * from './write-group';
