@@ -18,7 +18,7 @@ describe('CSV rows', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes number and boolean columns the same way without the text macros', async () => {
+  it('writes typed columns (numbers, booleans, strings) as the generic macros would', async () => {
     const events = [
       { eventName: 'e', ts: 20260101000000, eventProps: { n: -5, d: 1.5e300, b: true, s: '=1+1', m: 'a,"b"' } },
       { eventName: 'e', ts: 20260101000001, eventProps: { n: null, d: -0.25, b: false, s: '-x', m: 'line\r\nbreak' } },

@@ -63,6 +63,10 @@ export const CSV_MACROS = String.raw`
     WHEN json_type(v) = 'VARCHAR' THEN
       CASE WHEN regexp_matches(v ->> '$', '^[=+\-@\t\r]') THEN '''' || (v ->> '$') ELSE v ->> '$' END
     ELSE v::VARCHAR END;
+  CREATE OR REPLACE TEMP MACRO csv_string(s) AS CASE
+    WHEN s IS NULL THEN ''
+    WHEN regexp_matches(s, '^[=+\-@\t\r]') THEN '''' || s
+    ELSE s END;
   CREATE OR REPLACE TEMP MACRO csv_quote(t) AS
     CASE WHEN regexp_matches(t, '[",\r\n]') THEN '"' || replace(t, '"', '""') || '"' ELSE t END;`;
 
@@ -71,14 +75,19 @@ const PLAIN_TYPES = new Set<JsonStructure>(['BIGINT', 'DOUBLE', 'BOOLEAN']);
 
 /**
  * One CSV line per row of the group, built by DuckDB; each event is parsed once. The line
- * ends in CR, and the file writer's LF completes the CRLF. A column whose values are all
- * numbers or booleans (or null) skips the text macros, which are most of CSV's time.
+ * ends in CR, and the file writer's LF completes the CRLF. The column pass knows each
+ * column's type: numbers and booleans (or null) skip the text macros, which are most of
+ * CSV's time, and strings are unescaped once; mixed columns take the generic macros.
  */
 export function csvRowsSql(group: { eventName: string; day: string }, columns: CsvColumn[]): string {
   const pointers = `[${columns.map((c) => sqlString(jsonPointer(c.path))).join(', ')}]`;
-  const cells = columns.map((c, i) =>
-    PLAIN_TYPES.has(c.type) ? `coalesce(nullif(v[${i + 1}]::VARCHAR, 'null'), '')` : `csv_quote(csv_text(v[${i + 1}]))`,
-  );
+  const cells = columns.map((c, i) => {
+    const v = `v[${i + 1}]`;
+    if (PLAIN_TYPES.has(c.type)) return `coalesce(nullif(${v}::VARCHAR, 'null'), '')`;
+    // A column of strings (or nulls): the string itself, unescaped once.
+    if (c.type === 'VARCHAR') return `csv_quote(csv_string(${v} ->> '$'))`;
+    return `csv_quote(csv_text(${v}))`;
+  });
   return `SELECT concat_ws(',', ${cells.join(', ')}) || chr(13) AS line
     FROM (${groupRowsSql(`json_extract(event, ${pointers}) AS v`, group)})`;
 }
