@@ -6,14 +6,14 @@ import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, 
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
-import { DuckDb } from '@bulk-export/formats';
+import { DuckDb, DuckDbQueue } from '@bulk-export/formats';
 import {
   COUNT_STAGED,
   RawSink,
+  RawSlice,
   removeRawFiles,
   RunLifecycle,
   SELECT_REJECTED,
-  SliceStager,
   stageEventsSql,
   stageProfilesSql,
   runStagingRoot,
@@ -121,7 +121,7 @@ export class StageWindowUseCase {
       const names = exportRow.type === 'select_events' ? exportRow.eventNames : null;
       const stager = profiles
         ? null
-        : new SliceStager(db, (connection, slice) =>
+        : new DuckDbQueue<RawSlice>(db, (connection, slice) =>
             connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
           );
       let read: { rows: number; slices: number };
@@ -161,7 +161,7 @@ export class StageWindowUseCase {
     topic: string,
     ranges: OffsetRange[],
     run: { id: string; attempt: number },
-    stager: SliceStager | null,
+    stager: DuckDbQueue<RawSlice> | null,
   ): Promise<{ rows: number; slices: number }> {
     const sink = await RawSink.open(db, dir, { onSlice: stager ? (slice) => stager.add(slice) : undefined });
     let reported = Date.now();

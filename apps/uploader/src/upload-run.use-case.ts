@@ -3,7 +3,7 @@ import { Storage } from '@google-cloud/storage';
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
-import { ExportFormat, fileExtension } from '@bulk-export/domain';
+import { BoundedTasks, ExportFormat, fileExtension } from '@bulk-export/domain';
 import { BlockPool, DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
@@ -83,7 +83,7 @@ export class UploadRunUseCase {
     const extension = fileExtension(exportRow.format, exportRow.compression);
     const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
     const files: FileRecord[] = [];
-    const uploads = new UploadQueue(UPLOADS_IN_FLIGHT);
+    const uploads = new BoundedTasks(UPLOADS_IN_FLIGHT);
     const progress = new ProgressReporter((done) =>
       this.runs.reportProgress(ctx.run.id, ctx.run.attempt, {
         rowsWritten: done.reduce((n, f) => n + f.rows, 0),
@@ -172,30 +172,5 @@ class ProgressReporter {
     if (Date.now() - this.last < 1000) return;
     this.last = Date.now();
     void this.send([...files]).catch(() => undefined);
-  }
-}
-
-/** Runs at most `limit` uploads at once; the writer waits only when that many are in flight. */
-class UploadQueue {
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
-
-  constructor(private readonly limit: number) {}
-
-  async add(task: () => Promise<void>): Promise<void> {
-    if (this.failure) throw this.failure;
-    const promise: Promise<void> = task()
-      .catch((e: unknown) => {
-        this.failure ??= e;
-      })
-      .finally(() => this.inFlight.delete(promise));
-    this.inFlight.add(promise);
-    if (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
-  }
-
-  async drain(): Promise<void> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
   }
 }

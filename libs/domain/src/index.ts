@@ -1,6 +1,6 @@
 /**
  * domain: the product's pure rules — export options and statuses, windows, storable text,
- * typed errors. No Nest, no I/O.
+ * typed errors, and a bound on tasks in flight. No Nest, no I/O.
  */
 export * from './export-options';
 export * from './errors';
@@ -8,3 +8,4 @@ export * from './window';
 export * from './id';
 export * from './retry';
 export * from './text';
+export * from './bounded-tasks';

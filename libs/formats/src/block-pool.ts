@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { BoundedTasks } from '@bulk-export/domain';
 import { JsonStructure, mergeStructures, structureOfBlock } from './json-structure';
 import { XmlBlock, xmlEventsOfBlock } from './xml-event';
 
@@ -116,33 +117,23 @@ export class BlockPool {
  */
 export class StructureOfBlocks {
   private structure: JsonStructure = 'NULL';
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: unknown = null;
+  private readonly work: BoundedTasks;
 
   constructor(
     private readonly pool: BlockPool,
-    private readonly ahead = 4,
-  ) {}
+    ahead = 4,
+  ) {
+    this.work = new BoundedTasks(ahead);
+  }
 
-  async add(bytes: Uint8Array, ranges: Int32Array): Promise<void> {
-    if (this.failure) throw this.failure;
-    const work: Promise<void> = this.pool
-      .structure(bytes, ranges)
-      .then((s) => {
-        this.structure = mergeStructures(this.structure, s);
-      })
-      .catch((e: unknown) => {
-        this.failure ??= e;
-      })
-      .finally(() => this.inFlight.delete(work));
-    this.inFlight.add(work);
-    if (this.inFlight.size >= this.ahead) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+  add(bytes: Uint8Array, ranges: Int32Array): Promise<void> {
+    return this.work.add(async () => {
+      this.structure = mergeStructures(this.structure, await this.pool.structure(bytes, ranges));
+    });
   }
 
   async result(): Promise<JsonStructure> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
+    await this.work.drain();
     return this.structure;
   }
 }

@@ -1,21 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CSV_MACROS, csvRowsSql } from './csv';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
+import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
 
 describe('CSV rows', () => {
-  let dir: string;
+  const scratch = useScratchDuckDb('csv-', 1);
   let db: DuckDb;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'csv-'));
-    db = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 1, spillDir: dir });
+    ({ db } = scratch);
     await db.run(CSV_MACROS);
-  });
-  afterEach(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes typed columns (numbers, booleans, strings) as the generic macros would', async () => {

@@ -57,32 +57,103 @@ export class DuckDb {
 
   /**
    * Runs `work` for items 0…count-1, `workers` at a time, each worker on its own
-   * connection (this one and extra ones): one item's query runs in DuckDB while JavaScript
-   * handles another's. After a failure no further item starts, and the first failure is thrown.
+   * connection: one item's query runs in DuckDB while JavaScript handles another's. After a
+   * failure no further item starts, and the first failure is thrown.
    */
   async forEachInParallel(count: number, workers: number, work: (connection: DuckDb, index: number) => Promise<void>): Promise<void> {
-    let next = 0;
-    let failed = false;
-    const worker = async (connection: DuckDb) => {
-      try {
-        while (!failed && next < count) await work(connection, next++);
-      } catch (e) {
-        failed = true;
-        throw e;
-      } finally {
-        if (connection !== this) connection.close();
-      }
-    };
-    const extra = Math.max(0, Math.min(workers, count) - 1);
-    const connections = [this, ...(await Promise.all(Array.from({ length: extra }, () => this.connect())))];
-    // Every worker finishes before the database may be closed.
-    const results = await Promise.allSettled(connections.map(worker));
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
+    const queue = new DuckDbQueue<number>(this, work);
+    for (let index = 0; index < count; index++) queue.add(index);
+    await queue.finish(workers);
   }
 
   close(): void {
     this.connection.closeSync();
     if (this.owner) this.instance.closeSync();
+  }
+}
+
+/**
+ * Work items run on their own DuckDB connections, `workers` at a time, which can be added
+ * while earlier ones run (the extractor stages each slice as its read completes it, with
+ * one worker so the read keeps a core, then raises the count). After a failure no further
+ * item starts; the first failure is thrown by `finish` and reported by `failure`.
+ */
+export class DuckDbQueue<T> {
+  private readonly queue: T[] = [];
+  private readonly free: DuckDb[] = [];
+  private readonly opened: DuckDb[] = [];
+  private running = 0;
+  private error: unknown = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly db: DuckDb,
+    private readonly work: (connection: DuckDb, item: T) => Promise<void>,
+    private workers = 1,
+  ) {}
+
+  /** The first failure, if an item failed. */
+  get failure(): unknown {
+    return this.error;
+  }
+
+  add(item: T): void {
+    this.queue.push(item);
+    this.pump();
+  }
+
+  /** Waits for every item added, with `workers` at a time from now on; closes the connections. */
+  async finish(workers: number): Promise<void> {
+    this.workers = Math.max(1, workers);
+    this.pump();
+    await this.settled(() => this.running > 0 || (this.queue.length > 0 && !this.error));
+    this.close();
+    if (this.error) throw this.error;
+  }
+
+  /** Drops the items not started, waits for the running ones and closes the connections. */
+  async abort(): Promise<void> {
+    this.queue.length = 0;
+    await this.settled(() => this.running > 0);
+    this.close();
+  }
+
+  private async settled(busy: () => boolean): Promise<void> {
+    while (busy()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  private close(): void {
+    for (const connection of this.opened.splice(0)) connection.close();
+    this.free.length = 0;
+  }
+
+  private pump(): void {
+    while (!this.error && this.running < this.workers && this.queue.length > 0) {
+      this.running += 1;
+      void this.run(this.queue.shift() as T);
+    }
+  }
+
+  private async run(item: T): Promise<void> {
+    try {
+      const connection = this.free.pop() ?? (await this.open());
+      try {
+        await this.work(connection, item);
+      } finally {
+        this.free.push(connection);
+      }
+    } catch (e) {
+      this.error ??= e;
+    } finally {
+      this.running -= 1;
+      this.pump();
+      for (const wake of this.waiters.splice(0)) wake();
+    }
+  }
+
+  private async open(): Promise<DuckDb> {
+    const connection = await this.db.connect();
+    this.opened.push(connection);
+    return connection;
   }
 }

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckDb } from './duckdb';
@@ -7,18 +6,13 @@ import { sqlString } from './event-day';
 import { ChunkTarget } from './group';
 import { jsonLinesSql, writeJsonGroup } from './json-lines';
 import { writeLineFiles } from './line-files';
+import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
 
 describe('line files written by DuckDB', () => {
+  const scratch = useScratchDuckDb('line-files-');
   let dir: string;
   let db: DuckDb;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'line-files-'));
-    db = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: dir });
-  });
-  afterEach(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ db, dir } = scratch));
 
   const target = (maxBytes: number, gzip = false): ChunkTarget & { chunks: { index: number; rows: number; bytes: number }[] } => {
     const chunks: { index: number; rows: number; bytes: number }[] = [];

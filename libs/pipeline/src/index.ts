@@ -6,4 +6,3 @@ export * from './run-lifecycle';
 export * from './staging';
 export * from './staged-events';
 export * from './raw-sink';
-export * from './slice-stager';

@@ -1,20 +1,13 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { DuckDb } from '@bulk-export/formats';
 import { RawRecord, RawSink, removeRawFiles } from './raw-sink';
+import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
 
 describe('RawSink', () => {
+  const scratch = useScratchDuckDb('raw-sink-');
   let dir: string;
   let db: DuckDb;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'raw-sink-'));
-    db = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: dir });
-  });
-  afterEach(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ db, dir } = scratch));
 
   const record = (offset: number, key: Buffer | string | null, value: Buffer | string | null): RawRecord => ({
     offset: BigInt(offset),

@@ -1,23 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDb, rowRangeSql } from '@bulk-export/formats';
-import { RawSink } from './raw-sink';
+import { DuckDb, DuckDbQueue, rowRangeSql } from '@bulk-export/formats';
+import { RawSink, RawSlice } from './raw-sink';
 import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, writeStagedSql } from './staged-events';
-import { SliceStager } from './slice-stager';
 import { stagedFiles, stagedSliceFile } from './staging';
+import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
 
 describe('staged slices', () => {
+  const scratch = useScratchDuckDb('staged-');
   let dir: string;
   let db: DuckDb;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'staged-'));
-    db = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: dir });
-  });
-  afterEach(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ db, dir } = scratch));
 
   const NAMES = ['b', 'a', 'c'];
   const DAY = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -26,7 +17,7 @@ describe('staged slices', () => {
     n % 17 === 5 ? 'not json' : JSON.stringify({ eventName: NAMES[(n + partition) % 3], ts: n % 2 ? 20260101120000 : 20260102120000, eventProps: { partition, n } });
 
   async function stage(partitions: number[], perPartition: number): Promise<void> {
-    const stager = new SliceStager(db, (connection, slice) =>
+    const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
       connection.run(writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
     );
     const sink = await RawSink.open(db, dir, { sliceBytes: 2000, onSlice: (slice) => stager.add(slice) });
@@ -84,7 +75,7 @@ describe('staged slices', () => {
 
   it('stops at the first slice that fails, and says why', async () => {
     let staged = 0;
-    const stager = new SliceStager(db, async (connection, slice) => {
+    const stager = new DuckDbQueue<RawSlice>(db, async (connection, slice) => {
       if (slice.number === 2) throw new Error('disk full');
       staged += 1;
       await connection.run('SELECT 1');
