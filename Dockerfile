@@ -13,6 +13,8 @@ RUN npm run build
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HTTP_PORT=3000 STAGING_DIR=/staging
+# glibc malloc: two arenas, big blocks from mmap (why: scripts/lib.sh, BENCHMARKS.md).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -49,7 +49,8 @@ export class ServiceProcess {
     // SERVICE_NODE_ARGS: extra Node.js flags for the services, e.g. `--cpu-prof --cpu-prof-dir=…` (the benchmark's --cpu-prof).
     const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
-      env: { PATH: process.env.PATH ?? '', ...this.env, HTTP_PORT: '0' },
+      // MALLOC_*: glibc's allocator settings for the services (scripts/lib.sh sets them).
+      env: { PATH: process.env.PATH ?? '', ...mallocSettings(), ...this.env, HTTP_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -92,4 +93,9 @@ export class ServiceProcess {
     this.child.kill('SIGKILL');
     await this.exited;
   }
+}
+
+/** The glibc allocator settings (MALLOC_*) of this process's environment, passed on to a service. */
+function mallocSettings(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MALLOC_') && e[1] !== undefined));
 }
