@@ -24,11 +24,15 @@ interface Row {
   mbPerSecond: number;
   ratioToKcat: number | null;
   peakRssMb?: Record<string, number>;
+  /** CPU seconds (user + system, all threads) each process used during the export. */
+  cpuSeconds?: Record<string, number>;
   files?: number;
   outputMb?: number;
 }
 
 const SERVICES: ServiceName[] = ['request-api', 'scheduler', 'extractor', 'uploader'];
+/** The processes whose CPU time the table shows (all are in the JSON). */
+const CPU_COLUMNS = ['extractor', 'uploader', 'kafka', 'gcs'];
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,6 +46,32 @@ function rssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system, every thread) a process has used so far; 0 if it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** The stack's Kafka broker and fake-gcs-server, by the pid files `npm run stack` keeps. */
+function stackPids(): Record<string, number> {
+  const run = join(process.env.STACK_DIR ?? resolve(__dirname, '../../.stack'), 'run');
+  const pids: Record<string, number> = {};
+  for (const name of ['kafka', 'gcs']) {
+    try {
+      pids[name] = Number(readFileSync(join(run, `${name}.pid`), 'utf8').trim());
+    } catch {
+      // not started by the stack script: not measured
+    }
+  }
+  return pids;
 }
 
 async function timeKcatRead(topic: string): Promise<number> {
@@ -155,6 +185,8 @@ async function main(): Promise<void> {
       const sampler = setInterval(() => {
         for (const name of SERVICES) peak[name] = Math.max(peak[name] ?? 0, rssMb(system.service(name).pid));
       }, 100);
+      const pids: Record<string, number> = { ...Object.fromEntries(SERVICES.map((name) => [name, system.service(name).pid])), ...stackPids() };
+      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
       const started = process.hrtime.bigint();
       const created = await api<{ id: string }>(system.api, 'POST', '/v1/exports', {
         apiKey: account.apiKey,
@@ -171,6 +203,7 @@ async function main(): Promise<void> {
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       clearInterval(sampler);
+      const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, Math.round((cpuSeconds(pid) - cpuBefore[name]) * 10) / 10]));
       if (done.runs[0].rowsWritten !== events) throw new Error(`${format}: ${done.runs[0].rowsWritten} rows written, expected ${events}`);
       rows.push({
         what: `export ${format}`,
@@ -179,6 +212,7 @@ async function main(): Promise<void> {
         mbPerSecond: mb / seconds,
         ratioToKcat: events / seconds / kcatRate,
         peakRssMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)])),
+        cpuSeconds: cpu,
         files: done.runs[0].filesCount,
         outputMb: Math.round(done.runs[0].bytesWritten / 1e6),
       });
@@ -191,7 +225,7 @@ async function main(): Promise<void> {
     }
 
     const table = [
-      ['what', 'seconds', 'events/s', 'MB/s', '× kcat', 'peak RSS MB (api/sched/extr/upl)'],
+      ['what', 'seconds', 'events/s', 'MB/s', '× kcat', 'peak RSS MB (api/sched/extr/upl)', 'CPU s (extr/upl/kafka/gcs)'],
       ...rows.map((r) => [
         r.what,
         r.seconds.toFixed(2),
@@ -199,6 +233,7 @@ async function main(): Promise<void> {
         r.mbPerSecond.toFixed(1),
         r.ratioToKcat === null ? '' : r.ratioToKcat.toFixed(2),
         r.peakRssMb ? SERVICES.map((s) => r.peakRssMb?.[s] ?? 0).join(' / ') : '',
+        r.cpuSeconds ? CPU_COLUMNS.map((s) => r.cpuSeconds?.[s]?.toFixed(1) ?? '-').join(' / ') : '',
       ]),
     ];
     const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
