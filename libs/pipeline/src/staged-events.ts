@@ -28,13 +28,13 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  */
 
 /**
- * Each event is parsed by three cheap passes that materialise nothing large: validity,
- * the types of the fields that must be objects, and the two short strings needed (name
- * and ts). CASE evaluates each test only on the rows that passed the previous ones.
+ * Each event is parsed by two passes that materialise nothing large: the types of the
+ * document and of the fields that must be objects (NULL when the text is not JSON: `try`
+ * turns json_type's error into NULL, so validity costs no parse of its own), then, for
+ * objects only, the two short strings needed (name and ts).
  */
-const EVENT_FIELDS = `CASE WHEN value IS NOT NULL AND json_valid(value)
-    THEN json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps']) END AS types,
-  CASE WHEN value IS NOT NULL AND json_valid(value) THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
+const EVENT_FIELDS = `CASE WHEN value IS NOT NULL THEN try(json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps'])) END AS types,
+  CASE WHEN types[1] = 'OBJECT' THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
 
 const EVENT_REJECT_REASON = `CASE
   WHEN value IS NULL OR value = '' THEN 'empty message'
