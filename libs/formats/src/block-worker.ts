@@ -10,9 +10,8 @@ parentPort?.on('message', (message: { id: number; task: 'xml' | 'structure'; byt
       return;
     }
     const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges);
-    // The block's own ArrayBuffer when it has one, so it moves instead of being copied.
-    const owned = xml.byteOffset === 0 && xml.byteLength === xml.buffer.byteLength;
-    const bytes = owned ? new Uint8Array(xml.buffer) : new Uint8Array(xml);
+    // The XML's ArrayBuffer is its own (not Node's pool), so it moves instead of being copied.
+    const bytes = new Uint8Array(xml.buffer, xml.byteOffset, xml.byteLength);
     parentPort?.postMessage({ id: message.id, bytes, sizes }, [bytes.buffer as ArrayBuffer, sizes.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort?.postMessage({ id: message.id, error: e instanceof Error ? e.message : String(e) });

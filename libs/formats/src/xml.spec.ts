@@ -19,8 +19,11 @@ describe('xml', () => {
         '<entry><key>n</key><value type="object"><entry><key>x</key><value type="boolean">true</value></entry></value></entry></eventProps></Event>\n',
     );
   });
-  it('converts a block of events as one buffer, with the size of each event', () => {
-    const events = [{ eventName: 'a', ts: 1 }, { eventName: 'Ünï<', ts: 2, eventProps: { s: 'x\u0000y' } }, { eventName: 'c', ts: 3, profile: null }];
+  it.each([
+    ['a few events', [{ eventName: 'a', ts: 1 }, { eventName: 'Ünï<', ts: 2, eventProps: { s: 'x\u0000y' } }, { eventName: 'c', ts: 3, profile: null }]],
+    // XML far bigger than five times the JSON: the output buffer has to grow, more than once.
+    ['events whose XML outgrows the buffer', Array.from({ length: 40 }, (_, i) => ({ eventName: `e${i}`, ts: i, eventProps: { a: Array.from({ length: 50 + i * 10 }, () => 1), 日本: 'ü' } }))],
+  ])('converts a block of events as one buffer, with the size of each event: %s', (_, events: Record<string, unknown>[]) => {
     const texts = events.map((e) => JSON.stringify(e));
     const bytes = Buffer.from(`junk${texts.join('\n')}\n`);
     const ranges: number[] = [];
