@@ -62,7 +62,14 @@ describe('one-time JSON export, end to end', () => {
       event('Add-To/Cart', 20261128101010, 14),
       event('App Launched', 20261127000001, 15),
     ];
-    const invalid = ['not json at all', JSON.stringify({ ts: 20261127000000, profile: {} }), JSON.stringify(['an', 'array'])];
+    const invalid = [
+      'not json at all',
+      JSON.stringify({ ts: 20261127000000, profile: {} }),
+      JSON.stringify(['an', 'array']),
+      // DuckDB's JSON reader takes these; JSON does not.
+      '{"eventName":"Charged","ts":20261127000000,"eventProps":{"amount":NaN}}',
+      '{"eventName":"Charged","ts":20261127000000,"eventProps":{"items":[1,2,]}}',
+    ];
     const after = [event('App Launched', 20261128120000, 20)];
 
     await kcatProduce(account.eventsTopic, before.map((e) => JSON.stringify(e)));
@@ -124,6 +131,7 @@ describe('one-time JSON export, end to end', () => {
     });
     expect(dead.map((m) => m.value).sort()).toEqual([...invalid].sort());
     expect(dead.map((m) => m.headers).join('\n')).toContain('x-reason=not valid JSON');
+    expect(dead.map((m) => m.headers).join('\n')).toContain('x-reason=not valid JSON (NaN, Infinity or a trailing comma)');
   });
 
   it('exports only the selected events; names that never occur yield no files', async () => {

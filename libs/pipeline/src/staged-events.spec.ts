@@ -64,6 +64,26 @@ describe('staged slices', () => {
     );
   });
 
+  it('rejects what DuckDB reads as JSON but JSON is not, and keeps strings that only look like it', async () => {
+    const NOT_STRICT = 'not valid JSON (NaN, Infinity or a trailing comma)';
+    const cases: [string, string | null][] = [
+      ['{"eventName":"a","ts":1,"eventProps":{"x":NaN}}', NOT_STRICT],
+      ['{"eventName":"a","ts":1,"eventProps":{"x":-Infinity}}', NOT_STRICT],
+      ['{"eventName":"a","ts":1,"eventProps":{"x":[ inf ]}}', NOT_STRICT],
+      ['{"eventName":"a","ts":1,"eventProps":{"x":nAn}}', NOT_STRICT],
+      ['{"eventName":"a","ts":1,"eventProps":{"x":[1,2,]}}', NOT_STRICT],
+      ['{"eventName":"a","ts":1,"eventProps":{"x":1 ,\n }}', NOT_STRICT],
+      ['{"eventName":"a","ts":1,}', NOT_STRICT],
+      ['[NaN]', NOT_STRICT],
+      ['{"eventName":"a","ts":1,"eventProps":{"x":"NaN, inf, [1,] {2,}","y":": -Infinity","z":"\\", NaN"}}', null],
+      ['{"eventName":"a","ts":1,"deviceInfo":{"Info":"nan"},"eventProps":{"nan":null,"inf":[true,false,null]}}', null],
+    ];
+    const source = `SELECT * FROM (VALUES ${cases.map(([v], i) => `(0, ${i}::BIGINT, 0::BIGINT, NULL::VARCHAR, '${v.replace(/'/g, "''")}')`).join(', ')}) AS t(partition, "offset", capture_ms, key, value)`;
+    const rows = (await db.rows(`SELECT "offset", reason FROM (${stageEventsSql('UTC', null, source)}) ORDER BY "offset"`)) as [bigint, string | null][];
+    expect(rows.map(([o, reason]) => [cases[Number(o)][0], reason])).toEqual(cases);
+    for (const [text, reason] of cases) if (reason === null) expect(() => JSON.parse(text)).not.toThrow();
+  });
+
   it('narrows to a range of row ids across slices', async () => {
     await stage([0], 200);
     const ids = ((await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a'`)) as [bigint][]).map(([id]) => id);

@@ -36,9 +36,22 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
 const EVENT_FIELDS = `CASE WHEN value IS NOT NULL THEN try(json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps'])) END AS types,
   CASE WHEN types[1] = 'OBJECT' THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
 
+/**
+ * DuckDB's JSON reader also takes NaN, Infinity (any case) and trailing commas, which are
+ * not JSON: an event holding them would make invalid JSON files and fail the other
+ * formats' parsers. `NOT_STRICT` finds them outside strings; it is tried on the message as
+ * it is first (one scan, which almost every event passes), then, to be sure, on the
+ * message with its strings emptied.
+ */
+const NOT_STRICT = `'[:\\[,]\\s*[-+]?(?i:nan|inf)|,\\s*[\\]}]'`;
+const JSON_STRING = `'"(?:[^"\\\\]|\\\\.)*"'`;
+const NOT_STRICT_JSON = `(regexp_matches(value, ${NOT_STRICT}) AND regexp_matches(regexp_replace(value, ${JSON_STRING}, '""', 'g'), ${NOT_STRICT}))`;
+const NOT_STRICT_REASON = `'not valid JSON (NaN, Infinity or a trailing comma)'`;
+
 const EVENT_REJECT_REASON = `CASE
   WHEN value IS NULL OR value = '' THEN 'empty message'
   WHEN types IS NULL THEN 'not valid JSON'
+  WHEN ${NOT_STRICT_JSON} THEN ${NOT_STRICT_REASON}
   WHEN types[1] <> 'OBJECT' THEN 'not a JSON object'
   WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
   WHEN strings[1] = '' THEN 'eventName is empty'
@@ -54,6 +67,7 @@ const PROFILE_REJECT_REASON = `CASE
   WHEN key IS NULL OR key = '' THEN 'profile message has no key (the identity)'
   WHEN value IS NULL THEN NULL
   WHEN NOT json_valid(value) THEN 'not valid JSON'
+  WHEN ${NOT_STRICT_JSON} THEN ${NOT_STRICT_REASON}
   WHEN json_type(value) <> 'OBJECT' THEN 'not a JSON object'
   ELSE NULL END`;
 
