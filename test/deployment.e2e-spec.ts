@@ -95,9 +95,14 @@ describe('deployment files', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK[\s\S]*process\.env\.HTTP_PORT[\s\S]*\/health\/live/m);
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     expect(cmd).toEqual(['node', 'dist/apps/request-api/src/main.js']);
-    for (const [, line] of dockerfile.matchAll(/^ENV\s+(.*)$/gm)) {
-      for (const [, variable] of line.matchAll(/([A-Z][A-Z0-9_]*)=/g)) if (variable !== 'NODE_ENV') expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
-    }
+    const env = new Map<string, string>();
+    for (const [, line] of dockerfile.matchAll(/^ENV\s+(.*)$/gm)) for (const [, variable, value] of line.matchAll(/([A-Z][A-Z0-9_]*)=(\S*)/g)) env.set(variable, value);
+    // Every variable is one of ours, or read by Node.js (NODE_ENV) or glibc's malloc (MALLOC_*).
+    for (const variable of env.keys()) if (variable !== 'NODE_ENV' && !variable.startsWith('MALLOC_')) expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
+    // The malloc settings are the ones the local scripts give the services.
+    const local = [...readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/^export (MALLOC_\w+)="\$\{\1:-(\S+)\}"$/gm)].map(([, variable, value]) => [variable, value]);
+    expect(local.length).toBeGreaterThan(0);
+    expect([...env].filter(([variable]) => variable.startsWith('MALLOC_'))).toEqual(local);
   });
 
   it('docker-compose.yml has the whole stack and only real settings', () => {
