@@ -76,7 +76,7 @@ const PROFILE_REJECT_REASON = `CASE
  * `eventNames` when given (rejected messages are always kept, for the dead-letter topic),
  * sorted into file groups.
  */
-export function stageEventsSql(timeZone: string, eventNames: string[] | null, source = 'raw'): string {
+export function stageEventsSql(timeZone: string, eventNames: string[] | null, source = 'SELECT * FROM raw'): string {
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
            CASE WHEN reason IS NULL THEN name END AS event_name,
