@@ -1,5 +1,15 @@
 import { JsonStructure, jsonPointer, leafPaths, mergeStructures, normaliseStructure, structureOfBlock, widenStructure } from './json-structure';
 
+/** A small seeded generator (mulberry32), so a failing case can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 describe('json structures', () => {
   it('normalises types and key order', () => {
     expect(normaliseStructure({ b: 'UBIGINT', a: { y: 'NULL', x: {} }, c: [], d: ['VARCHAR'] })).toEqual({
@@ -91,6 +101,36 @@ describe('structureOfBlock', () => {
     const props = (whole as Record<string, JsonStructure>).eventProps as Record<string, JsonStructure>;
     expect(Object.keys(props)).toEqual(['__proto__', 'constructor', 'mixed', 'n', 'nested', 'tags', 'toString']);
     expect(props.constructor).toBe('JSON');
+  });
+
+  it('reads the same structure from the bytes as JSON.parse and widenStructure give, for any JSON', () => {
+    const next = random(7);
+    const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
+    const KEYS = ['a', 'b', 'n', 'tags', 'Ünï', '日本', '😀', 'quo"te', 'back\\slash', 'line\nbreak', 'ctl\u0001', '__proto__', 'constructor', 'toString', ''];
+    // Numbers as producers spell them, with what JSON.parse makes of them.
+    const NUMBERS = ['0', '-0', '7', '-42', '123456789012345', '9007199254740991', '9007199254740992', '-9007199254740993', '12345678901234567890', '1.0', '2.50', '1.5', '-0.001', '1e2', '1E+2', '1e-2', '1.5e3', '1e400', '-1e400', '1e-400'];
+    const space = () => pick(['', '', '', ' ', '\n  ', '\t']);
+    const text = (depth: number): string => {
+      const kind = next();
+      if (depth > 3 || kind < 0.35) {
+        return pick([
+          () => pick(NUMBERS),
+          () => JSON.stringify(pick(['', 'x', 'a "quoted" \\ text', 'Ünïcødé 😀', 'tab\there', '\u0000nul', '{"not":"an object"}'])),
+          () => pick(['true', 'false', 'null']),
+        ])();
+      }
+      if (kind < 0.65) {
+        const items = Array.from({ length: Math.floor(next() * 4) }, () => space() + text(depth + 1) + space());
+        return `[${items.join(',')}]`;
+      }
+      const keys = [...new Set(Array.from({ length: Math.floor(next() * 6) }, () => pick(KEYS)))];
+      return `{${keys.map((k) => `${space()}${JSON.stringify(k)}${space()}:${space()}${text(depth + 1)}${space()}`).join(',')}}`;
+    };
+    for (let round = 0; round < 200; round++) {
+      const texts = Array.from({ length: 1 + Math.floor(next() * 8) }, () => `${space()}${text(0)}${space()}`);
+      const expected = texts.reduce<JsonStructure>((st, t) => widenStructure(st, JSON.parse(t)), 'NULL');
+      expect([texts, block(texts)]).toEqual([texts, expected]);
+    }
   });
 
   it('merges keys named like Object.prototype members as ordinary keys', () => {

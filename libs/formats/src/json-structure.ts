@@ -115,11 +115,268 @@ export function widenStructure(structure: JsonStructure, value: unknown): JsonSt
 
 /**
  * The structure of a block of events (JSON texts at `bytes[ranges[2i]…ranges[2i+1])`): what
- * widenStructure gives over them. Blocks merge with mergeStructures, in any grouping.
+ * widenStructure gives over them, read from the bytes by StructureScanner. Blocks merge
+ * with mergeStructures, in any grouping.
  */
 export function structureOfBlock(bytes: Uint8Array, ranges: Int32Array): JsonStructure {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const scanner = new StructureScanner(bytes);
   let structure: JsonStructure = 'NULL';
-  for (let i = 0; i < ranges.length; i += 2) structure = widenStructure(structure, JSON.parse(text.toString('utf8', ranges[i], ranges[i + 1])));
+  for (let i = 0; i < ranges.length; i += 2) structure = scanner.widen(structure, ranges[i], ranges[i + 1]);
   return structure;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+/** Integers of up to 15 digits are below 2^53: safe without looking at their value. */
+const SAFE_DIGITS = 15;
+/** Decoded keys kept per scanner; beyond this (keys that are ids, say) the cache starts over. */
+const MAX_CACHED_KEYS = 4096;
+
+/**
+ * widenStructure for JSON text, without JSON.parse: one pass over the bytes that builds no
+ * value, only the structure. Object keys are decoded once per distinct key (cached by
+ * their bytes); numbers count as BIGINT when they are safe integers, as JSON.parse and
+ * Number.isSafeInteger would say (1.0 and 1e2 are integers; 1.5 and 1e400 are not).
+ *
+ * Its structure objects are its own, without a prototype (a missing key reads as
+ * undefined), as structureOfBlock starts each block from NULL.
+ *
+ * The text must be valid JSON (staging rejects every message that is not). One difference
+ * from JSON.parse: a key that occurs twice in an object widens its field with both values,
+ * where JSON.parse keeps the last one: the structure is then wider (JSON text, say), never
+ * too narrow for the values DuckDB reads.
+ */
+class StructureScanner {
+  private readonly bytes: Buffer;
+  private at = 0;
+  private readonly keys = new Map<number, { bytes: Uint8Array; key: string }[]>();
+  private cachedKeys = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** `structure` widened by the JSON text at bytes[start…end). */
+  widen(structure: JsonStructure, start: number, end: number): JsonStructure {
+    this.at = start;
+    const widened = this.value(structure);
+    const bytes = this.bytes;
+    while (this.at < end && (bytes[this.at] === 0x20 || bytes[this.at] === 0x0a || bytes[this.at] === 0x0d || bytes[this.at] === 0x09)) this.at += 1;
+    if (this.at !== end) throw new Error(`internal error: a staged event is not one JSON value (byte ${this.at - start} of ${end - start})`);
+    return widened;
+  }
+
+  private space(): void {
+    const bytes = this.bytes;
+    let b = bytes[this.at];
+    while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = bytes[++this.at];
+  }
+
+  private value(structure: JsonStructure): JsonStructure {
+    this.space();
+    const b = this.bytes[this.at];
+    if (structure === 'JSON') {
+      this.skipValue();
+      return structure;
+    }
+    switch (b) {
+      case QUOTE:
+        this.skipString();
+        return structure === 'VARCHAR' ? structure : mergeStructures(structure, 'VARCHAR');
+      case OPEN_OBJECT:
+        return this.object(structure);
+      case OPEN_ARRAY:
+        return this.array(structure);
+      case 0x74: // true
+        this.at += 4;
+        return structure === 'BOOLEAN' ? structure : mergeStructures(structure, 'BOOLEAN');
+      case 0x66: // false
+        this.at += 5;
+        return structure === 'BOOLEAN' ? structure : mergeStructures(structure, 'BOOLEAN');
+      case 0x6e: // null
+        this.at += 4;
+        return structure;
+      default: {
+        const type = this.number();
+        return structure === type ? structure : mergeStructures(structure, type);
+      }
+    }
+  }
+
+  private object(structure: JsonStructure): JsonStructure {
+    if (structure === 'NULL') structure = Object.create(null) as StructureObject;
+    if (!isStructureObject(structure)) {
+      this.skipValue();
+      return 'JSON';
+    }
+    const bytes = this.bytes;
+    this.at += 1;
+    this.space();
+    if (bytes[this.at] === CLOSE_OBJECT) {
+      this.at += 1;
+      return structure;
+    }
+    for (;;) {
+      this.space();
+      const key = this.key();
+      this.space();
+      if (bytes[this.at] !== COLON) throw this.unexpected();
+      this.at += 1;
+      // Structure objects have no prototype: a missing key reads as undefined.
+      const current = structure[key] as JsonStructure | undefined;
+      const widened = this.value(current ?? 'NULL');
+      // Objects and arrays are widened in place: most fields need no write.
+      if (widened !== current) structure[key] = widened;
+      this.space();
+      const next = bytes[this.at++];
+      if (next === CLOSE_OBJECT) return structure;
+      if (next !== COMMA) throw this.unexpected();
+    }
+  }
+
+  private array(structure: JsonStructure): JsonStructure {
+    if (structure === 'NULL') structure = ['NULL'];
+    if (!Array.isArray(structure)) {
+      this.skipValue();
+      return 'JSON';
+    }
+    const bytes = this.bytes;
+    let element: JsonStructure = structure.length ? structure[0] : 'NULL';
+    this.at += 1;
+    this.space();
+    if (bytes[this.at] === CLOSE_ARRAY) this.at += 1;
+    else {
+      for (;;) {
+        element = this.value(element);
+        this.space();
+        const next = bytes[this.at++];
+        if (next === CLOSE_ARRAY) break;
+        if (next !== COMMA) throw this.unexpected();
+      }
+    }
+    structure[0] = element;
+    return structure;
+  }
+
+  /** BIGINT for a safe integer, else DOUBLE (the number starts at `at`). */
+  private number(): 'BIGINT' | 'DOUBLE' {
+    const bytes = this.bytes;
+    const start = this.at;
+    if (bytes[this.at] === 0x2d) this.at += 1;
+    const digitsStart = this.at;
+    while (bytes[this.at] >= DIGIT_0 && bytes[this.at] <= DIGIT_9) this.at += 1;
+    const digits = this.at - digitsStart;
+    if (digits === 0) throw this.unexpected();
+    let fractionNonZero = false;
+    let exponent = false;
+    if (bytes[this.at] === 0x2e) {
+      this.at += 1;
+      while (bytes[this.at] >= DIGIT_0 && bytes[this.at] <= DIGIT_9) {
+        if (bytes[this.at] !== DIGIT_0) fractionNonZero = true;
+        this.at += 1;
+      }
+    }
+    if (bytes[this.at] === 0x65 || bytes[this.at] === 0x45) {
+      exponent = true;
+      this.at += 1;
+      if (bytes[this.at] === 0x2b || bytes[this.at] === 0x2d) this.at += 1;
+      while (bytes[this.at] >= DIGIT_0 && bytes[this.at] <= DIGIT_9) this.at += 1;
+    }
+    if (!exponent) {
+      if (fractionNonZero) return 'DOUBLE';
+      if (digits <= SAFE_DIGITS) return 'BIGINT';
+    }
+    return Number.isSafeInteger(Number(this.bytes.toString('latin1', start, this.at))) ? 'BIGINT' : 'DOUBLE';
+  }
+
+  /** The key whose opening quote is at `at`, decoded once per distinct key. */
+  private key(): string {
+    const bytes = this.bytes;
+    if (bytes[this.at] !== QUOTE) throw this.unexpected();
+    const start = this.at + 1;
+    let hash = 0x811c9dc5;
+    let i = start;
+    let b = bytes[i];
+    while (b !== QUOTE && b !== BACKSLASH) {
+      hash = Math.imul(hash ^ b, 0x01000193);
+      b = bytes[++i];
+    }
+    if (b === BACKSLASH) {
+      // Escapes: decoded by JSON.parse (rare in keys).
+      this.skipString();
+      return JSON.parse(bytes.toString('utf8', start - 1, this.at)) as string;
+    }
+    this.at = i + 1;
+    const length = i - start;
+    const candidates = this.keys.get(hash);
+    if (candidates) {
+      for (const candidate of candidates) if (candidate.bytes.length === length && sameBytes(candidate.bytes, bytes, start)) return candidate.key;
+    }
+    const key = bytes.toString('utf8', start, i);
+    if (this.cachedKeys >= MAX_CACHED_KEYS) {
+      this.keys.clear();
+      this.cachedKeys = 0;
+    }
+    const entry = { bytes: bytes.slice(start, i), key };
+    if (candidates && this.keys.has(hash)) candidates.push(entry);
+    else this.keys.set(hash, [entry]);
+    this.cachedKeys += 1;
+    return key;
+  }
+
+  /** Moves past the string whose opening quote is at `at`. */
+  private skipString(): void {
+    const bytes = this.bytes;
+    let i = this.at + 1;
+    for (;;) {
+      const b = bytes[i];
+      if (b === QUOTE) break;
+      if (b === undefined) throw this.unexpected();
+      i += b === BACKSLASH ? 2 : 1;
+    }
+    this.at = i + 1;
+  }
+
+  /** Moves past the value at `at`, whatever it is. */
+  private skipValue(): void {
+    const bytes = this.bytes;
+    this.space();
+    const first = bytes[this.at];
+    if (first === QUOTE) return this.skipString();
+    if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
+      // A number, true, false or null: up to the next delimiter.
+      let b = bytes[this.at];
+      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) b = bytes[++this.at];
+      return;
+    }
+    let depth = 0;
+    for (;;) {
+      const b = bytes[this.at];
+      if (b === undefined) throw this.unexpected();
+      if (b === QUOTE) {
+        this.skipString();
+        continue;
+      }
+      this.at += 1;
+      if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth += 1;
+      else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return;
+    }
+  }
+
+  private unexpected(): Error {
+    return new Error(`internal error: unexpected JSON at byte ${this.at} of a staged event block`);
+  }
+}
+
+function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== bytes[start + i]) return false;
+  return true;
 }
