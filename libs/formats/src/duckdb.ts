@@ -23,6 +23,10 @@ export class DuckDb {
       threads: String(options.threads),
       temp_directory: options.spillDir,
       preserve_insertion_order: 'true',
+      // DuckDB keeps blocks of the files it reads in a cache of its own (the OS caches them
+      // too). Over the hundreds of staged files of a large window that cache made the
+      // uploader's memory follow the export: 10M events, JSON 399 -> 312 MB, Parquet 612 -> 411 MB without it.
+      enable_external_file_cache: 'false',
       ...(options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
     });
     const connection = await instance.connect();
