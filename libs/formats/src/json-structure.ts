@@ -65,6 +65,11 @@ export function mergeStructures(a: JsonStructure, b: JsonStructure): JsonStructu
   return 'JSON';
 }
 
+/** `structure` widened by a scalar of `type` (the common case, the same type, costs nothing). */
+function widenTo(structure: JsonStructure, type: string): JsonStructure {
+  return structure === type ? structure : mergeStructures(structure, type);
+}
+
 type StructureObject = { [key: string]: JsonStructure };
 
 function isStructureObject(s: JsonStructure): s is StructureObject {
@@ -83,12 +88,12 @@ export function widenStructure(structure: JsonStructure, value: unknown): JsonSt
   if (structure === 'JSON') return structure;
   switch (typeof value) {
     case 'string':
-      return structure === 'VARCHAR' ? structure : mergeStructures(structure, 'VARCHAR');
+      return widenTo(structure, 'VARCHAR');
     case 'boolean':
-      return structure === 'BOOLEAN' ? structure : mergeStructures(structure, 'BOOLEAN');
+      return widenTo(structure, 'BOOLEAN');
     case 'number': {
       const type = Number.isSafeInteger(value) ? 'BIGINT' : 'DOUBLE';
-      return structure === type ? structure : mergeStructures(structure, type);
+      return widenTo(structure, type);
     }
     case 'object':
       break;
@@ -169,15 +174,14 @@ class StructureScanner {
     this.at = start;
     const widened = this.value(structure);
     const bytes = this.bytes;
-    while (this.at < end && (bytes[this.at] === 0x20 || bytes[this.at] === 0x0a || bytes[this.at] === 0x0d || bytes[this.at] === 0x09)) this.at += 1;
+    while (this.at < end && isSpace(bytes[this.at])) this.at += 1;
     if (this.at !== end) throw new Error(`internal error: a staged event is not one JSON value (byte ${this.at - start} of ${end - start})`);
     return widened;
   }
 
   private space(): void {
     const bytes = this.bytes;
-    let b = bytes[this.at];
-    while (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) b = bytes[++this.at];
+    while (isSpace(bytes[this.at])) this.at += 1;
   }
 
   private value(structure: JsonStructure): JsonStructure {
@@ -190,23 +194,23 @@ class StructureScanner {
     switch (b) {
       case QUOTE:
         this.skipString();
-        return structure === 'VARCHAR' ? structure : mergeStructures(structure, 'VARCHAR');
+        return widenTo(structure, 'VARCHAR');
       case OPEN_OBJECT:
         return this.object(structure);
       case OPEN_ARRAY:
         return this.array(structure);
       case 0x74: // true
         this.at += 4;
-        return structure === 'BOOLEAN' ? structure : mergeStructures(structure, 'BOOLEAN');
+        return widenTo(structure, 'BOOLEAN');
       case 0x66: // false
         this.at += 5;
-        return structure === 'BOOLEAN' ? structure : mergeStructures(structure, 'BOOLEAN');
+        return widenTo(structure, 'BOOLEAN');
       case 0x6e: // null
         this.at += 4;
         return structure;
       default: {
         const type = this.number();
-        return structure === type ? structure : mergeStructures(structure, type);
+        return widenTo(structure, type);
       }
     }
   }
@@ -354,7 +358,7 @@ class StructureScanner {
     if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
       // A number, true, false or null: up to the next delimiter.
       let b = bytes[this.at];
-      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) b = bytes[++this.at];
+      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && !isSpace(b)) b = bytes[++this.at];
       return;
     }
     let depth = 0;
@@ -374,6 +378,11 @@ class StructureScanner {
   private unexpected(): Error {
     return new Error(`internal error: unexpected JSON at byte ${this.at} of a staged event block`);
   }
+}
+
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
 function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
