@@ -10,12 +10,16 @@ import { writeEventFile } from './events';
 import { kcatReplay } from './replay';
 
 /**
- * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--cpu-prof <dir>] [--skip-duckdb]`
+ * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit), the time our export
  * needs from creating a one-time export over the whole topic to `done` (per format),
  * DuckDB alone copying the same rows to each format, and the peak RSS of every service
  * during each export. Prints a table and writes bench/results/<time>-<events>.json.
+ *
+ * Each format's files are deleted from the bucket once counted, and the bucket and the
+ * topic at the end (a 10M run writes some 15 GB to the stack's disk otherwise); `--keep`
+ * leaves both, to look at.
  */
 interface Row {
   what: string;
@@ -138,6 +142,24 @@ async function duckdbAlone(file: string, formats: string[], dir: string): Promis
   return seconds;
 }
 
+/** Deletes the run's bucket and topic (whichever were made); a failure is only reported. */
+async function removeBenchData(bucket: string, topic: string): Promise<void> {
+  try {
+    if (bucket) await gcs.deleteBucket(bucket);
+    if (topic) {
+      const admin = new Kafka({ clientId: 'bench', brokers: ['localhost:9092'], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        if ((await admin.listTopics()).includes(topic)) await admin.deleteTopics({ topics: [topic] });
+      } finally {
+        await admin.disconnect();
+      }
+    }
+  } catch (e) {
+    console.error(`could not remove the bench's bucket ${bucket} or topic ${topic}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const events = Number(arg('events', '1000000'));
   const formats = arg('formats', 'json,csv,xml,parquet').split(',');
@@ -155,10 +177,14 @@ async function main(): Promise<void> {
     mkdirSync(profiles, { recursive: true });
     process.env.SERVICE_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profiles}`;
   }
+  const keep = process.argv.includes('--keep');
+  let bucket = '';
+  let topic = '';
   const system = await TestSystem.start({ LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000' });
   try {
     const account = await system.createAccount();
-    const bucket = await gcs.createBucket();
+    bucket = await gcs.createBucket();
+    topic = account.eventsTopic;
     const credentialId = (await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
     const from = Date.now();
     console.log(`replaying into ${account.eventsTopic} with kcat…`);
@@ -217,6 +243,7 @@ async function main(): Promise<void> {
         outputMb: Math.round(done.runs[0].bytesWritten / 1e6),
       });
       console.log(`  ${format}: ${seconds.toFixed(1)} s`);
+      if (!keep) await gcs.empty(bucket);
     }
 
     const duck = process.argv.includes('--skip-duckdb') ? {} : await duckdbAlone(file, formats, work);
@@ -255,6 +282,7 @@ async function main(): Promise<void> {
   } finally {
     await system.stop();
     rmSync(work, { recursive: true, force: true });
+    if (!keep) await removeBenchData(bucket, topic);
   }
 }
 

@@ -42,6 +42,23 @@ export const gcs = {
     return items.sort((a, b) => (a.name < b.name ? -1 : 1));
   },
 
+  /** Deletes every object of a bucket (what an export wrote); the bucket stays. */
+  async empty(bucket: string): Promise<number> {
+    const objects = await gcs.list(bucket);
+    for (const { name } of objects) {
+      const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, { method: 'DELETE' });
+      if (!res.ok && res.status !== 404) throw new Error(`could not delete ${name} from ${bucket}: ${res.status}`);
+    }
+    return objects.length;
+  },
+
+  /** Deletes a bucket and everything in it. */
+  async deleteBucket(bucket: string): Promise<void> {
+    await gcs.empty(bucket);
+    const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}`, { method: 'DELETE' });
+    if (!res.ok && res.status !== 404) throw new Error(`could not delete bucket ${bucket}: ${res.status}`);
+  },
+
   async download(bucket: string, name: string): Promise<Buffer> {
     const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`);
     if (!res.ok) throw new Error(`could not download ${name}: ${res.status}`);
