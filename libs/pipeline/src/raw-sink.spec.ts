@@ -87,7 +87,13 @@ describe('RawSink', () => {
     // Slices are handed over as they complete, partitions interleaved; their numbers give the order.
     expect(completed).toEqual([2 * 65536, 0, 2 * 65536 + 1, 1, 2, 2 * 65536 + 2, 2 ** 31 - 1]);
     expect(sink.slices.map((s) => s.number)).toEqual([...completed].sort((a, b) => a - b));
-    for (const slice of sink.slices) bySlice.push(...(await db.rows(`SELECT partition, "offset" FROM (${slice.select})`)));
+    // Each slice is staged on a connection of its own (the extractor's DuckDbQueue), not the sink's.
+    const other = await db.connect();
+    try {
+      for (const slice of sink.slices) bySlice.push(...(await other.rows(`SELECT partition, "offset" FROM (${slice.select})`)));
+    } finally {
+      other.close();
+    }
     const all = await db.rows('SELECT partition, "offset" FROM raw');
     expect(bySlice).toEqual(all);
     expect(all).toEqual([

@@ -132,7 +132,8 @@ export class RawSink {
 
   /** `dir`: where the partitions' files go (the run's staging folder). */
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
-    await db.run(`CREATE TEMP TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`);
+    // Not TEMP: a temporary table is seen only by its own connection, and slices are staged on others.
+    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`);
     return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), options);
   }
 
@@ -199,7 +200,7 @@ export class RawSink {
     const paths = partitions.flatMap((p) => p.paths);
     const slow = `SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`;
     if (this.slowCount > 0) this.complete({ number: SLOW_SLICE, select: slow });
-    await this.db.run(`CREATE TEMP VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
+    await this.db.run(`CREATE VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
   }
 
   /** Gives up the files and the appender after a failure. */
