@@ -1,4 +1,5 @@
 import { api, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, ServiceProcess, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { Kafka, logLevel } from 'kafkajs';
 import { createExport, exportDone, ExportBody, RunBody } from './support/exports';
 import { readJsonFile } from './support/readers';
 
@@ -149,13 +150,15 @@ describe('recurring exports, scheduler and commands', () => {
     expect(accepted.status).toBe(201);
   });
 
-  it('retries a failed run with backoff, stays failed with the reason, and retries by hand', async () => {
+  it('retries a failed run with backoff, stays failed with the reason, and retries by hand, reading the same offsets each time', async () => {
     const doomed = await gcs.createBucket();
     const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket: doomed } });
     await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${doomed}`, { method: 'DELETE' });
     const from = Date.now() - 1000;
-    await kcatProduce(account.eventsTopic, [JSON.stringify({ eventName: 'Retry Me', ts: 20261127100000, profile: { identity: 'r' }, eventProps: {} })]);
-    const id = await createExport(system, account, { credentialId: saved.body.id, type: 'select_events', events: ['Retry Me'], from: new Date(from).toISOString(), to: new Date().toISOString(), format: 'json' });
+    const junk = `retry junk ${Date.now()}`;
+    await kcatProduce(account.eventsTopic, [JSON.stringify({ eventName: 'Retry Me', ts: 20261127100000, profile: { identity: 'r' }, eventProps: {} }), junk]);
+    const to = Date.now();
+    const id = await createExport(system, account, { credentialId: saved.body.id, type: 'select_events', events: ['Retry Me'], from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
     const failed = await waitFor('export failed', async () => {
       const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey });
       return res.body.status === 'failed' ? res.body : undefined;
@@ -164,12 +167,26 @@ describe('recurring exports, scheduler and commands', () => {
     expect(failed.runs[0].error).toBeTruthy();
     expect(failed.error).toBe(failed.runs[0].error);
 
+    // A late message stamped inside the window arrives after the first attempt read it. A fresh
+    // lookup of the window's end would now take it in; the next window (had there been one) may
+    // already have started from the recorded end, so the retry must read what the run recorded.
+    const producer = new Kafka({ clientId: 'late-producer', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: account.eventsTopic,
+      messages: [{ value: JSON.stringify({ eventName: 'Retry Me', ts: 20261127100001, profile: { identity: 'late' }, eventProps: {} }), timestamp: String(from + 500) }],
+    });
+    await producer.disconnect();
+
     await gcs.createBucket(doomed);
     const retried = await api<RunBody>(system.api, 'POST', `/v1/exports/${id}/runs/${failed.runs[0].id}/retry`, { apiKey: account.apiKey });
     expect(retried.status).toBe(202);
     expect(retried.body.attempt).toBe(3);
     const done = await exportDone(system, account, id);
     expect(done.runs[0]).toMatchObject({ status: 'done', attempt: 3, rowsWritten: 1 });
+    // Three attempts staged the window; its malformed message was dead-lettered once.
+    const dead = await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`);
+    expect(dead.filter((m) => m.value === junk)).toHaveLength(1);
     const again = await api<{ code: string }>(system.api, 'POST', `/v1/exports/${id}/runs/${failed.runs[0].id}/retry`, { apiKey: account.apiKey });
     expect(again.status).toBe(409);
   });

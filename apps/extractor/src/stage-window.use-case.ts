@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
-import { DeadLetter, KafkaClient, OffsetRange, OutboxRelay, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
+import { DeadLetter, KafkaClient, logBounds, OffsetRange, OutboxRelay, planRanges, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
@@ -13,7 +13,7 @@ import {
   RawSlice,
   removeRawFiles,
   RunLifecycle,
-  SELECT_REJECTED,
+  selectRejectedSql,
   stageEventsSql,
   stageProfilesSql,
   runStagingRoot,
@@ -23,21 +23,6 @@ import {
   writeStagedSql,
   stagingDir,
 } from '@bulk-export/pipeline';
-
-/**
- * A window starts exactly where the previous window of the export stopped reading, when
- * that run recorded it: a message captured late, after the previous run looked up its
- * end, is then in this window instead of in neither.
- */
-function continueFrom(ranges: OffsetRange[], previous: PartitionRanges | null): void {
-  if (!previous) return;
-  for (const range of ranges) {
-    const end = previous[String(range.partition)]?.end;
-    if (end === undefined) continue;
-    range.start = BigInt(end);
-    if (range.end < range.start) range.end = range.start;
-  }
-}
 
 export interface StageWindow {
   runId: string;
@@ -106,10 +91,7 @@ export class StageWindowUseCase {
     // A redelivered command restarts this attempt from nothing; earlier attempts are superseded.
     await rm(runStagingRoot(this.config.STAGING_DIR, run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    // Events: what Kafka captured inside the window. Profiles: every value up to the window's end.
-    const ranges = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
-    if (!profiles) continueFrom(ranges, await this.runs.previousOffsets(run));
-    log.debug('window bounded', { topic, ranges: ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
+    const { ranges, deadLettered } = await this.planRead(ctx, topic, profiles, log);
     const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
       threads: this.config.DUCKDB_THREADS,
@@ -137,7 +119,8 @@ export class StageWindowUseCase {
       await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
-      const rowsRejected = await this.deadLetterRejected(db, topic, profiles ? 'profiles' : 'events');
+      const rowsRejected = Number(await db.scalar<bigint | number>(`SELECT count(*) FROM (${selectRejectedSql()})`));
+      await this.deadLetterRejected(db, selectRejectedSql(deadLettered), topic, profiles ? 'profiles' : 'events');
       log.info('staging timings', { readMs: t1 - t0, stageAfterReadMs: t2 - t1, slices: read.slices, deadLetterMs: Date.now() - t2 });
       const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
       const offsets: PartitionRanges = Object.fromEntries(
@@ -147,6 +130,35 @@ export class StageWindowUseCase {
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * The offsets this attempt reads (planRanges): events, what Kafka captured inside the
+   * window; profiles, every value up to the window's end. A retry reads what the run's
+   * earlier attempt recorded.
+   */
+  private async planRead(ctx: RunContext, topic: string, profiles: boolean, log: Logger) {
+    const { run } = ctx;
+    const byTime = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
+    if (byTime.length === 0) return { ranges: byTime, deadLettered: [] };
+    const plan = planRanges({
+      byTime,
+      bounds: await logBounds(this.kafka, topic),
+      recorded: run.offsets,
+      previous: await this.runs.previousOffsets(run),
+      continuePrevious: !profiles,
+    });
+    if (plan.discarded.length > 0) {
+      log.warn('recorded offsets lie beyond the end of the topic (it was deleted and created again): the window is bounded by capture time', {
+        partitions: plan.discarded,
+      });
+    }
+    for (const { partition, count } of plan.expired) {
+      log.error('messages of the window were deleted by retention before they were read', { partition, count: Number(count) });
+      this.metrics.messagesExpired.inc(Number(count));
+    }
+    log.debug('window bounded', { topic, reused: run.offsets !== null, ranges: plan.ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
+    return plan;
   }
 
   /**
@@ -188,10 +200,9 @@ export class StageWindowUseCase {
     return { rows: sink.rows, slices: sink.slices.length };
   }
 
-  /** Sends the messages that are not events to the dead-letter topic, in batches. */
-  private async deadLetterRejected(db: DuckDb, topic: string, source: string): Promise<number> {
-    let count = 0;
-    for await (const rows of db.stream(SELECT_REJECTED)) {
+  /** Sends the messages that are not events (`select`: selectRejectedSql) to the dead-letter topic, in batches. */
+  private async deadLetterRejected(db: DuckDb, select: string, topic: string, source: string): Promise<void> {
+    for await (const rows of db.stream(select)) {
       const sources = rows.map(([partition, offset, key, value]) => ({
         topic,
         partition: Number(partition),
@@ -200,8 +211,6 @@ export class StageWindowUseCase {
         value: value === null ? null : String(value),
       }));
       await this.deadLetter.send(sources, rows.map((r) => String(r[4])), source);
-      count += rows.length;
     }
-    return count;
   }
 }

@@ -8,4 +8,5 @@ export * from './dead-letter';
 export * from './command.consumer';
 export * from './messaging.module';
 export * from './topic-range-reader';
+export * from './window-ranges';
 export * from './compression-codecs';

@@ -3,6 +3,7 @@ import { decompress as zstdDecompress } from 'fzstd';
 import { decompressFrameSync } from 'lz4-napi';
 import { Logger } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
+import type { LogBounds } from './window-ranges';
 
 /** Offsets [start, end) of one partition. */
 export interface OffsetRange {
@@ -40,6 +41,12 @@ export async function windowOffsets(kafka: KafkaClient, topic: string, startMs: 
       end: BigInt(ends.find((e) => e.partition === partition)?.offset ?? offset),
     }))
     .sort((a, b) => a.partition - b.partition);
+}
+
+/** The offsets each partition's log holds now, [low, high): where retention starts it and the high watermark. */
+export async function logBounds(kafka: KafkaClient, topic: string): Promise<Map<number, LogBounds>> {
+  const offsets = await kafka.admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
 }
 
 export interface ReadRangesOptions {

@@ -12,6 +12,11 @@ export class Metrics {
   readonly rowsWritten = new Counter({ name: 'bulk_export_rows_written_total', help: 'Rows written to exported files', labelNames: ['format'], registers: [this.registry] });
   readonly bytesUploaded = new Counter({ name: 'bulk_export_bytes_uploaded_total', help: 'Bytes uploaded to customer buckets', labelNames: ['format'], registers: [this.registry] });
   readonly filesUploaded = new Counter({ name: 'bulk_export_files_uploaded_total', help: 'Files uploaded to customer buckets', labelNames: ['format'], registers: [this.registry] });
+  readonly messagesExpired = new Counter({
+    name: 'bulk_export_messages_expired_total',
+    help: 'Messages of a window that Kafka deleted (retention) before the extractor read them',
+    registers: [this.registry],
+  });
   readonly deadLettered = new Counter({ name: 'bulk_export_dead_lettered_total', help: 'Messages set aside on the dead-letter topic', labelNames: ['source'], registers: [this.registry] });
   readonly runsFailed = new Counter({ name: 'bulk_export_run_attempts_failed_total', help: 'Failed run attempts', labelNames: ['stage', 'final'], registers: [this.registry] });
   readonly runsCompleted = new Counter({ name: 'bulk_export_runs_completed_total', help: 'Runs completed', labelNames: ['format'], registers: [this.registry] });

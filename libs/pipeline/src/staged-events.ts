@@ -126,6 +126,15 @@ export function stagedViewSql(paths: string[]): string {
 const EMPTY_STAGED = `(SELECT NULL::INTEGER AS partition, NULL::BIGINT AS "offset", NULL::BIGINT AS capture_ms, NULL::VARCHAR AS key, NULL::VARCHAR AS event,
   NULL::VARCHAR AS reason, NULL::VARCHAR AS event_name, NULL::VARCHAR AS day, NULL::INTEGER AS slice, NULL::BIGINT AS file_row_number LIMIT 0)`;
 
-export const SELECT_REJECTED = `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL`;
+/**
+ * The rejected messages (for the dead-letter topic), except those in `alreadySent`: offset
+ * ranges [start, end) per partition whose rejected messages were dead-lettered before.
+ */
+export function selectRejectedSql(alreadySent: readonly { partition: number; start: bigint; end: bigint }[] = []): string {
+  const sent = alreadySent.map((r) => `(partition = ${r.partition} AND "offset" >= ${r.start} AND "offset" < ${r.end})`);
+  return `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL${sent.length ? ` AND NOT (${sent.join(' OR ')})` : ''}`;
+}
+
+export const SELECT_REJECTED = selectRejectedSql();
 
 export const COUNT_STAGED = `SELECT count(*) FROM staged WHERE reason IS NULL`;

@@ -189,7 +189,8 @@ export class RunsRepository {
   /**
    * Claims attempt `attempt` of a run for extraction. Null when the command is stale (an
    * older attempt, or the run already moved past extraction). A redelivered command of
-   * the current attempt claims it again: the previous worker died before finishing.
+   * the current attempt claims it again: the previous worker died before finishing. The
+   * offsets an earlier attempt recorded stay: a retry reads exactly those (planRanges).
    */
   async startExtraction(runId: string, attempt: number, messages: (ctx: RunContext) => OutboxEntry[]): Promise<RunContext | null> {
     return this.dataSource.transaction(async (manager) => {
@@ -202,8 +203,7 @@ export class RunsRepository {
       run.status = 'running';
       run.error = null;
       run.startedAt = new Date();
-      run.offsets = null;
-      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt, offsets: null });
+      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt });
       if (exportRow.frequency === 'one_time' && exportRow.status === 'pending') {
         exportRow.status = 'running';
         await manager.update(Export, exportRow.id, { status: 'running' });
