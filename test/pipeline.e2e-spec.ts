@@ -1,4 +1,7 @@
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+// The messaging index loads @platformatic/kafka (ESM), which Jest does not transform: import the file.
+import { DEAD_LETTER_VALUE_BYTES } from '../libs/messaging/src/dead-letter';
+import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { parseFileName } from '@bulk-export/formats';
 import { createExport, exportDone } from './support/exports';
 
@@ -179,6 +182,37 @@ describe('one-time JSON export, end to end', () => {
     const done = await exportDone(system, account, id);
     expect(done.runs[0]).toMatchObject({ rowsWritten: 3, rowsRejected: 30 });
     expect(done.runs[0].files.map((f) => parseFileName(f.name).eventName).sort()).toEqual([...long].sort());
+  });
+
+  it('dead-letters a malformed message bigger than the dead-letter topic takes, cut, with its size', async () => {
+    // The source topic allows 4 MiB messages; the dead-letter topic has the broker's default (about 1 MB).
+    const kafka = new Kafka({ clientId: 'big-producer', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const configEntries = [{ name: 'max.message.bytes', value: String(4 << 20) }];
+    if ((await admin.listTopics()).includes(account.eventsTopic)) {
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: account.eventsTopic, configEntries }] });
+    } else {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: account.eventsTopic, numPartitions: 3, configEntries }] });
+    }
+    await admin.disconnect();
+    const from = Date.now() + 1;
+    await clockPast(from);
+    const big = `not json ${Date.now()} ${'B'.repeat(2_000_000)}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: account.eventsTopic, messages: [{ value: big }, { value: JSON.stringify(event('After Big', 20261127100000, 400)) }] });
+    await producer.disconnect();
+    const to = Date.now() + 1;
+    await clockPast(to);
+    const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const done = await exportDone(system, account, id);
+    expect(done.runs[0]).toMatchObject({ rowsWritten: 1, rowsRejected: 1 });
+    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) => m.value.startsWith(big.slice(0, 30)));
+    expect(dead).toHaveLength(1);
+    expect(dead[0].value).toBe(big.slice(0, DEAD_LETTER_VALUE_BYTES));
+    expect(dead[0].headers).toContain(`x-truncated-from=${big.length}`);
+    expect(dead[0].headers).toContain('x-reason=not valid JSON');
   });
 
   it('shows the export in the Activity Log, newest first, paginated', async () => {

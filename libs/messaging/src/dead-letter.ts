@@ -2,9 +2,24 @@ import { Logger, Metrics } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
 const BATCH_BYTES = 512 * 1024;
+/**
+ * The most of a message's value the dead-letter topic gets: a broker takes about 1 MB per
+ * message unless a topic allows more, and a source topic may allow more. A longer value is
+ * cut there (header `x-truncated-from`: its size); the whole message stays in its topic,
+ * where the headers point.
+ */
+export const DEAD_LETTER_VALUE_BYTES = 900 * 1024;
+const KEY_BYTES = 16 * 1024;
 
 function sizeOf(s: DeadLetterSource): number {
-  return (s.value?.length ?? 0) + (s.key?.length ?? 0) + 256;
+  return Math.min(s.value?.length ?? 0, DEAD_LETTER_VALUE_BYTES) + Math.min(s.key?.length ?? 0, KEY_BYTES) + 256;
+}
+
+/** The bytes to send, cut at `limit`, and the original size when cut. */
+function cut(bytes: Buffer | string | null, limit: number): { bytes: Buffer | string | null; from?: number } {
+  if (bytes === null || bytes.length <= limit / 4) return { bytes };
+  const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  return buffer.length <= limit ? { bytes: buffer } : { bytes: buffer.subarray(0, limit), from: buffer.length };
 }
 
 export interface DeadLetterSource {
@@ -17,7 +32,8 @@ export interface DeadLetterSource {
 
 /**
  * Sets aside a message that cannot be understood: it goes to the dead-letter topic
- * unchanged, with why and where it came from in headers, and it is counted.
+ * unchanged (a value over DEAD_LETTER_VALUE_BYTES cut there), with why and where it came
+ * from in headers, and it is counted.
  */
 export class DeadLetter {
   constructor(
@@ -51,16 +67,22 @@ export class DeadLetter {
     await this.kafka.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: sources.map((s, i) => ({
-        key: s.key,
-        value: s.value,
-        headers: {
-          'x-reason': reasons[i].slice(0, 1000),
-          'x-source-topic': s.topic,
-          'x-source-partition': String(s.partition),
-          'x-source-offset': s.offset,
-        },
-      })),
+      messages: sources.map((s, i) => {
+        const key = cut(s.key, KEY_BYTES);
+        const value = cut(s.value, DEAD_LETTER_VALUE_BYTES);
+        return {
+          key: key.bytes,
+          value: value.bytes,
+          headers: {
+            'x-reason': reasons[i].slice(0, 1000),
+            'x-source-topic': s.topic,
+            'x-source-partition': String(s.partition),
+            'x-source-offset': s.offset,
+            ...(value.from !== undefined ? { 'x-truncated-from': String(value.from) } : {}),
+            ...(key.from !== undefined ? { 'x-key-truncated-from': String(key.from) } : {}),
+          },
+        };
+      }),
     });
   }
 }
