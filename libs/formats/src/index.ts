@@ -13,6 +13,7 @@ export * from './duckdb';
 export * from './group';
 export * from './json-structure';
 export * from './csv';
+export * from './json-number-text';
 export * from './xml';
 export * from './block-pool';
 export * from './parquet';

@@ -10,8 +10,11 @@
  * `<entry><key>k</key><value type="…">v</value></entry>` per property, so any key is
  * allowed; arrays hold `<item type="…">` elements. `type` is string, number, boolean,
  * null, object or array. Text is escaped (& < > " ', and CR as &#13;) and characters XML 1.0 forbids are
- * replaced by U+FFFD. Each event becomes one element; no file is built in memory.
+ * replaced by U+FFFD. Numbers are written as the event spells them (see json-number-text.ts).
+ * Each event becomes one element; no file is built in memory.
  */
+import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
+
 export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
 export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
 
@@ -31,6 +34,7 @@ export function xmlText(value: string): string {
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
+  if (value instanceof JsonNumberText) return 'number';
   return typeof value === 'object' ? 'object' : typeof value;
 }
 
@@ -39,6 +43,7 @@ function xmlContent(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return xmlText(value);
   if (typeof value !== 'object') return String(value);
+  if (value instanceof JsonNumberText) return value.text;
   let out = '';
   if (Array.isArray(value)) {
     for (const v of value) out += `<item type="${typeOf(v)}">${xmlContent(v)}</item>`;
@@ -51,7 +56,7 @@ function xmlContent(value: unknown): string {
   return out;
 }
 
-/** One `<Event>` element (with a newline) for an event as staged. */
+/** One `<Event>` element (with a newline) for an event as staged (parsed; numbers may be JsonNumberText). */
 export function xmlEvent(event: Record<string, unknown>): string {
   let out = `<Event><ts>${xmlContent(event.ts)}</ts><eventName>${xmlText(String(event.eventName))}</eventName>`;
   if (event.profile !== undefined) out += `<profile>${xmlContent(event.profile)}</profile>`;
@@ -69,7 +74,9 @@ export interface XmlBlock {
 /**
  * The `<Event>` elements of a block of events (JSON texts at `bytes[ranges[2i]…ranges[2i+1])`),
  * as one buffer. Each element is encoded straight into it, which gives its size as well:
- * no second pass to measure the text and no joined copy of it.
+ * no second pass to measure the text and no joined copy of it. Events are parsed by
+ * JSON.parse, except the few with a number it would change (a 19-digit id, 1.0, 1e2),
+ * which keep their numbers' text.
  */
 export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array): XmlBlock {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -80,7 +87,11 @@ export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array): XmlBloc
   let out = Buffer.allocUnsafeSlow(Math.max(1024, bytes.byteLength * 5));
   let used = 0;
   for (let i = 0; i < count; i++) {
-    const xml = xmlEvent(JSON.parse(text.toString('utf8', ranges[2 * i], ranges[2 * i + 1])) as Record<string, unknown>);
+    const start = ranges[2 * i];
+    const end = ranges[2 * i + 1];
+    const json = text.toString('utf8', start, end);
+    const event = (mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<string, unknown>;
+    const xml = xmlEvent(event);
     // UTF-8 takes at most three bytes per UTF-16 code unit.
     if (out.length - used < xml.length * 3) {
       const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, used + xml.length * 3));
