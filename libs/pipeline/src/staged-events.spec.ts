@@ -1,6 +1,6 @@
 import { DuckDb, DuckDbQueue, rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
-import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, writeStagedSql } from './staged-events';
+import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
 import { stagedFiles, stagedSliceFile } from './staging';
 import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
 
@@ -104,5 +104,55 @@ describe('staged slices', () => {
     await expect(stager.finish(1)).rejects.toThrow('disk full');
     expect(stager.failure).toBeInstanceOf(Error);
     expect(staged).toBe(2);
+  });
+
+  it('keeps the highest offset of each key within a partition, whatever the timestamps, and the latest capture across partitions', async () => {
+    // [partition, offset, capture time (s after DAY), key, profile or null for a tombstone]
+    const messages: [number, number, number, string, Record<string, unknown> | null][] = [
+      // A producer's clock behind: the later message (higher offset) has the earlier time, and wins.
+      [0, 0, 50, 'skewed', { v: 'first' }],
+      [0, 1, 10, 'skewed', { v: 'second' }],
+      // A tombstone written with an earlier time still deletes.
+      [0, 2, 60, 'deleted', { v: 'alive' }],
+      [0, 3, 20, 'deleted', null],
+      // And a value after a tombstone brings the profile back, whatever its time.
+      [0, 4, 70, 'revived', null],
+      [0, 5, 30, 'revived', { v: 'back' }],
+      // Seen in two partitions (repartitioned): each partition's latest, then the later capture.
+      [0, 6, 100, 'moved', { v: 'old partition' }],
+      [1, 0, 200, 'moved', { v: 'new partition' }],
+      [1, 1, 300, 'movedBack', { v: 'higher partition, earlier' }],
+      [0, 7, 400, 'movedBack', { v: 'lower partition, later' }],
+      // Partition 1's latest for this key is offset 3 (captured at 40), which loses to partition 0's (at 80).
+      [0, 8, 80, 'both', { v: 'partition 0' }],
+      [1, 2, 90, 'both', { v: 'partition 1, overwritten' }],
+      [1, 3, 40, 'both', { v: 'partition 1, latest' }],
+    ];
+    const sink = await RawSink.open(db, dir, { sliceBytes: 1 << 20, onSlice: () => undefined });
+    for (const partition of [0, 1]) {
+      const records = messages
+        .filter(([p]) => p === partition)
+        .map(([, offset, seconds, key, profile]) => ({
+          offset: BigInt(offset),
+          timestamp: BigInt(DAY + seconds * 1000),
+          key: Buffer.from(key),
+          value: profile ? Buffer.from(JSON.stringify({ identity: key, ...profile })) : null,
+        }));
+      await sink.append(partition, records);
+    }
+    await sink.finish();
+    const rows = (await db.rows(`SELECT key, partition, "offset", event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY key`)) as [
+      string,
+      number,
+      bigint,
+      string,
+    ][];
+    expect(rows.map(([key, partition, offset, event]) => [key, partition, Number(offset), JSON.parse(event)])).toEqual([
+      ['both', 0, 8, { eventName: 'profiles', ts: 20260101000120, profile: { identity: 'both', v: 'partition 0' } }],
+      ['moved', 1, 0, { eventName: 'profiles', ts: 20260101000320, profile: { identity: 'moved', v: 'new partition' } }],
+      ['movedBack', 0, 7, { eventName: 'profiles', ts: 20260101000640, profile: { identity: 'movedBack', v: 'lower partition, later' } }],
+      ['revived', 0, 5, { eventName: 'profiles', ts: 20260101000030, profile: { identity: 'revived', v: 'back' } }],
+      ['skewed', 0, 1, { eventName: 'profiles', ts: 20260101000010, profile: { identity: 'skewed', v: 'second' } }],
+    ]);
   });
 });

@@ -90,7 +90,11 @@ export function stageEventsSql(timeZone: string, eventNames: string[] | null, so
 
 /**
  * The staged rows of a compacted profiles topic, from `raw`: the latest value per key wins, and a
- * tombstone (null value) removes the profile. All profiles go to one group, `profiles`,
+ * tombstone (null value) removes the profile. Latest as Kafka (and its compaction) means it:
+ * within a partition, the highest offset, whatever the message timestamps say (producers'
+ * clocks may be behind). Only a key found in several partitions (the topic was
+ * repartitioned) is settled by capture time: each partition's latest value, then the one
+ * captured last (the higher partition on a tie). All profiles go to one group, `profiles`,
  * on the day the run's window ends (`day`, yyyymmdd); `ts` is when Kafka captured the
  * profile's latest value, as yyyymmddHHMMSS in the account's time zone.
  */
@@ -101,8 +105,11 @@ export function stageProfilesSql(timeZone: string, day: string): string {
       SELECT partition, "offset", capture_ms, key, json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON)::VARCHAR AS event,
              NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day
       FROM (
-        SELECT * FROM checked WHERE reason IS NULL
-        QUALIFY row_number() OVER (PARTITION BY key ORDER BY capture_ms DESC, partition DESC, "offset" DESC) = 1
+        SELECT * FROM (
+          SELECT * FROM checked WHERE reason IS NULL
+          QUALIFY row_number() OVER (PARTITION BY key, partition ORDER BY "offset" DESC) = 1
+        )
+        QUALIFY row_number() OVER (PARTITION BY key ORDER BY capture_ms DESC, partition DESC) = 1
       )
       WHERE value IS NOT NULL
       UNION ALL
