@@ -49,12 +49,12 @@ describe('widenStructure', () => {
     const events = [
       { ts: 20261128000000, profile: { identity: 'u1' }, eventProps: { n: 1, tags: ['a'], mixed: 1, nested: { x: null } } },
       { ts: 20261128000001, eventProps: { n: 1.5, tags: [], mixed: 'one', nested: { x: 'v', y: true }, empty: {} } },
-      { ts: 20261128000002, eventProps: { n: 2, tags: ['b', 'c'], mixed: { deep: 1 }, big: 2 ** 60, nothing: null } },
+      { ts: 20261128000002, eventProps: { n: 2, tags: ['b', 'c'], mixed: { deep: 1 }, big: 2 ** 60, wide: 2 ** 63, nothing: null } },
     ];
     expect(structureOf(events)).toEqual({
       ts: 'BIGINT',
       profile: { identity: 'VARCHAR' },
-      eventProps: { n: 'DOUBLE', tags: ['VARCHAR'], mixed: 'JSON', nested: { x: 'VARCHAR', y: 'BOOLEAN' }, empty: {}, big: 'DOUBLE', nothing: 'NULL' },
+      eventProps: { n: 'DOUBLE', tags: ['VARCHAR'], mixed: 'JSON', nested: { x: 'VARCHAR', y: 'BOOLEAN' }, empty: {}, big: 'BIGINT', wide: 'DOUBLE', nothing: 'NULL' },
     });
   });
   it('treats __proto__ and constructor as ordinary keys', () => {
@@ -108,7 +108,7 @@ describe('structureOfBlock', () => {
     const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
     const KEYS = ['a', 'b', 'n', 'tags', 'Ünï', '日本', '😀', 'quo"te', 'back\\slash', 'line\nbreak', 'ctl\u0001', '__proto__', 'constructor', 'toString', ''];
     // Numbers as producers spell them, with what JSON.parse makes of them.
-    const NUMBERS = ['0', '-0', '7', '-42', '123456789012345', '9007199254740991', '9007199254740992', '-9007199254740993', '12345678901234567890', '1.0', '2.50', '1.5', '-0.001', '1e2', '1E+2', '1e-2', '1.5e3', '1e400', '-1e400', '1e-400'];
+    const NUMBERS = ['0', '-0', '7', '-42', '123456789012345', '9007199254740991', '9007199254740992', '-9007199254740993', '12345678901234567890', '9223372036854774000', '-9223372036854775808', '9223372036854775807', '1.0', '2.50', '1.5', '-0.001', '1e2', '1E+2', '1e-2', '1.5e3', '1e400', '-1e400', '1e-400'];
     const space = () => pick(['', '', '', ' ', '\n  ', '\t']);
     const text = (depth: number): string => {
       const kind = next();

@@ -65,6 +65,17 @@ export function mergeStructures(a: JsonStructure, b: JsonStructure): JsonStructu
   return 'JSON';
 }
 
+/**
+ * Whether a JSON number, as JSON.parse reads it, is an integer that BIGINT holds. Its text
+ * may hold more digits than the double (9007199254740993 reads as ...992): a BIGINT
+ * column keeps them, a DOUBLE one would not. A double below 2^63 in magnitude comes from a
+ * text below it too, so the value fits (a few integers just inside the limit count as
+ * DOUBLE; none outside counts as BIGINT, which json_transform would turn into NULL).
+ */
+export function isBigint(value: number): boolean {
+  return Number.isInteger(value) && Math.abs(value) < 2 ** 63;
+}
+
 /** `structure` widened by a scalar of `type` (the common case, the same type, costs nothing). */
 function widenTo(structure: JsonStructure, type: string): JsonStructure {
   return structure === type ? structure : mergeStructures(structure, type);
@@ -79,8 +90,8 @@ function isStructureObject(s: JsonStructure): s is StructureObject {
 /**
  * Widens `structure` so that it also describes `value` (a parsed JSON value), the same as
  * mergeStructures(structure, json_structure(value)) but without building the value's own
- * structure: objects and arrays of `structure` are updated in place. Integers beyond
- * ±2^53 (JavaScript cannot hold them exactly) count as DOUBLE. Objects are kept without
+ * structure: objects and arrays of `structure` are updated in place. Integers count as
+ * BIGINT while BIGINT holds them (see isBigint), beyond as DOUBLE. Objects are kept without
  * a prototype, so keys such as `__proto__` or `constructor` are ordinary keys.
  */
 export function widenStructure(structure: JsonStructure, value: unknown): JsonStructure {
@@ -91,10 +102,8 @@ export function widenStructure(structure: JsonStructure, value: unknown): JsonSt
       return widenTo(structure, 'VARCHAR');
     case 'boolean':
       return widenTo(structure, 'BOOLEAN');
-    case 'number': {
-      const type = Number.isSafeInteger(value) ? 'BIGINT' : 'DOUBLE';
-      return widenTo(structure, type);
-    }
+    case 'number':
+      return widenTo(structure, isBigint(value) ? 'BIGINT' : 'DOUBLE');
     case 'object':
       break;
     default:
@@ -148,8 +157,8 @@ const MAX_CACHED_KEYS = 4096;
 /**
  * widenStructure for JSON text, without JSON.parse: one pass over the bytes that builds no
  * value, only the structure. Object keys are decoded once per distinct key (cached by
- * their bytes); numbers count as BIGINT when they are safe integers, as JSON.parse and
- * Number.isSafeInteger would say (1.0 and 1e2 are integers; 1.5 and 1e400 are not).
+ * their bytes); numbers count as BIGINT when they are integers that BIGINT holds, as
+ * JSON.parse and isBigint would say (1.0 and 1e2 are integers; 1.5 and 1e400 are not).
  *
  * Its structure objects are its own, without a prototype (a missing key reads as
  * undefined), as structureOfBlock starts each block from NULL.
@@ -270,7 +279,7 @@ class StructureScanner {
     return structure;
   }
 
-  /** BIGINT for a safe integer, else DOUBLE (the number starts at `at`). */
+  /** BIGINT for an integer that BIGINT holds, else DOUBLE (the number starts at `at`). */
   private number(): 'BIGINT' | 'DOUBLE' {
     const bytes = this.bytes;
     const start = this.at;
@@ -298,7 +307,7 @@ class StructureScanner {
       if (fractionNonZero) return 'DOUBLE';
       if (digits <= SAFE_DIGITS) return 'BIGINT';
     }
-    return Number.isSafeInteger(Number(this.bytes.toString('latin1', start, this.at))) ? 'BIGINT' : 'DOUBLE';
+    return isBigint(Number(this.bytes.toString('latin1', start, this.at))) ? 'BIGINT' : 'DOUBLE';
   }
 
   /** The key whose opening quote is at `at`, decoded once per distinct key. */
