@@ -1,4 +1,4 @@
-import { api, gcs, makeServiceKey, TestAccount, TestSystem } from '@bulk-export/testing';
+import { api, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 
 /** Bad requests get a 4xx that names the problem; nobody sees another account's data. */
 describe('REST API: authentication, validation, credentials', () => {
@@ -79,6 +79,54 @@ describe('REST API: authentication, validation, credentials', () => {
       });
       expect(res.status).toBe(status);
       expect(res.body.message).toContain(field);
+    });
+
+    // ISO 8601 forms that IsISO8601 let through and Date.parse cannot read (they gave 500s or named the wrong field).
+    const unreadable = ['2026-W48-1', '2026-330', '20261128T100000Z', '2026-11-28T10Z', '2026-11-28T10:00:00,5Z'];
+    const recurring = (b: Record<string, unknown>) => ({ ...b, frequency: 'recurring', from: undefined, to: undefined, intervalHours: 6 });
+    it.each(unreadable.flatMap((date) => [
+      ['from', date, (b: Record<string, unknown>) => ({ ...b, from: date })],
+      ['to', date, (b: Record<string, unknown>) => ({ ...b, to: date })],
+      ['startAt', date, (b: Record<string, unknown>) => ({ ...recurring(b), startAt: date })],
+    ] as const))('answers 400 naming %s for the date %s, which is ISO 8601 but not RFC 3339', async (field, _, change) => {
+      const res = await api<{ code: string; errors: { field: string; message: string }[] }>(system.api, 'POST', '/v1/exports', {
+        apiKey: account.apiKey,
+        body: JSON.parse(JSON.stringify(change(valid()))),
+      });
+      expect({ status: res.status, code: res.body.code, fields: res.body.errors?.map((e) => e.field) }).toEqual({ status: 400, code: 'invalid_request', fields: [field] });
+      expect(res.body.errors[0].message).toContain('RFC 3339');
+    });
+
+    it('takes a date-time with an offset other than Z', async () => {
+      const from = new Date(Date.now() - 2 * day);
+      const local = new Date(from.getTime() + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
+      const res = await api<{ from: string }>(system.api, 'POST', '/v1/exports', { apiKey: account.apiKey, body: { ...valid(), from: local } });
+      expect(res.status).toBe(201);
+      expect(res.body.from).toBe(from.toISOString());
+    });
+
+    it('answers and dead-letters a create-export command with such a date, and goes on with the next command', async () => {
+      const commands = `${system.env.TOPIC_PREFIX}export.commands`;
+      const key = `date-${Date.now()}`;
+      const command = (idempotencyKey: string, fields: Record<string, unknown>) =>
+        JSON.stringify({ version: 1, type: 'create-export', accountId: account.id, idempotencyKey, export: { ...recurring(valid()), ...fields } });
+      const bad = unreadable.map((date, i) => command(`${key}-${i}`, { startAt: date }));
+      const good = command(`${key}-good`, {});
+      await kcatProduce(commands, [...bad, good]);
+
+      type Result = { type: string; status: string; code?: string; idempotencyKey?: string; errors?: { field: string }[] };
+      const results = await waitFor('an answer to every command', async () => {
+        const all = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`)).map((m) => JSON.parse(m.value) as Result);
+        const answers = all.filter((r) => r.type === 'command-result' && r.idempotencyKey?.startsWith(key));
+        return answers.length >= bad.length + 1 ? answers : undefined;
+      });
+      for (const i of unreadable.keys()) {
+        const answer = results.find((r) => r.idempotencyKey === `${key}-${i}`);
+        expect({ status: answer?.status, code: answer?.code, fields: answer?.errors?.map((e) => e.field) }).toEqual({ status: 'rejected', code: 'invalid_command', fields: ['export.startAt'] });
+      }
+      expect(results.find((r) => r.idempotencyKey === `${key}-good`)?.status).toBe('accepted');
+      const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).map((m) => m.value);
+      expect(dead).toEqual(expect.arrayContaining(bad));
     });
 
     it('answers 404 for credentials that do not exist', async () => {

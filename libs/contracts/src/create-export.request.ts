@@ -6,7 +6,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   Length,
@@ -28,6 +27,7 @@ import {
   ExportType,
   ID_REGEX,
 } from '@bulk-export/domain';
+import { IsDateTime } from './is-date-time';
 
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 
@@ -60,16 +60,16 @@ export class CreateExportRequest {
   @IsIn(EXPORT_FREQUENCIES, { message: `frequency must be one of ${list(EXPORT_FREQUENCIES)}` })
   frequency: ExportFrequency;
 
-  /** Start of a one-time export's window (ISO-8601), inclusive. */
-  @ApiPropertyOptional({ format: 'date-time', description: 'one_time: window start (inclusive), inside the last 45 days; Kafka capture time.' })
+  /** Start of a one-time export's window (RFC 3339 with an offset), inclusive. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'one_time: window start (inclusive, RFC 3339 with an offset), inside the last 45 days; Kafka capture time.' })
   @ValidateIf((o: CreateExportRequest) => o.frequency === 'one_time' || o.from !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'from must be an ISO-8601 date-time' })
+  @IsDateTime()
   from?: string;
 
-  /** End of a one-time export's window (ISO-8601), exclusive. */
+  /** End of a one-time export's window (RFC 3339 with an offset), exclusive. */
   @ApiPropertyOptional({ format: 'date-time', description: 'one_time: window end (exclusive), not in the future.' })
   @ValidateIf((o: CreateExportRequest) => o.frequency === 'one_time' || o.to !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'to must be an ISO-8601 date-time' })
+  @IsDateTime()
   to?: string;
 
   /** Hours between the windows of a recurring export: 4 to 24, whole hours. */
@@ -80,10 +80,10 @@ export class CreateExportRequest {
   @Max(24)
   intervalHours?: number;
 
-  /** When a recurring export's first window starts (ISO-8601, inside the last 45 days); default: now. */
+  /** When a recurring export's first window starts (RFC 3339 with an offset, inside the last 45 days); default: now. */
   @ApiPropertyOptional({ format: 'date-time', description: 'recurring: start of the first window, inside the last 45 days (default: now).' })
   @ValidateIf((o: CreateExportRequest) => o.startAt !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'startAt must be an ISO-8601 date-time' })
+  @IsDateTime()
   startAt?: string;
 
   @ApiProperty({ enum: EXPORT_FORMATS, description: 'File format.' })

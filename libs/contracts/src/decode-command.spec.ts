@@ -17,6 +17,7 @@ describe('decodeExportCommand', () => {
   it.each([
     ['a NUL in an event name', { ...create, export: { ...create.export, events: ['Charged', 'App\u0000Launched'] } }, 'export.events.1: must not contain the NUL character'],
     ['a lone surrogate in the idempotency key', { ...create, idempotencyKey: 'cmd-\ud800' }, 'idempotencyKey: must be valid Unicode'],
+    ['an ISO 8601 week date, which Date.parse cannot read', { ...create, export: { ...create.export, startAt: '2026-W48-1' } }, 'export.startAt: startAt must be an RFC 3339 date-time'],
   ])('refuses %s, naming the field', (_, command, reason) => {
     const result = decode(JSON.stringify(command));
     expect(result.ok).toBe(false);

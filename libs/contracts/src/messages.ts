@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { Equals, IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
+import { Equals, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 import { CreateExportRequest } from './create-export.request';
+import { IsDateTime } from './is-date-time';
 import { EXPORT_STATUSES, ID_REGEX, RUN_STATUSES } from '@bulk-export/domain';
 
 const IsId = () => Matches(ID_REGEX, { message: '$property must be an id' });
@@ -41,7 +42,7 @@ export class ExportEvent {
   @IsOptional() @IsId() runId?: string;
   @IsIn([...EXPORT_STATUSES, ...RUN_STATUSES]) status: string;
   @IsOptional() @IsString() error?: string;
-  @IsISO8601() at: string;
+  @IsDateTime() at: string;
 }
 
 /** internal service → request-api: create an export. The same idempotency key twice creates one. */
@@ -78,5 +79,5 @@ export class CommandResult {
   @IsOptional() @IsId() exportId?: string;
   @IsOptional() @IsString() code?: string;
   @IsOptional() errors?: { field: string; message: string }[];
-  @IsISO8601() at: string;
+  @IsDateTime() at: string;
 }

@@ -5,6 +5,7 @@
 export * from './export-options';
 export * from './errors';
 export * from './window';
+export * from './date-time';
 export * from './id';
 export * from './retry';
 export * from './text';

@@ -4,6 +4,7 @@ import {
   checkOneTimeWindow,
   checkRecurringStart,
   Conflict,
+  DATE_TIME_FORMAT,
   ExportCompression,
   ExportFormat,
   ExportFrequency,
@@ -11,6 +12,7 @@ import {
   InvalidField,
   newId,
   NotFound,
+  parseDateTime,
 } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { CredentialsRepository, Export, ExportsRepository } from '@bulk-export/persistence';
@@ -62,8 +64,8 @@ export class CreateExportUseCase {
       throw new InvalidField(command.intervalHours !== undefined ? 'intervalHours' : 'startAt', 'only a recurring export takes `intervalHours` and `startAt`');
     }
     const window = recurring
-      ? { start: checkRecurringStart(command.startAt ? Date.parse(command.startAt) : now, now), end: null }
-      : checkOneTimeWindow({ start: Date.parse(command.from as string), end: Date.parse(command.to as string) }, now);
+      ? { start: checkRecurringStart(command.startAt === undefined ? now : instant('startAt', command.startAt), now), end: null }
+      : checkOneTimeWindow({ start: instant('from', command.from), end: instant('to', command.to) }, now);
     const credential = await this.credentials.findForAccount(command.accountId, command.credentialId);
     if (!credential) throw new NotFound('credentials', command.credentialId);
     if (command.type === 'all_profiles' && !recurring) {
@@ -108,6 +110,13 @@ export class CreateExportUseCase {
       throw e;
     }
   }
+}
+
+/** The instant of a date-time field; the request's validation has checked it already, this names the field if not. */
+function instant(field: string, text: string | undefined): number {
+  const at = text === undefined ? null : parseDateTime(text);
+  if (at === null) throw new InvalidField(field, `${field} must be ${DATE_TIME_FORMAT}`);
+  return at;
 }
 
 function checkCompression(format: ExportFormat, compression: ExportCompression | undefined): ExportCompression {
