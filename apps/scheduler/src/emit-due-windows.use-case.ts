@@ -32,6 +32,8 @@ export class EmitDueWindowsUseCase {
       this.event({ version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: command.now.toISOString() }),
     ]);
     const recurring = await this.runs.createDueRecurringRuns(
+      dueBefore,
+      command.hourMs,
       command.limit,
       (exportRow, lastEnd) =>
         dueWindows(

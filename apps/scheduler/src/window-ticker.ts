@@ -4,6 +4,9 @@ import { OutboxRelay } from '@bulk-export/messaging';
 import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
 import { EmitDueWindowsUseCase } from './emit-due-windows.use-case';
 
+/** Runs created per transaction; a tick goes on with further batches while they come back full. */
+const BATCH = 50;
+
 /** Runs EmitDueWindows every SCHEDULER_TICK_MS; unhealthy when ticks stop succeeding. */
 @Injectable()
 export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdown, HealthCheck {
@@ -46,7 +49,7 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
           now: new Date(),
           graceMs: this.config.WINDOW_GRACE_MS,
           hourMs: this.config.RECURRING_INTERVAL_UNIT_MS,
-          limit: 50,
+          limit: BATCH,
         });
         emitted = created.length + retried.length;
         this.metrics.windowsEmitted.inc({ kind: 'window' }, created.length);
@@ -54,7 +57,7 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
         for (const run of created) this.logger.info('window emitted', { exportId: run.exportId, runId: run.id });
         for (const run of retried) this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
         if (emitted > 0) this.relay.nudge();
-      } while (emitted >= 50);
+      } while (emitted >= BATCH);
       this.lastSuccess = Date.now();
     } catch (e) {
       this.logger.error('scheduler tick failed', { error: e });

@@ -79,8 +79,15 @@ export class RunsRepository {
    * previous one ended; a scheduler that was down catches up one window after another.
    * Locks each export (SKIP LOCKED) and relies on the unique (export, window start) key,
    * so several schedulers never create a window twice.
+   *
+   * Only exports whose next window has closed by `dueBefore` are taken (its length is
+   * `interval_hours × hourMs`): choosing `limit` exports first and deciding due-ness
+   * afterwards let exports that were not due fill every batch, so due ones behind them
+   * never got their window. `windowsOf` still works the window out.
    */
   async createDueRecurringRuns(
+    dueBefore: Date,
+    hourMs: number,
     limit: number,
     windowsOf: (exportRow: Export, lastEnd: Date | null) => { start: number; end: number }[],
     messages: (ctx: { run: ExportRun; exportRow: Export }) => OutboxEntry[],
@@ -92,6 +99,11 @@ export class RunsRepository {
         .andWhere(
           `NOT EXISTS (SELECT 1 FROM export_runs r WHERE r.export_id = e.id
              AND (r.status = 'running' OR (r.status = 'pending' AND r.next_attempt_at IS NULL)))`,
+        )
+        .andWhere(
+          `COALESCE((SELECT max(r.window_end) FROM export_runs r WHERE r.export_id = e.id), e.window_from)
+             + e.interval_hours * CAST(:hourMs AS bigint) * interval '1 millisecond' <= :dueBefore`,
+          { hourMs, dueBefore },
         )
         .orderBy('e.id', 'ASC')
         .limit(limit)
