@@ -191,6 +191,34 @@ describe('recurring exports, scheduler and commands', () => {
     expect(again.status).toBe(409);
   });
 
+  it('does not retry a run that was under way when its export was stopped and then failed', async () => {
+    const doomed = await gcs.createBucket();
+    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket: doomed } });
+    await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${doomed}`, { method: 'DELETE' });
+    // With the uploader down, the run stays `running` once it is staged.
+    const uploader = system.service('uploader');
+    await uploader.stop();
+    try {
+      const id = await createExport(system, account, { credentialId: saved.body.id, type: 'all_events', frequency: 'recurring', intervalHours: 4, startAt: new Date(Date.now() - WINDOW_MS - 1000).toISOString(), format: 'json' });
+      const [staged] = await waitFor('the first run staged', async () => {
+        const rows: { id: string; status: string }[] = await system.db.query(`SELECT id, status FROM export_runs WHERE export_id = $1 AND offsets IS NOT NULL`, [id]);
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(staged.status).toBe('running');
+      expect((await api(system.api, 'POST', `/v1/exports/${id}/stop`, { apiKey: account.apiKey })).status).toBe(200);
+      await uploader.start();
+      const failed = await waitFor('the run failed for good', async () => {
+        const [row]: { status: string; error: string; next_attempt_at: Date | null }[] = await system.db.query('SELECT status, error, next_attempt_at FROM export_runs WHERE id = $1', [staged.id]);
+        return row.status === 'failed' ? row : undefined;
+      }, { timeoutMs: 30_000 });
+      expect(failed.error).toContain('not retried: the export was stopped');
+      expect(failed.next_attempt_at).toBeNull();
+      expect((await runsOf(id)).map((r) => r.status)).toEqual(['failed']);
+    } finally {
+      if (!uploader.pid) await uploader.start();
+    }
+  });
+
   it('takes create-export and stop-export commands from Kafka; a duplicate creates nothing new; invalid ones are answered and dead-lettered', async () => {
     const commands = `${system.env.TOPIC_PREFIX}export.commands`;
     const key = `cmd-${Date.now()}`;

@@ -18,8 +18,11 @@ export type ExportCompression = (typeof EXPORT_COMPRESSIONS)[number];
 export const EXPORT_STATUSES = ['pending', 'running', 'done', 'failed', 'stopped'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
-/** Statuses of one run: one (export, window). */
-export const RUN_STATUSES = ['pending', 'running', 'done', 'failed'] as const;
+/**
+ * Statuses of one run: one (export, window). `cancelled`: its export was stopped before the
+ * run started (a run under way when the export is stopped finishes, but is not retried).
+ */
+export const RUN_STATUSES = ['pending', 'running', 'done', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** How far back a one-time export may reach. */

@@ -83,7 +83,7 @@ export class ExportsController {
   /** Stops a recurring export. */
   @Post(':id/stop')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a recurring export; a run under way finishes.' })
+  @ApiOperation({ summary: 'Stop a recurring export; a run under way finishes (without retries), runs not started end `cancelled`.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   @ApiResponse({ status: 409, description: 'Not a recurring export.' })
   async stop(@CurrentAccount() account: Account, @Param('id') id: string) {
@@ -113,7 +113,7 @@ export class ExportsController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed run now.' })
   @ApiResponse({ status: 404, description: 'No such export or run for this account.' })
-  @ApiResponse({ status: 409, description: 'The run is not failed.' })
+  @ApiResponse({ status: 409, description: 'The run is not failed, or its export was stopped (`conflict`).' })
   async retry(@CurrentAccount() account: Account, @Param('id') id: string, @Param('runId') runId: string) {
     if (!ID_REGEX.test(id)) throw new NotFound('export', id);
     if (!ID_REGEX.test(runId)) throw new NotFound('run', runId);

@@ -23,6 +23,7 @@ export class RetryRunUseCase {
   async execute(command: RetryRun): Promise<ExportRun> {
     const exportRow = await this.exports.findForAccount(command.accountId, command.exportId);
     if (!exportRow) throw new NotFound('export', command.exportId);
+    if (exportRow.status === 'stopped') throw stoppedExport(exportRow.id);
     const run = await this.runs.retryFailed(exportRow.id, command.runId, ({ run }) => {
       const extract: ExtractWindow = { version: 1, runId: run.id, exportId: run.exportId, attempt: run.attempt };
       const event: ExportEvent = { version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: new Date().toISOString() };
@@ -34,9 +35,14 @@ export class RetryRunUseCase {
     if (!run) {
       const exists = (await this.exports.runsOf([exportRow.id])).some((r) => r.id === command.runId);
       if (!exists) throw new NotFound('run', command.runId);
+      if ((await this.exports.findForAccount(command.accountId, exportRow.id))?.status === 'stopped') throw stoppedExport(exportRow.id);
       throw new Conflict('only a failed run can be retried');
     }
     this.relay.nudge();
     return run;
   }
+}
+
+function stoppedExport(exportId: string): Conflict {
+  return new Conflict(`export ${exportId} was stopped, so its runs are not retried; create a new export to export this window again`);
 }

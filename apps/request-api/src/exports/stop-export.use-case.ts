@@ -2,14 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
-import { Export, ExportsRepository } from '@bulk-export/persistence';
+import { CANCELLED_BY_STOP, Export, ExportsRepository } from '@bulk-export/persistence';
 
 export interface StopExport {
   accountId: string;
   exportId: string;
 }
 
-/** Stops a recurring export: no window after this; a run under way finishes. Stopping twice is fine. */
+/**
+ * Stops a recurring export: no window after this; a run under way finishes (without
+ * retries); runs not started yet end `cancelled`. Stopping twice is fine.
+ */
 @Injectable()
 export class StopExportUseCase {
   constructor(
@@ -19,9 +22,13 @@ export class StopExportUseCase {
   ) {}
 
   async execute(command: StopExport): Promise<Export> {
-    const stopped = await this.exports.stop(command.accountId, command.exportId, (e) => {
-      const event: ExportEvent = { version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, status: 'stopped', at: new Date().toISOString() };
-      return [{ topic: this.topics.exportEvents, key: e.id, payload: event }];
+    const stopped = await this.exports.stop(command.accountId, command.exportId, (e, cancelledRunIds) => {
+      const at = new Date().toISOString();
+      const events: ExportEvent[] = [
+        { version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, status: 'stopped', at },
+        ...cancelledRunIds.map((runId): ExportEvent => ({ version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, runId, status: 'cancelled', error: CANCELLED_BY_STOP, at })),
+      ];
+      return events.map((payload) => ({ topic: this.topics.exportEvents, key: e.id, payload }));
     });
     if (!stopped) throw new NotFound('export', command.exportId);
     if (stopped.frequency !== 'recurring') throw new Conflict('only a recurring export can be stopped; a one-time export ends by itself');

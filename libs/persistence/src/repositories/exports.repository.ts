@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, LessThan } from 'typeorm';
 import { Export, ExportFile, ExportRun } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
+import { cancelNotStartedRuns } from './runs.repository';
 
 /** Exports, as the Activity Log shows them. Reads are scoped to an account. */
 @Injectable()
@@ -30,10 +31,11 @@ export class ExportsRepository {
   }
 
   /**
-   * Stops a recurring export: no window is emitted after this; a run under way finishes.
-   * Returns the export as it is after the call (already stopped is fine), or null.
+   * Stops a recurring export: no window is emitted after this; a run under way finishes;
+   * runs that have not started end `cancelled` in the same transaction (`messages` gets
+   * their ids). Returns the export as it is after the call (already stopped is fine), or null.
    */
-  async stop(accountId: string, id: string, messages: (e: Export) => OutboxEntry[]): Promise<Export | null> {
+  async stop(accountId: string, id: string, messages: (e: Export, cancelledRunIds: string[]) => OutboxEntry[]): Promise<Export | null> {
     return this.dataSource.transaction(async (manager) => {
       const exportRow = await manager
         .createQueryBuilder(Export, 'e')
@@ -44,7 +46,8 @@ export class ExportsRepository {
       exportRow.status = 'stopped';
       exportRow.stoppedAt = new Date();
       await manager.update(Export, id, { status: 'stopped', stoppedAt: exportRow.stoppedAt });
-      await this.outbox.add(manager, messages(exportRow));
+      const cancelled = await cancelNotStartedRuns(manager, id);
+      await this.outbox.add(manager, messages(exportRow, cancelled));
       return exportRow;
     });
   }

@@ -5,6 +5,25 @@ import { newId } from '@bulk-export/domain';
 import { Account, Export, ExportFile, ExportRun, PartitionRanges } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 
+/** Why the runs of a stopped export that had not started end `cancelled`. */
+export const CANCELLED_BY_STOP = 'the export was stopped before this run started';
+
+/**
+ * Ends the runs of export `exportId` that have not started — emitted or waiting for a
+ * retry — as `cancelled`, in the caller's transaction (the one that stops the export).
+ * Returns their ids.
+ */
+export async function cancelNotStartedRuns(manager: EntityManager, exportId: string): Promise<string[]> {
+  const result = await manager
+    .createQueryBuilder()
+    .update(ExportRun)
+    .set({ status: 'cancelled', error: CANCELLED_BY_STOP, nextAttemptAt: null, finishedAt: () => 'now()' })
+    .where({ exportId, status: 'pending' })
+    .returning(['id'])
+    .execute();
+  return (result.raw as { id: string }[]).map((r) => r.id);
+}
+
 /** A run with what a worker needs to act on it. */
 export interface RunContext {
   run: ExportRun;
@@ -147,10 +166,13 @@ export class RunsRepository {
 
   /**
    * Puts a failed run up for another attempt now (a manual retry). Null when the run is
-   * not failed. A one-time export goes back to `pending`.
+   * not failed or its export was stopped. A one-time export goes back to `pending`.
+   * Locks the export first, as stopping does, so a stop cannot slip in between.
    */
   async retryFailed(exportId: string, runId: string, messages: (ctx: { run: ExportRun; exportRow: Export }) => OutboxEntry[]): Promise<ExportRun | null> {
     return this.dataSource.transaction(async (manager) => {
+      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: exportId }).setLock('pessimistic_write').getOne();
+      if (!exportRow || exportRow.status === 'stopped') return null;
       const run = await manager
         .createQueryBuilder(ExportRun, 'r')
         .where({ id: runId, exportId, status: 'failed' })
@@ -160,7 +182,6 @@ export class RunsRepository {
       const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null };
       Object.assign(run, patch);
       await manager.update(ExportRun, run.id, patch);
-      const exportRow = await manager.findOneByOrFail(Export, { id: exportId });
       if (exportRow.frequency === 'one_time') {
         exportRow.status = 'pending';
         exportRow.error = null;
@@ -177,6 +198,8 @@ export class RunsRepository {
       const due = await manager
         .createQueryBuilder(ExportRun, 'r')
         .where(`r.status = 'pending' AND r.next_attempt_at <= :now`, { now })
+        // Stopping cancels waiting retries; this keeps one that got past it from being emitted.
+        .andWhere(`NOT EXISTS (SELECT 1 FROM exports e WHERE e.id = r.export_id AND e.status = 'stopped')`)
         .orderBy('r.next_attempt_at', 'ASC')
         .limit(limit)
         .setLock('pessimistic_write')
@@ -301,7 +324,9 @@ export class RunsRepository {
 
   /**
    * Records a failed attempt. With `retryAt`, the run waits as `pending` for its next
-   * attempt (the scheduler emits it then); without, it stays `failed` with the reason.
+   * attempt (the scheduler emits it then); without, or when its export was stopped while
+   * it ran, it stays `failed` with the reason. Locks the export (shared) before the run,
+   * so a concurrent stop either sees the retry and cancels it or is seen here.
    */
   async fail(
     runId: string,
@@ -311,14 +336,18 @@ export class RunsRepository {
     messages: (ctx: RunContext) => OutboxEntry[],
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
+      const current = await manager.findOneBy(ExportRun, { id: runId });
+      if (!current) return false;
+      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_read').getOneOrFail();
       const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
       if (!run) return false;
-      const patch: Partial<ExportRun> = retryAt
-        ? { status: 'pending', attempt: attempt + 1, nextAttemptAt: retryAt, error }
-        : { status: 'failed', error, finishedAt: new Date() };
+      const stopped = exportRow.status === 'stopped';
+      const patch: Partial<ExportRun> =
+        retryAt && !stopped
+          ? { status: 'pending', attempt: attempt + 1, nextAttemptAt: retryAt, error }
+          : { status: 'failed', error: retryAt ? `${error} (not retried: the export was stopped)` : error, finishedAt: new Date(), nextAttemptAt: null };
       Object.assign(run, patch);
       await manager.update(ExportRun, run.id, patch);
-      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
       if (exportRow.frequency === 'one_time' && !retryAt) {
         exportRow.status = 'failed';
         exportRow.error = error;
