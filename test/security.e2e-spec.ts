@@ -135,6 +135,22 @@ describe('security', () => {
     expect(rows.map((r) => r.key_hash).join()).not.toContain(apiKey);
   });
 
+  it('creates an account from the operator CLI only with a time zone that Intl and DuckDB both know', async () => {
+    for (const zone of ['Europe/Berln', '+02:00']) {
+      const databaseId = `db_tz_${randomBytes(4).toString('hex')}`;
+      const refused = cli(system, ['create-account', 'Zoned', databaseId, zone]);
+      expect({ status: refused.status, stdout: refused.stdout }).toEqual({ status: 1, stdout: '' });
+      expect(refused.stderr).toContain('usage: create-account <name> <databaseId> [timeZone]');
+      expect(refused.stderr).toContain(`time zone "${zone}" is not known`);
+      expect(await system.db.query('SELECT id FROM accounts WHERE database_id = $1', [databaseId])).toEqual([]);
+    }
+    const databaseId = `db_tz_${randomBytes(4).toString('hex')}`;
+    const created = cli(system, ['create-account', 'Zoned', databaseId, 'europe/berlin']);
+    expect(created.status).toBe(0);
+    const { accountId } = JSON.parse(created.stdout) as { accountId: string };
+    expect(await system.db.query('SELECT time_zone FROM accounts WHERE id = $1', [accountId])).toEqual([{ time_zone: 'Europe/Berlin' }]);
+  });
+
   it('rejects hostile bodies with 4xx naming the field', async () => {
     const big = await api<{ code: string }>(system.api, 'POST', '/v1/exports', { apiKey: b.apiKey, body: { partner: 'x'.repeat(1_000_000) } });
     expect(big.status).toBe(413);

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@bulk-export/config';
 import { AccountsRepository, CredentialsRepository, dataSourceOptions } from '@bulk-export/persistence';
+import { timeZoneName, TIME_ZONE_EXAMPLE } from '@bulk-export/domain';
+import { duckDbKnowsTimeZone } from '@bulk-export/formats';
 import { CredentialCipher } from '@bulk-export/storage';
 
 /**
@@ -23,9 +25,15 @@ async function main(args: string[]): Promise<void> {
     const [command, ...rest] = args;
     switch (command) {
       case 'create-account': {
-        const [name, databaseId, timeZone] = rest;
-        if (!name || !databaseId) throw new Error('usage: create-account <name> <databaseId> [timeZone]');
-        const account = await accounts.createAccount({ name, databaseId, timeZone });
+        const [name, databaseId, timeZone = 'UTC'] = rest;
+        const usage = 'usage: create-account <name> <databaseId> [timeZone]';
+        if (!name || !databaseId) throw new Error(usage);
+        // Both readers of the zone must know it: Intl (file days) and DuckDB (staging).
+        const zone = timeZoneName(timeZone);
+        if (zone === null || !(await duckDbKnowsTimeZone(zone))) {
+          throw new Error(`${usage}\ntime zone "${timeZone}" is not known: give ${TIME_ZONE_EXAMPLE}`);
+        }
+        const account = await accounts.createAccount({ name, databaseId, timeZone: zone });
         const { secret } = await accounts.addApiKey(account.id, 'initial');
         console.log(JSON.stringify({ accountId: account.id, databaseId, apiKey: secret }));
         break;

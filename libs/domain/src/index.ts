@@ -6,6 +6,7 @@ export * from './export-options';
 export * from './errors';
 export * from './window';
 export * from './date-time';
+export * from './time-zone';
 export * from './id';
 export * from './retry';
 export * from './text';

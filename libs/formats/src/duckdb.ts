@@ -161,3 +161,21 @@ export class DuckDbQueue<T> {
     return connection;
   }
 }
+
+/** Whether DuckDB (its ICU time zones, used when staging) knows the time zone `name`. */
+export async function duckDbKnowsTimeZone(name: string): Promise<boolean> {
+  const instance = await DuckDBInstance.create(':memory:');
+  try {
+    const connection = await instance.connect();
+    try {
+      await connection.run(`SELECT timezone($1, TIMESTAMPTZ '1970-01-01 00:00:00+00')`, [name]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      connection.closeSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, IsNull } from 'typeorm';
-import { newId } from '@bulk-export/domain';
+import { checkTimeZone, newId } from '@bulk-export/domain';
 import { Account, ApiKey } from '../entities';
 
 const KEY_PREFIX = 'bx_';
@@ -15,12 +15,13 @@ export function hashApiKey(secret: string): string {
 export class AccountsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** `timeZone` (default UTC) must be an IANA name; it is stored canonical (checkTimeZone). */
   async createAccount(input: { name: string; databaseId: string; timeZone?: string; id?: string }): Promise<Account> {
     const account = this.dataSource.getRepository(Account).create({
       id: input.id ?? newId(),
       name: input.name,
       databaseId: input.databaseId,
-      timeZone: input.timeZone ?? 'UTC',
+      timeZone: checkTimeZone(input.timeZone ?? 'UTC'),
     });
     return this.dataSource.getRepository(Account).save(account);
   }
