@@ -55,6 +55,7 @@ type Resource = {
   metadata: { name: string; annotations?: Record<string, string> };
   spec: {
     replicas?: number;
+    maxReplicas?: number;
     template: { metadata?: { annotations?: Record<string, string> }; spec: PodSpec };
     scaleTargetRef: { kind: string; name: string };
     ports: { port: number; targetPort: string | number }[];
@@ -219,6 +220,12 @@ describe('deployment files', () => {
         const claim = pod.volumes?.find((v) => v.name === mount?.name)?.persistentVolumeClaim?.claimName;
         expect(claim).toBeDefined();
         expect(byName('PersistentVolumeClaim', claim as string).spec.accessModes).toContain('ReadWriteMany');
+      }
+      // Every replica the autoscalers may start gets a partition of the topics it consumes.
+      const partitions = Number(config.data?.INTERNAL_TOPIC_PARTITIONS ?? new AppConfig().INTERNAL_TOPIC_PARTITIONS);
+      for (const name of ['extractor', 'uploader']) {
+        const maxReplicas = byName('HorizontalPodAutoscaler', name).spec.maxReplicas as number;
+        expect({ name, partitions, enough: partitions >= maxReplicas }).toEqual({ name, partitions, enough: true });
       }
       const claims = ['extractor', 'uploader'].map((name) => byName('Deployment', name).spec.template.spec.volumes?.map((v) => v.persistentVolumeClaim?.claimName));
       expect(claims[0]).toEqual(claims[1]);
