@@ -130,6 +130,16 @@ export class AppConfig {
   @Min(20)
   OUTBOX_POLL_MS: number = 250;
 
+  /**
+   * How long a published outbox row is kept (for looking into what was sent) before the
+   * relay deletes it, in milliseconds; 0 deletes rows as soon as the relay gets to them.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(90 * 24 * 3_600_000)
+  OUTBOX_RETENTION_MS: number = 7 * 24 * 3_600_000;
+
   /** How many times a failed run is attempted in all before it stays failed. */
   @Type(() => Number)
   @IsInt()

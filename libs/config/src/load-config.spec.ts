@@ -10,12 +10,12 @@ describe('loadConfig', () => {
   });
   it('names every bad or missing setting', () => {
     try {
-      loadConfig({ MAX_FILE_BYTES: 'lots', LOG_LEVEL: 'loud', KAFKA_BROKERS: 'nope' }, { defaults: { HTTP_PORT: 1 } });
+      loadConfig({ MAX_FILE_BYTES: 'lots', LOG_LEVEL: 'loud', KAFKA_BROKERS: 'nope', OUTBOX_RETENTION_MS: '-1' }, { defaults: { HTTP_PORT: 1 } });
       throw new Error('expected an error');
     } catch (e) {
       expect(e).toBeInstanceOf(InvalidConfiguration);
       const problems = (e as InvalidConfiguration).problems.join('\n');
-      for (const name of ['DATABASE_URL', 'MAX_FILE_BYTES', 'LOG_LEVEL', 'KAFKA_BROKERS']) expect(problems).toContain(name);
+      for (const name of ['DATABASE_URL', 'MAX_FILE_BYTES', 'LOG_LEVEL', 'KAFKA_BROKERS', 'OUTBOX_RETENTION_MS']) expect(problems).toContain(name);
     }
   });
   it('requires what a service needs and checks key-encryption keys without echoing them', () => {

@@ -59,7 +59,7 @@ export class MessagingModule {
           provide: OutboxRelay,
           inject: [OutboxRepository, KafkaClient, AppConfig, Logger, Metrics],
           useFactory: (o: OutboxRepository, k: KafkaClient, c: AppConfig, l: Logger, m: Metrics) =>
-            new OutboxRelay(o, k, c.OUTBOX_POLL_MS, l.child({ component: 'outbox' }), m),
+            new OutboxRelay(o, k, c.OUTBOX_POLL_MS, c.OUTBOX_RETENTION_MS, l.child({ component: 'outbox' }), m),
         },
         {
           provide: DeadLetter,

@@ -5,19 +5,26 @@ import { KafkaClient } from './kafka.client';
 /**
  * Publishes the outbox to Kafka: polls, and can be nudged right after a write so a
  * command does not wait for the next poll. Several relays (replicas, services) may run:
- * each row is locked by one of them. Publishing is at least once.
+ * each row is locked by one of them. Publishing is at least once. Published rows are
+ * deleted once older than the retention, in batches, at most every CLEANUP_EVERY_POLLS polls.
  */
+const BATCH = 500;
+const DELETE_BATCH = 1000;
+const CLEANUP_EVERY_POLLS = 10;
+
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
   private lastCount = 0;
+  private lastCleanup = 0;
 
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly kafka: KafkaClient,
     private readonly pollMs: number,
+    private readonly retentionMs: number,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {}
@@ -57,7 +64,7 @@ export class OutboxRelay {
   private async drainAll(): Promise<void> {
     try {
       while (!this.stopped) {
-        const sent = await this.outbox.drain(500, async (messages) => {
+        const sent = await this.outbox.drain(BATCH, async (messages) => {
           const byTopic = new Map<string, { key: string | null; value: string }[]>();
           for (const m of messages) {
             const list = byTopic.get(m.topic) ?? [];
@@ -69,7 +76,11 @@ export class OutboxRelay {
             topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
           });
         });
-        if (sent < 500) break;
+        if (sent < BATCH) break;
+      }
+      if (Date.now() - this.lastCleanup >= CLEANUP_EVERY_POLLS * this.pollMs) {
+        this.lastCleanup = Date.now();
+        await this.deleteOld();
       }
       if (Date.now() - this.lastCount > 5000) {
         this.lastCount = Date.now();
@@ -78,5 +89,17 @@ export class OutboxRelay {
     } catch (e) {
       this.logger.warn('outbox publish failed; will retry', { error: e });
     }
+  }
+
+  /** Deletes published rows older than the retention, a batch at a time so no transaction grows with the backlog. */
+  private async deleteOld(): Promise<void> {
+    const before = new Date(Date.now() - this.retentionMs);
+    let total = 0;
+    let deleted: number;
+    do {
+      deleted = await this.outbox.deletePublished(before, DELETE_BATCH);
+      total += deleted;
+    } while (deleted === DELETE_BATCH && !this.stopped);
+    if (total > 0) this.logger.debug('published outbox rows deleted', { count: total });
   }
 }

@@ -47,6 +47,19 @@ export class OutboxRepository {
     });
   }
 
+  /**
+   * Deletes up to `limit` published messages published before `before`, oldest first
+   * (rows another relay holds are skipped). Returns how many were deleted.
+   */
+  async deletePublished(before: Date, limit: number): Promise<number> {
+    const [, deleted] = (await this.dataSource.query(
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < $1 ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, limit],
+    )) as [unknown, number];
+    return deleted;
+  }
+
   async pendingCount(): Promise<number> {
     return this.dataSource.getRepository(OutboxMessage).countBy({ publishedAt: IsNull() });
   }
