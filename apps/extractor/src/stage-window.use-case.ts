@@ -5,7 +5,7 @@ import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
 import { DeadLetter, KafkaClient, logBounds, OffsetRange, OutboxRelay, planRanges, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { PartitionRanges, RunContext, RunsRepository } from '@bulk-export/persistence';
+import { PartitionRanges, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { DuckDb, DuckDbQueue } from '@bulk-export/formats';
 import {
   COUNT_STAGED,
@@ -57,11 +57,12 @@ export class StageWindowUseCase {
       return;
     }
     this.relay.nudge();
+    const holder = { attempt: ctx.run.attempt, claim: ctx.run.claim as string };
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
     log.info('staging window', { windowStart: ctx.run.windowStart.toISOString(), windowEnd: ctx.run.windowEnd.toISOString() });
     const timer = this.metrics.stageDuration.startTimer({ stage: 'extract' });
     try {
-      const staged = await this.stage(ctx, log);
+      const staged = await this.stage(ctx, holder, log);
       timer();
       this.metrics.eventsStaged.inc(staged.rowsStaged);
       const message: UploadRun = {
@@ -72,23 +73,23 @@ export class StageWindowUseCase {
         stagingPath: staged.path,
         rowsStaged: staged.rowsStaged,
       };
-      const handed = await this.runs.markStaged(ctx.run.id, ctx.run.attempt, staged.stats, [
+      const handed = await this.runs.markStaged(ctx.run.id, holder, staged.stats, [
         { topic: this.topics.stagedRuns, key: ctx.exportRow.id, payload: message },
       ]);
       this.relay.nudge();
       log.info('window staged', { ...staged.stats, rowsStaged: staged.rowsStaged, handed });
     } catch (e) {
       log.error('staging failed', { error: e });
-      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e, 'extract');
+      await this.lifecycle.failAttempt(ctx.run.id, holder, e, 'extract');
     }
   }
 
-  private async stage(ctx: RunContext, log: Logger) {
+  private async stage(ctx: RunContext, holder: RunHolder, log: Logger) {
     const { run, exportRow, account } = ctx;
     const profiles = exportRow.type === 'all_profiles';
     const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
-    const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt);
-    // A redelivered command restarts this attempt from nothing; earlier attempts are superseded.
+    const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt, holder.claim);
+    // A redelivered command restarts this attempt from nothing; earlier attempts and claims are superseded.
     await rm(runStagingRoot(this.config.STAGING_DIR, run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const { ranges, deadLettered } = await this.planRead(ctx, topic, profiles, log);
@@ -108,7 +109,7 @@ export class StageWindowUseCase {
           );
       let read: { rows: number; slices: number };
       try {
-        read = await this.read(db, dir, topic, ranges, run, stager);
+        read = await this.read(db, dir, topic, ranges, run.id, holder, stager);
       } catch (e) {
         await stager?.abort();
         throw e;
@@ -172,7 +173,8 @@ export class StageWindowUseCase {
     dir: string,
     topic: string,
     ranges: OffsetRange[],
-    run: { id: string; attempt: number },
+    runId: string,
+    holder: RunHolder,
     stager: DuckDbQueue<RawSlice> | null,
   ): Promise<{ rows: number; slices: number }> {
     const sink = await RawSink.open(db, dir, { onSlice: stager ? (slice) => stager.add(slice) : undefined });
@@ -187,7 +189,7 @@ export class StageWindowUseCase {
           this.metrics.eventsRead.inc(records.length);
           if (Date.now() - reported > 1000) {
             reported = Date.now();
-            void this.runs.reportProgress(run.id, run.attempt, { rowsExtracted: sink.rows }).catch(() => undefined);
+            void this.runs.reportProgress(runId, holder, { rowsExtracted: sink.rows }).catch(() => undefined);
           }
         },
       });

@@ -7,7 +7,7 @@ import { BoundedTasks, ExportFormat, fileExtension } from '@bulk-export/domain';
 import { BlockPool, DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { CredentialsRepository, FileRecord, RunContext, RunsRepository } from '@bulk-export/persistence';
+import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
 import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
@@ -49,16 +49,17 @@ export class UploadRunUseCase {
   }
 
   async execute(command: UploadRun): Promise<void> {
-    const ctx = await this.runs.context(command.runId);
-    if (!ctx || ctx.run.attempt !== command.attempt || ctx.run.status !== 'running') {
+    const ctx = await this.runs.startUpload(command.runId, command.attempt);
+    if (!ctx) {
       this.logger.debug('stale or finished run; command ignored', { ...command });
       return;
     }
+    const holder: RunHolder = { attempt: ctx.run.attempt, claim: ctx.run.claim as string };
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
     const timer = this.metrics.stageDuration.startTimer({ stage: 'upload' });
     try {
-      const files = await this.write(ctx, stagingDir(this.config.STAGING_DIR, ctx.run.id, ctx.run.attempt), log);
-      const completed = await this.runs.complete(ctx.run.id, ctx.run.attempt, files, (c) => this.lifecycle.statusEvents(c));
+      const files = await this.write(ctx, holder, stagingDir(this.config.STAGING_DIR, ctx.run.id, ctx.run.attempt, ctx.run.stagedClaim as string), log);
+      const completed = await this.runs.complete(ctx.run.id, holder, files, (c) => this.lifecycle.statusEvents(c));
       this.relay.nudge();
       timer();
       if (completed) this.metrics.runsCompleted.inc({ format: ctx.exportRow.format });
@@ -66,17 +67,18 @@ export class UploadRunUseCase {
       log.info('run uploaded', { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), completed });
     } catch (e) {
       log.error('upload failed', { error: e });
-      await this.lifecycle.failAttempt(ctx.run.id, ctx.run.attempt, e, 'upload');
+      await this.lifecycle.failAttempt(ctx.run.id, holder, e, 'upload');
     }
   }
 
-  private async write(ctx: RunContext, stagingPath: string, log: Logger): Promise<FileRecord[]> {
+  private async write(ctx: RunContext, holder: RunHolder, stagingPath: string, log: Logger): Promise<FileRecord[]> {
     const { exportRow } = ctx;
     const credential = await this.credentials.findById(exportRow.credentialId);
     if (!credential) throw new Error("the export's credentials were deleted");
     const key = parseServiceAccountKey(this.cipher.open(credential, credential.id));
     const storage = this.clients.forKey(key);
-    const outDir = join(stagingPath, 'out');
+    // The uploader's own folder: another uploader that still works on this attempt (it lost the command) keeps its own.
+    const outDir = join(stagingPath, `out-${holder.claim}`);
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
 
@@ -85,7 +87,7 @@ export class UploadRunUseCase {
     const files: FileRecord[] = [];
     const uploads = new BoundedTasks(UPLOADS_IN_FLIGHT);
     const progress = new ProgressReporter((done) =>
-      this.runs.reportProgress(ctx.run.id, ctx.run.attempt, {
+      this.runs.reportProgress(ctx.run.id, holder, {
         rowsWritten: done.reduce((n, f) => n + f.rows, 0),
         bytesWritten: done.reduce((n, f) => n + f.bytes, 0),
         filesCount: done.length,

@@ -4,7 +4,7 @@ import { AppConfig } from '@bulk-export/config';
 import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { OutboxEntry, RunContext, RunsRepository } from '@bulk-export/persistence';
+import { OutboxEntry, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 
 /**
  * What the extractor and the uploader share about a run's lifecycle: the status events
@@ -34,11 +34,15 @@ export class RunLifecycle {
     return events.map((payload) => ({ topic: this.topics.exportEvents, key: ctx.exportRow.id, payload }));
   }
 
-  /** Records a failed attempt: retried later with backoff, or failed for good after the last attempt. */
-  async failAttempt(runId: string, attempt: number, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
+  /**
+   * Records a failed attempt of the worker holding the run: retried later with backoff, or
+   * failed for good after the last attempt. Ignored if the worker no longer holds the run.
+   */
+  async failAttempt(runId: string, holder: RunHolder, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
+    const { attempt } = holder;
     const reason = describeFailure(error);
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
-    const recorded = await this.runs.fail(runId, attempt, reason, retryAt, (ctx) => this.statusEvents(ctx));
+    const recorded = await this.runs.fail(runId, holder, reason, retryAt, (ctx) => this.statusEvents(ctx));
     this.relay.nudge();
     this.metrics.runsFailed.inc({ stage, final: retryAt ? 'false' : 'true' });
     this.logger[recorded ? 'warn' : 'debug']('run attempt failed', {

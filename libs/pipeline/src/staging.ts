@@ -1,9 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Where a run's attempt is staged: a folder with the Parquet files the extractor writes and the uploader reads. */
-export function stagingDir(root: string, runId: string, attempt: number): string {
-  return join(root, runId, `attempt-${attempt}`);
+/**
+ * Where a run's attempt is staged by the extraction holding `claim`: a folder with the
+ * Parquet files the extractor writes and the uploader reads. Each claim has its own, so a
+ * worker that lost the run cannot write into the staging of the one that holds it.
+ */
+export function stagingDir(root: string, runId: string, attempt: number, claim: string): string {
+  return join(root, runId, `attempt-${attempt}-${claim}`);
 }
 
 /** The staged file of slice number `slice`. */

@@ -25,6 +25,14 @@ export class ExportRun {
   @Column('bigint', { name: 'bytes_written', default: 0, transformer: bigintAsNumber }) bytesWritten: number;
   @Column('int', { name: 'files_count', default: 0 }) filesCount: number;
   @Column('jsonb', { nullable: true }) offsets: PartitionRanges | null;
+  /**
+   * The worker that holds the current attempt (extraction, then upload): each one that
+   * takes the run sets a new claim, and the writes of a worker whose claim was replaced (a
+   * consumer that lost its partition in a rebalance but kept working) are refused.
+   */
+  @Column('text', { nullable: true }) claim: string | null;
+  /** The extraction whose staged files the upload reads (its folder is named by it); null until staged. */
+  @Column('text', { name: 'staged_claim', nullable: true }) stagedClaim: string | null;
   @Column('text', { nullable: true }) error: string | null;
   /** When a failed attempt is to be tried again; null when no retry is waiting. */
   @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;

@@ -33,6 +33,12 @@ export interface RunContext {
 
 export type FileRecord = Omit<ExportFile, 'id' | 'runId' | 'createdAt'>;
 
+/** A worker's hold on a run: the attempt and the claim it got from startExtraction or startUpload. */
+export interface RunHolder {
+  attempt: number;
+  claim: string;
+}
+
 /**
  * The lifecycle of runs. Every transition is conditional on the run's current attempt and
  * status, so a stale worker or a duplicated command changes nothing, and each transition
@@ -179,7 +185,7 @@ export class RunsRepository {
         .setLock('pessimistic_write')
         .getOne();
       if (!run) return null;
-      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null };
+      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null, claim: null, stagedClaim: null };
       Object.assign(run, patch);
       await manager.update(ExportRun, run.id, patch);
       if (exportRow.frequency === 'one_time') {
@@ -224,13 +230,15 @@ export class RunsRepository {
   /**
    * Claims attempt `attempt` of a run for extraction. Null when the command is stale (an
    * older attempt, or the run already moved past extraction). A redelivered command of
-   * the current attempt claims it again: the previous worker died before finishing. The
+   * the current attempt claims it again: the previous worker died, or lost the command in a
+   * rebalance and works on; its claim is replaced, so whatever it still writes is refused.
+   * Once the attempt is staged, a redelivered command is stale (the upload has it). The
    * offsets an earlier attempt recorded stay: a retry reads exactly those (planRanges).
    */
   async startExtraction(runId: string, attempt: number, messages: (ctx: RunContext) => OutboxEntry[]): Promise<RunContext | null> {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
-      if (!run || run.nextAttemptAt) return null;
+      if (!run || run.nextAttemptAt || run.stagedClaim) return null;
       const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
       if (exportRow.status === 'stopped' && run.status === 'pending') return null;
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
@@ -238,7 +246,8 @@ export class RunsRepository {
       run.status = 'running';
       run.error = null;
       run.startedAt = new Date();
-      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt });
+      run.claim = newId();
+      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt, claim: run.claim });
       if (exportRow.frequency === 'one_time' && exportRow.status === 'pending') {
         exportRow.status = 'running';
         await manager.update(Export, exportRow.id, { status: 'running' });
@@ -249,43 +258,60 @@ export class RunsRepository {
     });
   }
 
-  /** Progress of a run under way, for the API to show; ignored if the attempt is no longer current. */
+  /** Progress of a run under way, for the API to show; ignored unless `holder` still holds the run. */
   async reportProgress(
     runId: string,
-    attempt: number,
+    holder: RunHolder,
     progress: Partial<Pick<ExportRun, 'rowsExtracted' | 'rowsWritten' | 'bytesWritten' | 'filesCount'>>,
   ): Promise<void> {
-    await this.dataSource.getRepository(ExportRun).update({ id: runId, attempt, status: 'running' }, progress);
+    await this.dataSource.getRepository(ExportRun).update({ id: runId, attempt: holder.attempt, claim: holder.claim, status: 'running' }, progress);
   }
 
-  /** Records what extraction staged and hands the run to the uploader. False when stale. */
+  /** Records what extraction staged and hands the run to the uploader. False when stale (the claim was replaced). */
   async markStaged(
     runId: string,
-    attempt: number,
+    holder: RunHolder,
     staged: { rowsExtracted: number; rowsRejected: number; offsets: PartitionRanges },
     messages: OutboxEntry[],
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const run = await this.lockRun(manager, runId, attempt, ['running']);
+      const run = await this.lockRun(manager, runId, holder.attempt, ['running'], holder.claim);
       if (!run) return false;
-      await manager.update(ExportRun, run.id, staged);
+      await manager.update(ExportRun, run.id, { ...staged, stagedClaim: holder.claim });
       await this.outbox.add(manager, messages);
       return true;
     });
   }
 
   /**
+   * Claims a staged attempt for upload: null when the command is stale (another attempt,
+   * not staged, or finished). A redelivered command claims it again, as startExtraction.
+   */
+  async startUpload(runId: string, attempt: number): Promise<RunContext | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const run = await this.lockRun(manager, runId, attempt, ['running']);
+      if (!run || !run.stagedClaim) return null;
+      run.claim = newId();
+      await manager.update(ExportRun, run.id, { claim: run.claim });
+      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
+      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
+      return { run, exportRow, account };
+    });
+  }
+
+  /**
    * Records the files of a finished run and marks it done (and a one-time export with it).
    * Files of an earlier attempt are replaced: a retry rewrote the same object names.
+   * False when `holder` no longer holds the run.
    */
   async complete(
     runId: string,
-    attempt: number,
+    holder: RunHolder,
     files: FileRecord[],
     messages: (ctx: RunContext) => OutboxEntry[],
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const run = await this.lockRun(manager, runId, attempt, ['running']);
+      const run = await this.lockRun(manager, runId, holder.attempt, ['running'], holder.claim);
       if (!run) return false;
       await manager.delete(ExportFile, { runId });
       if (files.length > 0) {
@@ -326,11 +352,13 @@ export class RunsRepository {
    * Records a failed attempt. With `retryAt`, the run waits as `pending` for its next
    * attempt (the scheduler emits it then); without, or when its export was stopped while
    * it ran, it stays `failed` with the reason. Locks the export (shared) before the run,
-   * so a concurrent stop either sees the retry and cancels it or is seen here.
+   * so a concurrent stop either sees the retry and cancels it or is seen here. False when
+   * `holder` no longer holds the run: a worker that lost it cannot fail the attempt of
+   * the one that has it.
    */
   async fail(
     runId: string,
-    attempt: number,
+    holder: RunHolder,
     error: string,
     retryAt: Date | null,
     messages: (ctx: RunContext) => OutboxEntry[],
@@ -339,13 +367,14 @@ export class RunsRepository {
       const current = await manager.findOneBy(ExportRun, { id: runId });
       if (!current) return false;
       const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_read').getOneOrFail();
-      const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
+      const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], holder.claim);
       if (!run) return false;
       const stopped = exportRow.status === 'stopped';
+      const released = { claim: null, stagedClaim: null };
       const patch: Partial<ExportRun> =
         retryAt && !stopped
-          ? { status: 'pending', attempt: attempt + 1, nextAttemptAt: retryAt, error }
-          : { status: 'failed', error: retryAt ? `${error} (not retried: the export was stopped)` : error, finishedAt: new Date(), nextAttemptAt: null };
+          ? { status: 'pending', attempt: holder.attempt + 1, nextAttemptAt: retryAt, error, ...released }
+          : { status: 'failed', error: retryAt ? `${error} (not retried: the export was stopped)` : error, finishedAt: new Date(), nextAttemptAt: null, ...released };
       Object.assign(run, patch);
       await manager.update(ExportRun, run.id, patch);
       if (exportRow.frequency === 'one_time' && !retryAt) {
@@ -359,10 +388,11 @@ export class RunsRepository {
     });
   }
 
-  private async lockRun(manager: EntityManager, runId: string, attempt: number, statuses: RunStatus[]): Promise<ExportRun | null> {
+  /** The run, locked, if it is at `attempt` in one of `statuses` (and, with `claim`, still held by it). */
+  private async lockRun(manager: EntityManager, runId: string, attempt: number, statuses: RunStatus[], claim?: string): Promise<ExportRun | null> {
     return manager
       .createQueryBuilder(ExportRun, 'r')
-      .where({ id: runId, attempt, status: In(statuses) })
+      .where({ id: runId, attempt, status: In(statuses), ...(claim === undefined ? {} : { claim }) })
       .setLock('pessimistic_write')
       .getOne();
   }
