@@ -36,6 +36,26 @@ describe('RawSink', () => {
     expect(sink.rows).toBe(2 * hostile.length + 2);
   });
 
+  it('writes every offset and timestamp exactly, large, small and negative (no timestamp)', async () => {
+    const numbers: [bigint, bigint][] = [
+      [0n, -1n],
+      [9n, 0n],
+      [99_999_999n, 100_000_000n],
+      [100_000_000n, 1_700_000_000_000n],
+      [123_456_789_012n, 1_000_000_000_001n],
+      [2n ** 53n - 1n, 9_999_999_999_999n],
+      [2n ** 53n + 1n, -1_700_000_000_000n],
+    ];
+    const sink = await RawSink.open(db, dir);
+    await sink.append(7, numbers.map(([offset, timestamp]) => ({ offset, timestamp, key: null, value: Buffer.from('{}') })));
+    await sink.append(12345, [{ offset: 5n, timestamp: 5n, key: Buffer.from('k'), value: Buffer.from('{"a":1}') }]);
+    await sink.finish();
+    expect(await db.rows('SELECT partition, "offset", capture_ms, key, value FROM raw')).toEqual([
+      ...numbers.map(([offset, timestamp]) => [7, offset, timestamp, null, '{}']),
+      [12345, 5n, 5n, 'k', '{"a":1}'],
+    ]);
+  });
+
   it('decodes invalid UTF-8 with replacement characters, as everywhere else', async () => {
     const sink = await RawSink.open(db, dir);
     await sink.append(0, [record(0, Buffer.from([0x6b, 0xff]), Buffer.from([0x7b, 0xc3, 0x28, 0x7d]))]);

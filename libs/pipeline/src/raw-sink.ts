@@ -38,6 +38,41 @@ export interface RawSinkOptions {
   onSlice?: (slice: RawSlice) => void;
 }
 const EMPTY = Buffer.alloc(0);
+/** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
+const HEAD_BYTES = 64;
+/** Keys and values up to this size take the fast path of `append` (a line of them fits the buffer). */
+const FAST_VALUE_BYTES = (BUFFER_BYTES - 2 * HEAD_BYTES) / 2;
+const KIND_NULL = 0x6e; // 'n'
+const KEY_PLAIN = 0x3d; // '='
+const KIND_RAW = 0x72; // 'r'
+const DIGIT_0 = 0x30;
+
+/** Writes an integer (a safe one) in decimal at `at`; returns where it ends. */
+function writeDecimal(buffer: Buffer, at: number, n: number): number {
+  if (n < 0) {
+    buffer[at++] = 0x2d;
+    n = -n;
+  }
+  if (n < 1e8) return writeSmall(buffer, at, n, 0);
+  // Above 10^8 (timestamps, large offsets): the high part, then the low eight digits, each in int32 arithmetic.
+  const high = Math.floor(n / 1e8);
+  const end = writeSmall(buffer, at, high, 0);
+  return writeSmall(buffer, end, n - high * 1e8, 8);
+}
+
+/** Writes `n` (below 10^8) in decimal, padded with zeros to `width` digits. */
+function writeSmall(buffer: Buffer, at: number, n: number, width: number): number {
+  let digits = 1;
+  while (digits < 8 && n >= POWERS_OF_TEN[digits]) digits += 1;
+  const end = at + Math.max(digits, width);
+  for (let i = end - 1; i >= at; i--) {
+    const q = (n / 10) | 0;
+    buffer[i] = DIGIT_0 + n - q * 10;
+    n = q;
+  }
+  return end;
+}
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7];
 
 /** Bytes that can stand as they are in a line's last field: no newline, CR, 0x01 or NUL, valid UTF-8. */
 function isPlain(bytes: Buffer): boolean {
@@ -158,6 +193,36 @@ export class RawSink {
     for (const r of records) {
       this.count += 1;
       const { key, value } = r;
+      // The common record (a plain value, no key or a plain one) is written straight into the
+      // buffer: its numbers as digits, no line head built as a string first.
+      if (value !== null && value.length > 0 && value.length < FAST_VALUE_BYTES && (key === null || (key.length < FAST_VALUE_BYTES && isPlain(key))) && isPlain(value)) {
+        const offset = Number(r.offset);
+        const timestamp = Number(r.timestamp);
+        if (Number.isSafeInteger(offset) && Number.isSafeInteger(timestamp)) {
+          if (out.used + HEAD_BYTES + (key?.length ?? 0) + value.length > BUFFER_BYTES) await out.flush();
+          const buffer = out.buffer;
+          const start = out.used;
+          let at = writeDecimal(buffer, start, partition);
+          buffer[at++] = SEPARATOR;
+          at = writeDecimal(buffer, at, offset);
+          buffer[at++] = SEPARATOR;
+          at = writeDecimal(buffer, at, timestamp);
+          buffer[at++] = SEPARATOR;
+          if (key === null) buffer[at++] = KIND_NULL;
+          else {
+            buffer[at++] = KEY_PLAIN;
+            at += key.copy(buffer, at);
+          }
+          buffer[at++] = SEPARATOR;
+          buffer[at++] = KIND_RAW;
+          buffer[at++] = SEPARATOR;
+          at += value.copy(buffer, at);
+          buffer[at++] = NEWLINE;
+          out.size += at - start;
+          out.used = at;
+          continue;
+        }
+      }
       const keyField = key === null ? 'n' : isPlain(key) ? '=' : `x${hexText(key)}`;
       const plainKey = key !== null && keyField === '=' ? key : EMPTY;
       let kind: string;
