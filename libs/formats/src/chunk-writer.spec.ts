@@ -47,6 +47,42 @@ describe('ChunkWriter', () => {
     expect(chunks.map((c) => [c.rows, c.bytes])).toEqual([[2, 10], [1, 7]]);
   });
 
+  it('writes ranges of a buffer, adjacent or apart, into the same files as one record at a time', async () => {
+    // Records of 1 to 9 bytes; some lie end to end in the buffer, some have a gap before them.
+    const records = Array.from({ length: 60 }, (_, i) => `${'x'.repeat(i % 9)}\n`);
+    const parts: string[] = [];
+    const ranges: number[] = [];
+    let at = 0;
+    for (const [i, r] of records.entries()) {
+      const gap = i % 4 === 0 ? '#'.repeat(1 + (i % 3)) : '';
+      parts.push(gap, r);
+      at += gap.length;
+      ranges.push(at, at + r.length);
+      at += r.length;
+    }
+    const bytes = Buffer.from(parts.join(''));
+    for (const gzip of [false, true]) {
+      const one: Chunk[] = [];
+      const byOne = writer(23, one, gzip);
+      for (const r of records) await byOne.write(Buffer.from(r));
+      await byOne.end();
+      const oneFiles = one.map((c) => readFileSync(c.path));
+      rmSync(dir, { recursive: true, force: true });
+      dir = mkdtempSync(join(tmpdir(), 'chunks-'));
+      const all: Chunk[] = [];
+      const byRanges = writer(23, all, gzip);
+      // In two calls, split inside a file.
+      await byRanges.writeRanges(bytes, ranges.slice(0, 2 * 25));
+      await byRanges.writeRanges(bytes, ranges.slice(2 * 25));
+      await byRanges.end();
+      expect(all.map((c) => [c.index, c.rows])).toEqual(one.map((c) => [c.index, c.rows]));
+      expect(all.map((c) => readFileSync(c.path))).toEqual(oneFiles);
+      expect(all.length).toBeGreaterThan(5);
+      const body = (c: Chunk) => (gzip ? gunzipSync(readFileSync(c.path)) : readFileSync(c.path)).toString().slice(2, -2);
+      expect(all.map(body).join('')).toBe(records.join(''));
+    }
+  });
+
   it('writes no file for no records', async () => {
     const chunks: Chunk[] = [];
     expect(await writer(100, chunks).end()).toBe(0);

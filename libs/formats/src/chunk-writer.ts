@@ -56,15 +56,48 @@ export class ChunkWriter {
   }
 
   async write(record: Buffer): Promise<void> {
+    await this.writeRanges(record, [0, record.length]);
+  }
+
+  /**
+   * Writes the records `bytes[ranges[2i]…ranges[2i+1])`, in order, exactly as write() would
+   * one by one, but with no promise per record: it waits only to flush, close or open a
+   * file. Records that lie next to each other in `bytes` are buffered as one slice.
+   */
+  async writeRanges(bytes: Buffer, ranges: ArrayLike<number>): Promise<void> {
+    const { maxBytes } = this.options;
     const overhead = this.header.length + this.footer.length;
-    if (record.length + overhead > this.options.maxBytes) throw new RecordTooLarge(record.length, this.options.maxBytes);
-    if (this.out && this.bytes + record.length + this.footer.length > this.options.maxBytes) await this.close();
-    if (!this.out) await this.open();
-    this.pending.push(record);
-    this.pendingBytes += record.length;
-    this.bytes += record.length;
-    this.rows += 1;
-    if (this.pendingBytes >= BUFFER_BYTES) await this.flush();
+    // The run of adjacent records not yet buffered: bytes[runStart…runEnd).
+    let runStart = 0;
+    let runEnd = 0;
+    const bufferRun = () => {
+      if (runEnd > runStart) this.pending.push(bytes.subarray(runStart, runEnd));
+      runStart = runEnd = 0;
+    };
+    for (let i = 0; i < ranges.length; i += 2) {
+      const start = ranges[i];
+      const end = ranges[i + 1];
+      const length = end - start;
+      if (length + overhead > maxBytes) throw new RecordTooLarge(length, maxBytes);
+      if (this.out && this.bytes + length + this.footer.length > maxBytes) {
+        bufferRun();
+        await this.close();
+      }
+      if (!this.out) await this.open();
+      if (start !== runEnd || runEnd === 0) {
+        bufferRun();
+        runStart = start;
+      }
+      runEnd = end;
+      this.pendingBytes += length;
+      this.bytes += length;
+      this.rows += 1;
+      if (this.pendingBytes >= BUFFER_BYTES) {
+        bufferRun();
+        await this.flush();
+      }
+    }
+    bufferRun();
   }
 
   /** Finishes the last file. Writes nothing if no record was written. */

@@ -8,6 +8,7 @@ import { ChunkTarget } from './group';
 /** Digits of the length that precedes each line in the spool file. */
 const LENGTH_DIGITS = 10;
 const NEWLINE = 0x0a;
+const DIGIT_0 = 0x30;
 
 /**
  * Writes a text format's file group whose lines DuckDB builds: `select` gives the column
@@ -24,21 +25,16 @@ const NEWLINE = 0x0a;
  */
 export async function writeLineFiles(db: DuckDb, select: string, target: ChunkTarget, header: Buffer, footer?: Buffer): Promise<void> {
   const writer = new ChunkWriter({ ...target, header, footer });
-  for await (const line of spooledLines(db, select, `${target.pathOf(0)}.spool`)) await writer.write(line);
-  await writer.end();
-}
-
-/**
- * The `line` column (VARCHAR) of a query's rows, in order, each as its bytes followed by a
- * line end, through a spool file at `spool` (removed afterwards). Handing rows to
- * JavaScript this way costs a fraction of DuckDB's JavaScript values, which take a native
- * call and an allocation per value: COPY writes each line behind its length in bytes, and
- * JavaScript reads the file in large blocks and yields views of them.
- */
-export async function* spooledLines(db: DuckDb, select: string, spool: string): AsyncGenerator<Buffer> {
-  for await (const { bytes, ranges } of spooledBlocks(db, select, spool)) {
-    for (let i = 0; i < ranges.length; i += 2) yield bytes.subarray(ranges[i], ranges[i + 1] + 1);
+  for await (const { bytes, ranges } of spooledBlocks(db, select, `${target.pathOf(0)}.spool`)) {
+    // Each line with its line end.
+    const lines = new Int32Array(ranges.length);
+    for (let i = 0; i < ranges.length; i += 2) {
+      lines[i] = ranges[i];
+      lines[i + 1] = ranges[i + 1] + 1;
+    }
+    await writer.writeRanges(bytes, lines);
   }
+  await writer.end();
 }
 
 /** Lines of a spool file as read: `bytes`, and where each line starts and ends (without its line end) in it. */
@@ -47,7 +43,14 @@ export interface SpooledBlock {
   ranges: Int32Array;
 }
 
-/** Like spooledLines, a block of lines at a time: for work that goes elsewhere (a worker thread) by blocks. */
+/**
+ * The `line` column (VARCHAR) of a query's rows, in order, a block of lines at a time,
+ * through a spool file at `spool` (removed afterwards). Handing rows to JavaScript this way
+ * costs a fraction of DuckDB's JavaScript values, which take a native call and an
+ * allocation per value: COPY writes each line behind its length in bytes, and JavaScript
+ * reads the file in blocks of about 1 MiB, whose lines are written out or go to a worker
+ * thread a block at a time.
+ */
 export async function* spooledBlocks(db: DuckDb, select: string, spool: string): AsyncGenerator<SpooledBlock> {
   try {
     await db.run(
@@ -66,9 +69,13 @@ async function* readSpool(path: string): AsyncGenerator<SpooledBlock> {
     const ranges: number[] = [];
     let at = 0;
     while (bytes.length - at >= LENGTH_DIGITS) {
-      const length = Number(bytes.toString('latin1', at, at + LENGTH_DIGITS));
+      let length = 0;
+      for (let d = at; d < at + LENGTH_DIGITS; d++) {
+        const digit = bytes[d] - DIGIT_0;
+        if (digit < 0 || digit > 9) throw new Error(`internal error: a spooled line has no length at byte ${at}`);
+        length = length * 10 + digit;
+      }
       const end = at + LENGTH_DIGITS + length + 1;
-      if (!Number.isSafeInteger(length)) throw new Error(`internal error: a spooled line has no length at byte ${at}`);
       if (end > bytes.length) break;
       if (bytes[end - 1] !== NEWLINE) throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
       ranges.push(at + LENGTH_DIGITS, end - 1);
