@@ -265,6 +265,27 @@ describe('security', () => {
     expect((await api(system.api, 'GET', '/v1/exports', { apiKey: other.apiKey })).status).toBe(200);
   });
 
+  it('holds back an address that keeps sending unknown keys, before the database, but not a key that authenticated', async () => {
+    expect((await api(system.api, 'GET', '/v1/exports', { apiKey: a.apiKey })).status).toBe(200);
+    const statuses: number[] = [];
+    let held: Response | null = null;
+    for (let i = 0; i < 40 && !held; i++) {
+      const res = await fetch(`${system.api}/v1/exports`, { headers: { authorization: `Bearer bx_guess_${i}_${randomBytes(8).toString('hex')}` } });
+      statuses.push(res.status);
+      if (res.status === 429) held = res;
+    }
+    expect(held).not.toBeNull();
+    // AUTH_FAILURES_PER_MINUTE (30) tries, some of them used by the revoked key above.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(30);
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+    const body = (await held?.json()) as { code: string; message: string };
+    expect(body).toMatchObject({ code: 'rate_limited' });
+    expect(body.message).toContain('unknown or revoked API keys');
+    expect(Number(held?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The key that authenticated before goes on working from the same address.
+    expect((await api(system.api, 'GET', '/v1/exports', { apiKey: a.apiKey })).status).toBe(200);
+  });
+
   it('never lets the key out: not in responses, logs, Kafka messages or the database in clear', async () => {
     const prefix = system.env.TOPIC_PREFIX;
     const topics = ['export.events', 'export.windows', 'export.staged', 'export.dead-letter', 'export.commands'].map((t) => `${prefix}${t}`);

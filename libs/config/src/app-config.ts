@@ -159,6 +159,16 @@ export class AppConfig {
   @Min(1)
   RATE_LIMIT_PER_MINUTE: number = 600;
 
+  /**
+   * Requests a minute with an unknown or revoked API key allowed per client address (per
+   * request-api replica); beyond it, such requests get 429 before the database is asked.
+   * Keys that authenticated recently are not held back.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURES_PER_MINUTE: number = 30;
+
   /** Log level: error, warn, info or debug. */
   @IsIn(['error', 'warn', 'info', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'info' | 'debug' = 'info';

@@ -86,7 +86,10 @@ export class Conflict extends DomainError {
 export class RateLimited extends DomainError {
   readonly kind = 'rate_limited';
   readonly code = 'rate_limited';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many requests with this API key; try again in ${retryAfterSeconds} s`);
+  constructor(
+    readonly retryAfterSeconds: number,
+    what = 'too many requests with this API key',
+  ) {
+    super(`${what}; try again in ${retryAfterSeconds} s`);
   }
 }

@@ -14,3 +14,27 @@ describe('RateLimiter', () => {
     expect(limiter.take('a', 1000)).toBe(0);
   });
 });
+
+describe('RateLimiter, bounded', () => {
+  it('drops the bucket used least recently when full, not the others', () => {
+    const limiter = new RateLimiter(2, 3);
+    limiter.take('busy', 0);
+    limiter.take('busy', 0);
+    expect(limiter.take('busy', 0)).toBeGreaterThan(0);
+    // A flood of new keys: only the least recently used buckets go; 'busy' is used in between.
+    for (let i = 0; i < 10; i++) {
+      limiter.take(`new-${i}`, 0);
+      expect(limiter.take('busy', 0)).toBeGreaterThan(0);
+    }
+  });
+
+  it('peeks without taking', () => {
+    const limiter = new RateLimiter(1);
+    expect(limiter.peek('k', 0)).toBe(0);
+    expect(limiter.take('k', 0)).toBe(0);
+    expect(limiter.peek('k', 0)).toBe(60);
+    expect(limiter.peek('k', 0)).toBe(60);
+    expect(limiter.peek('k', 60_000)).toBe(0);
+    expect(limiter.take('k', 60_000)).toBe(0);
+  });
+});
