@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 // The messaging index loads @platformatic/kafka (ESM), which Jest does not transform: import the file.
 import { DEAD_LETTER_VALUE_BYTES } from '../libs/messaging/src/dead-letter';
 import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
@@ -213,6 +213,40 @@ describe('one-time JSON export, end to end', () => {
     expect(dead[0].value).toBe(big.slice(0, DEAD_LETTER_VALUE_BYTES));
     expect(dead[0].headers).toContain(`x-truncated-from=${big.length}`);
     expect(dead[0].headers).toContain('x-reason=not valid JSON');
+  });
+
+  it('dead-letters a message that is not UTF-8 with its bytes as they came', async () => {
+    const kafka = new Kafka({ clientId: 'binary-producer', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING });
+    const from = Date.now() + 1;
+    await clockPast(from);
+    const key = Buffer.from([0x6b, 0xc3, 0x28, Date.now() % 256]);
+    const value = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x0a]), Buffer.from(`binary ${Date.now()}`)]);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: account.eventsTopic, messages: [{ key, value }, { value: JSON.stringify(event('After Binary', 20261127100000, 500)) }] });
+    await producer.disconnect();
+    const to = Date.now() + 1;
+    await clockPast(to);
+    const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    expect((await exportDone(system, account, id)).runs[0]).toMatchObject({ rowsWritten: 1, rowsRejected: 1 });
+    // kcat's output is text: read the dead-letter topic with a client that gives bytes.
+    const consumer = kafka.consumer({ groupId: `dead-letter-reader-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${system.env.TOPIC_PREFIX}export.dead-letter`, fromBeginning: true });
+    let found: KafkaMessage | null = null;
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.value?.subarray(4).equals(value.subarray(4))) found = message;
+      },
+    });
+    try {
+      const message = await waitFor('the binary message on the dead-letter topic', async () => found ?? undefined, { timeoutMs: 30_000 });
+      expect(message.value).toEqual(value);
+      expect(message.key).toEqual(key);
+      expect(String(message.headers?.['x-reason'])).toBe('not valid JSON');
+    } finally {
+      await consumer.disconnect();
+    }
   });
 
   it('shows the export in the Activity Log, newest first, paginated', async () => {

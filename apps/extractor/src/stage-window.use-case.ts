@@ -205,12 +205,14 @@ export class StageWindowUseCase {
   /** Sends the messages that are not events (`select`: selectRejectedSql) to the dead-letter topic, in batches. */
   private async deadLetterRejected(db: DuckDb, select: string, topic: string, source: string): Promise<void> {
     for await (const rows of db.stream(select)) {
-      const sources = rows.map(([partition, offset, key, value]) => ({
+      // A key or value that was not UTF-8 goes as its bytes (raw_key, raw_value).
+      const bytesOr = (raw: unknown, text: unknown) => (raw instanceof Uint8Array ? Buffer.from(raw) : text === null ? null : String(text));
+      const sources = rows.map(([partition, offset, key, value, , rawKey, rawValue]) => ({
         topic,
         partition: Number(partition),
         offset: String(offset),
-        key: key === null ? null : String(key),
-        value: value === null ? null : String(value),
+        key: bytesOr(rawKey, key),
+        value: bytesOr(rawValue, value),
       }));
       await this.deadLetter.send(sources, rows.map((r) => String(r[4])), source);
     }

@@ -79,9 +79,13 @@ function isPlain(bytes: Buffer): boolean {
   return bytes.indexOf(NEWLINE) < 0 && bytes.indexOf(SEPARATOR) < 0 && bytes.indexOf(0x0d) < 0 && bytes.indexOf(0x00) < 0 && isUtf8(bytes);
 }
 
-/** Hex of the bytes as UTF-8 text (invalid sequences become U+FFFD, as everywhere else). */
-function hexText(bytes: Buffer): string {
-  return (isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8'), 'utf8')).toString('hex');
+/**
+ * A key or value that cannot stand as it is, as `x` + the hex of its bytes, or, when they
+ * are not UTF-8, `b` + the hex of its text (invalid sequences become U+FFFD, as everywhere
+ * else) + `:` + the hex of its bytes, which go on only for the dead-letter topic.
+ */
+function encoded(bytes: Buffer): string {
+  return isUtf8(bytes) ? `x${bytes.toString('hex')}` : `b${Buffer.from(bytes.toString('utf8'), 'utf8').toString('hex')}:${bytes.toString('hex')}`;
 }
 
 /**
@@ -92,9 +96,13 @@ function hexText(bytes: Buffer): string {
  *
  *   partition 0x01 offset 0x01 timestamp 0x01 key 0x01 kind 0x01 value '\n'
  *
- * key: `n` (null), `=` + the key, or `x` + its hex when the key has bytes a line cannot
- * hold; kind: `r` (the value follows as it is), `x` (its hex: the value has newline, CR,
- * 0x01 or NUL bytes or is not valid UTF-8), `e` (empty) or `n` (null, a tombstone).
+ * key: `n` (null), `=` + the key, or encoded (below) when the key has bytes a line cannot
+ * hold; kind: `r` (the value follows as it is), `x` or `b` (the value is encoded: `x` +
+ * its hex when it has newline, CR, 0x01 or NUL bytes; `b` + the hex of its text + `:` + the
+ * hex of its bytes when it is not valid UTF-8), `e` (empty) or `n` (null, a tombstone).
+ * `raw` has the text (U+FFFD for invalid UTF-8, as everywhere else), and `raw_key`,
+ * `raw_value` the bytes of a key or value that is not UTF-8 (NULL otherwise), so a
+ * rejected message reaches the dead-letter topic as it came.
  *
  * Each partition's records go to a series of files of about 8 MiB, its slices, each
  * handed to `onSlice` once complete (as a SELECT that the extractor stages on its own,
@@ -168,7 +176,7 @@ export class RawSink {
   /** `dir`: where the partitions' files go (the run's staging folder). */
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
     // Not TEMP: a temporary table is seen only by its own connection, and slices are staged on others.
-    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR)`);
+    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB)`);
     return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), options);
   }
 
@@ -223,14 +231,17 @@ export class RawSink {
           continue;
         }
       }
-      const keyField = key === null ? 'n' : isPlain(key) ? '=' : `x${hexText(key)}`;
+      const keyField = key === null ? 'n' : isPlain(key) ? '=' : encoded(key);
       const plainKey = key !== null && keyField === '=' ? key : EMPTY;
       let kind: string;
       let body: Buffer | string;
       if (value === null) [kind, body] = ['n', EMPTY];
       else if (value.length === 0) [kind, body] = ['e', EMPTY];
       else if (isPlain(value)) [kind, body] = ['r', value];
-      else [kind, body] = ['x', hexText(value)];
+      else {
+        const text = encoded(value);
+        [kind, body] = [text[0], text.slice(1)];
+      }
       const head = `${partition}\x01${r.offset}\x01${r.timestamp}\x01${keyField}`;
       const size = head.length + plainKey.length + 3 + Buffer.byteLength(body) + 1;
       if (size > MAX_LINE_BYTES) {
@@ -301,6 +312,10 @@ export class RawSink {
     else a.appendNull();
     if (r.value) a.appendVarchar(r.value.toString('utf8'));
     else a.appendNull();
+    for (const bytes of [r.key, r.value]) {
+      if (bytes && !isUtf8(bytes)) a.appendBlob(bytes);
+      else a.appendNull();
+    }
     a.endRow();
   }
 }
@@ -315,8 +330,10 @@ export async function removeRawFiles(dir: string): Promise<void> {
 /** The records of line files, in the order of the files, with `raw`'s columns. */
 function readLinesSql(paths: string[]): string {
   return `SELECT partition, "offset", capture_ms,
-      CASE left(key, 1) WHEN '=' THEN key[2:] WHEN 'x' THEN decode(unhex(key[2:])) ELSE NULL END AS key,
-      CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'e' THEN '' ELSE NULL END AS value
+      CASE left(key, 1) WHEN '=' THEN key[2:] WHEN 'x' THEN decode(unhex(key[2:])) WHEN 'b' THEN decode(unhex(split_part(key[2:], ':', 1))) ELSE NULL END AS key,
+      CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'b' THEN decode(unhex(split_part(value, ':', 1))) WHEN 'e' THEN '' ELSE NULL END AS value,
+      CASE WHEN left(key, 1) = 'b' THEN unhex(split_part(key[2:], ':', 2)) END AS raw_key,
+      CASE WHEN kind = 'b' THEN unhex(split_part(value, ':', 2)) END AS raw_value
     FROM read_csv([${paths.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
       auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
       columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR', 'value': 'VARCHAR'})`;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DuckDb, DuckDbQueue, rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
 import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
@@ -64,6 +65,41 @@ describe('staged slices', () => {
     );
   });
 
+  it('keeps the bytes of a rejected key or value that is not UTF-8, for the dead-letter topic, through every path', async () => {
+    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const records = [
+      // Not UTF-8 and not JSON: rejected, its bytes kept (one with a line break, one with a bad key too).
+      { key: null, value: bytes('\u00ff', [0xfe, 0x00], 'x') },
+      { key: bytes('k', [0xc3, 0x28]), value: bytes('line\n', [0xff]) },
+      // Not UTF-8 inside a string of a valid event: exported with U+FFFD, no bytes kept.
+      { key: bytes([0xff]), value: bytes('{"eventName":"a","ts":20260101120000,"eventProps":{"s":"', [0xff], '"}}') },
+      // Valid UTF-8 but not an event: the text is the bytes.
+      { key: bytes('plain'), value: bytes('nope') },
+      // Longer than a line takes (the appender's path).
+      { key: null, value: bytes('{"pad":"', 'p'.repeat(9 * 1024 * 1024), [0xe2, 0x28], '"') },
+    ];
+    const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
+      connection.run(writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
+    );
+    const sink = await RawSink.open(db, dir, { onSlice: (slice) => stager.add(slice) });
+    await sink.append(0, records.map((r, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), ...r })));
+    await sink.finish();
+    await stager.finish(2);
+    await db.run(stagedViewSql(await stagedFiles(dir)));
+    const rejected = (await db.rows(`${SELECT_REJECTED} ORDER BY "offset"`)) as [number, bigint, string | null, string, string, Uint8Array | null, Uint8Array | null][];
+    // Compared by digest: Jest compares a 9 MiB buffer byte by byte, for minutes.
+    const digest = (b: Uint8Array | null) => (b === null ? null : createHash('sha256').update(b).digest('hex'));
+    expect(rejected.map(([, offset, , , , rawKey, rawValue]) => [Number(offset), digest(rawKey), digest(rawValue)])).toEqual([
+      [0, null, digest(records[0].value)],
+      [1, digest(records[1].key), digest(records[1].value)],
+      [3, null, null],
+      [4, null, digest(records[4].value)],
+    ]);
+    expect(rejected.find(([, o]) => o === 3n)?.[3]).toBe('nope');
+    const kept = (await db.rows('SELECT event, raw_key, raw_value FROM staged WHERE reason IS NULL')) as [string, unknown, unknown][];
+    expect(kept).toEqual([['{"eventName":"a","ts":20260101120000,"eventProps":{"s":"\uFFFD"}}', null, null]]);
+  });
+
   it('rejects what DuckDB reads as JSON but JSON is not, and keeps strings that only look like it', async () => {
     const NOT_STRICT = 'not valid JSON (NaN, Infinity or a trailing comma)';
     const cases: [string, string | null][] = [
@@ -78,7 +114,7 @@ describe('staged slices', () => {
       ['{"eventName":"a","ts":1,"eventProps":{"x":"NaN, inf, [1,] {2,}","y":": -Infinity","z":"\\", NaN"}}', null],
       ['{"eventName":"a","ts":1,"deviceInfo":{"Info":"nan"},"eventProps":{"nan":null,"inf":[true,false,null]}}', null],
     ];
-    const source = `SELECT * FROM (VALUES ${cases.map(([v], i) => `(0, ${i}::BIGINT, 0::BIGINT, NULL::VARCHAR, '${v.replace(/'/g, "''")}')`).join(', ')}) AS t(partition, "offset", capture_ms, key, value)`;
+    const source = `SELECT * FROM (VALUES ${cases.map(([v], i) => `(0, ${i}::BIGINT, 0::BIGINT, NULL::VARCHAR, '${v.replace(/'/g, "''")}', NULL::BLOB, NULL::BLOB)`).join(', ')}) AS t(partition, "offset", capture_ms, key, value, raw_key, raw_value)`;
     const rows = (await db.rows(`SELECT "offset", reason FROM (${stageEventsSql('UTC', null, source)}) ORDER BY "offset"`)) as [bigint, string | null][];
     expect(rows.map(([o, reason]) => [cases[Number(o)][0], reason])).toEqual(cases);
     for (const [text, reason] of cases) if (reason === null) expect(() => JSON.parse(text)).not.toThrow();

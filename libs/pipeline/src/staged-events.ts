@@ -15,6 +15,8 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  * - `reason`: why a message is not usable (then `event` is the message as read, for the
  *   dead-letter topic), or NULL;
  * - `partition`, `offset`, `capture_ms`, `key`: where Kafka had it;
+ * - `raw_key`, `raw_value`: for a rejected message whose key or value is not UTF-8, its
+ *   bytes (the dead-letter topic gets them as they came), else NULL;
  * - `slice`: the slice's number, and in the view `row_id`: (slice << 32) + the row's
  *   position in its file, so row ids rise in the order `staged` lists the rows.
  *
@@ -80,9 +82,11 @@ export function stageEventsSql(timeZone: string, eventNames: string[] | null, so
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
            CASE WHEN reason IS NULL THEN name END AS event_name,
-           CASE WHEN reason IS NULL THEN ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))} END AS day
+           CASE WHEN reason IS NULL THEN ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))} END AS day,
+           CASE WHEN reason IS NOT NULL THEN raw_key END AS raw_key,
+           CASE WHEN reason IS NOT NULL THEN raw_value END AS raw_value
     FROM (
-      SELECT partition, "offset", capture_ms, key, value, ${EVENT_REJECT_REASON} AS reason, strings[1] AS name, strings[2] AS ts_text
+      SELECT partition, "offset", capture_ms, key, value, ${EVENT_REJECT_REASON} AS reason, strings[1] AS name, strings[2] AS ts_text, raw_key, raw_value
       FROM (SELECT *, ${EVENT_FIELDS} FROM (${source}))
     ) ${keep}
     ORDER BY event_name, day, partition, "offset"`;
@@ -103,7 +107,7 @@ export function stageProfilesSql(timeZone: string, day: string): string {
   return `WITH checked AS MATERIALIZED (SELECT *, ${PROFILE_REJECT_REASON} AS reason FROM raw)
     SELECT * FROM (
       SELECT partition, "offset", capture_ms, key, json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON)::VARCHAR AS event,
-             NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day
+             NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value
       FROM (
         SELECT * FROM (
           SELECT * FROM checked WHERE reason IS NULL
@@ -113,7 +117,7 @@ export function stageProfilesSql(timeZone: string, day: string): string {
       )
       WHERE value IS NOT NULL
       UNION ALL
-      SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL FROM checked WHERE reason IS NOT NULL
+      SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL, raw_key, raw_value FROM checked WHERE reason IS NOT NULL
     )
     ORDER BY partition, "offset"`;
 }
@@ -131,15 +135,17 @@ export function stagedViewSql(paths: string[]): string {
 
 /** No slices (nothing to read): a staged view with no rows. */
 const EMPTY_STAGED = `(SELECT NULL::INTEGER AS partition, NULL::BIGINT AS "offset", NULL::BIGINT AS capture_ms, NULL::VARCHAR AS key, NULL::VARCHAR AS event,
-  NULL::VARCHAR AS reason, NULL::VARCHAR AS event_name, NULL::VARCHAR AS day, NULL::INTEGER AS slice, NULL::BIGINT AS file_row_number LIMIT 0)`;
+  NULL::VARCHAR AS reason, NULL::VARCHAR AS event_name, NULL::VARCHAR AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value, NULL::INTEGER AS slice,
+  NULL::BIGINT AS file_row_number LIMIT 0)`;
 
 /**
- * The rejected messages (for the dead-letter topic), except those in `alreadySent`: offset
+ * The rejected messages (for the dead-letter topic): partition, offset, key, event, reason,
+ * raw_key, raw_value (the bytes when not UTF-8), except those in `alreadySent`: offset
  * ranges [start, end) per partition whose rejected messages were dead-lettered before.
  */
 export function selectRejectedSql(alreadySent: readonly { partition: number; start: bigint; end: bigint }[] = []): string {
   const sent = alreadySent.map((r) => `(partition = ${r.partition} AND "offset" >= ${r.start} AND "offset" < ${r.end})`);
-  return `SELECT partition, "offset", key, event, reason FROM staged WHERE reason IS NOT NULL${sent.length ? ` AND NOT (${sent.join(' OR ')})` : ''}`;
+  return `SELECT partition, "offset", key, event, reason, raw_key, raw_value FROM staged WHERE reason IS NOT NULL${sent.length ? ` AND NOT (${sent.join(' OR ')})` : ''}`;
 }
 
 export const SELECT_REJECTED = selectRejectedSql();
