@@ -1,5 +1,6 @@
 import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, ServiceName, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { createExport, exportDone } from './support/exports';
+import { random as seededRandom } from '../libs/formats/src/seeded-random.spec-helper';
 
 /**
  * A few thousand generated malformed requests and messages: every answer is a 4xx (never
@@ -8,18 +9,8 @@ import { createExport, exportDone } from './support/exports';
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe(`fuzz (seed ${SEED})`, () => {
-  const random = mulberry32(SEED);
+  const random = seededRandom(SEED);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)];
   const strings = ['', ' ', 'gcp', 'json', 'all_events', 'one_time', 'recurring', '\u0000\u0007', '💥'.repeat(50), '<&>"\'', '../../etc/passwd', '%00', '2026-02-30T25:61:00Z', 'null', '__proto__', '=cmd|calc'];

@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DIGIT_0, DIGIT_9, DOT, isSpace, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
+
 /**
  * Numbers as the producer wrote them. JSON.parse turns a number into a double, which then
  * prints in JavaScript's shortest form: 9007199254740993 becomes 9007199254740992, 1.0
@@ -15,18 +17,6 @@ export class JsonNumberText {
   }
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
 /** JSON's number grammar, from the parser's position. */
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
@@ -111,7 +101,7 @@ class NumberTextParser {
     const text = this.text;
     for (;;) {
       const c = text.charCodeAt(this.at);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+      if (!isSpace(c)) return;
       this.at += 1;
     }
   }

@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DIGIT_0, DIGIT_9, isSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
+
 /**
  * DuckDB's json_group_structure() describes the union of a group's JSON documents: an
  * object maps keys to structures, an array holds one element structure, a string names a
@@ -139,16 +141,6 @@ export function structureOfBlock(bytes: Uint8Array, ranges: Int32Array): JsonStr
   return structure;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
 /** Integers of up to 15 digits are below 2^53: safe without looking at their value. */
 const SAFE_DIGITS = 15;
 /** Decoded keys kept per scanner; beyond this (keys that are ids, say) the cache starts over. */
@@ -387,11 +379,6 @@ class StructureScanner {
   private unexpected(): Error {
     return new Error(`internal error: unexpected JSON at byte ${this.at} of a staged event block`);
   }
-}
-
-/** JSON's whitespace: space, line feed, carriage return, tab. */
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
 function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
