@@ -2,16 +2,17 @@ import { OutboxRepository } from '@bulk-export/persistence';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
 
+/** Rows published per batch, published rows deleted per batch, and how many polls apart the deletes run. */
+const BATCH = 500;
+const DELETE_BATCH = 1000;
+const CLEANUP_EVERY_POLLS = 10;
+
 /**
  * Publishes the outbox to Kafka: polls, and can be nudged right after a write so a
  * command does not wait for the next poll. Several relays (replicas, services) may run:
  * each row is locked by one of them. Publishing is at least once. Published rows are
  * deleted once older than the retention, in batches, at most every CLEANUP_EVERY_POLLS polls.
  */
-const BATCH = 500;
-const DELETE_BATCH = 1000;
-const CLEANUP_EVERY_POLLS = 10;
-
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
