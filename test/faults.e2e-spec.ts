@@ -1,5 +1,5 @@
 import { parseFileName } from '@bulk-export/formats';
-import { api, clockPast, gcs, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, clockPast, gcs, kcatProduce, makeServiceKey, ServiceProcess, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 
 /**
  * Crashes at the worst moments: a SIGKILLed extractor while it reads a window, a
@@ -57,7 +57,7 @@ describe('faults: services killed mid-run', () => {
   }
 
   /** Every event exactly once across the export's files; indexes contiguous per (event, day). */
-  async function expectExactlyOnce(exportId: string): Promise<ExportBody> {
+  async function expectExactlyOnce(exportId: string, maxFileBytes = 64 * 1024): Promise<ExportBody> {
     const done = await waitFor(
       'export done',
       async () => {
@@ -75,7 +75,7 @@ describe('faults: services killed mid-run', () => {
       const parts = parseFileName(o.name);
       const key = `${parts.eventName}/${parts.day}`;
       indexes.set(key, [...(indexes.get(key) ?? []), parts.index]);
-      expect(o.size).toBeLessThanOrEqual(64 * 1024);
+      expect(o.size).toBeLessThanOrEqual(maxFileBytes);
       const lines = (await gcs.download(bucket, o.name)).toString().trim().split('\n').slice(1);
       for (const line of lines) {
         const seq = JSON.parse(line).eventProps.seq as number;
@@ -108,5 +108,23 @@ describe('faults: services killed mid-run', () => {
     await expectExactlyOnce(exportId);
     const after = (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).map((o) => o.name);
     for (const name of before) expect(after).toContain(name);
+  });
+
+  it('removes the files an earlier attempt wrote that the retry does not, when the retry cuts files differently', async () => {
+    const uploader = system.service('uploader');
+    const exportId = await createExport();
+    // Killed once a group has files beyond what it will have with four times the file size.
+    await waitFor('a file with index 8 uploaded', async () => (await gcs.list(bucket)).some((o) => o.name.startsWith(exportId) && !o.name.endsWith('-manifest.json') && parseFileName(o.name).index >= 8), { intervalMs: 20 });
+    await uploader.kill();
+    // The uploader comes back with another MAX_FILE_BYTES (a new configuration, or a new version cutting files differently).
+    const bigger = new ServiceProcess('uploader', { ...system.env, MAX_FILE_BYTES: String(256 * 1024) }, system.logDir, 1);
+    await bigger.start();
+    try {
+      const done = await expectExactlyOnce(exportId, 256 * 1024);
+      expect(Math.max(...done.runs[0].files.map((f) => parseFileName(f.name).index))).toBeLessThan(8);
+    } finally {
+      await bigger.stop();
+      await uploader.start();
+    }
   });
 });

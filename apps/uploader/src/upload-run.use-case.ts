@@ -4,12 +4,12 @@ import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { BoundedTasks, ExportFormat, fileExtension } from '@bulk-export/domain';
-import { BlockPool, DuckDb, fileName, manifestName, writeGroup } from '@bulk-export/formats';
+import { BlockPool, DuckDb, fileName, manifestName, runObjectPrefix, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
-import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
+import { CredentialCipher, deleteObjectsExcept, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
   runId: string;
@@ -138,9 +138,28 @@ export class UploadRunUseCase {
       db.close();
     }
     files.sort((a, b) => (a.eventName === b.eventName ? (a.day === b.day ? a.fileIndex - b.fileIndex : a.day < b.day ? -1 : 1) : a.eventName < b.eventName ? -1 : 1));
+    await this.removeStaleObjects(storage, credential.bucket, ctx, files, log);
     await this.writeManifest(storage, credential.bucket, ctx, files, outDir);
     log.debug('files written', { count: files.length });
     return files;
+  }
+
+  /**
+   * Deletes the run's objects that this attempt did not write: an earlier attempt cut its
+   * files differently (another MAX_FILE_BYTES, another version of a writer) and left files
+   * the manifest does not list, with events that are in this attempt's files too. Without
+   * the permission to delete, the run goes on and says which objects are left.
+   */
+  private async removeStaleObjects(storage: Storage, bucket: string, ctx: RunContext, files: FileRecord[], log: Logger): Promise<void> {
+    const { run, exportRow } = ctx;
+    const keep = new Set([...files.map((f) => f.objectName), manifestName(exportRow.id, run.windowEnd)]);
+    try {
+      const removed = await deleteObjectsExcept(storage, bucket, runObjectPrefix(exportRow.id, run.windowEnd), keep);
+      if (removed.length > 0) log.info("removed objects of an earlier attempt that this one did not write", { objects: removed });
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 403) throw e;
+      log.warn("could not remove objects of an earlier attempt (no permission to list or delete); the manifest lists this run's files", { error: e });
+    }
   }
 
   /** The manifest goes last: a loader that sees it knows every file of the run is there. */

@@ -29,9 +29,17 @@ export function parseRunTime(text: string): Date {
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], m[7] ? +m[7] : 0));
 }
 
+/**
+ * What the names of every object of one run start with, `<request id>-<run time>-`: the
+ * run time is its window's end, so no other run of the export shares it.
+ */
+export function runObjectPrefix(requestId: string, runTime: Date): string {
+  return `${requestId}-${formatRunTime(runTime)}-`;
+}
+
 /** `<request id>-<run time>-<event name>-<yyyymmdd>-<file index>-<database id>.<ext>` */
 export function fileName(p: FileNameParts): string {
-  return `${p.requestId}-${formatRunTime(p.runTime)}-${encodeEventName(p.eventName)}-${p.day}-${p.index}-${p.databaseId}.${p.extension}`;
+  return `${runObjectPrefix(p.requestId, p.runTime)}${encodeEventName(p.eventName)}-${p.day}-${p.index}-${p.databaseId}.${p.extension}`;
 }
 
 export function parseFileName(name: string): FileNameParts {
@@ -53,5 +61,5 @@ export function parseFileName(name: string): FileNameParts {
 
 /** The manifest of a run, written last: its presence tells a loader the run is complete. */
 export function manifestName(requestId: string, runTime: Date): string {
-  return `${requestId}-${formatRunTime(runTime)}-manifest.json`;
+  return `${runObjectPrefix(requestId, runTime)}manifest.json`;
 }

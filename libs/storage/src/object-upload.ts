@@ -44,3 +44,15 @@ export async function uploadFile(
   });
   return { name: objectName, bytes: size, crc32c };
 }
+
+/**
+ * Deletes the objects whose names start with `prefix` that are not in `keep`, and returns
+ * their names. For what an earlier attempt of a run wrote and this one did not (its files
+ * were cut differently: another MAX_FILE_BYTES, another version of a writer).
+ */
+export async function deleteObjectsExcept(storage: Storage, bucketName: string, prefix: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const [objects] = await storage.bucket(bucketName).getFiles({ prefix, autoPaginate: true });
+  const stale = objects.filter((o) => !keep.has(o.name));
+  for (const object of stale) await object.delete({ ignoreNotFound: true });
+  return stale.map((o) => o.name);
+}
