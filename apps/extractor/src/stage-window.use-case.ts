@@ -120,10 +120,9 @@ export class StageWindowUseCase {
       await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
-      const rowsRejected = Number(await db.scalar<bigint | number>(`SELECT count(*) FROM (${selectRejectedSql()})`));
+      const [rowsStaged, rowsRejected] = ((await db.rows(COUNT_STAGED))[0] as bigint[]).map(Number);
       await this.deadLetterRejected(db, selectRejectedSql(deadLettered), topic, profiles ? 'profiles' : 'events');
       log.info('staging timings', { readMs: t1 - t0, stageAfterReadMs: t2 - t1, slices: read.slices, deadLetterMs: Date.now() - t2 });
-      const rowsStaged = Number(await db.scalar<bigint | number>(COUNT_STAGED));
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
       );

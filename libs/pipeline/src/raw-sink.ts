@@ -40,12 +40,39 @@ export interface RawSinkOptions {
 const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
 const HEAD_BYTES = 64;
-/** Keys and values up to this size take the fast path of `append` (a line of them fits the buffer). */
-const FAST_VALUE_BYTES = (BUFFER_BYTES - 2 * HEAD_BYTES) / 2;
 const KIND_NULL = 0x6e; // 'n'
-const KEY_PLAIN = 0x3d; // '='
+const KIND_EMPTY = 0x65; // 'e'
 const KIND_RAW = 0x72; // 'r'
+const KEY_PLAIN = 0x3d; // '='
 const DIGIT_0 = 0x30;
+
+/**
+ * Writes one record's line at `at` (see RawSink for its fields): the key field is
+ * `keyKind` then `keyBody`, the value field `kind` then `body`. Numbers are written as
+ * digits, with no line head built as a string. Returns the end.
+ */
+function writeLine(buffer: Buffer, at: number, partition: number, r: RawRecord, keyKind: number, keyBody: Buffer, kind: number, body: Buffer): number {
+  at = writeDecimal(buffer, at, partition);
+  buffer[at++] = SEPARATOR;
+  at = writeInteger(buffer, at, r.offset);
+  buffer[at++] = SEPARATOR;
+  at = writeInteger(buffer, at, r.timestamp);
+  buffer[at++] = SEPARATOR;
+  buffer[at++] = keyKind;
+  if (keyBody.length > 0) at += keyBody.copy(buffer, at);
+  buffer[at++] = SEPARATOR;
+  buffer[at++] = kind;
+  buffer[at++] = SEPARATOR;
+  if (body.length > 0) at += body.copy(buffer, at);
+  buffer[at++] = NEWLINE;
+  return at;
+}
+
+/** A Kafka offset or timestamp in decimal: as digits while it is a safe integer (always, in practice), else through its text. */
+function writeInteger(buffer: Buffer, at: number, n: bigint): number {
+  const value = Number(n);
+  return Number.isSafeInteger(value) ? writeDecimal(buffer, at, value) : at + buffer.write(n.toString(), at, 'latin1');
+}
 
 /** Writes an integer (a safe one) in decimal at `at`; returns where it ends. */
 function writeDecimal(buffer: Buffer, at: number, n: number): number {
@@ -201,69 +228,41 @@ export class RawSink {
     for (const r of records) {
       this.count += 1;
       const { key, value } = r;
-      // The common record (a plain value, no key or a plain one) is written straight into the
-      // buffer: its numbers as digits, no line head built as a string first.
-      if (value !== null && value.length > 0 && value.length < FAST_VALUE_BYTES && (key === null || (key.length < FAST_VALUE_BYTES && isPlain(key))) && isPlain(value)) {
-        const offset = Number(r.offset);
-        const timestamp = Number(r.timestamp);
-        if (Number.isSafeInteger(offset) && Number.isSafeInteger(timestamp)) {
-          if (out.used + HEAD_BYTES + (key?.length ?? 0) + value.length > BUFFER_BYTES) await out.flush();
-          const buffer = out.buffer;
-          const start = out.used;
-          let at = writeDecimal(buffer, start, partition);
-          buffer[at++] = SEPARATOR;
-          at = writeDecimal(buffer, at, offset);
-          buffer[at++] = SEPARATOR;
-          at = writeDecimal(buffer, at, timestamp);
-          buffer[at++] = SEPARATOR;
-          if (key === null) buffer[at++] = KIND_NULL;
-          else {
-            buffer[at++] = KEY_PLAIN;
-            at += key.copy(buffer, at);
-          }
-          buffer[at++] = SEPARATOR;
-          buffer[at++] = KIND_RAW;
-          buffer[at++] = SEPARATOR;
-          at += value.copy(buffer, at);
-          buffer[at++] = NEWLINE;
-          out.size += at - start;
-          out.used = at;
-          continue;
-        }
+      // The key field after its first byte: none (`n`), the key (`=`), or the key encoded.
+      let keyKind = KIND_NULL;
+      let keyBody: Buffer = EMPTY;
+      if (key !== null && isPlain(key)) [keyKind, keyBody] = [KEY_PLAIN, key];
+      else if (key !== null) {
+        const text = encoded(key);
+        [keyKind, keyBody] = [text.charCodeAt(0), Buffer.from(text.slice(1), 'latin1')];
       }
-      const keyField = key === null ? 'n' : isPlain(key) ? '=' : encoded(key);
-      const plainKey = key !== null && keyField === '=' ? key : EMPTY;
-      let kind: string;
-      let body: Buffer | string;
-      if (value === null) [kind, body] = ['n', EMPTY];
-      else if (value.length === 0) [kind, body] = ['e', EMPTY];
-      else if (isPlain(value)) [kind, body] = ['r', value];
+      let kind = KIND_RAW;
+      let body: Buffer = EMPTY;
+      if (value === null) kind = KIND_NULL;
+      else if (value.length === 0) kind = KIND_EMPTY;
+      else if (isPlain(value)) body = value;
       else {
         const text = encoded(value);
-        [kind, body] = [text[0], text.slice(1)];
+        kind = text.charCodeAt(0);
+        body = Buffer.from(text.slice(1), 'latin1');
       }
-      const head = `${partition}\x01${r.offset}\x01${r.timestamp}\x01${keyField}`;
-      const size = head.length + plainKey.length + 3 + Buffer.byteLength(body) + 1;
+      // At most this long.
+      const size = HEAD_BYTES + keyBody.length + body.length;
       if (size > MAX_LINE_BYTES) {
         this.appendSlow(partition, r);
         continue;
       }
       if (out.used + size > BUFFER_BYTES) await out.flush();
-      out.size += size;
       if (size > BUFFER_BYTES) {
-        const bodyBytes = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-        await out.write(Buffer.concat([Buffer.from(head, 'latin1'), plainKey, Buffer.from(`\x01${kind}\x01`, 'latin1'), bodyBytes, Buffer.of(NEWLINE)]));
+        const line = Buffer.allocUnsafe(size);
+        const length = writeLine(line, 0, partition, r, keyKind, keyBody, kind, body);
+        out.size += length;
+        await out.write(line.subarray(0, length));
         continue;
       }
-      const buffer = out.buffer;
-      let at = out.used + buffer.write(head, out.used, 'latin1');
-      at += plainKey.copy(buffer, at);
-      buffer[at++] = SEPARATOR;
-      at += buffer.write(kind, at, 'latin1');
-      buffer[at++] = SEPARATOR;
-      at += typeof body === 'string' ? buffer.write(body, at, 'latin1') : body.copy(buffer, at);
-      buffer[at++] = NEWLINE;
-      out.used = at;
+      const end = writeLine(out.buffer, out.used, partition, r, keyKind, keyBody, kind, body);
+      out.size += end - out.used;
+      out.used = end;
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DuckDb, DuckDbQueue, rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
-import { COUNT_STAGED, SELECT_REJECTED, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
+import { COUNT_STAGED, selectRejectedSql, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
 import { stagedFiles, stagedSliceFile } from './staging';
 import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
 
@@ -59,7 +59,7 @@ describe('staged slices', () => {
       const runs = keys.filter((k, i) => i === 0 || k !== keys[i - 1]);
       expect(runs).toEqual([...new Set(keys)].sort());
     }
-    const rejected = (await db.rows(SELECT_REJECTED)) as [number, bigint, string | null, string, string][];
+    const rejected = (await db.rows(selectRejectedSql())) as [number, bigint, string | null, string, string][];
     expect(rejected.map(([p, o, , event, reason]) => [p, Number(o), event, reason])).toEqual(
       [0, 1].flatMap((p) => Array.from({ length: 18 }, (_, i) => [p, 5 + 17 * i, 'not json', 'not valid JSON'])),
     );
@@ -86,7 +86,7 @@ describe('staged slices', () => {
     await sink.finish();
     await stager.finish(2);
     await db.run(stagedViewSql(await stagedFiles(dir)));
-    const rejected = (await db.rows(`${SELECT_REJECTED} ORDER BY "offset"`)) as [number, bigint, string | null, string, string, Uint8Array | null, Uint8Array | null][];
+    const rejected = (await db.rows(`${selectRejectedSql()} ORDER BY "offset"`)) as [number, bigint, string | null, string, string, Uint8Array | null, Uint8Array | null][];
     // Compared by digest: Jest compares a 9 MiB buffer byte by byte, for minutes.
     const digest = (b: Uint8Array | null) => (b === null ? null : createHash('sha256').update(b).digest('hex'));
     expect(rejected.map(([, offset, , , , rawKey, rawValue]) => [Number(offset), digest(rawKey), digest(rawValue)])).toEqual([

@@ -148,6 +148,6 @@ export function selectRejectedSql(alreadySent: readonly { partition: number; sta
   return `SELECT partition, "offset", key, event, reason, raw_key, raw_value FROM staged WHERE reason IS NOT NULL${sent.length ? ` AND NOT (${sent.join(' OR ')})` : ''}`;
 }
 
-export const SELECT_REJECTED = selectRejectedSql();
 
-export const COUNT_STAGED = `SELECT count(*) FROM staged WHERE reason IS NULL`;
+/** The staged events and, second, the rejected messages: one pass over `staged`. */
+export const COUNT_STAGED = `SELECT count(*) FILTER (WHERE reason IS NULL), count(*) FILTER (WHERE reason IS NOT NULL) FROM staged`;

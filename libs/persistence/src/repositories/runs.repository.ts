@@ -219,14 +219,6 @@ export class RunsRepository {
     });
   }
 
-  async context(runId: string): Promise<RunContext | null> {
-    const run = await this.dataSource.getRepository(ExportRun).findOneBy({ id: runId });
-    if (!run) return null;
-    const exportRow = await this.dataSource.getRepository(Export).findOneByOrFail({ id: run.exportId });
-    const account = await this.dataSource.getRepository(Account).findOneByOrFail({ id: exportRow.accountId });
-    return { run, exportRow, account };
-  }
-
   /**
    * Claims attempt `attempt` of a run for extraction. Null when the command is stale (an
    * older attempt, or the run already moved past extraction). A redelivered command of
