@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { parseFileName } from '@bulk-export/formats';
 import { api, clockPast, gcs, kcatProduce, makeServiceKey, ServiceProcess, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 
 /**
  * Crashes at the worst moments: a SIGKILLed extractor while it reads a window, a
- * SIGKILLed uploader while it uploads files. The export still ends `done` with every
- * event exactly once, and a retried upload rewrites the same file names.
+ * SIGKILLed uploader while it uploads files, an uploader stalled (SIGSTOP) until another
+ * took the run over. The export still ends `done` with every event exactly once, and a
+ * retried upload rewrites the same file names.
  */
 interface RunBody { id: string; status: string; attempt: number; rowsWritten: number; files: { name: string; rows: number }[] }
 interface ExportBody { id: string; status: string; runs: RunBody[] }
@@ -126,5 +128,54 @@ describe('faults: services killed mid-run', () => {
       await bigger.stop();
       await uploader.start();
     }
+  });
+
+  it('keeps an uploader that stalled and lost the run from overwriting the files of the one that took it over', async () => {
+    const stalled = system.service('uploader');
+    const exportId = await createExport();
+    await waitFor('some files uploaded', async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3, { intervalMs: 20 });
+    // Stalled mid-run (a long pause, a partition): its session ends and the command goes to another uploader,
+    // which cuts the files differently (half the size), so the same names hold other bytes.
+    process.kill(stalled.pid, 'SIGSTOP');
+    const other = new ServiceProcess('uploader', { ...system.env, MAX_FILE_BYTES: String(32 * 1024) }, system.logDir, 2);
+    try {
+      await other.start();
+      const done = await expectExactlyOnce(exportId, 32 * 1024);
+      // The stalled uploader wakes up and goes on: the run's files were rewritten (newer generations) and its
+      // folder removed, so its attempt fails; it may neither overwrite the files nor complete the run.
+      const logged = readFileSync(stalled.logPath, 'utf8').length;
+      process.kill(stalled.pid, 'SIGCONT');
+      await waitFor('the stalled uploader stopped its attempt', async () => readFileSync(stalled.logPath, 'utf8').slice(logged).includes('"msg":"upload failed"'), {
+        timeoutMs: 60_000,
+      });
+      const manifest = JSON.parse((await gcs.download(bucket, (await gcs.list(bucket)).find((o) => o.name.startsWith(exportId) && o.name.endsWith('-manifest.json'))!.name)).toString());
+      const objects = new Map((await gcs.list(bucket)).map((o) => [o.name, o.crc32c]));
+      for (const file of manifest.files as { name: string; crc32c: string }[]) expect(objects.get(file.name)).toBe(file.crc32c);
+      expect(await expectExactlyOnce(exportId, 32 * 1024)).toEqual(done);
+    } finally {
+      if (stalled.pid) process.kill(stalled.pid, 'SIGCONT');
+      await other.stop();
+      // Its consumer, fenced out of the group while it stalled, ends the service (an orchestrator restarts it).
+      if (!stalled.pid) await stalled.start();
+    }
+  });
+
+  it('stops an upload attempt when another worker replaced one of the run\'s objects since it began, and the retry writes it again', async () => {
+    const uploader = system.service('uploader');
+    const exportId = await createExport();
+    await waitFor('some files uploaded', async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3, { intervalMs: 20 });
+    // Held still while the object appears, so that it surely comes after the attempt began and before its manifest.
+    process.kill(uploader.pid, 'SIGSTOP');
+    const manifestName = `${(await gcs.list(bucket)).find((o) => o.name.startsWith(exportId))!.name.split('-').slice(0, 2).join('-')}-manifest.json`;
+    try {
+      expect((await gcs.list(bucket)).some((o) => o.name === manifestName)).toBe(false);
+      await gcs.upload(bucket, manifestName, '{"written by":"another worker"}');
+    } finally {
+      process.kill(uploader.pid, 'SIGCONT');
+    }
+    const done = await expectExactlyOnce(exportId);
+    expect(done.runs[0].attempt).toBe(2);
+    expect(readFileSync(uploader.logPath, 'utf8')).toContain(`object ${manifestName} was written by another worker while this attempt ran (it is no longer absent)`);
+    expect(JSON.parse((await gcs.download(bucket, manifestName)).toString())).toMatchObject({ requestId: exportId, rows: EVENTS });
   });
 });

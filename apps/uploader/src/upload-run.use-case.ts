@@ -9,7 +9,7 @@ import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
-import { CredentialCipher, deleteObjectsExcept, GcsClientFactory, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
+import { CredentialCipher, deleteObjectsExcept, ExpectedGeneration, GcsClientFactory, objectGenerations, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
   runId: string;
@@ -82,6 +82,7 @@ export class UploadRunUseCase {
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
 
+    const expected = await this.generationsAtStart(storage, credential.bucket, ctx, log);
     const extension = fileExtension(exportRow.format, exportRow.compression);
     const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
     const files: FileRecord[] = [];
@@ -120,7 +121,7 @@ export class UploadRunUseCase {
           onChunk: (chunk) =>
             uploads.add(async () => {
               const name = nameOf(chunk.index);
-              const uploaded = await uploadFile(storage, credential.bucket, chunk.path, name, contentType);
+              const uploaded = await uploadFile(storage, credential.bucket, chunk.path, name, contentType, expected(name));
               await unlink(chunk.path);
               files.push({ objectName: name, eventName: group.eventName, day: group.day, fileIndex: chunk.index, rows: chunk.rows, bytes: uploaded.bytes, crc32c: uploaded.crc32c });
               const format = exportRow.format;
@@ -139,9 +140,27 @@ export class UploadRunUseCase {
     }
     files.sort((a, b) => (a.eventName === b.eventName ? (a.day === b.day ? a.fileIndex - b.fileIndex : a.day < b.day ? -1 : 1) : a.eventName < b.eventName ? -1 : 1));
     await this.removeStaleObjects(storage, credential.bucket, ctx, files, log);
-    await this.writeManifest(storage, credential.bucket, ctx, files, outDir);
+    await this.writeManifest(storage, credential.bucket, ctx, files, outDir, expected);
     log.debug('files written', { count: files.length });
     return files;
+  }
+
+  /**
+   * What each of the run's objects may replace (uploadFile's precondition): the generation
+   * it has now, or 0 for an object that does not exist yet. A stale uploader, one that lost
+   * the run and works on, then cannot overwrite what a newer attempt wrote. Without the
+   * permission to list the bucket, uploads go without preconditions (the run claim still
+   * keeps a stale uploader from completing the run).
+   */
+  private async generationsAtStart(storage: Storage, bucket: string, ctx: RunContext, log: Logger): Promise<(name: string) => ExpectedGeneration> {
+    try {
+      const generations = await objectGenerations(storage, bucket, runObjectPrefix(ctx.exportRow.id, ctx.run.windowEnd));
+      return (name) => generations.get(name) ?? 0;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 403) throw e;
+      log.warn('the key may not list the bucket: uploads replace objects without generation preconditions', { error: e });
+      return () => undefined;
+    }
   }
 
   /**
@@ -163,7 +182,14 @@ export class UploadRunUseCase {
   }
 
   /** The manifest goes last: a loader that sees it knows every file of the run is there. */
-  private async writeManifest(storage: Storage, bucket: string, ctx: RunContext, files: FileRecord[], outDir: string): Promise<void> {
+  private async writeManifest(
+    storage: Storage,
+    bucket: string,
+    ctx: RunContext,
+    files: FileRecord[],
+    outDir: string,
+    expected: (name: string) => ExpectedGeneration,
+  ): Promise<void> {
     const { run, exportRow, account } = ctx;
     const manifest = {
       version: 1,
@@ -181,7 +207,7 @@ export class UploadRunUseCase {
     const name = manifestName(exportRow.id, run.windowEnd);
     const path = join(outDir, name);
     await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
-    await uploadFile(storage, bucket, path, name, 'application/json');
+    await uploadFile(storage, bucket, path, name, 'application/json', expected(name));
   }
 }
 

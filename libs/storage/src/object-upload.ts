@@ -22,11 +22,36 @@ export async function crc32cOfFile(path: string): Promise<string> {
 }
 
 /**
+ * The object a worker expects to replace: the generation it saw when its attempt began,
+ * or 0 for an object that did not exist then. Undefined uploads unconditionally (a key
+ * that may not list the bucket).
+ */
+export type ExpectedGeneration = string | number | undefined;
+
+/** Another worker wrote the object, with other bytes, since this attempt looked at the bucket. */
+export class ObjectChangedError extends Error {
+  constructor(readonly objectName: string, expected: string | number) {
+    super(
+      `object ${objectName} was written by another worker while this attempt ran (it is no longer ` +
+        `${expected === 0 || expected === '0' ? 'absent' : `generation ${expected}`}); this attempt stops and the run is retried`,
+    );
+    this.name = 'ObjectChangedError';
+  }
+}
+
+/**
  * Uploads a finished local file. Its CRC32C, computed locally, travels with the upload as
  * the object's declared checksum: GCS verifies it on arrival and rejects the object if
  * what arrived differs, so a corrupt upload never stands (and the client does not hash
  * the bytes a second time). Large files go as resumable uploads, so a dropped connection
  * resumes instead of restarting.
+ *
+ * With `expected` the upload carries the precondition `ifGenerationMatch`: it replaces
+ * only the object the attempt saw when it began, so a stale worker (one that lost the run
+ * and works on) cannot overwrite a newer attempt's object. When the precondition fails
+ * but the object holds exactly these bytes (the same data written by another attempt, or
+ * this request retried after it had succeeded), the upload counts as done; otherwise
+ * ObjectChangedError.
  */
 export async function uploadFile(
   storage: Storage,
@@ -34,15 +59,33 @@ export async function uploadFile(
   localPath: string,
   objectName: string,
   contentType: string,
+  expected?: ExpectedGeneration,
 ): Promise<UploadedObject> {
   const [{ size }, crc32c] = await Promise.all([stat(localPath), crc32cOfFile(localPath)]);
-  await storage.bucket(bucketName).upload(localPath, {
-    destination: objectName,
-    resumable: size > RESUMABLE_ABOVE,
-    validation: false,
-    metadata: { contentType, crc32c },
-  });
+  const bucket = storage.bucket(bucketName);
+  try {
+    await bucket.upload(localPath, {
+      destination: objectName,
+      resumable: size > RESUMABLE_ABOVE,
+      validation: false,
+      metadata: { contentType, crc32c },
+      ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
+    });
+  } catch (e) {
+    if (expected === undefined || (e as { code?: unknown }).code !== 412) throw e;
+    const [current] = await bucket.file(objectName).getMetadata();
+    if (current.crc32c !== crc32c || Number(current.size) !== size) throw new ObjectChangedError(objectName, expected);
+  }
   return { name: objectName, bytes: size, crc32c };
+}
+
+/**
+ * The generation of every object whose name starts with `prefix` (a run's objects): what
+ * an attempt that begins now may replace (uploadFile's `expected`).
+ */
+export async function objectGenerations(storage: Storage, bucketName: string, prefix: string): Promise<Map<string, string>> {
+  const [objects] = await storage.bucket(bucketName).getFiles({ prefix, autoPaginate: true });
+  return new Map(objects.map((o) => [o.name, String(o.metadata.generation)]));
 }
 
 /**
@@ -53,6 +96,15 @@ export async function uploadFile(
 export async function deleteObjectsExcept(storage: Storage, bucketName: string, prefix: string, keep: ReadonlySet<string>): Promise<string[]> {
   const [objects] = await storage.bucket(bucketName).getFiles({ prefix, autoPaginate: true });
   const stale = objects.filter((o) => !keep.has(o.name));
-  for (const object of stale) await object.delete({ ignoreNotFound: true });
+  // Only the generation listed: an object written again since then is not this deletion's to remove.
+  for (const object of stale) {
+    const generation = String(object.metadata.generation);
+    try {
+      await object.delete({ ignoreNotFound: true, ifGenerationMatch: generation });
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 412) throw new ObjectChangedError(object.name, generation);
+      throw e;
+    }
+  }
   return stale.map((o) => o.name);
 }

@@ -59,6 +59,16 @@ export const gcs = {
     if (!res.ok && res.status !== 404) throw new Error(`could not delete bucket ${bucket}: ${res.status}`);
   },
 
+  /** Writes an object (as another writer would), unconditionally. */
+  async upload(bucket: string, name: string, content: string | Buffer): Promise<void> {
+    const res = await fetch(`${STACK.gcsEndpoint}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: content,
+    });
+    if (!res.ok) throw new Error(`could not upload ${name} to ${bucket}: ${res.status} ${await res.text()}`);
+  },
+
   async download(bucket: string, name: string): Promise<Buffer> {
     const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`);
     if (!res.ok) throw new Error(`could not download ${name}: ${res.status}`);
