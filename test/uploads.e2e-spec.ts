@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { AppConfig } from '@bulk-export/config';
-import { deleteObjectsExcept, GcsClientFactory, objectGenerations, ObjectChangedError, uploadFile } from '@bulk-export/storage';
+import { deleteObjectsExcept, GcsClientFactory, objectGenerations, ObjectChangedError, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 import { gcs, makeServiceKey, STACK } from '@bulk-export/testing';
 
 /**
@@ -25,7 +25,7 @@ describe('object uploads', () => {
   };
 
   beforeAll(async () => {
-    storage = new GcsClientFactory({ GCS_API_ENDPOINT: STACK.gcsEndpoint } as AppConfig).forKey(makeServiceKey());
+    storage = new GcsClientFactory({ GCS_API_ENDPOINT: STACK.gcsEndpoint } as AppConfig).forKey(parseServiceAccountKey(JSON.stringify(makeServiceKey())));
     bucket = await gcs.createBucket();
   });
 

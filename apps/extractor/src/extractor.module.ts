@@ -22,8 +22,18 @@ export class ExtractorModule {
         StageWindowUseCase,
         {
           provide: WINDOW_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, StageWindowUseCase],
-          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, c: AppConfig, useCase: StageWindowUseCase) =>
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, StageWindowUseCase, PostgresHealth, KafkaHealth],
+          useFactory: (
+            kafka: KafkaClient,
+            dlq: DeadLetter,
+            log: Logger,
+            metrics: Metrics,
+            topics: Topics,
+            c: AppConfig,
+            useCase: StageWindowUseCase,
+            postgres: PostgresHealth,
+            kafkaHealth: KafkaHealth,
+          ) =>
             new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.windowCommands,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
@@ -31,6 +41,9 @@ export class ExtractorModule {
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
               onFatal: () => process.exit(1),
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+              maxFailures: c.COMMAND_MAX_FAILURES,
+              retryBaseMs: c.COMMAND_RETRY_BASE_MS,
+              dependencies: [postgres, kafkaHealth],
             }),
         },
         { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c] },

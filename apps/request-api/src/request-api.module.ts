@@ -42,8 +42,18 @@ export class RequestApiModule {
         ExportCommandsHandler,
         {
           provide: COMMAND_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, ExportCommandsHandler],
-          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, c: AppConfig, handler: ExportCommandsHandler) =>
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, ExportCommandsHandler, PostgresHealth, KafkaHealth],
+          useFactory: (
+            kafka: KafkaClient,
+            dlq: DeadLetter,
+            log: Logger,
+            metrics: Metrics,
+            topics: Topics,
+            c: AppConfig,
+            handler: ExportCommandsHandler,
+            postgres: PostgresHealth,
+            kafkaHealth: KafkaHealth,
+          ) =>
             new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.commands,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
@@ -52,6 +62,10 @@ export class RequestApiModule {
               onInvalid: (reason, message) => handler.answerInvalid(reason, message),
               onFatal: () => process.exit(1),
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+              maxFailures: c.COMMAND_MAX_FAILURES,
+              retryBaseMs: c.COMMAND_RETRY_BASE_MS,
+              dependencies: [postgres, kafkaHealth],
+              onGiveUp: (command, reason) => handler.answerFailed(command, reason),
             }),
         },
         { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c] },

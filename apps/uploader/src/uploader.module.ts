@@ -29,8 +29,18 @@ export class UploaderModule {
         UploadRunUseCase,
         {
           provide: STAGED_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, UploadRunUseCase],
-          useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, c: AppConfig, useCase: UploadRunUseCase) =>
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, UploadRunUseCase, PostgresHealth, KafkaHealth],
+          useFactory: (
+            kafka: KafkaClient,
+            dlq: DeadLetter,
+            log: Logger,
+            metrics: Metrics,
+            topics: Topics,
+            c: AppConfig,
+            useCase: UploadRunUseCase,
+            postgres: PostgresHealth,
+            kafkaHealth: KafkaHealth,
+          ) =>
             new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.stagedRuns,
               groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
@@ -38,6 +48,9 @@ export class UploaderModule {
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
               onFatal: () => process.exit(1),
               sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+              maxFailures: c.COMMAND_MAX_FAILURES,
+              retryBaseMs: c.COMMAND_RETRY_BASE_MS,
+              dependencies: [postgres, kafkaHealth],
             }),
         },
         { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },

@@ -54,6 +54,23 @@ export class AppConfig {
   @Max(300_000)
   KAFKA_SESSION_TIMEOUT_MS: number = 30_000;
 
+  /**
+   * Failures in a row after which a command is dead-lettered as a poison message, provided
+   * Postgres and Kafka answer (during an outage it is kept and tried again).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  COMMAND_MAX_FAILURES: number = 5;
+
+  /** First wait before a failed command is tried again; it doubles each time, up to 30 s. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  COMMAND_RETRY_BASE_MS: number = 500;
+
   /** Name of an account's events topic; `{accountId}` is replaced by the account's id. */
   @IsString()
   @Matches(/\{accountId\}/, { message: 'EVENTS_TOPIC_TEMPLATE must contain {accountId}' })

@@ -1,7 +1,7 @@
 import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
 import { Decoded } from '@bulk-export/contracts';
-import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
+import { HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
 
@@ -20,12 +20,27 @@ export interface CommandConsumerOptions<T> {
   /** Called when the consumer has crashed for good; the service should exit. */
   onFatal(error: Error): void;
   sessionTimeoutMs?: number;
+  /**
+   * A command whose handler throws is tried again, with backoff from `retryBaseMs` (500)
+   * doubling to 30 s. After `maxFailures` (5) failures in a row it is dead-lettered as a
+   * poison message, but only while every one of `dependencies` (Postgres, Kafka) answers:
+   * during an outage it waits for them and is tried again, never dropped.
+   */
+  maxFailures?: number;
+  retryBaseMs?: number;
+  dependencies?: HealthCheck[];
+  /** Called for a command given up as poison (after it was dead-lettered), e.g. to answer its sender. */
+  onGiveUp?(command: T, reason: string): Promise<void>;
 }
+
+const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
  * Consumes one command topic. A command's offset is committed only after it was handled
  * (or dead-lettered), one at a time, so a crash mid-command redelivers it. Heartbeats go
- * on while a long command runs. Invalid messages are dead-lettered, never fatal.
+ * on while a long command runs. Invalid messages are dead-lettered, never fatal; so is a
+ * command that keeps failing while the service's dependencies answer (a poison message),
+ * so that it does not hold back the commands behind it.
  */
 export class CommandConsumer<T extends object> implements HealthCheck, OnApplicationBootstrap, OnApplicationShutdown {
   readonly name: string;
@@ -101,7 +116,7 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) return;
-          await this.process(batch.topic, batch.partition, message, heartbeat);
+          await this.process(batch.topic, batch.partition, message, heartbeat, () => isRunning() && !isStale());
           resolveOffset(message.offset);
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() },
@@ -127,7 +142,7 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
     await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [reason], topic);
   }
 
-  private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+  private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, current: () => boolean): Promise<void> {
     const decoded = this.options.decode(message.value);
     if (!decoded.ok) {
       await this.reject(topic, partition, message, decoded.reason);
@@ -137,10 +152,58 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
     }
     const beat = setInterval(() => heartbeat().catch(() => undefined), 2000);
     try {
-      const result = await this.options.handle(decoded.value);
-      if (result && 'rejected' in result) await this.reject(topic, partition, message, result.rejected);
+      for (let failures = 1; ; failures++) {
+        try {
+          const result = await this.options.handle(decoded.value);
+          if (result && 'rejected' in result) await this.reject(topic, partition, message, result.rejected);
+          return;
+        } catch (error) {
+          this.metrics.commandFailures.inc({ topic });
+          const where = { topic, partition, offset: message.offset, failures };
+          // Stopping, or the partition went to another consumer: the command stays uncommitted and comes again.
+          if (!current()) throw error;
+          if (failures >= (this.options.maxFailures ?? 5)) {
+            const down = await this.dependenciesDown();
+            if (!down) {
+              const reason = `the command failed ${failures} times while the service's dependencies answered: ${describeError(error)}`;
+              this.logger.error('command dead-lettered as a poison message', { ...where, error });
+              await this.reject(topic, partition, message, reason);
+              await this.options.onGiveUp?.(decoded.value, reason);
+              return;
+            }
+            this.logger.warn('command failed while a dependency is down; it waits for it', { ...where, down, error });
+          } else {
+            this.logger.warn('command failed; it is tried again', { ...where, error });
+          }
+          await this.backOff(failures, current);
+        }
+      }
     } finally {
       clearInterval(beat);
     }
   }
+
+  /** Names of the dependencies that do not answer, or '' when all of them do. */
+  private async dependenciesDown(): Promise<string> {
+    const results = await runChecks(this.options.dependencies ?? []);
+    return Object.entries(results)
+      .filter(([, state]) => state !== 'up')
+      .map(([name, state]) => `${name}: ${state}`)
+      .join('; ');
+  }
+
+  /** Waits before the next try (backoff doubling from retryBaseMs), and gives up waiting if the command is no longer this consumer's. */
+  private async backOff(failures: number, current: () => boolean): Promise<void> {
+    const delay = Math.min(MAX_RETRY_DELAY_MS, (this.options.retryBaseMs ?? 500) * 2 ** (failures - 1));
+    const until = Date.now() + delay;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
+      if (!current()) throw new Error('stopped while waiting to retry a command');
+    }
+  }
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }

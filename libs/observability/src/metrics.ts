@@ -18,6 +18,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly deadLettered = new Counter({ name: 'bulk_export_dead_lettered_total', help: 'Messages set aside on the dead-letter topic', labelNames: ['source'], registers: [this.registry] });
+  readonly commandFailures = new Counter({
+    name: 'bulk_export_command_failures_total',
+    help: 'Times a command handler failed (each try counts); see the dead-letter topic for commands given up',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
   readonly runsFailed = new Counter({ name: 'bulk_export_run_attempts_failed_total', help: 'Failed run attempts', labelNames: ['stage', 'final'], registers: [this.registry] });
   readonly runsCompleted = new Counter({ name: 'bulk_export_runs_completed_total', help: 'Runs completed', labelNames: ['format'], registers: [this.registry] });
   readonly stageDuration = new Histogram({

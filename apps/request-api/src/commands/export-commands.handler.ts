@@ -44,6 +44,18 @@ export class ExportCommandsHandler {
     }
   }
 
+  /** Answers a command that kept failing and was given up (dead-lettered as a poison message). */
+  async answerFailed(command: ExportCommand, reason: string): Promise<void> {
+    await this.answer({
+      command: command.type,
+      status: 'rejected',
+      idempotencyKey: command.idempotencyKey,
+      accountId: command.accountId,
+      code: 'internal_error',
+      errors: [{ field: '', message: reason }],
+    });
+  }
+
   /** Answers a message that could not even be decoded. */
   async answerInvalid(reason: string, message: KafkaMessage): Promise<void> {
     let loose: Record<string, unknown> = {};

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, api, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+
+/**
+ * A command whose handler keeps failing must not hold back the commands behind it on its
+ * partition: once it has failed COMMAND_MAX_FAILURES times while Postgres and Kafka answer,
+ * it is dead-lettered with the reason and its sender gets an answer. During an outage of
+ * the database it is kept instead, and handled once the database is back.
+ *
+ * The failures are real: a trigger in the service's own database refuses some idempotency
+ * keys, and the outage is the database refusing connections.
+ */
+describe('commands that keep failing', () => {
+  let system: TestSystem;
+  let account: TestAccount;
+  let credentialId: string;
+  let database: string;
+  const day = 86_400_000;
+
+  beforeAll(async () => {
+    system = await TestSystem.start({ COMMAND_MAX_FAILURES: '3', COMMAND_RETRY_BASE_MS: '100' }, ['request-api']);
+    account = await system.createAccount();
+    const bucket = await gcs.createBucket();
+    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    credentialId = saved.body.id;
+    database = new URL(system.env.DATABASE_URL).pathname.slice(1);
+    await system.db.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.idempotency_key LIKE 'poison-%' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+        RETURN NEW;
+      END $$`);
+    await system.db.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON exports FOR EACH ROW EXECUTE FUNCTION refuse_poison()`);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const commands = () => `${system.env.TOPIC_PREFIX}export.commands`;
+  const command = (idempotencyKey: string) =>
+    JSON.stringify({
+      version: 1,
+      type: 'create-export',
+      accountId: account.id,
+      idempotencyKey,
+      export: {
+        partner: 'gcp',
+        credentialId,
+        type: 'all_events',
+        frequency: 'one_time',
+        from: new Date(Date.now() - 2 * day).toISOString(),
+        to: new Date(Date.now() - day).toISOString(),
+        format: 'json',
+      },
+    });
+  type Result = { type: string; status: string; code?: string; idempotencyKey?: string; errors?: { message: string }[] };
+  const answers = async (prefix: string) =>
+    (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`))
+      .map((m) => JSON.parse(m.value) as Result)
+      .filter((r) => r.type === 'command-result' && r.idempotencyKey?.startsWith(prefix));
+  const logSince = (from: number) => readFileSync(system.service('request-api').logPath, 'utf8').slice(from);
+
+  it('dead-letters a command that keeps failing while the database answers, answers its sender, and goes on with the next', async () => {
+    const run = Date.now();
+    const poison = command(`poison-${run}`);
+    // Same key: the same partition, so the good command waits behind the poison one.
+    await kcatProduce(commands(), [poison, command(`good-${run}`)], [account.id, account.id]);
+
+    const results = await waitFor('both commands answered', async () => {
+      const found = [...(await answers(`poison-${run}`)), ...(await answers(`good-${run}`))];
+      return found.length >= 2 ? found : undefined;
+    });
+    const refused = results.find((r) => r.idempotencyKey === `poison-${run}`);
+    expect(refused).toMatchObject({ status: 'rejected', code: 'internal_error' });
+    expect(refused?.errors?.[0].message).toMatch(/^the command failed 3 times while the service's dependencies answered: .*refused by the test trigger/);
+    expect(results.find((r) => r.idempotencyKey === `good-${run}`)?.status).toBe('accepted');
+
+    const dead = await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`);
+    const set = dead.filter((m) => m.value === poison);
+    expect(set).toHaveLength(1);
+    expect(set[0].headers).toContain('failed 3 times');
+    const metrics = await (await fetch(`${system.api}/metrics`)).text();
+    expect(metrics).toMatch(/bulk_export_command_failures_total\{[^}]*topic="[^"]+export\.commands"[^}]*\} 3\n/);
+  });
+
+  it('keeps a command that fails while the database is down, and handles it once the database is back', async () => {
+    const run = Date.now();
+    const logged = logSince(0).length;
+    const admin = new Client({ connectionString: STACK.postgresAdminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]);
+      await kcatProduce(commands(), [command(`outage-${run}`)], [account.id]);
+      // Past COMMAND_MAX_FAILURES, and still kept: the database does not answer.
+      await waitFor('the command waiting for the database', async () => logSince(logged).includes('command failed while a dependency is down; it waits for it'), {
+        timeoutMs: 60_000,
+      });
+      expect(await answers(`outage-${run}`)).toEqual([]);
+    } finally {
+      await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    const [answer] = await waitFor('the command answered', async () => {
+      const found = await answers(`outage-${run}`);
+      return found.length ? found : undefined;
+    });
+    expect(answer).toMatchObject({ status: 'accepted' });
+    const dead = await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`);
+    expect(dead.filter((m) => m.value.includes(`outage-${run}`))).toEqual([]);
+  });
+});
