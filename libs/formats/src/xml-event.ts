@@ -14,6 +14,7 @@
  * Each event becomes one element; no file is built in memory.
  */
 import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
+import { XmlTranscoder } from './xml-transcoder';
 
 export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
 export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
@@ -73,34 +74,27 @@ export interface XmlBlock {
 
 /**
  * The `<Event>` elements of a block of events (JSON texts at `bytes[ranges[2i]…ranges[2i+1])`),
- * as one buffer. Each element is encoded straight into it, which gives its size as well:
- * no second pass to measure the text and no joined copy of it. Events are parsed by
- * JSON.parse, except the few with a number it would change (a 19-digit id, 1.0, 1e2),
- * which keep their numbers' text.
+ * as one buffer, and each element's size. Each event is transcoded from its bytes
+ * (XmlTranscoder); the few it declines (a key given twice, a key with escapes or that is an
+ * array index) are parsed and written by xmlEvent(), with the same result.
  */
 export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array): XmlBlock {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = ranges.length / 2;
   const sizes = new Int32Array(count);
   // The XML of an event is about four times its JSON; the buffer grows when that is short.
-  // Never from Node's shared pool: a worker thread hands the whole ArrayBuffer over.
-  let out = Buffer.allocUnsafeSlow(Math.max(1024, bytes.byteLength * 5));
-  let used = 0;
+  const xml = new XmlTranscoder(bytes.byteLength * 5);
   for (let i = 0; i < count; i++) {
     const start = ranges[2 * i];
     const end = ranges[2 * i + 1];
-    const json = text.toString('utf8', start, end);
-    const event = (mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<string, unknown>;
-    const xml = xmlEvent(event);
-    // UTF-8 takes at most three bytes per UTF-16 code unit.
-    if (out.length - used < xml.length * 3) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, used + xml.length * 3));
-      out.copy(bigger, 0, 0, used);
-      out = bigger;
-    }
-    const size = out.write(xml, used, 'utf8');
-    sizes[i] = size;
-    used += size;
+    const before = xml.used;
+    if (!xml.event(bytes, start, end)) xml.append(slowXmlEvent(bytes, start, end));
+    sizes[i] = xml.used - before;
   }
-  return { xml: out.subarray(0, used), sizes };
+  return { xml: xml.out.subarray(0, xml.used), sizes };
+}
+
+/** xmlEvent() of the event at `bytes[start…end)`, through JSON.parse (numbers keep their text). */
+export function slowXmlEvent(bytes: Uint8Array, start: number, end: number): string {
+  const json = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', start, end);
+  return xmlEvent((mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<string, unknown>);
 }

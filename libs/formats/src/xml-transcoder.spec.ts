@@ -1,0 +1,115 @@
+import { random } from './seeded-random.spec-helper';
+import { slowXmlEvent, xmlEventsOfBlock } from './xml-event';
+import { XmlTranscoder } from './xml-transcoder';
+
+const transcode = (json: string): string | null => {
+  const bytes = Buffer.from(json, 'utf8');
+  const xml = new XmlTranscoder(16);
+  return xml.event(bytes, 0, bytes.length) ? xml.out.toString('utf8', 0, xml.used) : null;
+};
+const slow = (json: string): string => {
+  const bytes = Buffer.from(json, 'utf8');
+  return slowXmlEvent(bytes, 0, bytes.length);
+};
+
+/** A JSON string literal for `text`, with some characters written as \u escapes (either case of hex). */
+function jsonString(text: string, next: () => number): string {
+  let out = '"';
+  // By code point: a pair stays together, a lone surrogate comes alone (and must be escaped).
+  for (const c of text) {
+    const unit = c.charCodeAt(0);
+    const mustEscape = unit < 0x20 || c === '"' || c === '\\' || (c.length === 1 && unit >= 0xd800 && unit <= 0xdfff);
+    if (mustEscape || next() < 0.15) {
+      const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '/': '\\/' };
+      const units = Array.from({ length: c.length }, (_, i) => c.charCodeAt(i).toString(16).padStart(4, '0'));
+      out += short[c] && next() < 0.7 ? short[c] : units.map((hex) => `\\u${next() < 0.5 ? hex : hex.toUpperCase()}`).join('');
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
+}
+
+describe('XmlTranscoder', () => {
+  it('writes what xmlEvent writes for the parsed event, for any event (seeded fuzz)', () => {
+    const next = random(11);
+    const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
+    const STRINGS = ['', 'x', 'a "quoted" \\ text', "it's <b>&amp;</b>", 'cr\rlf\n', 'tab\there', '\u0000nul\u0001\u001f\u007f', 'Ünïcødé 日本 😀', '\uFFFE\uFFFF\uFFFD', 'lone \uD83D high', 'lone \uDE00 low', 'pair \uD83D\uDE00', '\u0085\u2028', '/slash/'];
+    const NUMBERS = ['0', '-0', '7', '-42', '9007199254740993', '12345678901234567890', '1.0', '2.50', '-0.001', '1e2', '1E+2', '1e-2', '1e400', '0.0000005'];
+    // Keys with no escapes (those with one are declined, below): markup, quotes, unicode, U+FFFE.
+    const KEYS = ['a', 'b', 'n', 'tags', 'Ünï', '😀', '<tag>', "it's", '&', '__proto__', 'constructor', 'toString', '', '\uFFFE', 'del\u007f'];
+    const space = () => pick(['', '', '', ' ', '\n  ', '\t', '\r\n']);
+    const value = (depth: number): string => {
+      const kind = next();
+      if (depth > 3 || kind < 0.4) {
+        return pick([() => pick(NUMBERS), () => jsonString(pick(STRINGS), next), () => pick(['true', 'false', 'null'])])();
+      }
+      if (kind < 0.6) return `[${Array.from({ length: Math.floor(next() * 4) }, () => space() + value(depth + 1) + space()).join(',')}]`;
+      const keys = [...new Set(Array.from({ length: Math.floor(next() * 6) }, () => pick(KEYS)))];
+      return `{${keys.map((k) => `${space()}${jsonString(k, () => 1)}${space()}:${space()}${value(depth + 1)}${space()}`).join(',')}}`;
+    };
+    const FIELDS = ['ts', 'profile', 'deviceInfo', 'eventProps', 'other', 'ignored'];
+    let transcoded = 0;
+    for (let round = 0; round < 3000; round++) {
+      const members = [`"eventName":${jsonString(pick(STRINGS) || 'e', next)}`];
+      for (const field of FIELDS) if (next() < 0.7) members.push(`${space()}"${field}"${space()}:${space()}${value(1)}`);
+      members.sort(() => next() - 0.5);
+      const json = `${space()}{${members.join(',')}}${space()}`;
+      const fast = transcode(json);
+      // Keys here are never given twice, spelled with escapes or array indexes: nothing is declined.
+      // (Strings and key names in the event are still escaped at random, including lone surrogates.)
+      expect([json, fast]).toEqual([json, slow(json)]);
+      if (fast !== null) transcoded += 1;
+    }
+    expect(transcoded).toBe(3000);
+  });
+
+  it('declines, writing nothing, what JSON.parse reads differently from the bytes; the block still comes out the same', () => {
+    const declined = [
+      '{"eventName":"e","eventProps":{"a":1,"a":2}}', // a key given twice: JSON.parse keeps its first place and its last value
+      '{"eventName":"e","eventProps":{"b":1,"10":2,"2":3}}', // array indexes: JavaScript lists them first, in numeric order
+      '{"eventName":"e","eventProps":{"0":true}}',
+      '{"eventName":"e","eventProps":{"\\u0061":1,"a":2}}', // the same key, spelled with an escape
+      '{"eventName":"e","ts":1,"ts":2}',
+      '{"eventName":"e","\\u0074s":2}',
+      '{"eventName":"a","eventName":"b"}',
+      '{"eventName":"e","profile":{"quo\\"te":1}}', // any escape in a key
+      '{"eventName":"e","profile":{"ctl\\u0001":1}}',
+    ];
+    const kept = [
+      '{"eventName":"e","eventProps":{"01":1,"1.5":2,"-1":3,"12345678901":4}}', // not array indexes
+      '{"eventName":"e","eventProps":{"x":{"a":1},"y":{"a":2}}}', // the same key in two objects
+      '{"eventName":"e","profile":{"a":{"a":{"a":1}}}}',
+    ];
+    for (const json of declined) expect([json, transcode(json)]).toEqual([json, null]);
+    for (const json of kept) expect([json, transcode(json)]).toEqual([json, slow(json)]);
+
+    const all = [...declined, ...kept];
+    const bytes = Buffer.from(all.join(''), 'utf8');
+    const ranges = new Int32Array(2 * all.length);
+    let at = 0;
+    all.forEach((json, i) => {
+      ranges[2 * i] = at;
+      at += Buffer.byteLength(json);
+      ranges[2 * i + 1] = at;
+    });
+    const block = xmlEventsOfBlock(bytes, ranges);
+    expect(block.xml.toString('utf8')).toBe(all.map(slow).join(''));
+    expect(Array.from(block.sizes)).toEqual(all.map((json) => Buffer.byteLength(slow(json))));
+  });
+
+  it('writes the five fields in the element order whatever the event order, and leaves out the others', () => {
+    expect(transcode('{"eventProps":{"n":1},"x":[1,2],"deviceInfo":null,"eventName":"Charged","ts":20261128101010}')).toBe(
+      '<Event><ts>20261128101010</ts><eventName>Charged</eventName><deviceInfo></deviceInfo><eventProps><entry><key>n</key><value type="number">1</value></entry></eventProps></Event>\n',
+    );
+    expect(transcode('{"eventName":"e"}')).toBe('<Event><ts></ts><eventName>e</eventName></Event>\n');
+  });
+
+  it('grows its buffer for events much larger than the reserve it started with', () => {
+    const xml = new XmlTranscoder(16);
+    const json = JSON.stringify({ eventName: 'big', eventProps: { list: Array.from({ length: 20_000 }, (_, i) => i) } });
+    const bytes = Buffer.from(json);
+    for (let round = 0; round < 3; round++) expect(xml.event(bytes, 0, bytes.length)).toBe(true);
+    expect(xml.out.toString('utf8', 0, xml.used)).toBe(slow(json).repeat(3));
+  });
+});
