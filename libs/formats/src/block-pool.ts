@@ -45,12 +45,12 @@ class BlockWorker {
     this.worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
   }
 
-  send(id: number, task: Task, bytes: Uint8Array, ranges: Int32Array): Promise<Reply> {
+  send(id: number, task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): Promise<Reply> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Referenced while it has work, so a caller awaiting it keeps the process alive.
       this.worker.ref();
-      this.worker.postMessage({ id, task, bytes, ranges });
+      this.worker.postMessage({ id, task, bytes, ranges, spare }, spare ? [spare] : []);
     });
   }
 }
@@ -86,10 +86,13 @@ export class BlockPool {
     BlockPool.threads = Math.max(1, Math.floor(threads));
   }
 
-  /** The XML of a block of events (see xmlEventsOfBlock). `bytes` is copied to the worker. */
-  async xml(bytes: Uint8Array, ranges: Int32Array): Promise<XmlBlock> {
-    if (!this.script) return xmlEventsOfBlock(bytes, ranges);
-    const reply = await this.send('xml', bytes, ranges);
+  /**
+   * The XML of a block of events (see xmlEventsOfBlock). `bytes` is copied to the worker;
+   * `spare` (the buffer of a block already written) moves there to be written into again.
+   */
+  async xml(bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): Promise<XmlBlock> {
+    if (!this.script) return xmlEventsOfBlock(bytes, ranges, spare);
+    const reply = await this.send('xml', bytes, ranges, spare);
     if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
     return { xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), sizes: reply.sizes };
   }
@@ -102,12 +105,12 @@ export class BlockPool {
     return JSON.parse(reply.structure) as JsonStructure;
   }
 
-  private send(task: Task, bytes: Uint8Array, ranges: Int32Array): Promise<Reply> {
+  private send(task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): Promise<Reply> {
     const script = this.script as string;
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
     while (this.workers.length < BlockPool.threads) this.workers.push(new BlockWorker(script));
     const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return worker.send(this.next++, task, bytes, ranges);
+    return worker.send(this.next++, task, bytes, ranges, spare);
   }
 }
 

@@ -3,13 +3,13 @@ import { structureOfBlock } from './json-structure';
 import { xmlEventsOfBlock } from './xml-event';
 
 /** A worker thread of BlockPool: XML or the structure of a block of events. */
-parentPort?.on('message', (message: { id: number; task: 'xml' | 'structure'; bytes: Uint8Array; ranges: Int32Array }) => {
+parentPort?.on('message', (message: { id: number; task: 'xml' | 'structure'; bytes: Uint8Array; ranges: Int32Array; spare?: ArrayBuffer }) => {
   try {
     if (message.task === 'structure') {
       parentPort?.postMessage({ id: message.id, structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)) });
       return;
     }
-    const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges);
+    const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges, message.spare);
     // The XML's ArrayBuffer is its own (not Node's pool), so it moves instead of being copied.
     const bytes = new Uint8Array(xml.buffer, xml.byteOffset, xml.byteLength);
     parentPort?.postMessage({ id: message.id, bytes, sizes }, [bytes.buffer as ArrayBuffer, sizes.buffer as ArrayBuffer]);

@@ -93,6 +93,30 @@ describe('ChunkWriter', () => {
     await expect(writer(10, []).write(Buffer.from('0123456789'))).rejects.toThrow(RecordTooLarge);
   });
 
+  it.each([
+    [false, 10 * 1024],
+    [false, 100 * 1024],
+    [true, 10 * 1024],
+    [true, 100 * 1024],
+  ])('lets the caller fill a buffer again once settled (gzip: %s, %i bytes)', async (gzip, size) => {
+    const chunks: Chunk[] = [];
+    const w = writer(1 << 22, chunks, gzip);
+    // One buffer written, settled, then overwritten with the next records, as the XML writer reuses its blocks' buffers.
+    // Less than ChunkWriter buffers before writing, and (10 KiB) less than the file stream takes without waiting.
+    const buffer = Buffer.alloc(size);
+    const expected: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      buffer.fill(97 + (round % 26));
+      for (let at = 99; at < buffer.length; at += 100) buffer[at] = 10;
+      await w.writeRanges(buffer, [0, buffer.length]);
+      await w.settle();
+      expected.push(buffer.toString());
+    }
+    await w.end();
+    const file = readFileSync(chunks[0].path);
+    expect((gzip ? gunzipSync(file) : file).toString()).toBe(`H\n${expected.join('')}F\n`);
+  });
+
   it('gzips each file on its own', async () => {
     const chunks: Chunk[] = [];
     const w = writer(30, chunks, true);

@@ -47,6 +47,8 @@ export class ChunkWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private failure: Error | null = null;
+  /** Settles once the last data handed to the file has been written. */
+  private written: Promise<void> = Promise.resolve();
   private readonly header: Buffer;
   private readonly footer: Buffer;
 
@@ -100,6 +102,17 @@ export class ChunkWriter {
     bufferRun();
   }
 
+  /**
+   * Hands what is buffered to the file and waits until it has been written: the buffers
+   * given to write() and writeRanges() so far are then no longer referenced, and the
+   * caller may fill them again.
+   */
+  async settle(): Promise<void> {
+    await this.flush();
+    await this.written;
+    if (this.failure) throw this.failure;
+  }
+
   /** Finishes the last file. Writes nothing if no record was written. */
   async end(): Promise<number> {
     if (this.out) await this.close();
@@ -128,7 +141,12 @@ export class ChunkWriter {
     this.pending = [];
     this.pendingBytes = 0;
     const target = this.gzip ?? (this.out as WriteStream);
-    if (!target.write(data)) await once(target, 'drain');
+    let accepted = true;
+    // Writes complete in order: the last one's callback means every earlier one is done too.
+    this.written = new Promise<void>((resolve) => {
+      accepted = target.write(data, () => resolve());
+    });
+    if (!accepted) await once(target, 'drain');
   }
 
   private async close(): Promise<void> {

@@ -76,13 +76,15 @@ export interface XmlBlock {
  * The `<Event>` elements of a block of events (JSON texts at `bytes[ranges[2i]…ranges[2i+1])`),
  * as one buffer, and each element's size. Each event is transcoded from its bytes
  * (XmlTranscoder); the few it declines (a key given twice, a key with escapes or that is an
- * array index) are parsed and written by xmlEvent(), with the same result.
+ * array index) are parsed and written by xmlEvent(), with the same result. `spare`: a
+ * buffer to write into, from a block already written (fewer fresh buffers, less garbage
+ * collection).
  */
-export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array): XmlBlock {
+export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): XmlBlock {
   const count = ranges.length / 2;
   const sizes = new Int32Array(count);
   // The XML of an event is about four times its JSON; the buffer grows when that is short.
-  const xml = new XmlTranscoder(bytes.byteLength * 5);
+  const xml = new XmlTranscoder(bytes.byteLength * 5, spare);
   for (let i = 0; i < count; i++) {
     const start = ranges[2 * i];
     const end = ranges[2 * i + 1];

@@ -25,9 +25,11 @@ export class XmlTranscoder {
   private keys = new Int32Array(256);
   private keyCount = 0;
 
-  constructor(capacity: number) {
+  /** `spare`: a buffer to write into (one handed back after an earlier block was written), when it holds `capacity`. */
+  constructor(capacity: number, spare?: ArrayBuffer) {
+    const size = Math.max(1024, capacity);
     // Never from Node's shared pool: a worker thread hands the whole ArrayBuffer over.
-    this.out = Buffer.allocUnsafeSlow(Math.max(1024, capacity));
+    this.out = spare && spare.byteLength >= size ? Buffer.from(spare) : Buffer.allocUnsafeSlow(size);
     this.view = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
   }
 
