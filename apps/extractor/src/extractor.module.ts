@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { consumerGroup, decodeMessage, ExtractWindow, Topics } from '@bulk-export/contracts';
-import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
+import { decodeMessage, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { CommandConsumer, commandConsumerSettings, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
@@ -36,14 +36,9 @@ export class ExtractorModule {
           ) =>
             new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.windowCommands,
-              groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
+              ...commandConsumerSettings(c, SERVICE, [postgres, kafkaHealth]),
               decode: (bytes) => decodeMessage(ExtractWindow, bytes),
               handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
-              onFatal: () => process.exit(1),
-              sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
-              maxFailures: c.COMMAND_MAX_FAILURES,
-              retryBaseMs: c.COMMAND_RETRY_BASE_MS,
-              dependencies: [postgres, kafkaHealth],
             }),
         },
         { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c] },

@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { consumerGroup, decodeExportCommand, ExportCommand, Topics } from '@bulk-export/contracts';
-import { CommandConsumer, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
+import { decodeExportCommand, ExportCommand, Topics } from '@bulk-export/contracts';
+import { CommandConsumer, commandConsumerSettings, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
@@ -56,15 +56,10 @@ export class RequestApiModule {
           ) =>
             new CommandConsumer(kafka, dlq, log, metrics, {
               topic: topics.commands,
-              groupId: consumerGroup(c.TOPIC_PREFIX, SERVICE),
+              ...commandConsumerSettings(c, SERVICE, [postgres, kafkaHealth]),
               decode: decodeExportCommand,
               handle: (command) => handler.handle(command),
               onInvalid: (reason, message) => handler.answerInvalid(reason, message),
-              onFatal: () => process.exit(1),
-              sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
-              maxFailures: c.COMMAND_MAX_FAILURES,
-              retryBaseMs: c.COMMAND_RETRY_BASE_MS,
-              dependencies: [postgres, kafkaHealth],
               onGiveUp: (command, reason) => handler.answerFailed(command, reason),
             }),
         },

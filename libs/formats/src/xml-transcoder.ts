@@ -24,6 +24,8 @@ export class XmlTranscoder {
   /** Key hashes of the objects being written, innermost last (a key given twice declines the event). */
   private keys = new Int32Array(256);
   private keyCount = 0;
+  /** Where the value of each of the five fields starts in `src` (-1: absent), by field. */
+  private readonly places = new Int32Array(5);
 
   /** `spare`: a buffer to write into (one handed back after an earlier block was written), when it holds `capacity`. */
   constructor(capacity: number, spare?: ArrayBuffer) {
@@ -52,11 +54,7 @@ export class XmlTranscoder {
   private element(): boolean {
     const src = this.src;
     // First the places of the five fields: the element has them in its own order.
-    let ts = -1;
-    let name = -1;
-    let profile = -1;
-    let deviceInfo = -1;
-    let eventProps = -1;
+    const places = this.places.fill(-1);
     this.space();
     if (src[this.at] !== OPEN_OBJECT) return false;
     this.at += 1;
@@ -67,33 +65,13 @@ export class XmlTranscoder {
       const keyStart = this.at + 1;
       if (!this.skipString()) return false;
       const field = topField(src, keyStart, this.at - 1);
+      if (field === ESCAPED) return false;
       this.space();
       this.at += 1; // the colon
       this.space();
-      const valueAt = this.at;
-      switch (field) {
-        case TS:
-          if (ts >= 0) return false;
-          ts = valueAt;
-          break;
-        case NAME:
-          if (name >= 0) return false;
-          name = valueAt;
-          break;
-        case PROFILE:
-          if (profile >= 0) return false;
-          profile = valueAt;
-          break;
-        case DEVICE_INFO:
-          if (deviceInfo >= 0) return false;
-          deviceInfo = valueAt;
-          break;
-        case EVENT_PROPS:
-          if (eventProps >= 0) return false;
-          eventProps = valueAt;
-          break;
-        case ESCAPED:
-          return false;
+      if (field !== OTHER) {
+        if (places[field] >= 0) return false;
+        places[field] = this.at;
       }
       if (!this.skipValue()) return false;
       this.space();
@@ -101,28 +79,20 @@ export class XmlTranscoder {
       if (b === CLOSE_OBJECT) break;
       if (b !== COMMA) return false;
     }
+    const name = places[NAME];
     if (name < 0 || src[name] !== QUOTE) return false;
 
     this.put(EVENT_TS);
-    if (ts >= 0 && !this.contentAt(ts)) return false;
+    if (places[TS] >= 0 && !this.contentAt(places[TS])) return false;
     this.put(TS_NAME);
     this.at = name;
     this.string();
     this.put(NAME_END);
-    if (profile >= 0) {
-      this.put(PROFILE_OPEN);
-      if (!this.contentAt(profile)) return false;
-      this.put(PROFILE_CLOSE);
-    }
-    if (deviceInfo >= 0) {
-      this.put(DEVICE_INFO_OPEN);
-      if (!this.contentAt(deviceInfo)) return false;
-      this.put(DEVICE_INFO_CLOSE);
-    }
-    if (eventProps >= 0) {
-      this.put(EVENT_PROPS_OPEN);
-      if (!this.contentAt(eventProps)) return false;
-      this.put(EVENT_PROPS_CLOSE);
+    for (const field of OBJECT_FIELDS) {
+      if (places[field] < 0) continue;
+      this.put(FIELD_OPEN[field]);
+      if (!this.contentAt(places[field])) return false;
+      this.put(FIELD_CLOSE[field]);
     }
     this.put(EVENT_END);
     return true;
@@ -433,12 +403,13 @@ function constant(text: string): Constant {
   return { words, tail: b.subarray(4 * words.length) };
 }
 
-const TS = 1;
-const NAME = 2;
-const PROFILE = 3;
-const DEVICE_INFO = 4;
-const EVENT_PROPS = 5;
-const ESCAPED = 6;
+const TS = 0;
+const NAME = 1;
+const PROFILE = 2;
+const DEVICE_INFO = 3;
+const EVENT_PROPS = 4;
+const OTHER = -1;
+const ESCAPED = -2;
 const TOP_FIELDS: [Uint8Array, number][] = [
   [bytes('ts'), TS],
   [bytes('eventName'), NAME],
@@ -446,8 +417,10 @@ const TOP_FIELDS: [Uint8Array, number][] = [
   [bytes('deviceInfo'), DEVICE_INFO],
   [bytes('eventProps'), EVENT_PROPS],
 ];
+/** The fields written after the name, in the element's order, each only when the event has it. */
+const OBJECT_FIELDS = [PROFILE, DEVICE_INFO, EVENT_PROPS];
 
-/** Which of the five fields the top-level key at `src[start…end)` names (0: another key). */
+/** Which of the five fields the top-level key at `src[start…end)` names (OTHER: another key; ESCAPED: spelled with an escape). */
 function topField(src: Uint8Array, start: number, end: number): number {
   for (let at = start; at < end; at++) if (src[at] === BACKSLASH) return ESCAPED;
   for (const [name, field] of TOP_FIELDS) {
@@ -456,18 +429,18 @@ function topField(src: Uint8Array, start: number, end: number): number {
     for (let i = 0; i < name.length && same; i++) same = src[start + i] === name[i];
     if (same) return field;
   }
-  return 0;
+  return OTHER;
 }
 
 const EVENT_TS = constant('<Event><ts>');
 const TS_NAME = constant('</ts><eventName>');
 const NAME_END = constant('</eventName>');
-const PROFILE_OPEN = constant('<profile>');
-const PROFILE_CLOSE = constant('</profile>');
-const DEVICE_INFO_OPEN = constant('<deviceInfo>');
-const DEVICE_INFO_CLOSE = constant('</deviceInfo>');
-const EVENT_PROPS_OPEN = constant('<eventProps>');
-const EVENT_PROPS_CLOSE = constant('</eventProps>');
+const FIELD_OPEN: Constant[] = [];
+const FIELD_CLOSE: Constant[] = [];
+for (const [field, name] of [[PROFILE, 'profile'], [DEVICE_INFO, 'deviceInfo'], [EVENT_PROPS, 'eventProps']] as const) {
+  FIELD_OPEN[field] = constant(`<${name}>`);
+  FIELD_CLOSE[field] = constant(`</${name}>`);
+}
 const EVENT_END = constant('</Event>\n');
 const ENTRY_KEY = constant('<entry><key>');
 const VALUE_END = constant('</value></entry>');

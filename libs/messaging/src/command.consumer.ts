@@ -1,6 +1,7 @@
 import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
-import { Decoded } from '@bulk-export/contracts';
+import { AppConfig } from '@bulk-export/config';
+import { consumerGroup, Decoded } from '@bulk-export/contracts';
 import { HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
@@ -34,6 +35,26 @@ export interface CommandConsumerOptions<T> {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * What every service's command consumer takes from the configuration: its group, session
+ * timeout and poison-message limits, the `dependencies` it asks before giving a command
+ * up, and an exit once it has crashed for good (the orchestrator restarts the service).
+ */
+export function commandConsumerSettings(
+  config: AppConfig,
+  service: string,
+  dependencies: HealthCheck[],
+): Pick<CommandConsumerOptions<object>, 'groupId' | 'sessionTimeoutMs' | 'maxFailures' | 'retryBaseMs' | 'dependencies' | 'onFatal'> {
+  return {
+    groupId: consumerGroup(config.TOPIC_PREFIX, service),
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    maxFailures: config.COMMAND_MAX_FAILURES,
+    retryBaseMs: config.COMMAND_RETRY_BASE_MS,
+    dependencies,
+    onFatal: () => process.exit(1),
+  };
+}
 
 /**
  * Consumes one command topic. A command's offset is committed only after it was handled
