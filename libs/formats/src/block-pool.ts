@@ -57,7 +57,7 @@ class BlockWorker {
 
 /**
  * Worker threads (by default one per core, at most two) for the JavaScript work on every event of a group:
- * JSON.parse and our XML serialiser (XML), the structure scanner (structureOfBlock: the CSV
+ * the XML transcoder (xmlEventsOfBlock), the structure scanner (structureOfBlock: the CSV
  * columns and the Parquet types). On the main thread alone that work was the bottleneck
  * of those formats. Blocks of events (about 1 MiB, from a spool file) go to the worker
  * with the fewest blocks in hand; a worker that dies fails its blocks and is replaced.
