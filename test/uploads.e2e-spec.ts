@@ -79,13 +79,16 @@ describe('object uploads', () => {
     expect((await gcs.download(bucket, 'run-d-x')).equals(big)).toBe(true);
   });
 
-  it('lists the generations of one run only, and deletes what the run did not write', async () => {
-    for (const name of ['run-e-1', 'run-e-2', 'run-e2-1']) await uploadFile(storage, bucket, localFile(name), name, 'text/plain', 0);
-    const generations = await objectGenerations(storage, bucket, 'run-e-');
-    expect([...generations.keys()].sort()).toEqual(['run-e-1', 'run-e-2']);
-    for (const generation of generations.values()) expect(generation).toMatch(/^\d+$/);
-    expect(await deleteObjectsExcept(storage, bucket, 'run-e-', new Set(['run-e-1']))).toEqual(['run-e-2']);
-    expect((await gcs.list(bucket)).map((o) => o.name).filter((n) => n.startsWith('run-e'))).toEqual(['run-e-1', 'run-e2-1']);
+  it('lists the generations of one run only, and deletes what the run did not write and saw unchanged', async () => {
+    for (const name of ['run-e-1', 'run-e-2', 'run-e-3', 'run-e2-1']) await uploadFile(storage, bucket, localFile(name), name, 'text/plain', 0);
+    const seen = await objectGenerations(storage, bucket, 'run-e-');
+    expect([...seen.keys()].sort()).toEqual(['run-e-1', 'run-e-2', 'run-e-3']);
+    for (const generation of seen.values()) expect(generation).toMatch(/^\d+$/);
+    // While the attempt ran, another worker (a newer attempt) wrote run-e-3 again and run-e-4: those are not this attempt's to delete.
+    await uploadFile(storage, bucket, localFile('newer'), 'run-e-3', 'text/plain', seen.get('run-e-3'));
+    await uploadFile(storage, bucket, localFile('newer'), 'run-e-4', 'text/plain', 0);
+    expect(await deleteObjectsExcept(storage, bucket, 'run-e-', new Set(['run-e-1']), seen)).toEqual({ removed: ['run-e-2'], left: ['run-e-3', 'run-e-4'] });
+    expect((await gcs.list(bucket)).map((o) => o.name).filter((n) => n.startsWith('run-e'))).toEqual(['run-e-1', 'run-e-3', 'run-e-4', 'run-e2-1']);
   });
 
   it('uploads without a precondition when none is given', async () => {

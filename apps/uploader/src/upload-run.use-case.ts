@@ -9,7 +9,7 @@ import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
-import { CredentialCipher, deleteObjectsExcept, ExpectedGeneration, GcsClientFactory, objectGenerations, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
+import { CredentialCipher, deleteObjectsExcept, ExpectedGeneration, GcsClientFactory, httpStatus, objectGenerations, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
   runId: string;
@@ -82,7 +82,8 @@ export class UploadRunUseCase {
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
 
-    const expected = await this.generationsAtStart(storage, credential.bucket, ctx, log);
+    const seen = await this.generationsAtStart(storage, credential.bucket, ctx, log);
+    const expected = (name: string): ExpectedGeneration => (seen ? (seen.get(name) ?? 0) : undefined);
     const extension = fileExtension(exportRow.format, exportRow.compression);
     const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
     const files: FileRecord[] = [];
@@ -139,45 +140,50 @@ export class UploadRunUseCase {
       db.close();
     }
     files.sort((a, b) => (a.eventName === b.eventName ? (a.day === b.day ? a.fileIndex - b.fileIndex : a.day < b.day ? -1 : 1) : a.eventName < b.eventName ? -1 : 1));
-    await this.removeStaleObjects(storage, credential.bucket, ctx, files, log);
+    if (seen) await this.removeStaleObjects(storage, credential.bucket, ctx, files, seen, log);
     await this.writeManifest(storage, credential.bucket, ctx, files, outDir, expected);
     log.debug('files written', { count: files.length });
     return files;
   }
 
   /**
-   * What each of the run's objects may replace (uploadFile's precondition): the generation
-   * it has now, or 0 for an object that does not exist yet. A stale uploader, one that lost
-   * the run and works on, then cannot overwrite what a newer attempt wrote. Without the
-   * permission to list the bucket, uploads go without preconditions (the run claim still
+   * The generation of each of the run's objects now: what this attempt may replace
+   * (uploadFile's precondition; 0 for an object that does not exist yet) and delete. A
+   * stale uploader, one that lost the run and works on, then can neither overwrite nor
+   * delete what a newer attempt wrote. Null without the permission to list the bucket:
+   * uploads then go without preconditions and nothing is deleted (the run claim still
    * keeps a stale uploader from completing the run).
    */
-  private async generationsAtStart(storage: Storage, bucket: string, ctx: RunContext, log: Logger): Promise<(name: string) => ExpectedGeneration> {
+  private async generationsAtStart(storage: Storage, bucket: string, ctx: RunContext, log: Logger): Promise<Map<string, string> | null> {
     try {
-      const generations = await objectGenerations(storage, bucket, runObjectPrefix(ctx.exportRow.id, ctx.run.windowEnd));
-      return (name) => generations.get(name) ?? 0;
+      return await objectGenerations(storage, bucket, runObjectPrefix(ctx.exportRow.id, ctx.run.windowEnd));
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 403) throw e;
-      log.warn('the key may not list the bucket: uploads replace objects without generation preconditions', { error: e });
-      return () => undefined;
+      if (httpStatus(e) !== 403) throw e;
+      log.warn("the key may not list the bucket: uploads replace objects without generation preconditions, and an earlier attempt's extra files stay", {
+        error: e,
+      });
+      return null;
     }
   }
 
   /**
    * Deletes the run's objects that this attempt did not write: an earlier attempt cut its
    * files differently (another MAX_FILE_BYTES, another version of a writer) and left files
-   * the manifest does not list, with events that are in this attempt's files too. Without
-   * the permission to delete, the run goes on and says which objects are left.
+   * the manifest does not list, with events that are in this attempt's files too. Only
+   * objects this attempt saw when it began (`seen`), unchanged: one written during the
+   * attempt is another worker's, and stays. Without the permission to delete, the run goes
+   * on and says which objects are left.
    */
-  private async removeStaleObjects(storage: Storage, bucket: string, ctx: RunContext, files: FileRecord[], log: Logger): Promise<void> {
+  private async removeStaleObjects(storage: Storage, bucket: string, ctx: RunContext, files: FileRecord[], seen: ReadonlyMap<string, string>, log: Logger): Promise<void> {
     const { run, exportRow } = ctx;
     const keep = new Set([...files.map((f) => f.objectName), manifestName(exportRow.id, run.windowEnd)]);
     try {
-      const removed = await deleteObjectsExcept(storage, bucket, runObjectPrefix(exportRow.id, run.windowEnd), keep);
-      if (removed.length > 0) log.info("removed objects of an earlier attempt that this one did not write", { objects: removed });
+      const { removed, left } = await deleteObjectsExcept(storage, bucket, runObjectPrefix(exportRow.id, run.windowEnd), keep, seen);
+      if (removed.length > 0) log.info('removed objects of an earlier attempt that this one did not write', { objects: removed });
+      if (left.length > 0) log.warn("left objects that another worker wrote while this attempt ran; the manifest lists this run's files", { objects: left });
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 403) throw e;
-      log.warn("could not remove objects of an earlier attempt (no permission to list or delete); the manifest lists this run's files", { error: e });
+      if (httpStatus(e) !== 403) throw e;
+      log.warn("could not remove objects of an earlier attempt (no permission to delete); the manifest lists this run's files", { error: e });
     }
   }
 

@@ -56,13 +56,14 @@ export class AppConfig {
 
   /**
    * Failures in a row after which a command is dead-lettered as a poison message, provided
-   * Postgres and Kafka answer (during an outage it is kept and tried again).
+   * Postgres and Kafka answer (during an outage it is kept and tried again). With the
+   * default backoff, 8 failures take about a minute.
    */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(100)
-  COMMAND_MAX_FAILURES: number = 5;
+  COMMAND_MAX_FAILURES: number = 8;
 
   /** First wait before a failed command is tried again; it doubles each time, up to 30 s. */
   @Type(() => Number)

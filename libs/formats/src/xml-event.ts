@@ -89,10 +89,26 @@ export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array, spare?: 
     const start = ranges[2 * i];
     const end = ranges[2 * i + 1];
     const before = xml.used;
-    if (!xml.event(bytes, start, end)) xml.append(slowXmlEvent(bytes, start, end));
+    if (!transcoded(xml, bytes, start, end)) {
+      xml.used = before;
+      xml.append(slowXmlEvent(bytes, start, end));
+    }
     sizes[i] = xml.used - before;
   }
   return { xml: xml.out.subarray(0, xml.used), sizes };
+}
+
+/**
+ * XmlTranscoder.event(), except that an event nested deeper than its recursion goes (the
+ * transcoder takes more stack per level than the slow path) is declined, not fatal.
+ */
+function transcoded(xml: XmlTranscoder, bytes: Uint8Array, start: number, end: number): boolean {
+  try {
+    return xml.event(bytes, start, end);
+  } catch (e) {
+    if (e instanceof RangeError) return false;
+    throw e;
+  }
 }
 
 /** xmlEvent() of the event at `bytes[start…end)`, through JSON.parse (numbers keep their text). */

@@ -23,9 +23,10 @@ export interface CommandConsumerOptions<T> {
   sessionTimeoutMs?: number;
   /**
    * A command whose handler throws is tried again, with backoff from `retryBaseMs` (500)
-   * doubling to 30 s. After `maxFailures` (5) failures in a row it is dead-lettered as a
-   * poison message, but only while every one of `dependencies` (Postgres, Kafka) answers:
-   * during an outage it waits for them and is tried again, never dropped.
+   * doubling to 30 s. After `maxFailures` (8, about a minute) failures in a row it is
+   * dead-lettered as a poison message, but only while every one of `dependencies`
+   * (Postgres, Kafka) answers: during an outage it waits for them, and is tried
+   * `maxFailures` times again once they are back; it is never dropped.
    */
   maxFailures?: number;
   retryBaseMs?: number;
@@ -173,34 +174,53 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
     }
     const beat = setInterval(() => heartbeat().catch(() => undefined), 2000);
     try {
-      for (let failures = 1; ; failures++) {
-        try {
-          const result = await this.options.handle(decoded.value);
-          if (result && 'rejected' in result) await this.reject(topic, partition, message, result.rejected);
-          return;
-        } catch (error) {
-          this.metrics.commandFailures.inc({ topic });
-          const where = { topic, partition, offset: message.offset, failures };
-          // Stopping, or the partition went to another consumer: the command stays uncommitted and comes again.
-          if (!current()) throw error;
-          if (failures >= (this.options.maxFailures ?? 5)) {
-            const down = await this.dependenciesDown();
-            if (!down) {
-              const reason = `the command failed ${failures} times while the service's dependencies answered: ${describeError(error)}`;
-              this.logger.error('command dead-lettered as a poison message', { ...where, error });
-              await this.reject(topic, partition, message, reason);
-              await this.options.onGiveUp?.(decoded.value, reason);
-              return;
-            }
-            this.logger.warn('command failed while a dependency is down; it waits for it', { ...where, down, error });
-          } else {
-            this.logger.warn('command failed; it is tried again', { ...where, error });
-          }
-          await this.backOff(failures, current);
-        }
-      }
+      const result = await this.handleWithRetries(topic, partition, message, decoded.value, current);
+      // Outside the retries: a refused command is answered once, whatever happens to its dead-lettering.
+      if (result && 'rejected' in result) await this.reject(topic, partition, message, result.rejected);
     } finally {
       clearInterval(beat);
+    }
+  }
+
+  /**
+   * Runs the handler until it succeeds, with backoff. A command given up as poison is
+   * dead-lettered here and returns nothing more to do. Failures while a dependency is down
+   * do not count: after an outage the command gets all its tries again.
+   */
+  private async handleWithRetries(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    command: T,
+    current: () => boolean,
+  ): Promise<void | { rejected: string }> {
+    let failures = 0;
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.options.handle(command);
+      } catch (error) {
+        failures += 1;
+        this.metrics.commandFailures.inc({ topic });
+        const where = { topic, partition, offset: message.offset, failures, tries };
+        // Stopping, or the partition went to another consumer: the command stays uncommitted and comes again.
+        if (!current()) throw error;
+        if (failures >= (this.options.maxFailures ?? 8)) {
+          const down = await this.dependenciesDown();
+          if (!down) {
+            const reason = `the command failed ${failures} times while the service's dependencies answered: ${describeError(error)}`;
+            this.logger.error('command dead-lettered as a poison message', { ...where, error });
+            await this.reject(topic, partition, message, reason);
+            // It is dead-lettered: a failed answer is logged, and the command is not handled again.
+            await this.options.onGiveUp?.(command, reason).catch((e: unknown) => this.logger.error('could not answer a command given up', { ...where, error: e }));
+            return;
+          }
+          this.logger.warn('command failed while a dependency is down; it waits for it', { ...where, down, error });
+          failures = 0;
+        } else {
+          this.logger.warn('command failed; it is tried again', { ...where, error });
+        }
+        await this.backOff(tries, current);
+      }
     }
   }
 
@@ -214,8 +234,8 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
   }
 
   /** Waits before the next try (backoff doubling from retryBaseMs), and gives up waiting if the command is no longer this consumer's. */
-  private async backOff(failures: number, current: () => boolean): Promise<void> {
-    const delay = Math.min(MAX_RETRY_DELAY_MS, (this.options.retryBaseMs ?? 500) * 2 ** (failures - 1));
+  private async backOff(tries: number, current: () => boolean): Promise<void> {
+    const delay = Math.min(MAX_RETRY_DELAY_MS, (this.options.retryBaseMs ?? 500) * 2 ** Math.min(tries - 1, 16));
     const until = Date.now() + delay;
     while (Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));

@@ -72,7 +72,7 @@ export async function uploadFile(
       ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
     });
   } catch (e) {
-    if (expected === undefined || (e as { code?: unknown }).code !== 412) throw e;
+    if (expected === undefined || httpStatus(e) !== 412) throw e;
     const [current] = await bucket.file(objectName).getMetadata();
     if (current.crc32c !== crc32c || Number(current.size) !== size) throw new ObjectChangedError(objectName, expected);
   }
@@ -88,23 +88,53 @@ export async function objectGenerations(storage: Storage, bucketName: string, pr
   return new Map(objects.map((o) => [o.name, String(o.metadata.generation)]));
 }
 
+/** What deleteObjectsExcept removed, and what it left because another writer made it during the attempt. */
+export interface StaleObjects {
+  removed: string[];
+  left: string[];
+}
+
 /**
- * Deletes the objects whose names start with `prefix` that are not in `keep`, and returns
- * their names. For what an earlier attempt of a run wrote and this one did not (its files
- * were cut differently: another MAX_FILE_BYTES, another version of a writer).
+ * Deletes the objects whose names start with `prefix` that are not in `keep`: what an
+ * earlier attempt of a run wrote and this one did not (its files were cut differently:
+ * another MAX_FILE_BYTES, another version of a writer). Only objects this attempt saw when
+ * it began (`seen`: name → generation), unchanged since: an object written during the
+ * attempt comes from another worker, perhaps a newer attempt whose finished files these
+ * are, so it is left (and named in `left`), never deleted.
  */
-export async function deleteObjectsExcept(storage: Storage, bucketName: string, prefix: string, keep: ReadonlySet<string>): Promise<string[]> {
+export async function deleteObjectsExcept(
+  storage: Storage,
+  bucketName: string,
+  prefix: string,
+  keep: ReadonlySet<string>,
+  seen: ReadonlyMap<string, string>,
+): Promise<StaleObjects> {
   const [objects] = await storage.bucket(bucketName).getFiles({ prefix, autoPaginate: true });
-  const stale = objects.filter((o) => !keep.has(o.name));
-  // Only the generation listed: an object written again since then is not this deletion's to remove.
-  for (const object of stale) {
-    const generation = String(object.metadata.generation);
+  const result: StaleObjects = { removed: [], left: [] };
+  for (const object of objects) {
+    if (keep.has(object.name)) continue;
+    const generation = seen.get(object.name);
+    if (generation === undefined || generation !== String(object.metadata.generation)) {
+      result.left.push(object.name);
+      continue;
+    }
     try {
       await object.delete({ ignoreNotFound: true, ifGenerationMatch: generation });
+      result.removed.push(object.name);
     } catch (e) {
-      if ((e as { code?: unknown }).code === 412) throw new ObjectChangedError(object.name, generation);
-      throw e;
+      if (httpStatus(e) !== 412) throw e;
+      result.left.push(object.name);
     }
   }
-  return stale.map((o) => o.name);
+  return result;
+}
+
+/**
+ * The HTTP status of a failed storage call: `code` on most of the client's errors, `status`
+ * (or the response's) on those of resumable uploads.
+ */
+export function httpStatus(error: unknown): number | undefined {
+  const e = error as { code?: unknown; status?: unknown; response?: { status?: unknown } } | null;
+  for (const v of [e?.code, e?.status, e?.response?.status]) if (typeof v === 'number') return v;
+  return undefined;
 }
