@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { decodeExportCommand, ExportCommand, Topics } from '@bulk-export/contracts';
-import { CommandConsumer, commandConsumerSettings, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
+import { decodeExportCommand, ExportCommand } from '@bulk-export/contracts';
+import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { StorageModule } from '@bulk-export/storage';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -40,29 +40,13 @@ export class RequestApiModule {
         RetryRunUseCase,
         { provide: APP_FILTER, inject: [Logger], useFactory: (l: Logger) => new ErrorFilter(l) },
         ExportCommandsHandler,
-        {
-          provide: COMMAND_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, ExportCommandsHandler, PostgresHealth, KafkaHealth],
-          useFactory: (
-            kafka: KafkaClient,
-            dlq: DeadLetter,
-            log: Logger,
-            metrics: Metrics,
-            topics: Topics,
-            c: AppConfig,
-            handler: ExportCommandsHandler,
-            postgres: PostgresHealth,
-            kafkaHealth: KafkaHealth,
-          ) =>
-            new CommandConsumer(kafka, dlq, log, metrics, {
-              topic: topics.commands,
-              ...commandConsumerSettings(c, SERVICE, [postgres, kafkaHealth]),
-              decode: decodeExportCommand,
-              handle: (command) => handler.handle(command),
-              onInvalid: (reason, message) => handler.answerInvalid(reason, message),
-              onGiveUp: (command, reason) => handler.answerFailed(command, reason),
-            }),
-        },
+        commandConsumerProvider<ExportCommand, ExportCommandsHandler>(COMMAND_CONSUMER, SERVICE, ExportCommandsHandler, (topics, handler) => ({
+          topic: topics.commands,
+          decode: decodeExportCommand,
+          handle: (command) => handler.handle(command),
+          onInvalid: (reason, message) => handler.answerInvalid(reason, message),
+          onGiveUp: (command, reason) => handler.answerFailed(command, reason),
+        })),
         { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],

@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { decodeMessage, Topics, UploadRun } from '@bulk-export/contracts';
-import { CommandConsumer, commandConsumerSettings, DeadLetter, KafkaClient, KafkaHealth, MessagingModule, TOPICS } from '@bulk-export/messaging';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Metrics, ObservabilityModule } from '@bulk-export/observability';
+import { decodeMessage, UploadRun } from '@bulk-export/contracts';
+import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
@@ -27,27 +27,11 @@ export class UploaderModule {
       providers: [
         RunLifecycle,
         UploadRunUseCase,
-        {
-          provide: STAGED_CONSUMER,
-          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, UploadRunUseCase, PostgresHealth, KafkaHealth],
-          useFactory: (
-            kafka: KafkaClient,
-            dlq: DeadLetter,
-            log: Logger,
-            metrics: Metrics,
-            topics: Topics,
-            c: AppConfig,
-            useCase: UploadRunUseCase,
-            postgres: PostgresHealth,
-            kafkaHealth: KafkaHealth,
-          ) =>
-            new CommandConsumer(kafka, dlq, log, metrics, {
-              topic: topics.stagedRuns,
-              ...commandConsumerSettings(c, SERVICE, [postgres, kafkaHealth]),
-              decode: (bytes) => decodeMessage(UploadRun, bytes),
-              handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
-            }),
-        },
+        commandConsumerProvider<UploadRun, UploadRunUseCase>(STAGED_CONSUMER, SERVICE, UploadRunUseCase, (topics, useCase) => ({
+          topic: topics.stagedRuns,
+          decode: (bytes) => decodeMessage(UploadRun, bytes),
+          handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
+        })),
         { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],

@@ -159,25 +159,17 @@ export class XmlTranscoder {
     this.put(ENTRY_KEY);
     for (;;) {
       this.space();
-      // The key, written as it is read: no escapes, not an array index, not given before in this object.
+      // The key: no escapes, not an array index, not given before in this object.
       const keyStart = this.at + 1;
       let at = keyStart;
       let hash = 0;
       let digits = true;
-      const out = this.out;
-      let used = this.used;
       for (let c = src[at]; c !== QUOTE; c = src[++at]) {
         if (c === BACKSLASH) return false;
         hash = (Math.imul(hash, 31) + c) | 0;
         if (c < DIGIT_0 || c > DIGIT_9) digits = false;
-        if (PLAIN[c] === 1) out[used++] = c;
-        else if (c < 0x80) used = putAt(out, used, ASCII_TEXT[c]);
-        else if (notXmlChar(src, at)) {
-          used = putAt(out, used, REPLACEMENT);
-          at += 2;
-        } else out[used++] = c;
       }
-      this.used = used;
+      this.text(keyStart, at);
       const length = at - keyStart;
       if (digits && length > 0 && length <= 10 && (length === 1 || src[keyStart] !== DIGIT_0)) return false;
       const bucket = hash >>> 26;

@@ -1,10 +1,11 @@
-import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { FactoryProvider, OnApplicationBootstrap, OnApplicationShutdown, Type } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
 import { AppConfig } from '@bulk-export/config';
-import { consumerGroup, Decoded } from '@bulk-export/contracts';
-import { HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
+import { consumerGroup, Decoded, Topics } from '@bulk-export/contracts';
+import { HEALTH_CHECKS, HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
+import { TOPICS } from './messaging.module';
 
 export interface CommandConsumerOptions<T> {
   topic: string;
@@ -38,22 +39,31 @@ export interface CommandConsumerOptions<T> {
 const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
- * What every service's command consumer takes from the configuration: its group, session
- * timeout and poison-message limits, the `dependencies` it asks before giving a command
- * up, and an exit once it has crashed for good (the orchestrator restarts the service).
+ * The Nest provider of a service's command consumer. From the configuration: its group,
+ * session timeout and poison-message limits; the service's readiness checks
+ * (HEALTH_CHECKS: Postgres, Kafka) are the dependencies it asks before giving a command
+ * up; once crashed for good it ends the process (the orchestrator restarts the service).
+ * `particular`: the topic and what the service's `handler` does with its commands.
  */
-export function commandConsumerSettings(
-  config: AppConfig,
+export function commandConsumerProvider<T extends object, H>(
+  provide: symbol,
   service: string,
-  dependencies: HealthCheck[],
-): Pick<CommandConsumerOptions<object>, 'groupId' | 'sessionTimeoutMs' | 'maxFailures' | 'retryBaseMs' | 'dependencies' | 'onFatal'> {
+  handler: Type<H>,
+  particular: (topics: Topics, handler: H) => Pick<CommandConsumerOptions<T>, 'topic' | 'decode' | 'handle' | 'onInvalid' | 'onGiveUp'>,
+): FactoryProvider<CommandConsumer<T>> {
   return {
-    groupId: consumerGroup(config.TOPIC_PREFIX, service),
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    maxFailures: config.COMMAND_MAX_FAILURES,
-    retryBaseMs: config.COMMAND_RETRY_BASE_MS,
-    dependencies,
-    onFatal: () => process.exit(1),
+    provide,
+    inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, handler, HEALTH_CHECKS],
+    useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, config: AppConfig, h: H, dependencies: HealthCheck[]) =>
+      new CommandConsumer<T>(kafka, dlq, log, metrics, {
+        groupId: consumerGroup(config.TOPIC_PREFIX, service),
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        maxFailures: config.COMMAND_MAX_FAILURES,
+        retryBaseMs: config.COMMAND_RETRY_BASE_MS,
+        dependencies,
+        onFatal: () => process.exit(1),
+        ...particular(topics, h),
+      }),
   };
 }
 
