@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, api, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { oneTimeExportBody } from './support/exports';
 
 /**
  * A command whose handler keeps failing must not hold back the commands behind it on its
@@ -16,7 +17,6 @@ describe('commands that keep failing', () => {
   let account: TestAccount;
   let credentialId: string;
   let database: string;
-  const day = 86_400_000;
 
   beforeAll(async () => {
     system = await TestSystem.start({ COMMAND_MAX_FAILURES: '3', COMMAND_RETRY_BASE_MS: '100' }, ['request-api']);
@@ -44,15 +44,7 @@ describe('commands that keep failing', () => {
       type: 'create-export',
       accountId: account.id,
       idempotencyKey,
-      export: {
-        partner: 'gcp',
-        credentialId,
-        type: 'all_events',
-        frequency: 'one_time',
-        from: new Date(Date.now() - 2 * day).toISOString(),
-        to: new Date(Date.now() - day).toISOString(),
-        format: 'json',
-      },
+      export: oneTimeExportBody(credentialId),
     });
   type Result = { type: string; status: string; code?: string; idempotencyKey?: string; errors?: { message: string }[] };
   const answers = async (prefix: string) =>

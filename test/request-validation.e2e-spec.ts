@@ -1,4 +1,5 @@
 import { api, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { oneTimeExportBody } from './support/exports';
 
 /** Bad requests get a 4xx that names the problem; nobody sees another account's data. */
 describe('REST API: authentication, validation, credentials', () => {
@@ -8,15 +9,7 @@ describe('REST API: authentication, validation, credentials', () => {
   let bucket: string;
   let credentialId: string;
   const day = 86_400_000;
-  const valid = () => ({
-    partner: 'gcp',
-    credentialId,
-    type: 'all_events',
-    frequency: 'one_time',
-    from: new Date(Date.now() - 2 * day).toISOString(),
-    to: new Date(Date.now() - day).toISOString(),
-    format: 'json',
-  });
+  const valid = () => oneTimeExportBody(credentialId);
 
   beforeAll(async () => {
     system = await TestSystem.start({}, ['request-api']);

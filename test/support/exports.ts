@@ -4,6 +4,20 @@ export interface FileBody { name: string; eventName: string; day: string; index:
 export interface RunBody { id: string; status: string; attempt: number; rowsExtracted: number; rowsRejected: number; rowsWritten: number; error?: string; files: FileBody[] }
 export interface ExportBody { id: string; status: string; error?: string; runs: RunBody[] }
 
+/** The body of a valid one-time JSON export of all events with `credentialId`, over the day before yesterday. */
+export function oneTimeExportBody(credentialId: string): Record<string, unknown> {
+  const day = 86_400_000;
+  return {
+    partner: 'gcp',
+    credentialId,
+    type: 'all_events',
+    frequency: 'one_time',
+    from: new Date(Date.now() - 2 * day).toISOString(),
+    to: new Date(Date.now() - day).toISOString(),
+    format: 'json',
+  };
+}
+
 /** Creates an export over HTTP and returns its id (the test fails on anything but 201). */
 export async function createExport(system: TestSystem, account: TestAccount, body: Record<string, unknown>): Promise<string> {
   const res = await api<ExportBody>(system.api, 'POST', '/v1/exports', { apiKey: account.apiKey, body: { partner: 'gcp', frequency: 'one_time', ...body } });
