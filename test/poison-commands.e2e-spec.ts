@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, api, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
-import { oneTimeExportBody } from './support/exports';
+import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { createExport, exportDone, oneTimeExportBody } from './support/exports';
 
 /**
  * A command whose handler keeps failing must not hold back the commands behind it on its
@@ -101,5 +101,86 @@ describe('commands that keep failing', () => {
     expect(answer).toMatchObject({ status: 'accepted' });
     const dead = await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`);
     expect(dead.filter((m) => m.value.includes(`outage-${run}`))).toEqual([]);
+  });
+});
+
+/**
+ * A run's command given up as poison must not leave the run `running` for ever (no
+ * command will come for its attempt again): the attempt fails with the reason and the run
+ * is retried, as any failed attempt. The failures are real: a trigger in the system's
+ * database refuses the first attempt's claim, the extractor's or the uploader's.
+ */
+describe('run commands that keep failing', () => {
+  const EVENTS = 500;
+  let system: TestSystem;
+  let account: TestAccount;
+  let bucket: string;
+  let credentialId: string;
+  let from: number;
+  let to: number;
+
+  beforeAll(async () => {
+    system = await TestSystem.start({ COMMAND_MAX_FAILURES: '3', COMMAND_RETRY_BASE_MS: '100' });
+    account = await system.createAccount();
+    bucket = await gcs.createBucket();
+    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    credentialId = saved.body.id;
+    from = Date.now() + 1;
+    await clockPast(from);
+    await kcatProduce(
+      account.eventsTopic,
+      Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ eventName: 'Charged', ts: 20261127000000 + i, profile: { identity: `u${i}` }, eventProps: { seq: i } })),
+    );
+    to = Date.now() + 1;
+    await clockPast(to);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  /** Refuses, for attempt 1 only, the update `condition` (on OLD and NEW export_runs rows) describes. */
+  async function refuseFirstAttempt(condition: string): Promise<void> {
+    await system.db.query(`DROP TRIGGER IF EXISTS refuse_claim ON export_runs`);
+    await system.db.query(`CREATE OR REPLACE FUNCTION refuse_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.attempt = 1 AND (${condition}) THEN RAISE EXCEPTION 'claim refused by the test trigger'; END IF;
+        RETURN NEW;
+      END $$`);
+    await system.db.query(`CREATE TRIGGER refuse_claim BEFORE UPDATE ON export_runs FOR EACH ROW EXECUTE FUNCTION refuse_claim()`);
+  }
+
+  async function exportWithPoisonedFirstAttempt(commandTopic: string): Promise<void> {
+    const exportId = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const done = await exportDone(system, account, exportId);
+    expect(done.runs).toHaveLength(1);
+    const [run] = done.runs;
+    expect(run).toMatchObject({ status: 'done', attempt: 2, rowsWritten: EVENTS });
+
+    // Attempt 1's command was dead-lettered with why, and the run recorded that attempt's failure.
+    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) => m.value.includes(run.id));
+    expect(dead).toHaveLength(1);
+    expect(dead[0].headers).toContain('failed 3 times');
+    expect(dead[0].headers).toContain(`${system.env.TOPIC_PREFIX}${commandTopic}`);
+    expect(JSON.parse(dead[0].value)).toMatchObject({ runId: run.id, attempt: 1 });
+    const statuses = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`))
+      .map((m) => JSON.parse(m.value) as { type: string; runId?: string; status: string; error?: string })
+      .filter((e) => e.type === 'export-status' && e.runId === run.id);
+    expect(statuses.find((e) => e.status === 'pending' && e.error)?.error).toMatch(
+      /^the command failed 3 times while the service's dependencies answered: .*claim refused by the test trigger/,
+    );
+    expect(await gcs.empty(bucket)).toBe(run.files.length + 1); // and the manifest
+  }
+
+  it("fails and retries the attempt of an extractor's command given up", async () => {
+    // startExtraction: the run becomes `running` with its claim.
+    await refuseFirstAttempt(`OLD.status = 'pending' AND NEW.status = 'running'`);
+    await exportWithPoisonedFirstAttempt('export.windows');
+  });
+
+  it("fails and retries the attempt of an uploader's command given up", async () => {
+    // startUpload: a staged attempt gets the uploader's claim.
+    await refuseFirstAttempt(`OLD.staged_claim IS NOT NULL AND NEW.status = 'running' AND NEW.claim IS DISTINCT FROM OLD.claim`);
+    await exportWithPoisonedFirstAttempt('export.staged');
   });
 });

@@ -84,4 +84,17 @@ describe('run claims', () => {
     expect(await runs.fail(runId, { attempt: 1, claim: upload!.run.claim! }, 'bucket gone', new Date(Date.now() - 1), () => [])).toBe(true);
     expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null, staged_claim: null });
   });
+
+  it('fails the attempt of a command given up whoever holds it, and no other attempt', async () => {
+    const runId = await newRun();
+    const extraction = await runs.startExtraction(runId, 1, () => []);
+    expect(await runs.markStaged(runId, { attempt: 1, claim: extraction!.run.claim! }, staged, [])).toBe(true);
+    await runs.startUpload(runId, 1);
+    // No claim: the uploader's command was given up, so nobody holds the attempt for real.
+    expect(await runs.fail(runId, { attempt: 1 }, 'given up', new Date(Date.now() + 60_000), () => [])).toBe(true);
+    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null, staged_claim: null });
+    // The same command given up again (attempt 1 is over) changes nothing.
+    expect(await runs.fail(runId, { attempt: 1 }, 'given up', new Date(), () => [])).toBe(false);
+    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2 });
+  });
 });

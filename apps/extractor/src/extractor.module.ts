@@ -24,6 +24,7 @@ export class ExtractorModule {
           topic: topics.windowCommands,
           decode: (bytes) => decodeMessage(ExtractWindow, bytes),
           handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
+          onGiveUp: (command, reason) => useCase.giveUp({ runId: command.runId, attempt: command.attempt }, reason),
         })),
         { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },

@@ -84,6 +84,11 @@ export class StageWindowUseCase {
     }
   }
 
+  /** A command given up as poison: its attempt fails with the reason, and the run is retried. */
+  giveUp(command: StageWindow, reason: string): Promise<void> {
+    return this.lifecycle.giveUp(command, reason, 'extract');
+  }
+
   private async stage(ctx: RunContext, holder: RunHolder, log: Logger) {
     const { run, exportRow, account } = ctx;
     const profiles = exportRow.type === 'all_profiles';

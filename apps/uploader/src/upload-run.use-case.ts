@@ -71,6 +71,11 @@ export class UploadRunUseCase {
     }
   }
 
+  /** A command given up as poison: its attempt fails with the reason, and the run is retried. */
+  giveUp(command: UploadRun, reason: string): Promise<void> {
+    return this.lifecycle.giveUp(command, reason, 'upload');
+  }
+
   private async write(ctx: RunContext, holder: RunHolder, stagingPath: string, log: Logger): Promise<FileRecord[]> {
     const { exportRow } = ctx;
     const credential = await this.credentials.findById(exportRow.credentialId);

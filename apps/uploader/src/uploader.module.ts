@@ -31,6 +31,7 @@ export class UploaderModule {
           topic: topics.stagedRuns,
           decode: (bytes) => decodeMessage(UploadRun, bytes),
           handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
+          onGiveUp: (command, reason) => useCase.giveUp({ runId: command.runId, attempt: command.attempt }, reason),
         })),
         { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },

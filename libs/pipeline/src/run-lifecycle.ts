@@ -38,7 +38,7 @@ export class RunLifecycle {
    * Records a failed attempt of the worker holding the run: retried later with backoff, or
    * failed for good after the last attempt. Ignored if the worker no longer holds the run.
    */
-  async failAttempt(runId: string, holder: RunHolder, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
+  async failAttempt(runId: string, holder: RunHolder | Pick<RunHolder, 'attempt'>, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
     const { attempt } = holder;
     const reason = describeFailure(error);
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
@@ -52,6 +52,16 @@ export class RunLifecycle {
       retryAt: retryAt?.toISOString() ?? null,
       recorded,
     });
+  }
+
+  /**
+   * Fails the attempt of a command given up as poison (it kept failing, see
+   * CommandConsumer): nobody works on the attempt any more and no command will come for
+   * it again, so the run would otherwise stay `running`. The run says why and is retried
+   * with backoff like any failed attempt. A command of an attempt that is over changes nothing.
+   */
+  async giveUp(command: { runId: string; attempt: number }, reason: string, stage: 'extract' | 'upload'): Promise<void> {
+    await this.failAttempt(command.runId, { attempt: command.attempt }, reason, stage);
   }
 }
 

@@ -346,11 +346,12 @@ export class RunsRepository {
    * it ran, it stays `failed` with the reason. Locks the export (shared) before the run,
    * so a concurrent stop either sees the retry and cancels it or is seen here. False when
    * `holder` no longer holds the run: a worker that lost it cannot fail the attempt of
-   * the one that has it.
+   * the one that has it. A holder without a claim fails the attempt whoever holds it: the
+   * attempt's command was given up (see RunLifecycle.giveUp), so nobody works on it.
    */
   async fail(
     runId: string,
-    holder: RunHolder,
+    holder: RunHolder | Pick<RunHolder, 'attempt'>,
     error: string,
     retryAt: Date | null,
     messages: (ctx: RunContext) => OutboxEntry[],
@@ -359,7 +360,7 @@ export class RunsRepository {
       const current = await manager.findOneBy(ExportRun, { id: runId });
       if (!current) return false;
       const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_read').getOneOrFail();
-      const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], holder.claim);
+      const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], 'claim' in holder ? holder.claim : undefined);
       if (!run) return false;
       const stopped = exportRow.status === 'stopped';
       const released = { claim: null, stagedClaim: null };
