@@ -2,6 +2,7 @@ import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { AppConfig } from '@bulk-export/config';
 import { Logger } from '@bulk-export/observability';
 import { registerCompressionCodecs } from './compression-codecs';
+import { quietIdleRequestQueues } from './kafkajs-request-queue';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -24,6 +25,7 @@ export class KafkaClient {
 
   constructor(config: AppConfig, service: string, logger: Logger) {
     registerCompressionCodecs();
+    quietIdleRequestQueues();
     const log = logger.child({ component: 'kafkajs' });
     this.clientId = `bulk-export-${service}`;
     this.brokers = config.KAFKA_BROKERS.split(',');
