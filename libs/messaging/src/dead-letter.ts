@@ -11,8 +11,14 @@ const BATCH_BYTES = 512 * 1024;
 export const DEAD_LETTER_VALUE_BYTES = 900 * 1024;
 const KEY_BYTES = 16 * 1024;
 
-function sizeOf(s: DeadLetterSource): number {
-  return Math.min(s.value?.length ?? 0, DEAD_LETTER_VALUE_BYTES) + Math.min(s.key?.length ?? 0, KEY_BYTES) + 256;
+/** About what a message takes in a batch on the wire: its key's and value's UTF-8 bytes (as cut), and room for headers. */
+export function deadLetterSize(s: Pick<DeadLetterSource, 'key' | 'value'>): number {
+  return Math.min(byteLength(s.value), DEAD_LETTER_VALUE_BYTES) + Math.min(byteLength(s.key), KEY_BYTES) + 256;
+}
+
+/** Bytes, not UTF-16 units: a string of CJK text takes three bytes a character. */
+function byteLength(bytes: Buffer | string | null): number {
+  return bytes === null ? 0 : typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.length;
 }
 
 /** The bytes to send, cut at `limit`, and the original size when cut. */
@@ -51,7 +57,7 @@ export class DeadLetter {
     while (start < sources.length) {
       let end = start;
       let bytes = 0;
-      while (end < sources.length && (end === start || bytes + sizeOf(sources[end]) < BATCH_BYTES)) bytes += sizeOf(sources[end++]);
+      while (end < sources.length && (end === start || bytes + deadLetterSize(sources[end]) < BATCH_BYTES)) bytes += deadLetterSize(sources[end++]);
       await this.sendBatch(sources.slice(start, end), reasons.slice(start, end));
       start = end;
     }
