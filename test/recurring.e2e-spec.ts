@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { api, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, ServiceProcess, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { createExport, exportDone, ExportBody, RunBody } from './support/exports';
@@ -166,6 +168,8 @@ describe('recurring exports, scheduler and commands', () => {
     expect(failed.runs[0]).toMatchObject({ status: 'failed', attempt: 2 });
     expect(failed.runs[0].error).toBeTruthy();
     expect(failed.error).toBe(failed.runs[0].error);
+    // Both attempts' staging is gone: a run that failed for good keeps nothing on the shared volume.
+    await waitFor("the failed run's staging removed", async () => !existsSync(join(system.env.STAGING_DIR, failed.runs[0].id)));
 
     // A late message stamped inside the window arrives after the first attempt read it. A fresh
     // lookup of the window's end would now take it in; the next window (had there been one) may

@@ -5,6 +5,7 @@ import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
+import { removeAttemptsUpTo } from './staging';
 
 /**
  * What the extractor and the uploader share about a run's lifecycle: the status events
@@ -44,6 +45,12 @@ export class RunLifecycle {
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
     const recorded = await this.runs.fail(runId, holder, reason, retryAt, (ctx) => this.statusEvents(ctx));
     this.relay.nudge();
+    // The attempt's staging will not be read again; a run that failed for good would otherwise keep it for ever.
+    if (recorded) {
+      await removeAttemptsUpTo(this.config.STAGING_DIR, runId, attempt).catch((e: unknown) =>
+        this.logger.warn("could not remove a failed attempt's staging", { runId, attempt, error: e }),
+      );
+    }
     this.metrics.runsFailed.inc({ stage, final: retryAt ? 'false' : 'true' });
     this.logger[recorded ? 'warn' : 'debug']('run attempt failed', {
       runId,

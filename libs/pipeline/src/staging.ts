@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -26,4 +26,26 @@ export async function stagedFiles(dir: string): Promise<string[]> {
 /** The folder of all attempts of a run, removed once the run is done. */
 export function runStagingRoot(root: string, runId: string): string {
   return join(root, runId);
+}
+
+/**
+ * Removes the staging of a run's attempts up to `attempt` (and the run's folder once
+ * empty). A failed attempt's staging is never read again: the next attempt extracts anew
+ * into its own folder, whose higher number this leaves alone.
+ */
+export async function removeAttemptsUpTo(root: string, runId: string, attempt: number): Promise<void> {
+  const dir = runStagingRoot(root, runId);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const name of names) {
+    const m = /^attempt-(\d+)-/.exec(name);
+    if (m && Number(m[1]) <= attempt) await rm(join(dir, name), { recursive: true, force: true });
+  }
+  // Only if empty: a newer attempt may have begun.
+  await rmdir(dir).catch(() => undefined);
 }
