@@ -60,6 +60,7 @@ export interface ReadRangesOptions {
   partitionMaxBytes?: number;
 }
 
+const IS_TRANSACTIONAL = 0x10;
 const IS_CONTROL_BATCH = 0x20;
 /** The topic stamps messages with the broker's time: the batch's max timestamp is every record's. */
 const LOG_APPEND_TIME = 0x08;
@@ -150,15 +151,17 @@ export async function readRanges(kafka: Pick<KafkaClient, 'clientId' | 'brokers'
           for (const answer of response.responses.flatMap((t) => t.partitions)) {
             const range = remaining.get(answer.partitionIndex);
             if (!range) continue;
+            const aborted = new AbortedTransactions(answer.abortedTransactions ?? []);
             for (const batch of answer.records ?? []) {
               const records: RangeRecord[] = [];
-              const control = (batch.attributes & IS_CONTROL_BATCH) !== 0;
+              // Control batches (transaction markers) and the batches of aborted transactions are no one's messages.
+              const skip = aborted.skips(batch) || (batch.attributes & IS_CONTROL_BATCH) !== 0;
               const appendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
               for (const record of batch.records) {
                 const offset = batch.firstOffset + BigInt(record.offsetDelta);
                 if (offset < range.next || offset >= range.end) continue;
                 range.next = offset + 1n;
-                if (control) continue;
+                if (skip) continue;
                 const timestamp = appendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
                 records.push({ offset, timestamp, key: record.key, value: record.value });
               }
@@ -187,5 +190,46 @@ export async function readRanges(kafka: Pick<KafkaClient, 'clientId' | 'brokers'
     await delivered;
   } finally {
     await client.close().catch((e: unknown) => logger.debug('could not close the range reader', { error: e }));
+  }
+}
+
+interface TransactionalBatch {
+  attributes: number;
+  producerId: bigint;
+  firstOffset: bigint;
+  lastOffsetDelta: number;
+  records: { key: Buffer | null }[];
+}
+
+/**
+ * Which batches of one fetched partition belong to aborted transactions, from the aborted
+ * transactions the broker listed with it (read_committed), as Kafka's own consumer decides:
+ * walking the batches in offset order, a producer is aborted from the first offset of its
+ * aborted transaction until its abort marker, and its transactional batches in between
+ * are skipped. The broker lists every aborted transaction that overlaps the fetched
+ * offsets, so a transaction begun in an earlier fetch, or one whose marker comes in a later
+ * fetch, is still recognised; a producer that aborts twice is tracked twice.
+ * (@platformatic/kafka's own filter keeps a transaction whose marker is not in the same
+ * response, and only the last of a producer's aborted transactions.)
+ */
+export class AbortedTransactions {
+  private readonly pending: { producerId: bigint; firstOffset: bigint }[];
+  private next = 0;
+  private readonly producers = new Set<bigint>();
+
+  constructor(aborted: readonly { producerId: bigint; firstOffset: bigint }[]) {
+    this.pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  }
+
+  /** True for a batch of an aborted transaction; batches must be passed in offset order. */
+  skips(batch: TransactionalBatch): boolean {
+    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+    while (this.next < this.pending.length && this.pending[this.next].firstOffset <= last) this.producers.add(this.pending[this.next++].producerId);
+    if ((batch.attributes & IS_CONTROL_BATCH) !== 0) {
+      // A control record's key: version (int16), then type: 0 aborts, 1 commits.
+      if (batch.records[0]?.key?.readInt16BE(2) === 0) this.producers.delete(batch.producerId);
+      return false;
+    }
+    return (batch.attributes & IS_TRANSACTIONAL) !== 0 && this.producers.has(batch.producerId);
   }
 }
