@@ -21,6 +21,7 @@ module.exports = {
       displayName: 'e2e',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/cleanup.ts'],
       testEnvironment: 'node',
       moduleNameMapper,
       transform,

@@ -18,8 +18,12 @@ export function makeServiceKey(marker = ''): Record<string, string> {
 }
 
 /** fake-gcs-server through its JSON API. */
+/** Buckets this test file created and has not deleted yet (Jest gives every test file its own modules). */
+const created = new Set<string>();
+
 export const gcs = {
   async createBucket(name = `bx-test-${uniqueSuffix()}`): Promise<string> {
+    created.add(name);
     const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b?project=test`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -57,6 +61,17 @@ export const gcs = {
     await gcs.empty(bucket);
     const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}`, { method: 'DELETE' });
     if (!res.ok && res.status !== 404) throw new Error(`could not delete bucket ${bucket}: ${res.status}`);
+    created.delete(bucket);
+  },
+
+  /** Deletes every bucket this test file created (test/support/cleanup.ts calls it after each file). */
+  async deleteCreatedBuckets(): Promise<void> {
+    for (const bucket of [...created]) {
+      // A test may have deleted it already (to make uploads fail).
+      const found = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}`);
+      if (found.status === 404) created.delete(bucket);
+      else await gcs.deleteBucket(bucket);
+    }
   },
 
   /** Writes an object (as another writer would), unconditionally. */

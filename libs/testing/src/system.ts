@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AccountsRepository, dataSourceOptions } from '@bulk-export/persistence';
 import { createTestDatabase, STACK, uniqueSuffix } from './local-stack';
@@ -24,6 +25,7 @@ export class TestSystem {
   readonly logDir: string;
   private dataSource!: DataSource;
   private dropDatabase: () => Promise<void> = async () => undefined;
+  private work = '';
 
   private constructor(env: Record<string, string>, logDir: string) {
     this.env = env;
@@ -51,6 +53,7 @@ export class TestSystem {
       ...overrides,
     };
     const system = new TestSystem(env, resolve(process.env.TEST_LOG_DIR ?? join(work, 'logs')));
+    system.work = work;
     system.dropDatabase = db.drop;
     system.dataSource = await new DataSource(dataSourceOptions(db.url)).initialize();
     for (const name of services) system.services.set(name, new ServiceProcess(name, env, system.logDir));
@@ -85,12 +88,39 @@ export class TestSystem {
     };
   }
 
-  /** Stops the services and drops the database; calling it again does nothing. */
+  /**
+   * Stops the services, drops the database, deletes the system's topics and removes its
+   * staging (the logs stay); calling it again does nothing. KEEP_TEST_DATA=1 keeps the
+   * topics and the staging, to look at.
+   */
   async stop(): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.stop()));
     if (this.dataSource?.isInitialized) await this.dataSource.destroy();
     const drop = this.dropDatabase;
     this.dropDatabase = async () => undefined;
     await drop();
+    if (process.env.KEEP_TEST_DATA || !this.work) return;
+    const work = this.work;
+    this.work = '';
+    await deleteTopics(this.env.TOPIC_PREFIX);
+    rmSync(this.env.STAGING_DIR, { recursive: true, force: true });
+    // Only if empty: the logs are there unless TEST_LOG_DIR put them elsewhere.
+    try {
+      rmdirSync(work);
+    } catch {
+      // it holds the logs
+    }
+  }
+}
+
+/** Deletes the topics whose names start with `prefix` (a test system's own). */
+async function deleteTopics(prefix: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'test-cleanup', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
   }
 }
