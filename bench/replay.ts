@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEventFile } from './events';
@@ -29,16 +29,23 @@ async function main(): Promise<void> {
   if (!topic) throw new Error('--topic is required (e.g. events.<accountId>)');
   const brokers = arg('brokers', 'localhost:9092') as string;
   let file = arg('file');
+  // A generated file is removed once replayed (a million events is about 540 MB); --file is left as it is.
+  let generated: string | null = null;
   if (!file) {
-    file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'events.jsonl');
+    generated = mkdtempSync(join(tmpdir(), 'replay-'));
+    file = join(generated, 'events.jsonl');
     const count = Number(arg('count', '100000'));
     const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
     const { bytes } = await writeEventFile(file, { count, days: Number(arg('days', '2')), eventNames: Number(arg('event-names', '8')), seed: Number(arg('seed', '1')), lastDay: today });
     console.log(`generated ${count} events (${(bytes / 1e6).toFixed(1)} MB) in ${file}`);
   }
-  const started = Date.now();
-  await kcatReplay(brokers, topic, file);
-  console.log(`replayed into ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  try {
+    const started = Date.now();
+    await kcatReplay(brokers, topic, file);
+    console.log(`replayed into ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    if (generated) rmSync(generated, { recursive: true, force: true });
+  }
 }
 
 if (require.main === module) {
