@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '@bulk-export/config';
+import { InvalidConfiguration, loadConfig } from '@bulk-export/config';
 import { AccountsRepository, CredentialsRepository, dataSourceOptions } from '@bulk-export/persistence';
 import { timeZoneName, TIME_ZONE_EXAMPLE } from '@bulk-export/domain';
 import { duckDbKnowsTimeZone } from '@bulk-export/formats';
@@ -93,5 +93,5 @@ async function main(args: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof InvalidConfiguration ? 78 : 1); // EX_CONFIG, as the services
 });

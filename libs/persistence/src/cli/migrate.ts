@@ -1,4 +1,4 @@
-import { loadConfig } from '@bulk-export/config';
+import { InvalidConfiguration, loadConfig } from '@bulk-export/config';
 import { runMigrations } from '../data-source';
 
 /** `npm run migrate`: brings the database schema up to date. */
@@ -10,5 +10,5 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof InvalidConfiguration ? 78 : 1); // EX_CONFIG, as the services
 });
