@@ -1,5 +1,5 @@
 import { Storage } from '@google-cloud/storage';
-import { BucketNotFound, BucketNotWritable, StorageUnavailable } from '@bulk-export/domain';
+import { BucketNotFound, BucketNotWritable, InvalidServiceKey, StorageUnavailable } from '@bulk-export/domain';
 import { newId } from '@bulk-export/domain';
 
 /** HTTP status of a GCS client error, if it has one. */
@@ -21,6 +21,10 @@ export async function probeBucket(storage: Storage, bucketName: string, clientEm
     if (!exists) throw notFound(bucketName);
   } catch (e) {
     if (e instanceof BucketNotFound) throw e;
+    const refused = keyRefusal(e);
+    if (refused) {
+      throw new InvalidServiceKey(`Google refused the key of ${clientEmail} (${refused}): it may have been deleted or disabled; create a new key`, 'serviceKey');
+    }
     const status = gcsStatus(e);
     // 403: the key may write objects without being allowed to read bucket metadata; the probe decides.
     if (status !== 403) throw unavailable(e);
@@ -60,4 +64,16 @@ function notFound(bucketName: string): BucketNotFound {
 function unavailable(e: unknown): StorageUnavailable {
   const status = gcsStatus(e);
   return new StorageUnavailable(`Google Cloud Storage could not be reached${status ? ` (HTTP ${status})` : ''}; try again later`);
+}
+
+/**
+ * Why Google's token endpoint refused the key, when it did: a deleted or disabled key or
+ * service account answers 400 `invalid_grant` or 401 `invalid_client` (nothing the customer
+ * fixes by trying again). Null for any other error.
+ */
+export function keyRefusal(error: unknown): string | null {
+  const data = (error as { response?: { data?: unknown } })?.response?.data as { error?: unknown; error_description?: unknown } | undefined;
+  const code = typeof data?.error === 'string' ? data.error : null;
+  if (code === null || !['invalid_grant', 'invalid_client', 'unauthorized_client'].includes(code)) return null;
+  return typeof data?.error_description === 'string' ? `${code}: ${data.error_description}` : code;
 }
