@@ -178,4 +178,26 @@ describe('faults: services killed mid-run', () => {
     expect(readFileSync(uploader.logPath, 'utf8')).toContain(`object ${manifestName} was written by another worker while this attempt ran (it is no longer absent)`);
     expect(JSON.parse((await gcs.download(bucket, manifestName)).toString())).toMatchObject({ requestId: exportId, rows: EVENTS });
   });
+
+  it('fails, with why, an attempt whose every worker stopped before finishing it, and the retry exports the window', async () => {
+    const extractor = system.service('extractor');
+    await extractor.stop();
+    let exportId = '';
+    try {
+      exportId = await createExport();
+      // RUN_MAX_TAKEOVERS (3) workers already took this attempt and died; the command comes again.
+      const [run] = await waitFor('the run emitted', async () => {
+        const rows = await system.db.query(`SELECT id FROM export_runs WHERE export_id = $1`, [exportId]);
+        return rows.length ? (rows as { id: string }[]) : undefined;
+      });
+      await system.db.query(`UPDATE export_runs SET status = 'running', claim = 'a-worker-that-died', takeovers = 3 WHERE id = $1`, [run.id]);
+    } finally {
+      await extractor.start();
+    }
+    const done = await expectExactlyOnce(exportId);
+    expect(done.runs[0]).toMatchObject({ status: 'done', attempt: 2 });
+    const log = readFileSync(extractor.logPath, 'utf8');
+    expect(log).toContain('attempt taken over too often; it fails');
+    expect(log).toMatch(/"reason":"the extractor working on this attempt stopped 4 times before finishing it/);
+  });
 });

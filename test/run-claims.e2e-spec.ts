@@ -1,5 +1,5 @@
 import { newId } from '@bulk-export/domain';
-import { OutboxRepository, RunsRepository } from '@bulk-export/persistence';
+import { OutboxRepository, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
 import { api, gcs, makeServiceKey, TestSystem } from '@bulk-export/testing';
 import { createExport } from './support/exports';
 
@@ -96,5 +96,32 @@ describe('run claims', () => {
     // The same command given up again (attempt 1 is over) changes nothing.
     expect(await runs.fail(runId, { attempt: 1 }, 'given up', new Date(), () => [])).toBe(false);
     expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2 });
+  });
+
+  it('counts the takeovers of an attempt and refuses one past the limit, changing nothing; a new attempt starts from none', async () => {
+    const runId = await newRun();
+    const claimOf = async () => (await row(runId)).claim as string;
+    const takeovers = async () => (await system.db.query(`SELECT takeovers FROM export_runs WHERE id = $1`, [runId]))[0].takeovers as number;
+    await runs.startExtraction(runId, 1, () => [], 2); // the first worker: no takeover
+    await runs.startExtraction(runId, 1, () => [], 2); // it died; the command came again
+    await runs.startExtraction(runId, 1, () => [], 2);
+    expect(await takeovers()).toBe(2);
+    const held = await claimOf();
+    await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(TakenOverTooOften);
+    await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(/the extractor working on this attempt stopped 3 times before finishing it/);
+    expect(await claimOf()).toBe(held);
+    expect(await takeovers()).toBe(2);
+
+    // The upload: taking the run from the extraction is no takeover, an uploader's redelivered command is.
+    expect(await runs.markStaged(runId, { attempt: 1, claim: held }, staged, [])).toBe(true);
+    await runs.startUpload(runId, 1, 3);
+    expect(await takeovers()).toBe(2);
+    await runs.startUpload(runId, 1, 3);
+    expect(await takeovers()).toBe(3);
+    await expect(runs.startUpload(runId, 1, 3)).rejects.toThrow(/the uploader working on this attempt stopped 4 times/);
+
+    expect(await runs.fail(runId, { attempt: 1 }, 'taken over too often', new Date(Date.now() - 1), () => [])).toBe(true);
+    expect(await takeovers()).toBe(0);
+    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null });
   });
 });

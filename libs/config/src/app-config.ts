@@ -165,6 +165,17 @@ export class AppConfig {
   @Max(100)
   RUN_MAX_ATTEMPTS: number = 5;
 
+  /**
+   * How many times an attempt may be taken over from a worker that stopped while holding it
+   * (its command came again: the worker crashed, was killed or lost its partition) before
+   * the attempt fails with that reason and is retried with backoff.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RUN_MAX_TAKEOVERS: number = 3;
+
   /** First retry delay of a failed run in milliseconds; doubles with each attempt. */
   @Type(() => Number)
   @IsInt()

@@ -62,10 +62,12 @@ export class RunLifecycle {
   }
 
   /**
-   * Fails the attempt of a command given up as poison (it kept failing, see
-   * CommandConsumer): nobody works on the attempt any more and no command will come for
-   * it again, so the run would otherwise stay `running`. The run says why and is retried
-   * with backoff like any failed attempt. A command of an attempt that is over changes nothing.
+   * Fails the attempt of a command that is given up: as poison (it kept failing, see
+   * CommandConsumer), or because every worker that took it stopped before finishing it
+   * (TakenOverTooOften). Nobody works on the attempt any more and no command will come for
+   * it again, so the run would otherwise stay `running` (or loop for ever). The run says
+   * why and is retried with backoff like any failed attempt. A command of an attempt that
+   * is over changes nothing.
    */
   async giveUp(command: { runId: string; attempt: number }, reason: string, stage: 'extract' | 'upload'): Promise<void> {
     await this.failAttempt(command.runId, { attempt: command.attempt }, reason, stage);

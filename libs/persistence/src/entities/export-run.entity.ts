@@ -31,6 +31,11 @@ export class ExportRun {
    * consumer that lost its partition in a rebalance but kept working) are refused.
    */
   @Column('text', { nullable: true }) claim: string | null;
+  /**
+   * How many times the current attempt was taken over from a worker that held it (its
+   * command came again because the worker died or lost its partition); 0 for a new attempt.
+   */
+  @Column('int', { default: 0 }) takeovers: number;
   /** The extraction whose staged files the upload reads (its folder is named by it); null until staged. */
   @Column('text', { name: 'staged_claim', nullable: true }) stagedClaim: string | null;
   @Column('text', { nullable: true }) error: string | null;

@@ -24,6 +24,22 @@ export async function cancelNotStartedRuns(manager: EntityManager, exportId: str
   return (result.raw as { id: string }[]).map((r) => r.id);
 }
 
+/**
+ * The attempt was taken over more often than allowed: every worker that took its command
+ * stopped before finishing it (a command that crashes its worker, e.g. out of memory).
+ * Nothing was changed; the caller ends the attempt (RunLifecycle.giveUp).
+ */
+export class TakenOverTooOften extends Error {
+  constructor(
+    readonly takeovers: number,
+    worker: string,
+  ) {
+    super(
+      `the ${worker} working on this attempt stopped ${takeovers} times before finishing it (it crashed, was killed, for example for using too much memory, or lost its Kafka partition): see the ${worker}'s logs`,
+    );
+  }
+}
+
 /** A run with what a worker needs to act on it. */
 export interface RunContext {
   run: ExportRun;
@@ -185,7 +201,7 @@ export class RunsRepository {
         .setLock('pessimistic_write')
         .getOne();
       if (!run) return null;
-      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null, claim: null, stagedClaim: null };
+      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null, claim: null, stagedClaim: null, takeovers: 0 };
       Object.assign(run, patch);
       await manager.update(ExportRun, run.id, patch);
       if (exportRow.frequency === 'one_time') {
@@ -226,8 +242,15 @@ export class RunsRepository {
    * rebalance and works on; its claim is replaced, so whatever it still writes is refused.
    * Once the attempt is staged, a redelivered command is stale (the upload has it). The
    * offsets an earlier attempt recorded stay: a retry reads exactly those (planRanges).
+   * Taking the attempt over from a worker that held it counts; past `maxTakeovers` this
+   * throws TakenOverTooOften and claims nothing.
    */
-  async startExtraction(runId: string, attempt: number, messages: (ctx: RunContext) => OutboxEntry[]): Promise<RunContext | null> {
+  async startExtraction(
+    runId: string,
+    attempt: number,
+    messages: (ctx: RunContext) => OutboxEntry[],
+    maxTakeovers = Number.POSITIVE_INFINITY,
+  ): Promise<RunContext | null> {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
       if (!run || run.nextAttemptAt || run.stagedClaim) return null;
@@ -235,11 +258,14 @@ export class RunsRepository {
       if (exportRow.status === 'stopped' && run.status === 'pending') return null;
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
       const wasPending = run.status === 'pending';
+      const takeovers = run.takeovers + (run.status === 'running' && run.claim !== null ? 1 : 0);
+      if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, 'extractor');
       run.status = 'running';
       run.error = null;
       run.startedAt = new Date();
       run.claim = newId();
-      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt, claim: run.claim });
+      run.takeovers = takeovers;
+      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt, claim: run.claim, takeovers });
       if (exportRow.frequency === 'one_time' && exportRow.status === 'pending') {
         exportRow.status = 'running';
         await manager.update(Export, exportRow.id, { status: 'running' });
@@ -277,14 +303,19 @@ export class RunsRepository {
 
   /**
    * Claims a staged attempt for upload: null when the command is stale (another attempt,
-   * not staged, or finished). A redelivered command claims it again, as startExtraction.
+   * not staged, or finished). A redelivered command claims it again, as startExtraction,
+   * and the takeover counts the same way (the first upload takes the run from the
+   * extraction: that is no takeover).
    */
-  async startUpload(runId: string, attempt: number): Promise<RunContext | null> {
+  async startUpload(runId: string, attempt: number, maxTakeovers = Number.POSITIVE_INFINITY): Promise<RunContext | null> {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.lockRun(manager, runId, attempt, ['running']);
       if (!run || !run.stagedClaim) return null;
+      const takeovers = run.takeovers + (run.claim !== null && run.claim !== run.stagedClaim ? 1 : 0);
+      if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, 'uploader');
       run.claim = newId();
-      await manager.update(ExportRun, run.id, { claim: run.claim });
+      run.takeovers = takeovers;
+      await manager.update(ExportRun, run.id, { claim: run.claim, takeovers });
       const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
       return { run, exportRow, account };
@@ -363,7 +394,7 @@ export class RunsRepository {
       const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], 'claim' in holder ? holder.claim : undefined);
       if (!run) return false;
       const stopped = exportRow.status === 'stopped';
-      const released = { claim: null, stagedClaim: null };
+      const released = { claim: null, stagedClaim: null, takeovers: 0 };
       const patch: Partial<ExportRun> =
         retryAt && !stopped
           ? { status: 'pending', attempt: holder.attempt + 1, nextAttemptAt: retryAt, error, ...released }
