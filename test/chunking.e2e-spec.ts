@@ -1,6 +1,6 @@
 import { parseFileName } from '@bulk-export/formats';
-import { api, clockPast, gcs, kcatProduce, makeServiceKey, TestAccount, TestSystem } from '@bulk-export/testing';
-import { createExport, exportDone } from './support/exports';
+import { gcs, TestAccount, TestSystem } from '@bulk-export/testing';
+import { createExport, exportDone, produceInWindow, saveCredentials } from './support/exports';
 import { readCsvFile, readJsonFile, readParquetFile, readXmlFile, unzipIf } from './support/readers';
 
 /**
@@ -21,19 +21,13 @@ describe('chunking at MAX_FILE_BYTES', () => {
   beforeAll(async () => {
     system = await TestSystem.start({ MAX_FILE_BYTES: String(LIMIT) });
     account = await system.createAccount();
-    bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
-    from = Date.now() + 1;
-    await clockPast(from);
-    await kcatProduce(
+    ({ bucket, credentialId } = await saveCredentials(system, account));
+    ({ from, to } = await produceInWindow(
       account.eventsTopic,
       Array.from({ length: COUNT }, (_, i) =>
         JSON.stringify({ eventName: 'Product Viewed', ts: 20261127100000, profile: { identity: `u${i}` }, eventProps: { seq: i, text: `value ${i} `.repeat(1 + (i % 7)) } }),
       ),
-    );
-    to = Date.now() + 1;
-    await clockPast(to);
+    ));
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseFileName } from '@bulk-export/formats';
-import { api, clockPast, gcs, kcatProduce, makeServiceKey, ServiceProcess, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, gcs, ServiceProcess, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { produceInWindow, saveCredentials } from './support/exports';
 
 /**
  * Crashes at the worst moments: a SIGKILLed extractor while it reads a window, a
@@ -24,20 +25,14 @@ describe('faults: services killed mid-run', () => {
   beforeAll(async () => {
     system = await TestSystem.start({ MAX_FILE_BYTES: String(64 * 1024), KAFKA_SESSION_TIMEOUT_MS: '6000' });
     account = await system.createAccount();
-    bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
-    from = Date.now() + 1;
-    await clockPast(from);
+    ({ bucket, credentialId } = await saveCredentials(system, account));
     const names = ['App Launched', 'Charged', 'Product Viewed'];
-    await kcatProduce(
+    ({ from, to } = await produceInWindow(
       account.eventsTopic,
       Array.from({ length: EVENTS }, (_, i) =>
         JSON.stringify({ eventName: names[i % 3], ts: 20261127000000 + (i % 2) * 1000000, profile: { identity: `u${i}` }, eventProps: { seq: i, pad: 'x'.repeat(100) } }),
       ),
-    );
-    to = Date.now() + 1;
-    await clockPast(to);
+    ));
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { Admin, Kafka } from 'kafkajs';
 import { parseFileName } from '@bulk-export/formats';
-import { api, clockPast, gcs, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem } from '@bulk-export/testing';
-import { createExport, exportDone, ExportBody } from './support/exports';
+import { clockPast, gcs, kcatProduce, STACK, TestAccount, TestSystem } from '@bulk-export/testing';
+import { createExport, ExportBody, exportDone, saveCredentials } from './support/exports';
 import { Json, readCsvFile, readJsonFile, readParquetFile, readXmlFile, unzipIf } from './support/readers';
 
 /**
@@ -103,9 +103,7 @@ describe('formats and export types, byte-exact', () => {
   beforeAll(async () => {
     system = await TestSystem.start();
     account = await system.createAccount();
-    bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
+    ({ bucket, credentialId } = await saveCredentials(system, account));
     const profilesTopic = system.env.PROFILES_TOPIC_TEMPLATE.replace('{accountId}', account.id);
     const kafka = new Kafka({ brokers: STACK.kafkaBrokers.split(','), logLevel: 0 });
     const admin: Admin = kafka.admin();

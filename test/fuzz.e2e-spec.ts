@@ -1,5 +1,5 @@
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, ServiceName, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
-import { createExport, exportDone } from './support/exports';
+import { api, clockPast, kcatConsumeAll, kcatProduce, ServiceName, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { createExport, exportDone, saveCredentials } from './support/exports';
 import { random as seededRandom } from '../libs/formats/src/seeded-random.spec-helper';
 
 /**
@@ -42,8 +42,7 @@ describe(`fuzz (seed ${SEED})`, () => {
   beforeAll(async () => {
     system = await TestSystem.start({ RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'info' });
     account = await system.createAccount();
-    const bucket = await gcs.createBucket();
-    credentialId = (await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
+    ({ credentialId } = await saveCredentials(system, account));
   });
 
   afterAll(async () => {

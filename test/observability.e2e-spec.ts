@@ -1,5 +1,5 @@
-import { api, clockPast, gcs, kcatProduce, makeServiceKey, ServiceName, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
-import { createExport, exportDone, ExportBody } from './support/exports';
+import { api, clockPast, kcatProduce, ServiceName, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { createExport, ExportBody, exportDone, saveCredentials } from './support/exports';
 
 /** Health, Prometheus metrics after an export, run progress while it runs, and the OpenAPI document. */
 const COUNT = 40_000;
@@ -14,8 +14,7 @@ describe('observability', () => {
   beforeAll(async () => {
     system = await TestSystem.start({ MAX_FILE_BYTES: String(64 * 1024) });
     account = await system.createAccount();
-    const bucket = await gcs.createBucket();
-    credentialId = (await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
+    ({ credentialId } = await saveCredentials(system, account));
     from = Date.now() + 1;
     await clockPast(from);
     await kcatProduce(account.eventsTopic, [

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
-import { createExport, exportDone, oneTimeExportBody } from './support/exports';
+import { api, gcs, kcatConsumeAll, kcatProduce, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { createExport, exportDone, oneTimeExportBody, produceInWindow, saveCredentials } from './support/exports';
 
 /**
  * A command whose handler keeps failing must not hold back the commands behind it on its
@@ -21,9 +21,7 @@ describe('commands that keep failing', () => {
   beforeAll(async () => {
     system = await TestSystem.start({ COMMAND_MAX_FAILURES: '3', COMMAND_RETRY_BASE_MS: '100' }, ['request-api']);
     account = await system.createAccount();
-    const bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
+    ({ credentialId } = await saveCredentials(system, account));
     database = new URL(system.env.DATABASE_URL).pathname.slice(1);
     await system.db.query(`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -122,17 +120,11 @@ describe('run commands that keep failing', () => {
   beforeAll(async () => {
     system = await TestSystem.start({ COMMAND_MAX_FAILURES: '3', COMMAND_RETRY_BASE_MS: '100' });
     account = await system.createAccount();
-    bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
-    from = Date.now() + 1;
-    await clockPast(from);
-    await kcatProduce(
+    ({ bucket, credentialId } = await saveCredentials(system, account));
+    ({ from, to } = await produceInWindow(
       account.eventsTopic,
       Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ eventName: 'Charged', ts: 20261127000000 + i, profile: { identity: `u${i}` }, eventProps: { seq: i } })),
-    );
-    to = Date.now() + 1;
-    await clockPast(to);
+    ));
   });
 
   afterAll(async () => {

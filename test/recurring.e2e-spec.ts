@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, ServiceProcess, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, gcs, kcatConsumeAll, kcatProduce, ServiceProcess, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { createExport, exportDone, ExportBody, RunBody } from './support/exports';
+import { createExport, ExportBody, exportDone, RunBody, saveCredentials } from './support/exports';
 import { readJsonFile } from './support/readers';
 
 /**
@@ -30,9 +30,7 @@ describe('recurring exports, scheduler and commands', () => {
       extraSchedulers.push(scheduler);
     }
     account = await system.createAccount();
-    bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
+    ({ bucket, credentialId } = await saveCredentials(system, account));
   });
 
   afterAll(async () => {
@@ -153,14 +151,13 @@ describe('recurring exports, scheduler and commands', () => {
   });
 
   it('retries a failed run with backoff, stays failed with the reason, and retries by hand, reading the same offsets each time', async () => {
-    const doomed = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket: doomed } });
+    const { bucket: doomed, credentialId: doomedCredentials } = await saveCredentials(system, account);
     await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${doomed}`, { method: 'DELETE' });
     const from = Date.now() - 1000;
     const junk = `retry junk ${Date.now()}`;
     await kcatProduce(account.eventsTopic, [JSON.stringify({ eventName: 'Retry Me', ts: 20261127100000, profile: { identity: 'r' }, eventProps: {} }), junk]);
     const to = Date.now();
-    const id = await createExport(system, account, { credentialId: saved.body.id, type: 'select_events', events: ['Retry Me'], from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const id = await createExport(system, account, { credentialId: doomedCredentials, type: 'select_events', events: ['Retry Me'], from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
     const failed = await waitFor('export failed', async () => {
       const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey });
       return res.body.status === 'failed' ? res.body : undefined;
@@ -196,14 +193,13 @@ describe('recurring exports, scheduler and commands', () => {
   });
 
   it('does not retry a run that was under way when its export was stopped and then failed', async () => {
-    const doomed = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket: doomed } });
+    const { bucket: doomed, credentialId: doomedCredentials } = await saveCredentials(system, account);
     await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${doomed}`, { method: 'DELETE' });
     // With the uploader down, the run stays `running` once it is staged.
     const uploader = system.service('uploader');
     await uploader.stop();
     try {
-      const id = await createExport(system, account, { credentialId: saved.body.id, type: 'all_events', frequency: 'recurring', intervalHours: 4, startAt: new Date(Date.now() - WINDOW_MS - 1000).toISOString(), format: 'json' });
+      const id = await createExport(system, account, { credentialId: doomedCredentials, type: 'all_events', frequency: 'recurring', intervalHours: 4, startAt: new Date(Date.now() - WINDOW_MS - 1000).toISOString(), format: 'json' });
       const [staged] = await waitFor('the first run staged', async () => {
         const rows: { id: string; status: string }[] = await system.db.query(`SELECT id, status FROM export_runs WHERE export_id = $1 AND offsets IS NOT NULL`, [id]);
         return rows.length > 0 ? rows : undefined;

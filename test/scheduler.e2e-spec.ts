@@ -1,5 +1,5 @@
-import { api, gcs, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
-import { createExport } from './support/exports';
+import { api, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { createExport, saveCredentials } from './support/exports';
 
 /**
  * The scheduler and request-api without workers, so that emitted runs stay `pending`: every
@@ -15,9 +15,7 @@ describe('scheduler: due windows and stopped exports', () => {
   beforeAll(async () => {
     system = await TestSystem.start({}, ['request-api', 'scheduler']);
     account = await system.createAccount();
-    const bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
-    credentialId = saved.body.id;
+    ({ credentialId } = await saveCredentials(system, account));
   });
 
   afterAll(async () => {

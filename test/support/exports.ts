@@ -1,4 +1,4 @@
-import { api, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, clockPast, gcs, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 
 export interface FileBody { name: string; eventName: string; day: string; index: number; rows: number; bytes: number }
 export interface RunBody { id: string; status: string; attempt: number; rowsExtracted: number; rowsRejected: number; rowsWritten: number; error?: string; files: FileBody[] }
@@ -36,4 +36,22 @@ export async function exportDone(system: TestSystem, account: TestAccount, id: s
     },
     { timeoutMs, intervalMs: 200 },
   );
+}
+
+/** Saves credentials of `account` for a new bucket of fake-gcs-server (or for `bucket`); the test fails on anything but 201. */
+export async function saveCredentials(system: TestSystem, account: TestAccount, bucket?: string): Promise<{ bucket: string; credentialId: string }> {
+  const name = bucket ?? (await gcs.createBucket());
+  const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket: name } });
+  if (saved.status !== 201) throw new Error(`credentials not saved: ${saved.status} ${JSON.stringify(saved.body)}`);
+  return { bucket: name, credentialId: saved.body.id };
+}
+
+/** Produces `values` to `topic` in a window of capture time of their own, [from, to) in ms; the clock is past both ends when it returns. */
+export async function produceInWindow(topic: string, values: string[]): Promise<{ from: number; to: number }> {
+  const from = Date.now() + 1;
+  await clockPast(from);
+  await kcatProduce(topic, values);
+  const to = Date.now() + 1;
+  await clockPast(to);
+  return { from, to };
 }
