@@ -155,6 +155,33 @@ describe('one-time JSON export, end to end', () => {
     expect(lines.map((l) => l.profile.identity).sort()).toEqual(['user-30', 'user-32']);
   });
 
+  it('exports what retention left of a window, and says that the window reaches back past it', async () => {
+    const fresh = await system.createAccount();
+    const from = Date.now() + 1;
+    await clockPast(from);
+    await kcatProduce(fresh.eventsTopic, Array.from({ length: 20 }, (_, i) => JSON.stringify(event('Charged', 20261127100000, 100 + i))));
+    const to = Date.now() + 1;
+    await clockPast(to);
+    // Retention deletes the older half of each partition before the export reads it.
+    const admin = new Kafka({ clientId: 'retention', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    let left = 0;
+    try {
+      const offsets = await admin.fetchTopicOffsets(fresh.eventsTopic);
+      const cuts = offsets.map((o) => ({ partition: o.partition, offset: String(Math.floor(Number(o.high) / 2)) }));
+      left = offsets.reduce((n, o) => n + Number(o.high) - Math.floor(Number(o.high) / 2), 0);
+      expect(left).toBeLessThan(20);
+      await admin.deleteTopicRecords({ topic: fresh.eventsTopic, partitions: cuts });
+    } finally {
+      await admin.disconnect();
+    }
+    const credential = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: fresh.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    const id = await createExport(system, fresh, { credentialId: credential.body.id, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const done = await exportDone(system, fresh, id);
+    expect(done.runs[0]).toMatchObject({ status: 'done', rowsWritten: left });
+    expect(done.runs[0].warning).toMatch(/^the window starts before the oldest message partition [\d, ]+ of the topic still holds?: messages the topic's retention deleted may have belonged to it$/);
+  });
+
   it('reads events that producers compressed with gzip, snappy, lz4 or zstd', async () => {
     const from = Date.now() + 1;
     await clockPast(from);

@@ -34,7 +34,7 @@ describe('run claims', () => {
     return runId;
   }
   const row = async (runId: string) => (await system.db.query(`SELECT status, attempt, rows_extracted, claim, staged_claim FROM export_runs WHERE id = $1`, [runId]))[0];
-  const staged = { rowsExtracted: 10, rowsRejected: 0, offsets: { '0': { start: '0', end: '10' } } };
+  const staged = { rowsExtracted: 10, rowsRejected: 0, offsets: { '0': { start: '0', end: '10' } }, warning: null };
 
   it('refuses the writes of an extraction whose claim was taken over, and ignores its command once staged', async () => {
     const runId = await newRun();

@@ -1,7 +1,7 @@
 import { api, clockPast, gcs, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 
 export interface FileBody { name: string; eventName: string; day: string; index: number; rows: number; bytes: number }
-export interface RunBody { id: string; status: string; attempt: number; rowsExtracted: number; rowsRejected: number; rowsWritten: number; error?: string; files: FileBody[] }
+export interface RunBody { id: string; status: string; attempt: number; rowsExtracted: number; rowsRejected: number; rowsWritten: number; error?: string; warning?: string; files: FileBody[] }
 export interface ExportBody { id: string; status: string; error?: string; runs: RunBody[] }
 
 /** The body of a valid one-time JSON export of all events with `credentialId`, over the day before yesterday. */

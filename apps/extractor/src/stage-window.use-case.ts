@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
-import { DeadLetter, KafkaClient, logBounds, OffsetRange, OutboxRelay, planRanges, readRanges, TOPICS, windowOffsets } from '@bulk-export/messaging';
+import { DeadLetter, KafkaClient, logBounds, OffsetRange, OutboxRelay, planRanges, readRanges, retentionWarning, TOPICS, windowOffsets } from '@bulk-export/messaging';
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
@@ -104,7 +104,7 @@ export class StageWindowUseCase {
     // A redelivered command restarts this attempt from nothing; earlier attempts and claims are superseded.
     await rm(runStagingRoot(this.config.STAGING_DIR, run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const { ranges, deadLettered } = await this.planRead(ctx, topic, profiles, log);
+    const { ranges, deadLettered, warning } = await this.planRead(ctx, topic, profiles, log);
     const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
       threads: this.config.DUCKDB_THREADS,
@@ -138,7 +138,7 @@ export class StageWindowUseCase {
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
       );
-      return { path: dir, rowsStaged, stats: { rowsExtracted: read.rows, rowsRejected, offsets } };
+      return { path: dir, rowsStaged, stats: { rowsExtracted: read.rows, rowsRejected, offsets, warning } };
     } finally {
       db.close();
     }
@@ -152,7 +152,7 @@ export class StageWindowUseCase {
   private async planRead(ctx: RunContext, topic: string, profiles: boolean, log: Logger) {
     const { run } = ctx;
     const byTime = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
-    if (byTime.length === 0) return { ranges: byTime, deadLettered: [] };
+    if (byTime.length === 0) return { ranges: byTime, deadLettered: [], warning: null };
     const plan = planRanges({
       byTime,
       bounds: await logBounds(this.kafka, topic),
@@ -170,7 +170,9 @@ export class StageWindowUseCase {
       this.metrics.messagesExpired.inc(Number(count));
     }
     log.debug('window bounded', { topic, reused: run.offsets !== null, ranges: plan.ranges.map((r) => `${r.partition}:${r.start}-${r.end}`) });
-    return plan;
+    const warning = retentionWarning(plan);
+    if (plan.pastLogStart.length > 0) log.warn('the window reaches back past the oldest message the topic still holds', { partitions: plan.pastLogStart });
+    return { ...plan, warning };
   }
 
   /**

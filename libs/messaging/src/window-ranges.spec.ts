@@ -1,4 +1,4 @@
-import { LogBounds, planRanges, RecordedRanges } from './window-ranges';
+import { LogBounds, planRanges, RecordedRanges, retentionWarning } from './window-ranges';
 
 describe('planRanges', () => {
   const bounds = (...logs: [number, number][]) => new Map<number, LogBounds>(logs.map(([low, high], p) => [p, { low: BigInt(low), high: BigInt(high) }]));
@@ -49,6 +49,28 @@ describe('planRanges', () => {
     const all = planRanges({ byTime: byTime([400, 400]), bounds: bounds([400, 400]), recorded: recorded([100, 200]), previous: null, continuePrevious: true });
     expect(ranges(all)).toEqual([[0, 200, 200]]);
     expect(all.expired).toEqual([{ partition: 0, count: 100n }]);
+  });
+
+  it('tells when a window found by capture time reaches back past what retention left, and words the warning', () => {
+    // Offsets 0-149 were deleted; the window's first message by time is the oldest one left.
+    const past = planRanges({ byTime: byTime([150, 200], [10, 20]), bounds: bounds([150, 300], [0, 30]), recorded: null, previous: null, continuePrevious: true });
+    expect(past.pastLogStart).toEqual([0]);
+    expect(past.expired).toEqual([]);
+    expect(retentionWarning(past)).toBe(
+      "the window starts before the oldest message partition 0 of the topic still holds: messages the topic's retention deleted may have belonged to it",
+    );
+    // Wholly older than what is left: nothing to read, and still said.
+    expect(planRanges({ byTime: byTime([150, 150]), bounds: bounds([150, 300]), recorded: null, previous: null, continuePrevious: true }).pastLogStart).toEqual([0]);
+    // A window that starts after the oldest message left, or continues from the previous window, or a partition retention emptied: nothing to say.
+    expect(planRanges({ byTime: byTime([160, 200]), bounds: bounds([150, 300]), recorded: null, previous: null, continuePrevious: true }).pastLogStart).toEqual([]);
+    expect(planRanges({ byTime: byTime([150, 200]), bounds: bounds([150, 300]), recorded: null, previous: recorded([0, 150]), continuePrevious: true }).pastLogStart).toEqual([]);
+    expect(planRanges({ byTime: byTime([150, 150]), bounds: bounds([150, 150]), recorded: null, previous: null, continuePrevious: true }).pastLogStart).toEqual([]);
+    // Profiles read from the log's start by design.
+    expect(planRanges({ byTime: byTime([150, 300]), bounds: bounds([150, 300]), recorded: null, previous: null, continuePrevious: false }).pastLogStart).toEqual([]);
+
+    const counted = planRanges({ byTime: byTime([120, 200]), bounds: bounds([150, 300]), recorded: null, previous: recorded([0, 100]), continuePrevious: true });
+    expect(retentionWarning(counted)).toBe("50 messages of this window were deleted by the topic's retention before they were read (partition 0): they are missing from the export");
+    expect(retentionWarning({ expired: [], pastLogStart: [] })).toBeNull();
   });
 
   it('reads the whole topic for profiles, and skips dead-lettering what the previous run already sent', () => {

@@ -18,6 +18,13 @@ export interface RangePlan {
   expired: { partition: number; count: bigint }[];
   /** Partitions whose recorded offsets lie beyond the log's end: the topic was deleted and created again. */
   discarded: number[];
+  /**
+   * Partitions whose window, found by capture time, starts at the log's start after
+   * retention deleted earlier messages: the window reaches back past the oldest message the
+   * partition still holds, so deleted messages may have belonged to it (how many, nobody
+   * can tell).
+   */
+  pastLogStart: number[];
 }
 
 export interface PlanOptions {
@@ -60,7 +67,7 @@ const recordedRange = (ranges: RecordedRanges | null, partition: number) => {
  *   many were lost is reported.
  */
 export function planRanges({ byTime, bounds, recorded, previous, continuePrevious }: PlanOptions): RangePlan {
-  const plan: RangePlan = { ranges: [], deadLettered: [], expired: [], discarded: [] };
+  const plan: RangePlan = { ranges: [], deadLettered: [], expired: [], discarded: [], pastLogStart: [] };
   for (const window of byTime) {
     const { partition } = window;
     const log = bounds.get(partition) ?? { low: 0n, high: window.end };
@@ -70,12 +77,18 @@ export function planRanges({ byTime, bounds, recorded, previous, continuePreviou
     const fits = (r: { end: bigint } | null) => r !== null && r.end <= log.high;
     if (earlier && !fits(earlier)) plan.discarded.push(partition);
     if (before && !fits(before) && !plan.discarded.includes(partition)) plan.discarded.push(partition);
+    let byCaptureTime = true;
     if (earlier && fits(earlier)) {
+      byCaptureTime = false;
       range = earlier;
       plan.deadLettered.push({ partition, ...earlier });
     } else if (before && fits(before) && continuePrevious) {
+      byCaptureTime = false;
       range = { start: before.end, end: window.end < before.end ? before.end : window.end };
     }
+    // Profiles read the topic from its start (compaction, not retention, removes their old values).
+    // A partition that retention emptied says nothing of when its messages were captured.
+    if (byCaptureTime && continuePrevious && log.low > 0n && log.high > log.low && range.start === log.low) plan.pastLogStart.push(partition);
     if (!continuePrevious && before && fits(before)) plan.deadLettered.push({ partition, start: 0n, end: before.end });
     if (range.start < log.low) {
       const start = log.low < range.end ? log.low : range.end;
@@ -85,4 +98,25 @@ export function planRanges({ byTime, bounds, recorded, previous, continuePreviou
     plan.ranges.push({ partition, start: range.start, end: range.end });
   }
   return plan;
+}
+
+/**
+ * What the run tells its customer about messages the topic's retention deleted before they
+ * were read (null when none): an exact count when the window continued from recorded
+ * offsets, otherwise that the window reaches back past what the topic still holds.
+ */
+export function retentionWarning(plan: Pick<RangePlan, 'expired' | 'pastLogStart'>): string | null {
+  const lost = plan.expired.reduce((n, e) => n + e.count, 0n);
+  const parts: string[] = [];
+  if (lost > 0n) {
+    parts.push(
+      `${lost === 1n ? '1 message of this window was' : `${lost} messages of this window were`} deleted by the topic's retention before ${lost === 1n ? 'it was' : 'they were'} read (partition ${plan.expired.map((e) => e.partition).join(', ')}): ${lost === 1n ? 'it is' : 'they are'} missing from the export`,
+    );
+  }
+  if (plan.pastLogStart.length > 0) {
+    parts.push(
+      `the window starts before the oldest message partition ${plan.pastLogStart.join(', ')} of the topic still ${plan.pastLogStart.length === 1 ? 'holds' : 'hold'}: messages the topic's retention deleted may have belonged to it`,
+    );
+  }
+  return parts.length ? parts.join('; ') : null;
 }

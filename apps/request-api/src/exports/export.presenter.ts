@@ -35,6 +35,7 @@ export function presentRun(r: ExportRun, files: ExportFile[]) {
     bytesWritten: r.bytesWritten,
     filesCount: r.filesCount,
     ...(r.error ? { error: r.error } : {}),
+    ...(r.warning ? { warning: r.warning } : {}),
     ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt.toISOString() } : {}),
     startedAt: r.startedAt?.toISOString() ?? null,
     finishedAt: r.finishedAt?.toISOString() ?? null,

@@ -39,6 +39,8 @@ export class ExportRun {
   /** The extraction whose staged files the upload reads (its folder is named by it); null until staged. */
   @Column('text', { name: 'staged_claim', nullable: true }) stagedClaim: string | null;
   @Column('text', { nullable: true }) error: string | null;
+  /** What the customer should know of a run that did not fail, e.g. messages of its window that retention deleted before they were read. */
+  @Column('text', { nullable: true }) warning: string | null;
   /** When a failed attempt is to be tried again; null when no retry is waiting. */
   @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;

@@ -289,7 +289,7 @@ export class RunsRepository {
   async markStaged(
     runId: string,
     holder: RunHolder,
-    staged: { rowsExtracted: number; rowsRejected: number; offsets: PartitionRanges },
+    staged: { rowsExtracted: number; rowsRejected: number; offsets: PartitionRanges; warning: string | null },
     messages: OutboxEntry[],
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
