@@ -180,6 +180,9 @@ describe('one-time JSON export, end to end', () => {
     const done = await exportDone(system, fresh, id);
     expect(done.runs[0]).toMatchObject({ status: 'done', rowsWritten: left });
     expect(done.runs[0].warning).toMatch(/^the window starts before the oldest message partition [\d, ]+ of the topic still holds?: messages the topic's retention deleted may have belonged to it$/);
+    // The run's `done` event carries it too.
+    const events = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`)).map((m) => JSON.parse(m.value) as { runId?: string; status: string; warning?: string });
+    expect(events.find((e) => e.runId === done.runs[0].id && e.status === 'done')?.warning).toBe(done.runs[0].warning);
   });
 
   it('reads events that producers compressed with gzip, snappy, lz4 or zstd', async () => {

@@ -42,6 +42,8 @@ export class ExportEvent {
   @IsOptional() @IsId() runId?: string;
   @IsIn([...EXPORT_STATUSES, ...RUN_STATUSES]) status: string;
   @IsOptional() @IsString() error?: string;
+  /** A run that is done but incomplete through no fault of its own (e.g. retention deleted messages of its window). */
+  @IsOptional() @IsString() warning?: string;
   @IsDateTime() at: string;
 }
 

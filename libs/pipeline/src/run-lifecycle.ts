@@ -27,7 +27,7 @@ export class RunLifecycle {
     const at = new Date().toISOString();
     const base = { version: 1 as const, type: 'export-status' as const, exportId: ctx.exportRow.id, accountId: ctx.account.id, at };
     const events: ExportEvent[] = [
-      { ...base, runId: ctx.run.id, status: ctx.run.status, ...(ctx.run.error ? { error: ctx.run.error } : {}) },
+      { ...base, runId: ctx.run.id, status: ctx.run.status, ...(ctx.run.error ? { error: ctx.run.error } : {}), ...(ctx.run.warning ? { warning: ctx.run.warning } : {}) },
     ];
     if (ctx.exportRow.frequency === 'one_time') {
       events.push({ ...base, status: ctx.exportRow.status, ...(ctx.exportRow.error ? { error: ctx.exportRow.error } : {}) });
