@@ -12,7 +12,9 @@ for name in request-api scheduler extractor uploader; do
   pidfile="$STACK_DIR/run/$name.pid"
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  # Only our supervisor, leading its own process group: a pid file left from before a reboot may name another process.
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "supervise.sh $name" \
+    && [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then
     kill -TERM "$pid"
     pids+=("$pid")
     names+=("$name")

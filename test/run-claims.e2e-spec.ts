@@ -112,13 +112,14 @@ describe('run claims', () => {
     expect(await claimOf()).toBe(held);
     expect(await takeovers()).toBe(2);
 
-    // The upload: taking the run from the extraction is no takeover, an uploader's redelivered command is.
+    // The upload counts afresh: taking the run from the extraction is no takeover, an uploader's redelivered command is.
     expect(await runs.markStaged(runId, { attempt: 1, claim: held }, staged, [])).toBe(true);
-    await runs.startUpload(runId, 1, 3);
-    expect(await takeovers()).toBe(2);
-    await runs.startUpload(runId, 1, 3);
-    expect(await takeovers()).toBe(3);
-    await expect(runs.startUpload(runId, 1, 3)).rejects.toThrow(/the uploader working on this attempt stopped 4 times/);
+    expect(await takeovers()).toBe(0);
+    await runs.startUpload(runId, 1, 1);
+    expect(await takeovers()).toBe(0);
+    await runs.startUpload(runId, 1, 1);
+    expect(await takeovers()).toBe(1);
+    await expect(runs.startUpload(runId, 1, 1)).rejects.toThrow(/the uploader working on this attempt stopped 2 times/);
 
     expect(await runs.fail(runId, { attempt: 1 }, 'taken over too often', new Date(Date.now() - 1), () => [])).toBe(true);
     expect(await takeovers()).toBe(0);

@@ -32,30 +32,36 @@ describe('kafkajs request queues', () => {
 
   it('still sends a request queued behind a throttle once the throttle ends', async () => {
     const queue = newQueue(null);
-    const sent: number[] = [];
-    (queue.maybeThrottle as (ms: number) => void)(30);
-    (queue.push as (r: unknown) => void)(request(7, sent));
-    expect(sent).toEqual([]);
-    expect(queue.throttleCheckTimeoutId).not.toBeNull();
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (sent.length === 0) return;
-        clearInterval(poll);
-        resolve();
-      }, 5);
-    });
-    expect(sent).toEqual([7]);
-    (queue.destroy as () => void)();
+    try {
+      const sent: number[] = [];
+      (queue.maybeThrottle as (ms: number) => void)(30);
+      (queue.push as (r: unknown) => void)(request(7, sent));
+      expect(sent).toEqual([]);
+      expect(queue.throttleCheckTimeoutId).not.toBeNull();
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (sent.length === 0) return;
+          clearInterval(poll);
+          resolve();
+        }, 5);
+      });
+      expect(sent).toEqual([7]);
+    } finally {
+      (queue.destroy as () => void)();
+    }
   });
 
   it('still sends a request queued behind the in-flight limit once a response frees a slot', () => {
     const queue = newQueue(1);
-    const sent: number[] = [];
-    (queue.push as (r: unknown) => void)(request(1, sent));
-    (queue.push as (r: unknown) => void)(request(2, sent));
-    expect(sent).toEqual([1]);
-    (queue.fulfillRequest as (r: unknown) => void)({ correlationId: 1, payload: Buffer.alloc(0), size: 0 });
-    expect(sent).toEqual([1, 2]);
-    (queue.destroy as () => void)();
+    try {
+      const sent: number[] = [];
+      (queue.push as (r: unknown) => void)(request(1, sent));
+      (queue.push as (r: unknown) => void)(request(2, sent));
+      expect(sent).toEqual([1]);
+      (queue.fulfillRequest as (r: unknown) => void)({ correlationId: 1, payload: Buffer.alloc(0), size: 0 });
+      expect(sent).toEqual([1, 2]);
+    } finally {
+      (queue.destroy as () => void)();
+    }
   });
 });

@@ -14,5 +14,9 @@ describe("Google's refusals of a service-account key", () => {
     expect(keyRefusal(tokenError(403, { error: { code: 403, message: 'forbidden' } }))).toBeNull();
     expect(keyRefusal(new Error('socket hang up'))).toBeNull();
     expect(keyRefusal(undefined)).toBeNull();
+    // Google says invalid_grant when this server's clock is off too: not the key's fault.
+    expect(
+      keyRefusal(tokenError(400, { error: 'invalid_grant', error_description: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.' })),
+    ).toBeNull();
   });
 });

@@ -69,11 +69,15 @@ function unavailable(e: unknown): StorageUnavailable {
 /**
  * Why Google's token endpoint refused the key, when it did: a deleted or disabled key or
  * service account answers 400 `invalid_grant` or 401 `invalid_client` (nothing the customer
- * fixes by trying again). Null for any other error.
+ * fixes by trying again). Null for any other error, and for `invalid_grant` about the
+ * token's times (this server's clock is off: an operator's problem, not the key's).
  */
 export function keyRefusal(error: unknown): string | null {
   const data = (error as { response?: { data?: unknown } })?.response?.data as { error?: unknown; error_description?: unknown } | undefined;
   const code = typeof data?.error === 'string' ? data.error : null;
   if (code === null || !['invalid_grant', 'invalid_client', 'unauthorized_client'].includes(code)) return null;
-  return typeof data?.error_description === 'string' ? `${code}: ${data.error_description}` : code;
+  const description = typeof data?.error_description === 'string' ? data.error_description : '';
+  // "Invalid JWT: Token must be a short-lived token … iat and exp": this server's clock is off, not the key.
+  if (/\b(iat|exp)\b|short-lived|time frame|clock/i.test(description)) return null;
+  return description ? `${code}: ${description}` : code;
 }

@@ -35,7 +35,7 @@ export class TakenOverTooOften extends Error {
     worker: string,
   ) {
     super(
-      `the ${worker} working on this attempt stopped ${takeovers} times before finishing it (it crashed, was killed, for example for using too much memory, or lost its Kafka partition): see the ${worker}'s logs`,
+      `the ${worker} working on this attempt stopped ${takeovers} times before finishing it (it crashed, was killed, for example for using too much memory, or lost its command in a Kafka rebalance while still busy): see the ${worker}'s logs and restarts`,
     );
   }
 }
@@ -295,7 +295,8 @@ export class RunsRepository {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.lockRun(manager, runId, holder.attempt, ['running'], holder.claim);
       if (!run) return false;
-      await manager.update(ExportRun, run.id, { ...staged, stagedClaim: holder.claim });
+      // The upload's takeovers are counted afresh: the extraction's are not the uploader's.
+      await manager.update(ExportRun, run.id, { ...staged, stagedClaim: holder.claim, takeovers: 0 });
       await this.outbox.add(manager, messages);
       return true;
     });
