@@ -155,17 +155,21 @@ stop_pid() { # stop_pid NAME PIDFILE PATTERN
 
 # ---------------------------------------------------------------------------------------------- kcat
 
-ensure_kcat() {
-  command -v kcat >/dev/null 2>&1 && return 0
-  log "kcat: installing (apt-get)"
+# Installs Debian package $2 when command $1 is missing (kcat, and Maven for the Kafka jars).
+ensure_apt_package() {
+  local command=$1 package=$2
+  command -v "$command" >/dev/null 2>&1 && return 0
+  log "$package: installing (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  # Refresh the package lists only when apt does not know kcat yet.
-  if ! apt-cache show kcat >/dev/null 2>&1; then
+  # Refresh the package lists only when apt does not know the package yet.
+  if ! apt-cache show "$package" >/dev/null 2>&1; then
     as_root apt-get update -qq >>"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get update failed"; }
   fi
-  as_root apt-get install -y -qq kcat >>"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get install kcat failed"; }
-  command -v kcat >/dev/null 2>&1 || die "kcat still not found after installing it"
+  as_root apt-get install -y -qq "$package" >>"$LOGS/apt.log" 2>&1 || { tail -n 20 "$LOGS/apt.log" >&2; die "apt-get install $package failed"; }
+  command -v "$command" >/dev/null 2>&1 || die "$command still not found after installing $package"
 }
+
+ensure_kcat() { ensure_apt_package kcat kcat; }
 
 # ---------------------------------------------------------------------------------------------- kafka
 
@@ -180,7 +184,8 @@ ensure_kafka_libs() {
   if [[ -f $KAFKA_LIBS/kafka_2.13-$ver.jar && -f $KAFKA_LIBS/.pom.sha256 && "$(<"$KAFKA_LIBS/.pom.sha256")" == "$want" ]]; then
     return 0
   fi
-  command -v mvn >/dev/null 2>&1 || die "mvn not found (needed once to fetch the Kafka jars)"
+  # Needed once, to fetch the Kafka jars.
+  ensure_apt_package mvn maven
   log "kafka: fetching Kafka $ver jars (maven)"
   tmp="$KAFKA_HOME/libs.tmp"
   rm -rf "$tmp"
