@@ -116,10 +116,14 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
 
   async start(): Promise<void> {
     const { topic, groupId } = this.options;
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = this.kafka.kafka.consumer({
       groupId,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout,
+      // An idle consumer heartbeats between fetches: a fetch must not wait out most of the
+      // session (kafkajs waits up to 5 s), or a busy machine lets the group drop the member.
+      heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+      maxWaitTimeInMs: Math.min(5000, Math.floor(sessionTimeout / 3)),
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
@@ -182,7 +186,9 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
       await this.options.onInvalid?.(decoded.reason, message);
       return;
     }
-    const beat = setInterval(() => heartbeat().catch(() => undefined), 2000);
+    // Heartbeats go on while the command runs (kafkajs sends one only when its interval has passed).
+    void heartbeat().catch(() => undefined);
+    const beat = setInterval(() => heartbeat().catch(() => undefined), 1000);
     try {
       const result = await this.handleWithRetries(topic, partition, message, decoded.value, current);
       // Outside the retries: a refused command is answered once, whatever happens to its dead-lettering.
