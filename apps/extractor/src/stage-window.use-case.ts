@@ -5,7 +5,7 @@ import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
 import { DeadLetter, KafkaClient, logBounds, OffsetRange, OutboxRelay, planRanges, readRanges, retentionWarning, TOPICS, windowOffsets } from '@bulk-export/messaging';
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { PartitionRanges, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
+import { PartitionRanges, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { DuckDb, DuckDbQueue } from '@bulk-export/formats';
 import {
   COUNT_STAGED,
@@ -51,14 +51,9 @@ export class StageWindowUseCase {
   ) {}
 
   async execute(command: StageWindow): Promise<void> {
-    let ctx: RunContext | null;
-    try {
-      ctx = await this.runs.startExtraction(command.runId, command.attempt, (c) => this.lifecycle.statusEvents(c), this.config.RUN_MAX_TAKEOVERS);
-    } catch (e) {
-      if (!(e instanceof TakenOverTooOften)) throw e;
-      this.logger.error('attempt taken over too often; it fails', { ...command, takeovers: e.takeovers });
-      return this.lifecycle.giveUp(command, e.message, 'extract');
-    }
+    const ctx = await this.lifecycle.claim(command, 'extract', (max) =>
+      this.runs.startExtraction(command.runId, command.attempt, (c) => this.lifecycle.statusEvents(c), max),
+    );
     if (!ctx) {
       this.logger.debug('stale or finished run; command ignored', { ...command });
       return;

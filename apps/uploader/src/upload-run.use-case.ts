@@ -7,7 +7,7 @@ import { BoundedTasks, ExportFormat, fileExtension } from '@bulk-export/domain';
 import { BlockPool, DuckDb, fileName, manifestName, runObjectPrefix, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
+import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
 import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
 import { CredentialCipher, deleteObjectsExcept, ExpectedGeneration, GcsClientFactory, httpStatus, objectGenerations, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
@@ -49,14 +49,7 @@ export class UploadRunUseCase {
   }
 
   async execute(command: UploadRun): Promise<void> {
-    let ctx: RunContext | null;
-    try {
-      ctx = await this.runs.startUpload(command.runId, command.attempt, this.config.RUN_MAX_TAKEOVERS);
-    } catch (e) {
-      if (!(e instanceof TakenOverTooOften)) throw e;
-      this.logger.error('attempt taken over too often; it fails', { ...command, takeovers: e.takeovers });
-      return this.lifecycle.giveUp(command, e.message, 'upload');
-    }
+    const ctx = await this.lifecycle.claim(command, 'upload', (max) => this.runs.startUpload(command.runId, command.attempt, max));
     if (!ctx) {
       this.logger.debug('stale or finished run; command ignored', { ...command });
       return;

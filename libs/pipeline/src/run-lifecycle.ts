@@ -4,7 +4,7 @@ import { AppConfig } from '@bulk-export/config';
 import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { OutboxEntry, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
+import { OutboxEntry, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
 import { removeAttemptsUpTo } from './staging';
 
 /**
@@ -59,6 +59,26 @@ export class RunLifecycle {
       retryAt: retryAt?.toISOString() ?? null,
       recorded,
     });
+  }
+
+  /**
+   * Claims a command's attempt with `take` (startExtraction or startUpload, given the
+   * takeover limit). An attempt taken over too often fails instead (giveUp) and this
+   * returns null, like a stale command.
+   */
+  async claim(
+    command: { runId: string; attempt: number },
+    stage: 'extract' | 'upload',
+    take: (maxTakeovers: number) => Promise<RunContext | null>,
+  ): Promise<RunContext | null> {
+    try {
+      return await take(this.config.RUN_MAX_TAKEOVERS);
+    } catch (e) {
+      if (!(e instanceof TakenOverTooOften)) throw e;
+      this.logger.error('attempt taken over too often; it fails', { ...command, takeovers: e.takeovers });
+      await this.giveUp(command, e.message, stage);
+      return null;
+    }
   }
 
   /**
