@@ -11,3 +11,4 @@ export * from './id';
 export * from './retry';
 export * from './text';
 export * from './bounded-tasks';
+export * from './object-prefix';
