@@ -67,14 +67,24 @@ export class StopExportCommand {
   @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
 }
 
-export type ExportCommand = CreateExportCommand | StopExportCommand;
+/** internal service → request-api: resume a recurring export that was paused after its runs kept failing. */
+export class ResumeExportCommand {
+  static readonly type = 'resume-export';
+  @Equals(1) version: 1;
+  @Equals('resume-export') type: 'resume-export';
+  @IsId() accountId: string;
+  @IsId() exportId: string;
+  @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
+}
+
+export type ExportCommand = CreateExportCommand | StopExportCommand | ResumeExportCommand;
 
 /** request-api → internal services, on the events topic: what became of a command. */
 export class CommandResult {
   static readonly type = 'command-result';
   @Equals(1) version: 1;
   @Equals('command-result') type: 'command-result';
-  @IsIn(['create-export', 'stop-export', 'unknown']) command: string;
+  @IsIn(['create-export', 'stop-export', 'resume-export', 'unknown']) command: string;
   @IsIn(['accepted', 'rejected']) status: 'accepted' | 'rejected';
   @IsOptional() @IsString() idempotencyKey?: string;
   @IsOptional() @IsString() accountId?: string;

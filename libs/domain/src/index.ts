@@ -12,3 +12,4 @@ export * from './retry';
 export * from './text';
 export * from './bounded-tasks';
 export * from './object-prefix';
+export * from './auto-pause';

@@ -8,6 +8,7 @@ import { KafkaClient, TOPICS } from '@bulk-export/messaging';
 import { Logger } from '@bulk-export/observability';
 import { AccountsRepository } from '@bulk-export/persistence';
 import { CreateExportUseCase } from '../exports/create-export.use-case';
+import { ResumeExportUseCase } from '../exports/resume-export.use-case';
 import { StopExportUseCase } from '../exports/stop-export.use-case';
 
 /**
@@ -20,6 +21,7 @@ export class ExportCommandsHandler {
   constructor(
     private readonly createExport: CreateExportUseCase,
     private readonly stopExport: StopExportUseCase,
+    private readonly resumeExport: ResumeExportUseCase,
     private readonly accounts: AccountsRepository,
     private readonly kafka: KafkaClient,
     private readonly logger: Logger,
@@ -35,7 +37,9 @@ export class ExportCommandsHandler {
       const exportRow =
         command.type === 'create-export'
           ? await this.createExport.execute({ ...this.request(command.export), accountId: command.accountId, idempotencyKey: command.idempotencyKey })
-          : await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId });
+          : command.type === 'stop-export'
+            ? await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId })
+            : await this.resumeExport.execute({ accountId: command.accountId, exportId: command.exportId });
       await this.answer({ ...base, status: 'accepted', exportId: exportRow.id });
       this.logger.info('command accepted', { command: command.type, exportId: exportRow.id });
     } catch (e) {
@@ -66,7 +70,7 @@ export class ExportCommandsHandler {
       // not JSON: nothing to echo
     }
     const text = (v: unknown) => (typeof v === 'string' && v.length <= 200 ? v : undefined);
-    const command = loose.type === 'create-export' || loose.type === 'stop-export' ? loose.type : 'unknown';
+    const command = loose.type === 'create-export' || loose.type === 'stop-export' || loose.type === 'resume-export' ? loose.type : 'unknown';
     await this.answer({
       command,
       status: 'rejected',
