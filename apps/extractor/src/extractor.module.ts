@@ -4,7 +4,7 @@ import { decodeMessage, ExtractWindow } from '@bulk-export/contracts';
 import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
-import { RunLifecycle } from '@bulk-export/pipeline';
+import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
 import { StageWindowUseCase } from './stage-window.use-case';
 
 export const SERVICE = 'extractor';
@@ -19,6 +19,7 @@ export class ExtractorModule {
       controllers: [HealthController],
       providers: [
         RunLifecycle,
+        StagingStore,
         StageWindowUseCase,
         commandConsumerProvider<ExtractWindow, StageWindowUseCase>(WINDOW_CONSUMER, SERVICE, StageWindowUseCase, (topics, useCase) => ({
           topic: topics.windowCommands,

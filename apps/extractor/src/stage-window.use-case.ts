@@ -14,14 +14,13 @@ import {
   removeRawFiles,
   RunLifecycle,
   selectRejectedSql,
+  StagingStore,
   stageEventsSql,
   stageProfilesSql,
-  runStagingRoot,
   stagedFiles,
   stagedSliceFile,
   stagedViewSql,
   writeStagedSql,
-  stagingDir,
 } from '@bulk-export/pipeline';
 
 export interface StageWindow {
@@ -41,6 +40,7 @@ export class StageWindowUseCase {
   constructor(
     private readonly runs: RunsRepository,
     private readonly lifecycle: RunLifecycle,
+    private readonly staging: StagingStore,
     private readonly kafka: KafkaClient,
     private readonly deadLetter: DeadLetter,
     private readonly relay: OutboxRelay,
@@ -65,6 +65,8 @@ export class StageWindowUseCase {
     const timer = this.metrics.stageDuration.startTimer({ stage: 'extract' });
     try {
       const staged = await this.stage(ctx, holder, log);
+      // Any uploader can read it now (with a staging bucket: uploaded with its checksums).
+      await this.staging.publish(ctx.run.id, holder.attempt, holder.claim);
       timer();
       this.metrics.eventsStaged.inc(staged.rowsStaged);
       const message: UploadRun = {
@@ -97,9 +99,9 @@ export class StageWindowUseCase {
     // A recurring profile export writes, by default, what each window captured; a snapshot reads the topic up to the window's end.
     const incremental = profiles && exportRow.frequency === 'recurring' && exportRow.profileMode === 'incremental';
     const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
-    const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt, holder.claim);
+    const dir = this.staging.localDir(run.id, run.attempt, holder.claim);
     // A redelivered command restarts this attempt from nothing; earlier attempts and claims are superseded.
-    await rm(runStagingRoot(this.config.STAGING_DIR, run.id), { recursive: true, force: true });
+    await rm(this.staging.localRunRoot(run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const { ranges, deadLettered, warning } = await this.planRead(ctx, topic, profiles && !incremental, log);
     const db = await DuckDb.open(':memory:', {

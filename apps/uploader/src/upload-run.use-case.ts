@@ -8,7 +8,7 @@ import { BlockPool, DuckDb, GroupFormat, RunObjects, writeGroup } from '@bulk-ex
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
-import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
+import { RunLifecycle, stagedFiles, stagedViewSql, StagingStore } from '@bulk-export/pipeline';
 import { CredentialCipher, deleteObjectsExcept, ExpectedGeneration, GcsClientFactory, httpStatus, objectGenerations, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
@@ -39,6 +39,7 @@ export class UploadRunUseCase {
     private readonly cipher: CredentialCipher,
     private readonly clients: GcsClientFactory,
     private readonly lifecycle: RunLifecycle,
+    private readonly staging: StagingStore,
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
@@ -58,12 +59,13 @@ export class UploadRunUseCase {
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
     const timer = this.metrics.stageDuration.startTimer({ stage: 'upload' });
     try {
-      const files = await this.write(ctx, holder, stagingDir(this.config.STAGING_DIR, ctx.run.id, ctx.run.attempt, ctx.run.stagedClaim as string), log);
+      const stagingPath = await this.staging.fetch(ctx.run.id, ctx.run.attempt, ctx.run.stagedClaim as string);
+      const files = await this.write(ctx, holder, stagingPath, log);
       const completed = await this.runs.complete(ctx.run.id, holder, files, (c) => this.lifecycle.statusEvents(c));
       this.relay.nudge();
       timer();
       if (completed) this.metrics.runsCompleted.inc({ format: ctx.exportRow.format });
-      if (completed) await rm(runStagingRoot(this.config.STAGING_DIR, ctx.run.id), { recursive: true, force: true });
+      if (completed) await this.staging.removeRun(ctx.run.id);
       log.info('run uploaded', { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), completed });
     } catch (e) {
       log.error('upload failed', { error: e });

@@ -4,7 +4,7 @@ import { decodeMessage, UploadRun } from '@bulk-export/contracts';
 import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
-import { RunLifecycle } from '@bulk-export/pipeline';
+import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
 import { UploadRunUseCase } from './upload-run.use-case';
 
@@ -26,6 +26,7 @@ export class UploaderModule {
       controllers: [HealthController],
       providers: [
         RunLifecycle,
+        StagingStore,
         UploadRunUseCase,
         commandConsumerProvider<UploadRun, UploadRunUseCase>(STAGED_CONSUMER, SERVICE, UploadRunUseCase, (topics, useCase) => ({
           topic: topics.stagedRuns,

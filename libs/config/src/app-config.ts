@@ -98,10 +98,25 @@ export class AppConfig {
   })
   CREDENTIALS_KEKS?: string;
 
-  /** Local folder where the extractor stages a window and the uploader reads it. Shared by both. */
+  /**
+   * Local folder for staging: where the extractor stages a window (and DuckDB spills). Without
+   * STAGING_URI it is shared by the extractor and the uploader; with a `gs://` STAGING_URI it is
+   * each service's own scratch.
+   */
   @IsString()
   @IsNotEmpty()
   STAGING_DIR: string = '/tmp/bulk-export-staging';
+
+  /**
+   * Where staged windows travel from the extractor to the uploader: `gs://bucket/prefix/` (an
+   * operator's bucket: no filesystem shared between services), or `file:///path` (a folder both
+   * see, single node). Empty: the folder STAGING_DIR, shared.
+   */
+  @IsString()
+  @Matches(/^$|^file:\/\/\/.+|^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/.*)?$/, {
+    message: 'STAGING_URI must be gs://bucket[/prefix/] or file:///absolute/path (or empty)',
+  })
+  STAGING_URI: string = '';
 
   /** Largest size of one exported file in bytes; the next bytes go to the next file index. */
   @Type(() => Number)

@@ -5,7 +5,7 @@ import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
-import { removeAttemptsUpTo } from './staging';
+import { StagingStore } from './staging-store';
 
 /**
  * What the extractor and the uploader share about a run's lifecycle: the status events
@@ -19,6 +19,7 @@ export class RunLifecycle {
     private readonly config: AppConfig,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly staging: StagingStore,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
@@ -62,7 +63,7 @@ export class RunLifecycle {
     this.relay.nudge();
     // The attempt's staging will not be read again; a run that failed for good would otherwise keep it for ever.
     if (recorded) {
-      await removeAttemptsUpTo(this.config.STAGING_DIR, runId, attempt).catch((e: unknown) =>
+      await this.staging.removeAttemptsUpTo(runId, attempt).catch((e: unknown) =>
         this.logger.warn("could not remove a failed attempt's staging", { runId, attempt, error: e }),
       );
     }
