@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { nextDeliveryAttemptAt, parseAllowedHosts, signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@bulk-export/domain';
-import { Logger } from '@bulk-export/observability';
+import { Logger, Metrics } from '@bulk-export/observability';
 import { ClaimedDelivery, DeliveryOutcome, WebhooksRepository } from '@bulk-export/persistence';
 import { CredentialCipher } from '@bulk-export/storage';
 import { postWebhook } from './webhook-sender';
@@ -9,6 +9,9 @@ import { resolveWebhookTarget } from './webhook-target';
 
 /** Deliveries claimed (and sent side by side) at a time. */
 const BATCH = 16;
+/** How long a finished delivery stays listed (GET /v1/webhooks/:id/deliveries), and how often old ones are deleted. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 3_600_000;
+const CLEANUP_EVERY_MS = 3_600_000;
 
 /**
  * Sends the queued webhook deliveries: polls Postgres (and is nudged when an event queues
@@ -24,12 +27,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private lastCleanup = 0;
 
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly cipher: CredentialCipher,
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.allowedHosts = parseAllowedHosts(config.WEBHOOK_ALLOWED_HOSTS);
   }
@@ -75,6 +80,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         await Promise.all(claimed.map((c) => this.attempt(c)));
         if (claimed.length < BATCH) break;
       }
+      if (Date.now() - this.lastCleanup >= CLEANUP_EVERY_MS) {
+        this.lastCleanup = Date.now();
+        const before = new Date(Date.now() - DELIVERY_RETENTION_MS);
+        while (!this.stopped && (await this.webhooks.deleteFinished(before, 1000)) === 1000);
+      }
     } catch (e) {
       this.logger.warn('webhook deliveries could not be sent; will retry', { error: e });
     }
@@ -101,6 +111,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       outcome = this.failed(delivery, null, e instanceof Error ? e.message : String(e));
     }
     const recorded = await this.webhooks.recordAttempt(delivery.id, delivery.attempts, outcome);
+    this.metrics.webhookAttempts.inc({ outcome: outcome.status === 'pending' ? 'retried' : outcome.status });
     if (outcome.status === 'delivered') this.logger.info('webhook delivered', { ...where, responseStatus: outcome.responseStatus, recorded });
     else this.logger.warn('webhook delivery failed', { ...where, responseStatus: outcome.responseStatus, reason: outcome.error, retryAt: outcome.nextAttemptAt?.toISOString() ?? null, recorded });
   }

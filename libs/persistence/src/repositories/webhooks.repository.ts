@@ -109,6 +109,16 @@ export class WebhooksRepository {
     return qb.orderBy('d.id', 'DESC').limit(limit).getMany();
   }
 
+  /** Deletes up to `limit` deliveries that are over (delivered or failed) and were created before `before`. Returns how many. */
+  async deleteFinished(before: Date, limit: number): Promise<number> {
+    const [, deleted] = (await this.dataSource.query(
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [before, limit],
+    )) as [unknown, number];
+    return deleted;
+  }
+
   /** Every endpoint, for re-wrapping secrets under a new key-encryption key. */
   async allEndpoints(): Promise<WebhookEndpoint[]> {
     return this.dataSource.getRepository(WebhookEndpoint).find();
