@@ -62,6 +62,8 @@ describe('checkWebhookUrl', () => {
     for (const url of [
       'https://127.0.0.1/',
       'https://localhost:8443/',
+      'https://localhost./',
+      'https://LOCALHOST../',
       'https://api.localhost/',
       'https://10.0.0.5/',
       'https://169.254.169.254/latest/meta-data/',
@@ -81,6 +83,7 @@ describe('checkWebhookUrl', () => {
     expect(allowed).toEqual(['127.0.0.1', 'receiver.internal', '::1']);
     expect(checkWebhookUrl('http://127.0.0.1:4567/hook', allowed)).toMatchObject({ ok: true, allowListed: true });
     expect(checkWebhookUrl('https://receiver.internal/hook', allowed)).toMatchObject({ ok: true, allowListed: true });
+    expect(checkWebhookUrl('https://receiver.internal./hook', allowed)).toMatchObject({ ok: true, allowListed: true, host: 'receiver.internal' });
     expect(checkWebhookUrl('http://[::1]:80/', allowed)).toMatchObject({ ok: true, allowListed: true });
     expect(refused('http://127.0.0.2/', allowed)).toContain('https');
     expect(refused('https://127.0.0.2/', allowed)).toContain('loopback');

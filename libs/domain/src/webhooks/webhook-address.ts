@@ -91,9 +91,12 @@ export function forbiddenAddressReason(address: string): string | null {
   return 'not an IP address';
 }
 
-/** A URL's host as compared with the allow-list: lower case, an IPv6 literal without its brackets. */
+/** A URL's host as compared with the rules and the allow-list: lower case, an IPv6 literal without its brackets, a name without the root's trailing dot. */
 export function webhookHost(url: URL): string {
-  return url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return url.hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.+$/, '');
 }
 
 /** The operator's allow-list, parsed: comma-separated host names or IP addresses. */
