@@ -98,6 +98,7 @@ describe('observability', () => {
         'POST /v1/exports/{id}/stop',
         'GET /v1/exports/{id}/runs',
         'POST /v1/exports/{id}/runs/{runId}/retry',
+        'POST /v1/exports/{id}/resume',
         'POST /v1/webhooks',
         'GET /v1/webhooks',
         'DELETE /v1/webhooks/{id}',

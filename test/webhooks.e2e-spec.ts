@@ -9,7 +9,7 @@ import { WebhookReceiver } from './support/webhook-receiver';
  * Webhooks against the real stack: a local receiver (allow-listed 127.0.0.1) verifies every
  * signature as the README says; an export run to done is announced once per endpoint, even
  * when its status event is published twice; an endpoint that answers 500 is retried; a run
- * that failed for good and a stopped export are announced; URLs that are not https or point
+ * that failed for good, a stopped export and a paused one are announced; URLs that are not https or point
  * at private addresses are refused, at registration and again at delivery; internal
  * services register and delete webhooks by Kafka command.
  */
@@ -24,7 +24,15 @@ describe('webhooks', () => {
 
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
-    system = await TestSystem.start({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '300', RUN_MAX_ATTEMPTS: '1' });
+    system = await TestSystem.start({
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_RETRY_BASE_MS: '300',
+      RUN_MAX_ATTEMPTS: '1',
+      // An "hour" of a recurring export is a second here, so that a paused export is quick to get.
+      RECURRING_INTERVAL_UNIT_MS: '1000',
+      WINDOW_GRACE_MS: '300',
+      AUTO_PAUSE_AFTER_FAILED_RUNS: '3',
+    });
     account = await system.createAccount();
     ({ credentialId } = await saveCredentials(system, account));
   });
@@ -151,6 +159,21 @@ describe('webhooks', () => {
     const [stopped] = await received('/failures', 'export.stopped');
     expect(stopped.verified).toBe(true);
     expect(stopped.event.data).toEqual({ accountId: account.id, exportId: stoppedId, status: 'stopped' });
+  });
+
+  it('announces a recurring export paused after its runs kept failing', async () => {
+    await register('/paused', ['export.paused']);
+    const doomed = await saveCredentials(system, account);
+    await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${doomed.bucket}`, { method: 'DELETE' });
+    // Three 4-"hour" windows are already due: they run (and fail) one after another.
+    const startAt = new Date(Date.now() - 3 * 4 * 1000 - 500).toISOString();
+    const id = await createExport(system, account, { credentialId: doomed.credentialId, type: 'all_events', frequency: 'recurring', intervalHours: 4, startAt, format: 'json' });
+    const [paused] = await received('/paused', 'export.paused');
+    const exportRow = (await api<ExportBody>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey })).body;
+    expect(exportRow.status).toBe('paused');
+    expect(paused.verified).toBe(true);
+    expect(paused.event.data).toEqual({ accountId: account.id, exportId: id, status: 'paused', error: exportRow.error });
+    expect(paused.event.data.error).toMatch(/^paused after 3 runs in a row failed/);
   });
 
   it('refuses URLs that are not https or reach loopback, private, link-local or metadata addresses, naming url', async () => {

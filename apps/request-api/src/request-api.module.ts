@@ -12,6 +12,7 @@ import { CredentialsController } from './credentials/credentials.controller';
 import { SaveCredentialUseCase } from './credentials/save-credential.use-case';
 import { CreateExportUseCase } from './exports/create-export.use-case';
 import { ExportsController } from './exports/exports.controller';
+import { ResumeExportUseCase } from './exports/resume-export.use-case';
 import { RetryRunUseCase } from './exports/retry-run.use-case';
 import { StopExportUseCase } from './exports/stop-export.use-case';
 import { ErrorFilter } from './http/error.filter';
@@ -44,6 +45,7 @@ export class RequestApiModule {
         CreateExportUseCase,
         StopExportUseCase,
         RetryRunUseCase,
+        ResumeExportUseCase,
         { provide: APP_FILTER, inject: [Logger], useFactory: (l: Logger) => new ErrorFilter(l) },
         ExportCommandsHandler,
         commandConsumerProvider<ExportCommand, ExportCommandsHandler>(COMMAND_CONSUMER, SERVICE, ExportCommandsHandler, (topics, handler) => ({

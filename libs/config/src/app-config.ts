@@ -176,6 +176,15 @@ export class AppConfig {
   @Max(100)
   RUN_MAX_TAKEOVERS: number = 3;
 
+  /**
+   * A recurring export whose last this-many runs failed for good is paused (0: never). The
+   * customer resumes it once the cause is fixed (POST /v1/exports/:id/resume).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  AUTO_PAUSE_AFTER_FAILED_RUNS: number = 3;
+
   /** First retry delay of a failed run in milliseconds; doubles with each attempt. */
   @Type(() => Number)
   @IsInt()

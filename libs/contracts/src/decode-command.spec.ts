@@ -58,7 +58,7 @@ describe('decodeExportCommand', () => {
     ['no events', { ...webhook, webhook: { ...webhook.webhook, events: [] } }, 'webhook.events'],
     ['a short secret', { ...webhook, secret: 'short' }, 'secret: secret must be 32 to 200 printable ASCII characters'],
     ['no url', { ...webhook, webhook: { events: ['run.done'] } }, 'webhook.url'],
-    ['an unknown type', { ...webhook, type: 'pause-webhook' }, 'type: must be "create-export", "stop-export", "create-webhook" or "delete-webhook"'],
+    ['an unknown type', { ...webhook, type: 'pause-webhook' }, 'type: must be "create-export", "stop-export", "resume-export", "create-webhook" or "delete-webhook"'],
   ])('refuses a webhook command with %s, naming the field', (_, command, reason) => {
     const result = decode(JSON.stringify(command));
     expect(result.ok).toBe(false);

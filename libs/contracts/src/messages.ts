@@ -68,6 +68,16 @@ export class StopExportCommand {
   @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
 }
 
+/** internal service → request-api: resume a recurring export that was paused after its runs kept failing. */
+export class ResumeExportCommand {
+  static readonly type = 'resume-export';
+  @Equals(1) version: 1;
+  @Equals('resume-export') type: 'resume-export';
+  @IsId() accountId: string;
+  @IsId() exportId: string;
+  @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
+}
+
 /**
  * internal service → request-api: register a webhook endpoint. The sender chooses the
  * endpoint's signing `secret` (a REST caller is given one instead): the answer goes out on
@@ -93,10 +103,10 @@ export class DeleteWebhookCommand {
   @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
 }
 
-export type ExportCommand = CreateExportCommand | StopExportCommand | CreateWebhookCommand | DeleteWebhookCommand;
+export type ExportCommand = CreateExportCommand | StopExportCommand | ResumeExportCommand | CreateWebhookCommand | DeleteWebhookCommand;
 
 /** The `type` of every command of the command topic. */
-export const COMMAND_TYPES = ['create-export', 'stop-export', 'create-webhook', 'delete-webhook'] as const;
+export const COMMAND_TYPES = ['create-export', 'stop-export', 'resume-export', 'create-webhook', 'delete-webhook'] as const;
 
 /** request-api → internal services, on the events topic: what became of a command. */
 export class CommandResult {

@@ -11,4 +11,6 @@ export * from './id';
 export * from './retry';
 export * from './text';
 export * from './bounded-tasks';
+export * from './object-prefix';
+export * from './auto-pause';
 export * from './webhooks';

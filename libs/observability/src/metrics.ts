@@ -24,6 +24,7 @@ export class Metrics {
     labelNames: ['topic'],
     registers: [this.registry],
   });
+  readonly exportsPaused = new Counter({ name: 'bulk_export_exports_paused_total', help: 'Recurring exports paused after their latest runs all failed', registers: [this.registry] });
   readonly runsFailed = new Counter({ name: 'bulk_export_run_attempts_failed_total', help: 'Failed run attempts', labelNames: ['stage', 'final'], registers: [this.registry] });
   readonly runsCompleted = new Counter({ name: 'bulk_export_runs_completed_total', help: 'Runs completed', labelNames: ['format'], registers: [this.registry] });
   readonly stageDuration = new Histogram({

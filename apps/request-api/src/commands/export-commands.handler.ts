@@ -8,6 +8,7 @@ import { KafkaClient, TOPICS } from '@bulk-export/messaging';
 import { Logger } from '@bulk-export/observability';
 import { AccountsRepository } from '@bulk-export/persistence';
 import { CreateExportUseCase } from '../exports/create-export.use-case';
+import { ResumeExportUseCase } from '../exports/resume-export.use-case';
 import { StopExportUseCase } from '../exports/stop-export.use-case';
 import { CreateWebhookUseCase } from '../webhooks/create-webhook.use-case';
 import { DeleteWebhookUseCase } from '../webhooks/delete-webhook.use-case';
@@ -22,6 +23,7 @@ export class ExportCommandsHandler {
   constructor(
     private readonly createExport: CreateExportUseCase,
     private readonly stopExport: StopExportUseCase,
+    private readonly resumeExport: ResumeExportUseCase,
     private readonly createWebhook: CreateWebhookUseCase,
     private readonly deleteWebhook: DeleteWebhookUseCase,
     private readonly accounts: AccountsRepository,
@@ -52,6 +54,8 @@ export class ExportCommandsHandler {
         return { exportId: (await this.createExport.execute({ ...this.request(command.export), accountId: command.accountId, idempotencyKey: command.idempotencyKey })).id };
       case 'stop-export':
         return { exportId: (await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId })).id };
+      case 'resume-export':
+        return { exportId: (await this.resumeExport.execute({ accountId: command.accountId, exportId: command.exportId })).id };
       case 'create-webhook': {
         const webhook = plainToInstance(CreateWebhookRequest, command.webhook);
         const { endpoint } = await this.createWebhook.execute({ accountId: command.accountId, request: webhook, secret: command.secret, idempotencyKey: command.idempotencyKey });
