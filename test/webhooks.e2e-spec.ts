@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { CredentialCipher } from '@bulk-export/storage';
@@ -21,6 +22,7 @@ describe('webhooks', () => {
   let account: TestAccount;
   let receiver: WebhookReceiver;
   let credentialId: string;
+  const secrets: string[] = [];
 
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
@@ -46,6 +48,7 @@ describe('webhooks', () => {
     const res = await api<WebhookBody>(system.api, 'POST', '/v1/webhooks', { apiKey: account.apiKey, body: { url: receiver.url(path), events } });
     expect(res.status).toBe(201);
     receiver.expect(path, res.body.secret as string, statuses);
+    secrets.push(res.body.secret as string);
     return res.body;
   };
   const deliveries = async (webhookId: string) => (await api<{ items: DeliveryBody[] }>(system.api, 'GET', `/v1/webhooks/${webhookId}/deliveries`, { apiKey: account.apiKey })).body.items;
@@ -221,6 +224,7 @@ describe('webhooks', () => {
   it('registers and deletes webhooks by Kafka command, with the secret the sender chose, and refuses a bad url naming it', async () => {
     const commands = `${system.env.TOPIC_PREFIX}export.commands`;
     const secret = `cmd-secret-${'x'.repeat(32)}`;
+    secrets.push(secret);
     const key = `wh-${Date.now()}`;
     const create = (idempotencyKey: string, url: string) =>
       JSON.stringify({ version: 1, type: 'create-webhook', accountId: account.id, idempotencyKey, webhook: { url, events: ['export.stopped'] }, secret });
@@ -252,5 +256,13 @@ describe('webhooks', () => {
     expect(deleted).toMatchObject({ command: 'delete-webhook', status: 'accepted', webhookId });
     const after = (await api<{ items: WebhookBody[] }>(system.api, 'GET', '/v1/webhooks', { apiKey: account.apiKey })).body.items;
     expect(after.map((w) => w.id)).not.toContain(webhookId);
+  });
+
+  it('never logs a secret', () => {
+    expect(secrets.length).toBeGreaterThan(5);
+    for (const service of system.services.values()) {
+      const log = readFileSync(service.logPath, 'utf8');
+      for (const secret of secrets) expect(log.includes(secret)).toBe(false);
+    }
   });
 });
