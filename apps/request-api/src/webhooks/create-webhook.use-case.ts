@@ -39,6 +39,9 @@ export class CreateWebhookUseCase {
   }
 
   async execute(command: CreateWebhook): Promise<{ endpoint: WebhookEndpoint; secret: string | null }> {
+    // A command sent again gets the endpoint it created, whatever has changed since.
+    const earlier = command.idempotencyKey ? await this.webhooks.findByIdempotencyKey(command.accountId, command.idempotencyKey) : null;
+    if (earlier) return { endpoint: earlier, secret: null };
     try {
       await resolveWebhookTarget(command.request.url, this.allowedHosts);
     } catch (e) {

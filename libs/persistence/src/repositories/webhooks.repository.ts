@@ -30,6 +30,10 @@ export class WebhooksRepository {
     return { endpoint: existing, created: false };
   }
 
+  async findByIdempotencyKey(accountId: string, idempotencyKey: string): Promise<WebhookEndpoint | null> {
+    return this.dataSource.getRepository(WebhookEndpoint).findOneBy({ accountId, idempotencyKey });
+  }
+
   async listEndpoints(accountId: string): Promise<WebhookEndpoint[]> {
     return this.dataSource.getRepository(WebhookEndpoint).find({ where: { accountId }, order: { id: 'DESC' } });
   }
