@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { decodeExportCommand, ExportCommand } from '@bulk-export/contracts';
+import { decodeExportCommand, decodeExportEvent, ExportCommand, HeardExportEvent } from '@bulk-export/contracts';
 import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
@@ -16,9 +16,15 @@ import { ResumeExportUseCase } from './exports/resume-export.use-case';
 import { RetryRunUseCase } from './exports/retry-run.use-case';
 import { StopExportUseCase } from './exports/stop-export.use-case';
 import { ErrorFilter } from './http/error.filter';
+import { CreateWebhookUseCase } from './webhooks/create-webhook.use-case';
+import { DeleteWebhookUseCase } from './webhooks/delete-webhook.use-case';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookEventsHandler } from './webhooks/webhook-events.handler';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 export const SERVICE = 'request-api';
 const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
+const WEBHOOK_EVENTS_CONSUMER = Symbol('WEBHOOK_EVENTS_CONSUMER');
 
 @Module({})
 export class RequestApiModule {
@@ -32,7 +38,7 @@ export class RequestApiModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController, CredentialsController, ExportsController],
+      controllers: [HealthController, CredentialsController, ExportsController, WebhooksController],
       providers: [
         ApiKeyGuard,
         SaveCredentialUseCase,
@@ -49,7 +55,21 @@ export class RequestApiModule {
           onInvalid: (reason, message) => handler.answerInvalid(reason, message),
           onGiveUp: (command, reason) => handler.answerFailed(command, reason),
         })),
-        { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c] },
+        CreateWebhookUseCase,
+        DeleteWebhookUseCase,
+        WebhookDispatcher,
+        WebhookEventsHandler,
+        // Webhooks follow the events topic in a consumer group of their own.
+        commandConsumerProvider<HeardExportEvent, WebhookEventsHandler>(WEBHOOK_EVENTS_CONSUMER, `${SERVICE}.webhooks`, WebhookEventsHandler, (topics, handler) => ({
+          topic: topics.exportEvents,
+          decode: decodeExportEvent,
+          handle: (event) => handler.handle(event),
+        })),
+        {
+          provide: LIVENESS_CHECKS,
+          inject: [COMMAND_CONSUMER, WEBHOOK_EVENTS_CONSUMER],
+          useFactory: (c: CommandConsumer<ExportCommand>, w: CommandConsumer<HeardExportEvent>) => [c, w],
+        },
         { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],
     };

@@ -222,6 +222,45 @@ export class AppConfig {
   @Min(1)
   AUTH_FAILURES_PER_MINUTE: number = 30;
 
+  /**
+   * Hosts (names or IP addresses, comma-separated) that webhooks may reach although they
+   * are not public addresses (an in-cluster receiver, a test receiver on 127.0.0.1), over
+   * https or plain http. Every other endpoint must be https and resolve to public addresses.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\s*\[?[A-Za-z0-9.:-]+\]?\s*(,\s*\[?[A-Za-z0-9.:-]+\]?\s*)*$/, {
+    message: 'WEBHOOK_ALLOWED_HOSTS must be host names or IP addresses, comma-separated',
+  })
+  WEBHOOK_ALLOWED_HOSTS?: string;
+
+  /** First wait before a failed webhook delivery is tried again, in milliseconds; doubles each attempt, at most an hour. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOK_RETRY_BASE_MS: number = 30_000;
+
+  /** How long a webhook delivery is retried before it is given up as `failed`, in milliseconds (a day). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(7 * 24 * 3_600_000)
+  WEBHOOK_RETRY_FOR_MS: number = 24 * 3_600_000;
+
+  /** How long a webhook endpoint has to answer a delivery, in milliseconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /** How often request-api looks for webhook deliveries that are due, in milliseconds (it also looks right after an event). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(20)
+  WEBHOOK_POLL_MS: number = 1000;
+
   /** Log level: error, warn, info or debug. */
   @IsIn(['error', 'warn', 'info', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'info' | 'debug' = 'info';

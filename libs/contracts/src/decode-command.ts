@@ -1,5 +1,5 @@
 import { Decoded, decodeMessage } from './decode';
-import { CreateExportCommand, ExportCommand, ResumeExportCommand, StopExportCommand } from './messages';
+import { CreateExportCommand, CreateWebhookCommand, DeleteWebhookCommand, ExportCommand, ResumeExportCommand, StopExportCommand } from './messages';
 
 /** Decodes a message of the command topic by its `type`. */
 export function decodeExportCommand(bytes: Buffer | null | undefined): Decoded<ExportCommand> {
@@ -12,5 +12,7 @@ export function decodeExportCommand(bytes: Buffer | null | undefined): Decoded<E
   if (type === 'create-export') return decodeMessage(CreateExportCommand, bytes);
   if (type === 'stop-export') return decodeMessage(StopExportCommand, bytes);
   if (type === 'resume-export') return decodeMessage(ResumeExportCommand, bytes);
-  return { ok: false, reason: 'type: must be "create-export", "stop-export" or "resume-export"' };
+  if (type === 'create-webhook') return decodeMessage(CreateWebhookCommand, bytes);
+  if (type === 'delete-webhook') return decodeMessage(DeleteWebhookCommand, bytes);
+  return { ok: false, reason: 'type: must be "create-export", "stop-export", "resume-export", "create-webhook" or "delete-webhook"' };
 }

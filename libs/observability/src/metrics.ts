@@ -36,6 +36,12 @@ export class Metrics {
   });
   readonly windowsEmitted = new Counter({ name: 'bulk_export_windows_emitted_total', help: 'Runs created by the scheduler', labelNames: ['kind'], registers: [this.registry] });
   readonly consumerLag = new Gauge({ name: 'bulk_export_consumer_lag', help: 'Messages not yet consumed by this service\'s consumer group', labelNames: ['group', 'topic'], registers: [this.registry] });
+  readonly webhookAttempts = new Counter({
+    name: 'bulk_export_webhook_attempts_total',
+    help: 'Webhook delivery attempts, by outcome: delivered, retried (failed, tried again later) or failed (given up)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly outboxPending = new Gauge({ name: 'bulk_export_outbox_pending', help: 'Outbox messages not yet published', registers: [this.registry] });
 
   constructor(service: string) {
