@@ -6,8 +6,8 @@ import type { AppConfig } from '@bulk-export/config';
 import type { Logger } from '@bulk-export/observability';
 import { RateLimiter } from '../auth/rate-limiter';
 
-/** The built console (apps/console, written by `npm run build` next to the services' code). */
-export const CONSOLE_DIR = resolve(__dirname, '..', '..', '..', 'console');
+/** The built console: dist/console, written by `npm run build` from apps/console (this file runs from dist/apps/request-api/src/console). */
+export const CONSOLE_DIR = resolve(__dirname, '..', '..', '..', '..', 'console');
 
 /**
  * A strict policy: scripts, styles and API calls from this origin only, no inline script or
