@@ -33,7 +33,12 @@ export function CreateExport() {
     );
   }, []);
 
-  const set = <K extends keyof ExportForm>(key: K, value: ExportForm[K]) => setForm((f) => ({ ...f, [key]: value }));
+  // Editing a field clears what the API said about it.
+  const set = <K extends keyof ExportForm>(key: K, value: ExportForm[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    if (errors[key]) setErrors((e) => Object.fromEntries(Object.entries(e).filter(([field]) => field !== key)));
+    setFormError(undefined);
+  };
   const input = (key: keyof ExportForm) => (e: Event) => set(key, (e.currentTarget as HTMLInputElement).value as never);
 
   function pickEvent() {
@@ -179,7 +184,11 @@ export function CreateExport() {
             <select
               {...described('format', errors.format)}
               value={form.format}
-              onChange={(e) => setForm((f) => ({ ...f, format: e.currentTarget.value, compression: '', xmlLayout: e.currentTarget.value === 'xml' ? f.xmlLayout : '' }))}
+              onChange={(e) => {
+                const format = e.currentTarget.value;
+                set('format', format);
+                setForm((f) => ({ ...f, compression: '', xmlLayout: format === 'xml' ? f.xmlLayout : '' }));
+              }}
             >
               {Object.entries(FORMAT_LABELS).map(([value, text]) => (
                 <option key={value} value={value}>

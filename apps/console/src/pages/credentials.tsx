@@ -151,14 +151,20 @@ function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credentia
             spellcheck={false}
             autoComplete="off"
             value={serviceKey}
-            onInput={(e) => setServiceKey(e.currentTarget.value)}
+            onInput={(e) => {
+              setServiceKey(e.currentTarget.value);
+              setErrors(({ serviceKey: _, ...rest }) => rest);
+            }}
           />
         </Field>
         <Field id="key-file" label="…or pick the key file (.json)">
           <input id="key-file" type="file" accept=".json,application/json" onChange={pickFile} />
         </Field>
         <Field id="bucket" label="Bucket Name" hint="Exactly as in Google Cloud (names are case-sensitive)." error={errors.bucket} extra={errors.bucket ? credentialHint(code, 'bucket') : null}>
-          <input {...described('bucket', errors.bucket, true)} name="bucket" autoComplete="off" spellcheck={false} value={bucket} onInput={(e) => setBucket(e.currentTarget.value)} />
+          <input {...described('bucket', errors.bucket, true)} name="bucket" autoComplete="off" spellcheck={false} value={bucket} onInput={(e) => {
+              setBucket(e.currentTarget.value);
+              setErrors(({ bucket: _, ...rest }) => rest);
+            }} />
         </Field>
         <div class="buttons">
           <button type="submit" disabled={busy}>
