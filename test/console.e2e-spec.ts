@@ -30,6 +30,8 @@ describe('admin console in Chromium', () => {
   const requested: string[] = [];
   const consoleLines: string[] = [];
 
+  /** A link of the console's navigation bar. */
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   /** Waits until `text` is visible on the page (inside `scope` when given). */
   const see = async (text: string | RegExp, scope = 'body', timeout = 15_000) => {
@@ -81,7 +83,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('shows the hint for a missing bucket, then saves the real one from a picked .json file', async () => {
-    await page.getByRole('link', { name: 'Credentials' }).click();
+    await nav('Credentials').click();
     await page.getByRole('heading', { name: 'Credentials', exact: true }).waitFor();
     const bucket = await gcs.createBucket();
     await page.getByLabel('Service Key').fill(JSON.stringify(makeServiceKey()));
@@ -103,7 +105,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('names the field of an API 400 in the Create Export form', async () => {
-    await page.getByRole('link', { name: 'Create Export' }).click();
+    await nav('Create Export').click();
     await page.getByRole('heading', { name: 'Create Export' }).waitFor();
     await see('Up to 45 days back');
     // The date picker offers no day older than 45 days.
@@ -165,7 +167,7 @@ describe('admin console in Chromium', () => {
   });
 
   it('creates a recurring export, sees it Pending, and stops it', async () => {
-    await page.getByRole('link', { name: 'Create Export' }).click();
+    await nav('Create Export').click();
     await page.getByRole('heading', { name: 'Create Export' }).waitFor();
     await page.getByLabel('Export type').selectOption('select_events');
     await page.getByLabel('Event name').fill('Charged');
@@ -199,13 +201,13 @@ describe('admin console in Chromium', () => {
 
   it('reads at a phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('link', { name: 'Activity Log', exact: true }).click();
+    await nav('Activity Log').click();
     await page.getByRole('heading', { name: 'Activity Log' }).waitFor();
     await page.locator('.status', { hasText: 'Stopped' }).first().waitFor();
     // Nothing but the tables scrolls sideways.
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot('11-activity-log-phone');
-    await page.getByRole('link', { name: 'Create Export' }).click();
+    await nav('Create Export').click();
     await page.getByRole('heading', { name: 'Create Export' }).waitFor();
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot('12-create-export-phone');
