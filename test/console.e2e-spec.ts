@@ -207,10 +207,19 @@ describe('admin console in Chromium', () => {
     // Nothing but the tables scrolls sideways.
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot('11-activity-log-phone');
+    // Each export reads as a card: its status and type without scrolling sideways.
+    const done = page.locator('tr[data-export-id]').filter({ hasText: 'Done' });
+    expect(await done.locator('td[data-label="Status"]').isVisible()).toBe(true);
+    const box = await done.locator('td[data-label="Status"]').boundingBox();
+    expect(box && box.x + box.width).toBeLessThanOrEqual(390);
+    await done.getByRole('link').click();
+    await page.locator('table.files').waitFor();
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await shot('12-export-detail-phone');
     await nav('Create Export').click();
     await page.getByRole('heading', { name: 'Create Export' }).waitFor();
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await shot('12-create-export-phone');
+    await shot('13-create-export-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

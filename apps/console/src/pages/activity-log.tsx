@@ -56,7 +56,7 @@ export function ActivityLog() {
       )}
       {items && items.length > 0 && (
         <div class="table-wrap">
-          <table class="activity">
+          <table class="activity cards">
             <caption class="visually-hidden">Exports, newest first</caption>
             <thead>
               <tr>
@@ -72,22 +72,22 @@ export function ActivityLog() {
             <tbody>
               {items.map((e) => (
                 <tr key={e.id} data-export-id={e.id}>
-                  <td>
+                  <td data-label="Request id">
                     <a href={`#/exports/${e.id}`} class="mono">
                       {e.id}
                     </a>
                   </td>
-                  <td>{label(TYPE_LABELS, e.type)}</td>
-                  <td class="wrap">{e.events ? e.events.join(', ') : '—'}</td>
-                  <td>{e.frequency === 'recurring' ? `Every ${e.intervalHours} h` : label(FREQUENCY_LABELS, e.frequency)}</td>
-                  <td>
+                  <td data-label="Type">{label(TYPE_LABELS, e.type)}</td>
+                  <td data-label="Events" class="wrap">{e.events ? e.events.join(', ') : '—'}</td>
+                  <td data-label="Frequency">{e.frequency === 'recurring' ? `Every ${e.intervalHours} h` : label(FREQUENCY_LABELS, e.frequency)}</td>
+                  <td data-label="Format">
                     {label(FORMAT_LABELS, e.format)}
                     {e.compression !== 'none' ? ` (${e.compression})` : ''}
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <Status status={e.status} reason={e.error ?? e.reason} />
                   </td>
-                  <td>{formatTime(e.createdAt)}</td>
+                  <td data-label="Created">{formatTime(e.createdAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -166,7 +166,7 @@ function Run({ run, busy, onRetry }: { run: RunView; busy: boolean; onRetry: () 
       )}
       {run.files.length > 0 && (
         <div class="table-wrap">
-          <table class="files">
+          <table class="files cards">
             <caption>Files of this run</caption>
             <thead>
               <tr>
@@ -181,12 +181,12 @@ function Run({ run, busy, onRetry }: { run: RunView; busy: boolean; onRetry: () 
             <tbody>
               {run.files.map((f) => (
                 <tr key={f.name}>
-                  <td class="mono wrap">{f.name}</td>
-                  <td>{f.eventName}</td>
-                  <td>{f.day}</td>
-                  <td>{f.index}</td>
-                  <td>{f.rows.toLocaleString()}</td>
-                  <td>{formatBytes(f.bytes)}</td>
+                  <td data-label="Name" class="mono wrap">{f.name}</td>
+                  <td data-label="Event">{f.eventName}</td>
+                  <td data-label="Day">{f.day}</td>
+                  <td data-label="Index">{f.index}</td>
+                  <td data-label="Rows">{f.rows.toLocaleString()}</td>
+                  <td data-label="Size">{formatBytes(f.bytes)}</td>
                 </tr>
               ))}
             </tbody>
