@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { described, Field, Notice, PageTitle } from '../components';
 import { credentialHint, formatTime } from '../format';
@@ -96,6 +96,11 @@ function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credentia
   const [code, setCode] = useState('');
   const [formError, setFormError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const keyInput = useRef<HTMLTextAreaElement>(null);
+  // Replace moves the keyboard focus to the form it opens.
+  useEffect(() => {
+    if (replacing) keyInput.current?.focus();
+  }, []);
 
   async function pickFile(e: Event) {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
@@ -146,6 +151,7 @@ function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credentia
         >
           <textarea
             {...described('service-key', errors.serviceKey, true)}
+            ref={keyInput}
             name="serviceKey"
             rows={6}
             spellcheck={false}
