@@ -54,9 +54,10 @@ export interface ExportView {
   xmlLayout?: string;
   profileMode?: string;
   status: string;
-  /** Why an export is failed or paused. */
+  /** Why an export failed or was paused. */
   error?: string;
   reason?: string;
+  pausedAt?: string;
   createdAt: string;
   updatedAt: string;
   runs: RunView[];

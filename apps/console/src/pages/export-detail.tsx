@@ -65,6 +65,7 @@ export function ExportDetail({ id }: { id: string }) {
         <dd>
           <Status status={view.status} />
           {live && <span class="muted"> · updating live</span>}
+          {view.pausedAt && <span class="muted"> since {formatTime(view.pausedAt)}: resume it once the cause is fixed</span>}
           {(view.error || view.reason) && <p class="error">{view.error ?? view.reason}</p>}
         </dd>
         <dt>Type</dt>
