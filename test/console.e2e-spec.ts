@@ -223,6 +223,50 @@ describe('admin console in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('pages through the Activity Log', async () => {
+    const credentialId = (await api<{ items: { id: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].id;
+    for (let i = 0; i < 20; i++) {
+      const res = await api(system.api, 'POST', '/v1/exports', { apiKey: account.apiKey, body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'recurring', intervalHours: 24, format: 'parquet' } });
+      expect(res.status).toBe(201);
+    }
+    await nav('Activity Log').click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('tr[data-export-id]').nth(19).waitFor();
+    expect(await page.locator('tr[data-export-id]').count()).toBe(20);
+    await page.getByRole('button', { name: 'Older' }).click();
+    await see('Page 2');
+    await see('JSON (gzip)', 'table'); // the one-time export, the oldest
+    expect(await page.locator('tr[data-export-id]').count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await see('Page 1');
+    await page.locator('tr[data-export-id]').nth(19).waitFor();
+  });
+
+  it('replaces the key of saved credentials, and deletes credentials', async () => {
+    await nav('Credentials').click();
+    const bucket = (await api<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].bucket;
+    await page.getByRole('button', { name: `Replace the key of bucket ${bucket}` }).click();
+    await page.getByRole('heading', { name: `Replace the key of bucket ${bucket}` }).waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('service-key');
+    expect(await page.getByLabel('Bucket Name').inputValue()).toBe(bucket);
+    await page.getByLabel('Service Key').fill(JSON.stringify(makeServiceKey('rotated')));
+    await page.getByRole('button', { name: 'Save Credentials' }).click();
+    await see(`Credentials Saved: bucket ${bucket}, service account exporter-rotated@`);
+    await see('exporter-rotated@bulk-export-test.iam.gserviceaccount.com', 'table');
+    expect(await page.locator('table tbody tr').count()).toBe(1);
+
+    const spare = await gcs.createBucket();
+    await page.getByLabel('Service Key').fill(JSON.stringify(makeServiceKey()));
+    await page.getByLabel('Bucket Name').fill(spare);
+    await page.getByRole('button', { name: 'Save Credentials' }).click();
+    await see(`Credentials Saved: bucket ${spare}`);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: `Delete the credentials of bucket ${spare}` }).click();
+    await see(`Credentials for bucket ${spare} deleted.`);
+    expect(await page.locator('table tbody tr').count()).toBe(1);
+  });
+
   it('signs out, and never put the key in a URL, the console log or the page', async () => {
     expect(await page.content()).not.toContain(account.apiKey);
     await page.getByRole('button', { name: 'Sign out' }).click();
