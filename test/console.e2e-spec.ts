@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { api, clockPast, gcs, makeServiceKey, TestAccount, TestSystem } from '@bulk-export/testing';
+import { api, clockPast, gcs, kcatProduce, makeServiceKey, TestAccount, TestSystem } from '@bulk-export/testing';
 import { ExportBody, produceInWindow } from './support/exports';
 
 /**
@@ -166,6 +166,30 @@ describe('admin console in Chromium', () => {
     await shot('07-export-detail');
   });
 
+  it("updates an export's page live until its run is done", async () => {
+    // A window that ends a few seconds from now: the export is pending when its page opens.
+    const from = Math.floor(Date.now() / 1000) * 1000 - 1000;
+    const to = from + 8000;
+    const credentialId = (await api<{ items: { id: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].id;
+    const created = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
+      apiKey: account.apiKey,
+      body: { partner: 'gcp', credentialId, type: 'select_events', events: ['Charged'], frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'csv' },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await page.evaluate(`location.hash = '#/exports/${id}'`);
+    await page.locator('dl.summary .status', { hasText: 'Pending' }).waitFor();
+    await see('updating live', 'dl.summary');
+    await page.evaluate('window.notReloaded = true');
+    await kcatProduce(account.eventsTopic, [event('Charged', 6), event('App Launched', 7), event('Charged', 8)]);
+    await page.locator('dl.summary .status', { hasText: 'Done' }).waitFor({ timeout: 120_000 });
+    await page.locator('table.files tbody tr').first().waitFor();
+    expect(await page.locator('table.files tbody tr td[data-label="Event"]').allTextContents()).toEqual(['Charged']);
+    expect(await page.locator('table.files tbody tr td[data-label="Rows"]').allTextContents()).toEqual(['2']);
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    expect(await page.getByText('updating live').count()).toBe(0);
+  });
+
   it('creates a recurring export, sees it Pending, and stops it', async () => {
     await nav('Create Export').click();
     await page.getByRole('heading', { name: 'Create Export' }).waitFor();
@@ -208,7 +232,7 @@ describe('admin console in Chromium', () => {
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot('11-activity-log-phone');
     // Each export reads as a card: its status and type without scrolling sideways.
-    const done = page.locator('tr[data-export-id]').filter({ hasText: 'Done' });
+    const done = page.locator('tr[data-export-id]').filter({ hasText: 'Done' }).first();
     expect(await done.locator('td[data-label="Status"]').isVisible()).toBe(true);
     const box = await done.locator('td[data-label="Status"]').boundingBox();
     expect(box && box.x + box.width).toBeLessThanOrEqual(390);
@@ -236,7 +260,7 @@ describe('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Older' }).click();
     await see('Page 2');
     await see('JSON (gzip)', 'table'); // the one-time export, the oldest
-    expect(await page.locator('tr[data-export-id]').count()).toBe(2);
+    expect(await page.locator('tr[data-export-id]').count()).toBe(3); // 23 exports in all
     expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Newer' }).click();
     await see('Page 1');
