@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@bulk-export/observability';
+import { serveConsole } from './console/serve-console';
 import { rejectDeepBodies } from './http/body-depth.middleware';
 import { rejectUnsafeInput } from './http/unsafe-input.middleware';
 import { validationPipe } from './http/validation.pipe';
@@ -11,7 +12,7 @@ runService({
   name: SERVICE,
   config: { defaults: { HTTP_PORT: 3000 }, require: ['CREDENTIALS_KEKS'] },
   module: (config, logger) => RequestApiModule.forRoot(config, logger),
-  configure: (app) => {
+  configure: (app, config, logger) => {
     (app as NestExpressApplication).useBodyParser('json', { limit: '64kb' });
     app.use(rejectDeepBodies);
     app.use(rejectUnsafeInput);
@@ -26,5 +27,6 @@ runService({
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+    serveConsole(app as NestExpressApplication, config, logger);
   },
 });
