@@ -298,7 +298,11 @@ describe('security', () => {
         UNION ALL SELECT row_to_json(r)::text FROM export_runs r
         UNION ALL SELECT row_to_json(o)::text FROM outbox o) all_rows`);
     await system.stop();
-    const logs = readdirSync(system.logDir).map((f) => readFileSync(join(system.logDir, f), 'utf8')).join('\n');
+    // Every service log (the folder is shared with other suites' files, e.g. the console's screenshots).
+    const logs = readdirSync(system.logDir)
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => readFileSync(join(system.logDir, f), 'utf8'))
+      .join('\n');
     expect(logs.length).toBeGreaterThan(0);
     for (const [where, text] of [
       ['responses', seen.join('\n')],
