@@ -26,8 +26,12 @@ export class ExtractorModule {
           handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
           onGiveUp: (command, reason) => useCase.giveUp({ runId: command.runId, attempt: command.attempt }, reason),
         })),
-        { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c] },
-        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+        { provide: LIVENESS_CHECKS, inject: [WINDOW_CONSUMER], useFactory: (c: CommandConsumer<ExtractWindow>) => [c.liveness] },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [PostgresHealth, KafkaHealth, WINDOW_CONSUMER],
+          useFactory: (p: PostgresHealth, k: KafkaHealth, c: CommandConsumer<ExtractWindow>) => [p, k, c.readiness],
+        },
       ],
     };
   }

@@ -47,8 +47,12 @@ export class RequestApiModule {
           onInvalid: (reason, message) => handler.answerInvalid(reason, message),
           onGiveUp: (command, reason) => handler.answerFailed(command, reason),
         })),
-        { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c] },
-        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+        { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c.liveness] },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [PostgresHealth, KafkaHealth, COMMAND_CONSUMER],
+          useFactory: (p: PostgresHealth, k: KafkaHealth, c: CommandConsumer<ExportCommand>) => [p, k, c.readiness],
+        },
       ],
     };
   }

@@ -33,8 +33,12 @@ export class UploaderModule {
           handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
           onGiveUp: (command, reason) => useCase.giveUp({ runId: command.runId, attempt: command.attempt }, reason),
         })),
-        { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },
-        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+        { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c.liveness] },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [PostgresHealth, KafkaHealth, STAGED_CONSUMER],
+          useFactory: (p: PostgresHealth, k: KafkaHealth, c: CommandConsumer<UploadRun>) => [p, k, c.readiness],
+        },
       ],
     };
   }

@@ -6,6 +6,7 @@ export * from './kafka.client';
 export * from './outbox.relay';
 export * from './dead-letter';
 export * from './command.consumer';
+export * from './consumer-supervisor';
 export * from './messaging.module';
 export * from './topic-range-reader';
 export * from './window-ranges';

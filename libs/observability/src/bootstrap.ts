@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig, InvalidConfiguration, loadConfig, LoadConfigOptions } from '@bulk-export/config';
 import { Logger, NestLogger } from './logger';
+import { ServiceStarted } from './service-started';
 
 export interface ServiceDefinition {
   name: string;
@@ -13,7 +14,7 @@ export interface ServiceDefinition {
 /**
  * Starts one service: reads and validates the configuration (exiting with the names of
  * the bad settings), builds the Nest application with the shared logger, listens on
- * HTTP_PORT and shuts down cleanly on SIGTERM/SIGINT. A fatal error exits non-zero so the
+ * HTTP_PORT, and only then lets Kafka connect (ServiceStarted); shuts down cleanly on SIGTERM/SIGINT. A fatal error exits non-zero so the
  * supervisor (compose, Kubernetes, the local start script) restarts the service.
  */
 export async function bootstrapService(definition: ServiceDefinition): Promise<INestApplication> {
@@ -59,6 +60,8 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
   server.headersTimeout = 66_000;
   const address = app.getHttpServer().address();
   logger.info('service started', { port: typeof address === 'object' && address ? address.port : config.HTTP_PORT });
+  // Only now does the service connect to Kafka (see ServiceStarted).
+  app.get(ServiceStarted, { strict: false }).markListening();
   return app;
 }
 
