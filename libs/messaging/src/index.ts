@@ -11,3 +11,5 @@ export * from './messaging.module';
 export * from './topic-range-reader';
 export * from './window-ranges';
 export * from './compression-codecs';
+export * from './capture-order';
+export * from './capture-order-probe';
