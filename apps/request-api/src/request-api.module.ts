@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { decodeExportCommand, ExportCommand } from '@bulk-export/contracts';
-import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { ExportCommandsController } from './commands/export-commands.controller';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
@@ -17,7 +17,6 @@ import { StopExportUseCase } from './exports/stop-export.use-case';
 import { ErrorFilter } from './http/error.filter';
 
 export const SERVICE = 'request-api';
-const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
 
 @Module({})
 export class RequestApiModule {
@@ -31,7 +30,7 @@ export class RequestApiModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController, CredentialsController, ExportsController],
+      controllers: [HealthController, CredentialsController, ExportsController, ExportCommandsController],
       providers: [
         ApiKeyGuard,
         SaveCredentialUseCase,
@@ -40,18 +39,11 @@ export class RequestApiModule {
         RetryRunUseCase,
         { provide: APP_FILTER, inject: [Logger], useFactory: (l: Logger) => new ErrorFilter(l) },
         ExportCommandsHandler,
-        commandConsumerProvider<ExportCommand, ExportCommandsHandler>(COMMAND_CONSUMER, SERVICE, ExportCommandsHandler, (topics, handler) => ({
-          topic: topics.commands,
-          decode: decodeExportCommand,
-          handle: (command) => handler.handle(command),
-          onInvalid: (reason, message) => handler.answerInvalid(reason, message),
-          onGiveUp: (command, reason) => handler.answerFailed(command, reason),
-        })),
-        { provide: LIVENESS_CHECKS, inject: [COMMAND_CONSUMER], useFactory: (c: CommandConsumer<ExportCommand>) => [c.liveness] },
+        { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {
           provide: HEALTH_CHECKS,
-          inject: [PostgresHealth, KafkaHealth, COMMAND_CONSUMER],
-          useFactory: (p: PostgresHealth, k: KafkaHealth, c: CommandConsumer<ExportCommand>) => [p, k, c.readiness],
+          inject: [PostgresHealth, KafkaHealth, KafkaCommandTransport],
+          useFactory: (p: PostgresHealth, k: KafkaHealth, t: KafkaCommandTransport) => [p, k, t.readiness],
         },
       ],
     };

@@ -1,13 +1,10 @@
-import { FactoryProvider, OnApplicationBootstrap, OnApplicationShutdown, Type } from '@nestjs/common';
+import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
-import { AppConfig } from '@bulk-export/config';
-import { consumerGroup, Decoded, Topics } from '@bulk-export/contracts';
+import { Decoded } from '@bulk-export/contracts';
 import { HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
-import { PostgresHealth } from '@bulk-export/persistence';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
 import { ConsumerSupervisor } from './consumer-supervisor';
-import { KafkaHealth, MessagingLifecycle, TOPICS } from './messaging.module';
 
 export interface CommandConsumerOptions<T> {
   topic: string;
@@ -41,37 +38,6 @@ export interface CommandConsumerOptions<T> {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
-
-/**
- * The Nest provider of a service's command consumer. From the configuration: its group,
- * session timeout and poison-message limits; Postgres and Kafka are the dependencies it
- * asks before giving a command
- * up; it starts once Kafka is connected (MessagingLifecycle.ready), and a crashed consumer
- * is reconnected in the process (ConsumerSupervisor).
- * `particular`: the topic and what the service's `handler` does with its commands.
- */
-export function commandConsumerProvider<T extends object, H>(
-  provide: symbol,
-  service: string,
-  handler: Type<H>,
-  particular: (topics: Topics, handler: H) => Pick<CommandConsumerOptions<T>, 'topic' | 'decode' | 'handle' | 'onInvalid' | 'onGiveUp'>,
-): FactoryProvider<CommandConsumer<T>> {
-  return {
-    provide,
-    inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, handler, PostgresHealth, KafkaHealth, MessagingLifecycle],
-    useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, config: AppConfig, h: H, postgres: PostgresHealth, kafkaHealth: KafkaHealth, messaging: MessagingLifecycle) =>
-      new CommandConsumer<T>(kafka, dlq, log, metrics, messaging.ready, {
-        groupId: consumerGroup(config.TOPIC_PREFIX, service),
-        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-        maxFailures: config.COMMAND_MAX_FAILURES,
-        retryBaseMs: config.COMMAND_RETRY_BASE_MS,
-        dependencies: [postgres, kafkaHealth],
-        stuckMs: config.CONSUMER_STUCK_MINUTES * 60_000,
-        kafkaRetries: config.KAFKA_CONSUMER_RETRIES,
-        ...particular(topics, h),
-      }),
-  };
-}
 
 /**
  * Consumes one command topic. A command's offset is committed only after it was handled

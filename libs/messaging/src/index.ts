@@ -7,6 +7,7 @@ export * from './outbox.relay';
 export * from './dead-letter';
 export * from './command.consumer';
 export * from './consumer-supervisor';
+export * from './kafka-command.transport';
 export * from './messaging.module';
 export * from './topic-range-reader';
 export * from './window-ranges';

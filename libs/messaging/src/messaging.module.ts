@@ -3,9 +3,10 @@ import { AppConfig } from '@bulk-export/config';
 import { Topics, topicNames } from '@bulk-export/contracts';
 import { backoffDelay } from '@bulk-export/domain';
 import { HealthCheck, Logger, Metrics, ServiceStarted } from '@bulk-export/observability';
-import { OutboxRepository } from '@bulk-export/persistence';
+import { OutboxRepository, PostgresHealth } from '@bulk-export/persistence';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
+import { KafkaCommandTransport } from './kafka-command.transport';
 import { OutboxRelay } from './outbox.relay';
 import { sleepUnless } from './sleep';
 
@@ -98,8 +99,14 @@ export class MessagingModule {
         },
         { provide: KafkaHealth, inject: [KafkaClient], useFactory: (k: KafkaClient) => new KafkaHealth(k) },
         MessagingLifecycle,
+        {
+          provide: KafkaCommandTransport,
+          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, PostgresHealth, KafkaHealth, MessagingLifecycle],
+          useFactory: (k: KafkaClient, d: DeadLetter, l: Logger, m: Metrics, t: Topics, c: AppConfig, p: PostgresHealth, kh: KafkaHealth, ml: MessagingLifecycle) =>
+            new KafkaCommandTransport(service, k, d, l, m, t, c, [p, kh], ml),
+        },
       ],
-      exports: [SERVICE_NAME, TOPICS, KafkaClient, OutboxRelay, DeadLetter, KafkaHealth, MessagingLifecycle],
+      exports: [SERVICE_NAME, TOPICS, KafkaClient, OutboxRelay, DeadLetter, KafkaHealth, MessagingLifecycle, KafkaCommandTransport],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { AppConfig, InvalidConfiguration, loadConfig, LoadConfigOptions } from '@bulk-export/config';
 import { Logger, NestLogger } from './logger';
 import { ServiceStarted } from './service-started';
@@ -9,6 +10,8 @@ export interface ServiceDefinition {
   config: LoadConfigOptions;
   module(config: AppConfig, logger: Logger): DynamicModule;
   configure?(app: INestApplication, config: AppConfig, logger: Logger): void;
+  /** The service's command transport (@nestjs/microservices), started once HTTP listens. */
+  transport?(app: INestApplication): CustomTransportStrategy;
 }
 
 /**
@@ -52,6 +55,8 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
     });
   }
   definition.configure?.(app, config, logger);
+  const strategy = definition.transport?.(app);
+  if (strategy) app.connectMicroservice({ strategy }, { inheritAppConfig: false });
   await app.listen(config.HTTP_PORT, '0.0.0.0');
   // Keep idle connections open longer than clients and load balancers do, so a client
   // never sends a request on a connection the server is just closing.
@@ -62,6 +67,7 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
   logger.info('service started', { port: typeof address === 'object' && address ? address.port : config.HTTP_PORT });
   // Only now does the service connect to Kafka (see ServiceStarted).
   app.get(ServiceStarted, { strict: false }).markListening();
+  if (strategy) await app.startAllMicroservices();
   return app;
 }
 
