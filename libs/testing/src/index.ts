@@ -13,3 +13,4 @@ export * from './http';
 export * from './own-kafka';
 export * from './postgres-outage';
 export * from './http-probe';
+export * from './tcp-fault-proxy';
