@@ -1,5 +1,5 @@
 import { parseFileName } from '@bulk-export/formats';
-import { api, gcs, HttpProbe, kcatConsumeAll, STACK, TcpFaultProxy, OwnKafka, ProbeAnswer, TestAccount, TestSystem, waitFor, withPostgresStopped } from '@bulk-export/testing';
+import { api, gcs, HttpFaultProxy, HttpProbe, kcatConsumeAll, STACK, TcpFaultProxy, OwnKafka, ProbeAnswer, TestAccount, TestSystem, waitFor, withPostgresStopped } from '@bulk-export/testing';
 import { ExportBody, produceInWindow, saveCredentials } from './support/exports';
 
 /**
@@ -203,5 +203,44 @@ describe('outages mid-run: fake-gcs-server unreachable for 20 s during upload', 
     }
     expectAllAnswered(await p.stop());
     await expectExactlyOnce(s, exportId);
+  }, 400_000);
+});
+
+describe('outages mid-run: GCS answering 429, 503, a reset connection and a response that hangs, mid-upload', () => {
+  let gcsProxy: HttpFaultProxy;
+  let s: Setup;
+
+  beforeAll(async () => {
+    gcsProxy = await HttpFaultProxy.inFrontOf(STACK.gcsEndpoint);
+    s = await setUp({ GCS_API_ENDPOINT: gcsProxy.url, GCS_REQUEST_TIMEOUT_MS: '3000' });
+  }, 240_000);
+
+  afterAll(async () => {
+    await s?.system.stop();
+    await gcsProxy?.close();
+  });
+
+  it('retries each upload inside the attempt, waiting what Retry-After asks, and times a hung request out', async () => {
+    const exportId = await createExport(s);
+    const isUpload = (req: { method?: string; url?: string }) => req.method === 'POST' && (req.url ?? '').startsWith('/upload/') && (req.url ?? '').includes(`name=${exportId}`);
+    await waitFor('a file uploaded', async () => (await uploaded(s, exportId)) >= 1, { intervalMs: 10, timeoutMs: 120_000 });
+    gcsProxy.failNext({ kind: 'status', status: 429, retryAfterSeconds: 2 }, isUpload);
+    gcsProxy.failNext({ kind: 'status', status: 503, retryAfterSeconds: 1 }, isUpload);
+    gcsProxy.failNext({ kind: 'reset' }, isUpload);
+    gcsProxy.failNext({ kind: 'hang' }, isUpload);
+    await expectExactlyOnce(s, exportId);
+    expect(gcsProxy.pending).toBe(0);
+    const run = (await s.system.db.query('SELECT attempt FROM export_runs WHERE export_id = $1', [exportId]))[0] as { attempt: number };
+    expect(run.attempt).toBe(1);
+    const objectOf = (path: string) => new URL(path, 'http://x').searchParams.get('name');
+    const next = (fault: { path: string; at: number }) => gcsProxy.requests.find((r) => r.at > fault.at && objectOf(r.path) === objectOf(fault.path) && r.method === 'POST');
+    for (const injected of gcsProxy.injected) {
+      const again = next(injected);
+      expect(again).toBeDefined();
+      const waited = again!.at - injected.at;
+      const f = injected.fault;
+      if (f.kind === 'status') expect(waited).toBeGreaterThanOrEqual((f.retryAfterSeconds ?? 0) * 1000 - 50);
+      if (f.kind === 'hang') expect(waited).toBeGreaterThanOrEqual(3000 - 50);
+    }
   }, 400_000);
 });

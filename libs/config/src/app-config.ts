@@ -118,6 +118,13 @@ export class AppConfig {
   @IsUrl({ require_tld: false, require_protocol: true }, { message: 'GCS_API_ENDPOINT must be an http(s) URL' })
   GCS_API_ENDPOINT?: string;
 
+  /** Longest wait for an answer from GCS to one request; an upload that got none is sent again. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  GCS_REQUEST_TIMEOUT_MS: number = 60_000;
+
   /**
    * Key-encryption keys for stored credentials: `id:base64key[,id:base64key…]`, each key 32 bytes.
    * The first one encrypts new credentials; the others still decrypt older ones (rotation).

@@ -14,3 +14,4 @@ export * from './own-kafka';
 export * from './postgres-outage';
 export * from './http-probe';
 export * from './tcp-fault-proxy';
+export * from './http-fault-proxy';
