@@ -102,7 +102,9 @@ describe('outages: the Kafka broker killed for 30 s under request-api', () => {
       await producer.disconnect();
     }
     // kafkajs gave the consumer up during the outage, and the process opened a new one.
-    expect(readFileSync(service.logPath, 'utf8')).toContain('"msg":"consumer crashed; it is reconnected in the process"');
+    const log = readFileSync(service.logPath, 'utf8');
+    expect(log).toContain('"msg":"consumer crashed; it is reconnected in the process"');
+    expect(log).toContain('"msg":"consumer reconnected"');
     const metrics = await (await fetch(`${system.api}/metrics`)).text();
     expect(metrics).toMatch(/bulk_export_consumer_reconnects_total\{[^}]*\} [1-9]/);
     expect(metrics).toMatch(/bulk_export_consumer_up\{[^}]*\} 1/);

@@ -22,6 +22,7 @@ export class ConsumerSupervisor {
   private lastError: Error | null = null;
   private stopped = false;
   private opening: Promise<void> | null = null;
+  private crashes = 0;
   readonly liveness: HealthCheck;
   readonly readiness: HealthCheck;
 
@@ -69,7 +70,7 @@ export class ConsumerSupervisor {
         await this.open((consumer) => this.watch(consumer));
         if (this.stopped) return;
         this.markUp();
-        if (attempt > 1) this.logger.info('consumer reconnected', { topic: this.topic, attempts: attempt });
+        if (attempt > 1 || this.crashes > 0) this.logger.info('consumer reconnected', { topic: this.topic, attempts: attempt, crashes: this.crashes });
         return;
       } catch (error) {
         this.lastError = error instanceof Error ? error : new Error(String(error));
@@ -97,6 +98,7 @@ export class ConsumerSupervisor {
       // kafkajs gave this consumer up; a new one is opened in the process.
       this.logger.error('consumer crashed; it is reconnected in the process', { topic: this.topic, error });
       this.metrics.consumerReconnects.inc({ topic: this.topic });
+      this.crashes += 1;
       this.start();
     });
   }
