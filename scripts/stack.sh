@@ -3,7 +3,7 @@
 #   - Apache Kafka (KRaft, single combined broker+controller; jars from Maven Central via stack/kafka/pom.xml)
 #   - PostgreSQL (the machine's Debian package; role + database bulk_export)
 #   - fake-gcs-server (go install)
-#   - kcat (apt)
+#   - kcat and Chromium (apt; Chromium for the console's browser suite)
 #
 # Usage: scripts/stack.sh up|down|status
 #
@@ -155,7 +155,7 @@ stop_pid() { # stop_pid NAME PIDFILE PATTERN
 
 # ---------------------------------------------------------------------------------------------- kcat
 
-# Installs Debian package $2 when command $1 is missing (kcat, and Maven for the Kafka jars).
+# Installs Debian package $2 when command $1 is missing (kcat, Chromium, and Maven for the Kafka jars).
 ensure_apt_package() {
   local command=$1 package=$2
   command -v "$command" >/dev/null 2>&1 && return 0
@@ -170,6 +170,8 @@ ensure_apt_package() {
 }
 
 ensure_kcat() { ensure_apt_package kcat kcat; }
+# The console's browser suite drives Debian's Chromium (/usr/bin/chromium); no browser is downloaded.
+ensure_chromium() { ensure_apt_package chromium chromium; }
 
 # ---------------------------------------------------------------------------------------------- kafka
 
@@ -490,6 +492,7 @@ cmd_up() {
   mkdir -p "$STACK_DIR" "$LOGS" "$RUN" "$KAFKA_HOME"
   take_lock
   ensure_kcat
+  ensure_chromium
   # Start everything first (Kafka is the slowest), then wait for each.
   kafka_start
   gcs_start

@@ -65,7 +65,8 @@ describe('chunking at MAX_FILE_BYTES', () => {
         const column = file.header.indexOf('eventProps.seq');
         seqs.push(...file.rows.map((r) => Number(r[column])));
       }
-      if (format === 'xml') seqs.push(...readXmlFile(content).events.map((e) => (e.eventProps as { seq: number }).seq));
+      // The documented XML layout writes values as text.
+      if (format === 'xml') seqs.push(...readXmlFile(content).events.map((e) => Number((e.eventProps as { seq: string }).seq)));
       if (format === 'parquet') seqs.push(...(await readParquetFile(content)).rows.map((r) => (r.eventProps as { seq: number }).seq));
     }
     expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: COUNT }, (_, i) => i));

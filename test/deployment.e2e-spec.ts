@@ -48,7 +48,7 @@ type Container = {
 type PodSpec = {
   securityContext: { runAsNonRoot?: boolean; runAsUser?: number };
   containers: Container[];
-  volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+  volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: { sizeLimit?: string } }[];
 };
 type Resource = {
   kind: string;
@@ -206,8 +206,8 @@ describe('deployment files', () => {
       expect(images.size).toBe(1);
       if (overlay === 'prod') expect([...images][0]).not.toMatch(/:latest$|^[^:]+$/);
 
-      // The autoscalers own the extractor and uploader counts; DuckDB stays under the memory limit
-      // and both mount one ReadWriteMany claim at STAGING_DIR.
+      // The autoscalers own the extractor and uploader counts; DuckDB stays under the memory limit;
+      // each pod's STAGING_DIR is its own emptyDir, and staged windows travel through a bucket.
       for (const name of ['extractor', 'uploader']) {
         const deployment = byName('Deployment', name);
         expect(byName('HorizontalPodAutoscaler', name).spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name });
@@ -217,9 +217,9 @@ describe('deployment files', () => {
         const duckdbLimit = container.env?.find((e) => e.name === 'DUCKDB_MEMORY_LIMIT')?.value ?? config.data?.DUCKDB_MEMORY_LIMIT;
         expect(bytes(duckdbLimit as string)).toBeLessThan(bytes(container.resources.limits.memory));
         const mount = container.volumeMounts?.find((m) => m.mountPath === config.data?.STAGING_DIR);
-        const claim = pod.volumes?.find((v) => v.name === mount?.name)?.persistentVolumeClaim?.claimName;
-        expect(claim).toBeDefined();
-        expect(byName('PersistentVolumeClaim', claim as string).spec.accessModes).toContain('ReadWriteMany');
+        const volume = pod.volumes?.find((v) => v.name === mount?.name);
+        expect(volume?.emptyDir).toBeDefined();
+        expect(volume?.persistentVolumeClaim).toBeUndefined();
       }
       // Every replica the autoscalers may start gets a partition of the topics it consumes.
       const partitions = Number(config.data?.INTERNAL_TOPIC_PARTITIONS ?? new AppConfig().INTERNAL_TOPIC_PARTITIONS);
@@ -227,8 +227,8 @@ describe('deployment files', () => {
         const maxReplicas = byName('HorizontalPodAutoscaler', name).spec.maxReplicas as number;
         expect({ name, partitions, enough: partitions >= maxReplicas }).toEqual({ name, partitions, enough: true });
       }
-      const claims = ['extractor', 'uploader'].map((name) => byName('Deployment', name).spec.template.spec.volumes?.map((v) => v.persistentVolumeClaim?.claimName));
-      expect(claims[0]).toEqual(claims[1]);
+      expect(String(config.data?.STAGING_URI)).toMatch(/^gs:\/\/[a-z0-9][a-z0-9._-]+[a-z0-9]\//);
+      expect(docs.filter((d) => d.kind === 'PersistentVolumeClaim')).toEqual([]);
     },
     KUSTOMIZE_TIMEOUT_MS + 60_000,
   );

@@ -2,7 +2,7 @@ import { Admin, Kafka } from 'kafkajs';
 import { parseFileName } from '@bulk-export/formats';
 import { clockPast, gcs, kcatProduce, STACK, TestAccount, TestSystem } from '@bulk-export/testing';
 import { createExport, ExportBody, exportDone, saveCredentials } from './support/exports';
-import { Json, readCsvFile, readJsonFile, readParquetFile, readXmlFile, unzipIf } from './support/readers';
+import { asXmlText, Json, readCsvFile, readJsonFile, readParquetFile, readXmlFile, unzipIf } from './support/readers';
 
 /**
  * Every format × export type (and each compression) on hostile data, read back with real
@@ -128,26 +128,30 @@ describe('formats and export types, byte-exact', () => {
   }
   cases.push(['json', 'all_events', 'gzip', undefined], ['csv', 'all_events', 'gzip', undefined], ['xml', 'all_events', 'gzip', undefined]);
   cases.push(['parquet', 'all_events', 'zstd', undefined], ['parquet', 'all_events', 'none', undefined]);
+  // The typed XML layout (the documented one is the default).
+  cases.push(['xml:typed', 'all_events', undefined, undefined], ['xml:typed', 'all_profiles', undefined, undefined]);
 
   const done = new Map<string, Promise<ExportBody>>();
-  const exportFor = (format: string, type: string, compression: string | undefined, events: string[] | undefined) => {
-    const key = [format, type, compression ?? ''].join('/');
+  const exportFor = (formatAndLayout: string, type: string, compression: string | undefined, events: string[] | undefined) => {
+    const key = [formatAndLayout, type, compression ?? ''].join('/');
+    const [format, xmlLayout] = formatAndLayout.split(':');
     if (!done.has(key)) {
       done.set(
         key,
         createExport(system, account, {
           credentialId, type, format, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
-          ...(events ? { events } : {}), ...(compression ? { compression } : {}),
+          ...(events ? { events } : {}), ...(compression ? { compression } : {}), ...(xmlLayout ? { xmlLayout } : {}),
         }).then((id) => exportDone(system, account, id)),
       );
     }
     return done.get(key) as Promise<ExportBody>;
   };
 
-  it.each(cases)('%s, %s, compression %s', async (format, type, compression, events) => {
+  it.each(cases)('%s, %s, compression %s', async (formatAndLayout, type, compression, events) => {
     // Create them all at once so the pipeline works on several exports concurrently.
     for (const c of cases) void exportFor(...c).catch(() => undefined);
-    const exported = await exportFor(format, type, compression, events);
+    const exported = await exportFor(formatAndLayout, type, compression, events);
+    const [format, xmlLayout] = formatAndLayout.split(':');
     const gzip = compression === 'gzip';
     const groups = expectedGroups(type, events);
     const objects = (await gcs.list(bucket)).filter((o) => o.name.startsWith(exported.id) && !o.name.endsWith('-manifest.json'));
@@ -191,7 +195,10 @@ describe('formats and export types, byte-exact', () => {
         const file = readXmlFile(content);
         expect(file.root).toBe('Events');
         const rows = file.events.map((e) => (type === 'all_profiles' ? { profile: e.profile } : { ...e, eventName: undefined }));
-        expect(multiset(rows.map((r) => JSON.parse(JSON.stringify(r))))).toEqual(multiset(expected.map((r) => xmlSafe(strip(r)))));
+        // The documented layout carries text: the expected values as text (ts stays a number).
+        const asWritten = (r: Record<string, Json>) =>
+          xmlLayout === 'typed' ? r : Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'ts' ? v : asXmlText(v)]));
+        expect(multiset(rows.map((r) => JSON.parse(JSON.stringify(r))))).toEqual(multiset(expected.map((r) => xmlSafe(asWritten(strip(r))))));
       }
 
       if (format === 'parquet') {

@@ -98,13 +98,18 @@ describe('observability', () => {
         'POST /v1/exports/{id}/stop',
         'GET /v1/exports/{id}/runs',
         'POST /v1/exports/{id}/runs/{runId}/retry',
+        'POST /v1/exports/{id}/resume',
+        'POST /v1/webhooks',
+        'GET /v1/webhooks',
+        'DELETE /v1/webhooks/{id}',
+        'GET /v1/webhooks/{id}/deliveries',
       ].sort(),
     );
     for (const [path, methods] of Object.entries(spec.paths)) {
       if (!path.startsWith('/v1')) continue;
       for (const operation of Object.values(methods)) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401']));
     }
-    expect(Object.keys(spec.components.schemas)).toEqual(expect.arrayContaining(['CreateExportRequest', 'SaveCredentialDto']));
+    expect(Object.keys(spec.components.schemas)).toEqual(expect.arrayContaining(['CreateExportRequest', 'SaveCredentialDto', 'CreateWebhookRequest']));
     expect((await fetch(`${system.api}/docs`)).status).toBe(200);
   });
 });

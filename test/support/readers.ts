@@ -72,7 +72,12 @@ export async function readParquetFile(
   return { rows: rows.map(([j]) => JSON.parse(j) as Record<string, Json>), types: Object.fromEntries(schema), codecs: codecs.map(([c]) => c) };
 }
 
-/** XML with a strict parser; turns each <Event> back into a value, following the format's rules. */
+/**
+ * XML with a strict parser; turns each <Event> back into a value, following the format's
+ * rules: the typed layout (a `type` on every value) gives the JSON types back; the
+ * documented layout gives text (numbers and booleans as written, null as ''), objects
+ * from named elements and from entries, arrays from items.
+ */
 export function readXmlFile(content: Buffer): { root: string; events: Record<string, Json>[] } {
   type Node = { name: string; attributes: Record<string, string>; children: Node[]; text: string };
   const parser = new SaxesParser({ xmlns: false });
@@ -95,8 +100,11 @@ export function readXmlFile(content: Buffer): { root: string; events: Record<str
   const r = root as Node | null;
   if (!r) throw new Error('no root element');
 
-  const value = (node: Node, type: string): Json => {
+  const value = (node: Node, type: string | undefined): Json => {
     switch (type) {
+      case undefined:
+        if (node.children.length === 0) return node.text;
+        return node.children.every((c) => c.name === 'item') ? node.children.map((c) => value(c, c.attributes.type)) : object(node);
       case 'null':
         return null;
       case 'number':
@@ -115,9 +123,10 @@ export function readXmlFile(content: Buffer): { root: string; events: Record<str
   };
   const object = (node: Node): { [k: string]: Json } =>
     Object.fromEntries(
-      node.children.map((entry) => {
-        const key = entry.children.find((c) => c.name === 'key') as Node;
-        const v = entry.children.find((c) => c.name === 'value') as Node;
+      node.children.map((child) => {
+        if (child.name !== 'entry') return [child.name, value(child, undefined)];
+        const key = child.children.find((c) => c.name === 'key') as Node;
+        const v = child.children.find((c) => c.name === 'value') as Node;
         return [key.text, value(v, v.attributes.type)];
       }),
     );
@@ -126,9 +135,20 @@ export function readXmlFile(content: Buffer): { root: string; events: Record<str
     for (const child of event.children) {
       if (child.name === 'ts') out.ts = /^-?\d+(\.\d+)?$/.test(child.text) ? Number(child.text) : child.text;
       else if (child.name === 'eventName') out.eventName = child.text;
+      else if (child.name === 'deleted') out.deleted = child.text === 'true';
       else out[child.name] = object(child);
     }
     return out;
   });
   return { root: r.name, events };
+}
+
+/** A value as the documented XML layout writes it, read back as text: numbers and booleans as written, null and empty containers as ''. */
+export function asXmlText(v: unknown): Json {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.length ? v.map(asXmlText) : '';
+  const entries = Object.entries(v as Record<string, unknown>);
+  return entries.length ? Object.fromEntries(entries.map(([k, x]) => [k, asXmlText(x)])) : '';
 }

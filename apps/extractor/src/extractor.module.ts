@@ -3,7 +3,7 @@ import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
-import { RunLifecycle } from '@bulk-export/pipeline';
+import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
 import { StageWindowUseCase } from './stage-window.use-case';
 import { WindowCommandsController } from './window-commands.controller';
 
@@ -18,6 +18,7 @@ export class ExtractorModule {
       controllers: [HealthController, WindowCommandsController],
       providers: [
         RunLifecycle,
+        StagingStore,
         StageWindowUseCase,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {

@@ -22,7 +22,7 @@ import {
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
-import { DuckDb, DuckDbQueue } from '@bulk-export/formats';
+import { DuckDb, DuckDbQueue, maxEncodedEventNameBytes } from '@bulk-export/formats';
 import {
   COUNT_STAGED,
   RawSink,
@@ -30,14 +30,13 @@ import {
   removeRawFiles,
   RunLifecycle,
   selectRejectedSql,
+  StagingStore,
   stageEventsSql,
   stageProfilesSql,
-  runStagingRoot,
   stagedFiles,
   stagedSliceFile,
   stagedViewSql,
   writeStagedSql,
-  stagingDir,
 } from '@bulk-export/pipeline';
 
 export interface StageWindow {
@@ -57,6 +56,7 @@ export class StageWindowUseCase {
   constructor(
     private readonly runs: RunsRepository,
     private readonly lifecycle: RunLifecycle,
+    private readonly staging: StagingStore,
     private readonly kafka: KafkaClient,
     private readonly deadLetter: DeadLetter,
     private readonly relay: OutboxRelay,
@@ -81,6 +81,8 @@ export class StageWindowUseCase {
     const timer = this.metrics.stageDuration.startTimer({ stage: 'extract' });
     try {
       const staged = await this.stage(ctx, holder, log);
+      // Any uploader can read it now (with a staging bucket: uploaded with its checksums).
+      await this.staging.publish(ctx.run.id, holder.attempt, holder.claim);
       timer();
       this.metrics.eventsStaged.inc(staged.rowsStaged);
       const message: UploadRun = {
@@ -110,14 +112,16 @@ export class StageWindowUseCase {
   private async stage(ctx: RunContext, holder: RunHolder, log: Logger) {
     const { run, exportRow, account } = ctx;
     const profiles = exportRow.type === 'all_profiles';
+    // A recurring profile export writes, by default, what each window captured; a snapshot reads the topic up to the window's end.
+    const incremental = profiles && exportRow.frequency === 'recurring' && exportRow.profileMode === 'incremental';
     const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
-    const dir = stagingDir(this.config.STAGING_DIR, run.id, run.attempt, holder.claim);
+    const dir = this.staging.localDir(run.id, run.attempt, holder.claim);
     // A redelivered command restarts this attempt from nothing; earlier attempts and claims are superseded.
-    await rm(runStagingRoot(this.config.STAGING_DIR, run.id), { recursive: true, force: true });
+    await rm(this.staging.localRunRoot(run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const { ranges, deadLettered, warning: planWarning } = await this.planRead(ctx, topic, profiles, log);
+    const { ranges, deadLettered, warning: planWarning } = await this.planRead(ctx, topic, profiles && !incremental, log);
     // Timestamps out of order around the window (producers' clocks) are said in the run's warning.
-    const order = new CaptureOrder(profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
+    const order = new CaptureOrder(profiles && !incremental ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
     const clock = createTimeWarning(topic, ranges.length ? await timestampType(this.kafka, topic) : null);
     const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
@@ -128,10 +132,11 @@ export class StageWindowUseCase {
       const t0 = Date.now();
       // Event slices are staged as the read completes them, one at a time, then the rest side by side.
       const names = exportRow.type === 'select_events' ? exportRow.eventNames : null;
+      const maxNameBytes = maxEncodedEventNameBytes(exportRow.prefix, account.databaseId);
       const stager = profiles
         ? null
         : new DuckDbQueue<RawSlice>(db, (connection, slice) =>
-            connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
+            connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slice.select, maxNameBytes), slice.number, stagedSliceFile(dir, slice.number))),
           );
       let read: { rows: number; slices: number };
       try {
@@ -143,7 +148,7 @@ export class StageWindowUseCase {
       }
       const t1 = Date.now();
       if (stager) await stager.finish(this.config.DUCKDB_THREADS);
-      else await db.run(writeStagedSql(stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone)), 0, stagedSliceFile(dir, 0)));
+      else await db.run(writeStagedSql(stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone), incremental), 0, stagedSliceFile(dir, 0)));
       await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
@@ -162,20 +167,20 @@ export class StageWindowUseCase {
   }
 
   /**
-   * The offsets this attempt reads (planRanges): events, what Kafka captured inside the
-   * window; profiles, every value up to the window's end. A retry reads what the run's
-   * earlier attempt recorded.
+   * The offsets this attempt reads (planRanges): events and incremental profiles, what
+   * Kafka captured inside the window; a profile snapshot, every value up to the window's
+   * end. A retry reads what the run's earlier attempt recorded.
    */
-  private async planRead(ctx: RunContext, topic: string, profiles: boolean, log: Logger) {
+  private async planRead(ctx: RunContext, topic: string, snapshot: boolean, log: Logger) {
     const { run } = ctx;
-    const byTime = await windowOffsets(this.kafka, topic, profiles ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
+    const byTime = await windowOffsets(this.kafka, topic, snapshot ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
     if (byTime.length === 0) return { ranges: byTime, deadLettered: [], warning: null };
     const plan = planRanges({
       byTime,
       bounds: await logBounds(this.kafka, topic),
       recorded: run.offsets,
       previous: await this.runs.previousOffsets(run),
-      continuePrevious: !profiles,
+      continuePrevious: !snapshot,
     });
     if (plan.discarded.length > 0) {
       log.warn('recorded offsets lie beyond the end of the topic (it was deleted and created again): the window is bounded by capture time', {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { InvalidConfiguration, loadConfig } from '@bulk-export/config';
-import { AccountsRepository, CredentialsRepository, dataSourceOptions } from '@bulk-export/persistence';
+import { AccountsRepository, CredentialsRepository, dataSourceOptions, WebhooksRepository } from '@bulk-export/persistence';
 import { timeZoneName, TIME_ZONE_EXAMPLE } from '@bulk-export/domain';
 import { duckDbKnowsTimeZone } from '@bulk-export/formats';
 import { CredentialCipher } from '@bulk-export/storage';
@@ -12,7 +12,7 @@ import { CredentialCipher } from '@bulk-export/storage';
  *   create-api-key <accountId> <name>               adds an API key and prints it (shown once)
  *   list-api-keys <accountId>                       the account's keys (never the secrets)
  *   revoke-api-key <keyId>                          the key stops working at once
- *   rotate-keks                                     re-encrypts every stored key under the first of CREDENTIALS_KEKS
+ *   rotate-keks                                     re-encrypts every stored key and webhook secret under the first of CREDENTIALS_KEKS
  *   ensure-dev-account <apiKey>                     the local stack's development account, with that key
  */
 const DEV_ACCOUNT_ID = '01JDEVACC0VNT000000000000D';
@@ -70,6 +70,14 @@ async function main(args: string[]): Promise<void> {
           if (credential.kekId === cipher.activeKekId) continue;
           Object.assign(credential, cipher.rewrap(credential, credential.id));
           await credentials.save(credential);
+          rotated += 1;
+        }
+        // Webhook secrets are sealed the same way.
+        const webhooks = new WebhooksRepository(dataSource);
+        for (const endpoint of await webhooks.allEndpoints()) {
+          if (endpoint.kekId === cipher.activeKekId) continue;
+          const { kekId, wrappedKey, ciphertext } = cipher.rewrap(endpoint, endpoint.id);
+          await webhooks.updateSealedSecret(endpoint.id, { kekId, wrappedKey, ciphertext });
           rotated += 1;
         }
         console.log(JSON.stringify({ rotated, kekId: cipher.activeKekId }));

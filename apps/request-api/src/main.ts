@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { KafkaCommandTransport } from '@bulk-export/messaging';
 import { runService } from '@bulk-export/observability';
+import { serveConsole } from './console/serve-console';
 import { rejectDeepBodies } from './http/body-depth.middleware';
 import { rejectUnsafeInput } from './http/unsafe-input.middleware';
 import { validationPipe } from './http/validation.pipe';
@@ -13,7 +14,7 @@ runService({
   config: { defaults: { HTTP_PORT: 3000 }, require: ['CREDENTIALS_KEKS'] },
   transport: (app) => app.get(KafkaCommandTransport),
   module: (config, logger) => RequestApiModule.forRoot(config, logger),
-  configure: (app) => {
+  configure: (app, config, logger) => {
     (app as NestExpressApplication).useBodyParser('json', { limit: '64kb' });
     app.use(rejectDeepBodies);
     app.use(rejectUnsafeInput);
@@ -28,5 +29,6 @@ runService({
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+    serveConsole(app as NestExpressApplication, config, logger);
   },
 });

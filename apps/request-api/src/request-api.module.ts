@@ -12,9 +12,16 @@ import { CredentialsController } from './credentials/credentials.controller';
 import { SaveCredentialUseCase } from './credentials/save-credential.use-case';
 import { CreateExportUseCase } from './exports/create-export.use-case';
 import { ExportsController } from './exports/exports.controller';
+import { ResumeExportUseCase } from './exports/resume-export.use-case';
 import { RetryRunUseCase } from './exports/retry-run.use-case';
 import { StopExportUseCase } from './exports/stop-export.use-case';
 import { ErrorFilter } from './http/error.filter';
+import { CreateWebhookUseCase } from './webhooks/create-webhook.use-case';
+import { DeleteWebhookUseCase } from './webhooks/delete-webhook.use-case';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookEventsController } from './webhooks/webhook-events.controller';
+import { WebhookEventsHandler } from './webhooks/webhook-events.handler';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 export const SERVICE = 'request-api';
 
@@ -30,15 +37,20 @@ export class RequestApiModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController, CredentialsController, ExportsController, ExportCommandsController],
+      controllers: [HealthController, CredentialsController, ExportsController, WebhooksController, ExportCommandsController, WebhookEventsController],
       providers: [
         ApiKeyGuard,
         SaveCredentialUseCase,
         CreateExportUseCase,
         StopExportUseCase,
         RetryRunUseCase,
+        ResumeExportUseCase,
         { provide: APP_FILTER, inject: [Logger], useFactory: (l: Logger) => new ErrorFilter(l) },
         ExportCommandsHandler,
+        CreateWebhookUseCase,
+        DeleteWebhookUseCase,
+        WebhookDispatcher,
+        WebhookEventsHandler,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {
           provide: HEALTH_CHECKS,

@@ -4,11 +4,11 @@ import { mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { BoundedTasks, ExportFormat, fileExtension } from '@bulk-export/domain';
-import { BlockPool, DuckDb, fileName, manifestName, runObjectPrefix, writeGroup } from '@bulk-export/formats';
+import { BlockPool, DuckDb, GroupFormat, RunObjects, writeGroup } from '@bulk-export/formats';
 import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { CredentialsRepository, FileRecord, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
-import { RunLifecycle, runStagingRoot, stagedFiles, stagedViewSql, stagingDir } from '@bulk-export/pipeline';
+import { RunLifecycle, stagedFiles, stagedViewSql, StagingStore } from '@bulk-export/pipeline';
 import { CredentialCipher, deleteObjectsExcept, ExpectedGeneration, GcsClientFactory, httpStatus, objectGenerations, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
 
 export interface UploadRun {
@@ -39,6 +39,7 @@ export class UploadRunUseCase {
     private readonly cipher: CredentialCipher,
     private readonly clients: GcsClientFactory,
     private readonly lifecycle: RunLifecycle,
+    private readonly staging: StagingStore,
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
@@ -58,12 +59,13 @@ export class UploadRunUseCase {
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
     const timer = this.metrics.stageDuration.startTimer({ stage: 'upload' });
     try {
-      const files = await this.write(ctx, holder, stagingDir(this.config.STAGING_DIR, ctx.run.id, ctx.run.attempt, ctx.run.stagedClaim as string), log);
+      const stagingPath = await this.staging.fetch(ctx.run.id, ctx.run.attempt, ctx.run.stagedClaim as string);
+      const files = await this.write(ctx, holder, stagingPath, log);
       const completed = await this.runs.complete(ctx.run.id, holder, files, (c) => this.lifecycle.statusEvents(c));
       this.relay.nudge();
       timer();
       if (completed) this.metrics.runsCompleted.inc({ format: ctx.exportRow.format });
-      if (completed) await rm(runStagingRoot(this.config.STAGING_DIR, ctx.run.id), { recursive: true, force: true });
+      if (completed) await this.staging.removeRun(ctx.run.id);
       log.info('run uploaded', { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), completed });
     } catch (e) {
       log.error('upload failed', { error: e });
@@ -87,7 +89,8 @@ export class UploadRunUseCase {
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
 
-    const seen = await this.generationsAtStart(storage, credential.bucket, ctx, log);
+    const objects = new RunObjects(exportRow.prefix, exportRow.id, ctx.run.windowEnd);
+    const seen = await this.generationsAtStart(storage, credential.bucket, objects, log);
     const expected = (name: string): ExpectedGeneration => (seen ? (seen.get(name) ?? 0) : undefined);
     const extension = fileExtension(exportRow.format, exportRow.compression);
     const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
@@ -115,14 +118,20 @@ export class UploadRunUseCase {
         ([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }),
       );
       const started = Date.now();
+      const how: GroupFormat = {
+        format: exportRow.format,
+        compression: exportRow.compression,
+        xmlLayout: exportRow.xmlLayout,
+        records: exportRow.type === 'all_profiles' ? 'profiles' : 'events',
+      };
+      const maxBytes = Math.min(this.config.MAX_FILE_BYTES, exportRow.maxFileMb === null ? Infinity : exportRow.maxFileMb * 1024 * 1024);
       const writeOne = async (connection: DuckDb, groupIndex: number) => {
         const group = groups[groupIndex];
-        const nameOf = (index: number) =>
-          fileName({ requestId: exportRow.id, runTime: ctx.run.windowEnd, eventName: group.eventName, day: group.day, index, databaseId: ctx.account.databaseId, extension });
-        await writeGroup(connection, exportRow.format, exportRow.compression, group, {
+        const nameOf = (index: number) => objects.file({ eventName: group.eventName, day: group.day, index, databaseId: ctx.account.databaseId, extension });
+        await writeGroup(connection, how, group, {
           // Local names stay short: an encoded event name can be longer than a file name may be.
           pathOf: (index) => join(outDir, `${groupIndex}-${index}.part`),
-          maxBytes: this.config.MAX_FILE_BYTES,
+          maxBytes,
           gzip: exportRow.compression === 'gzip',
           onChunk: (chunk) =>
             uploads.add(async () => {
@@ -145,8 +154,8 @@ export class UploadRunUseCase {
       db.close();
     }
     files.sort((a, b) => (a.eventName === b.eventName ? (a.day === b.day ? a.fileIndex - b.fileIndex : a.day < b.day ? -1 : 1) : a.eventName < b.eventName ? -1 : 1));
-    if (seen) await this.removeStaleObjects(storage, credential.bucket, ctx, files, seen, log);
-    await this.writeManifest(storage, credential.bucket, ctx, files, outDir, expected);
+    if (seen) await this.removeStaleObjects(storage, credential.bucket, objects, files, seen, log);
+    await this.writeManifest(storage, credential.bucket, ctx, objects.manifest, files, outDir, expected);
     log.debug('files written', { count: files.length });
     return files;
   }
@@ -159,9 +168,9 @@ export class UploadRunUseCase {
    * uploads then go without preconditions and nothing is deleted (the run claim still
    * keeps a stale uploader from completing the run).
    */
-  private async generationsAtStart(storage: Storage, bucket: string, ctx: RunContext, log: Logger): Promise<Map<string, string> | null> {
+  private async generationsAtStart(storage: Storage, bucket: string, objects: RunObjects, log: Logger): Promise<Map<string, string> | null> {
     try {
-      return await objectGenerations(storage, bucket, runObjectPrefix(ctx.exportRow.id, ctx.run.windowEnd));
+      return await objectGenerations(storage, bucket, objects.prefix);
     } catch (e) {
       if (httpStatus(e) !== 403) throw e;
       log.warn("the key may not list the bucket: uploads replace objects without generation preconditions, and an earlier attempt's extra files stay", {
@@ -179,11 +188,10 @@ export class UploadRunUseCase {
    * attempt is another worker's, and stays. Without the permission to delete, the run goes
    * on and says which objects are left.
    */
-  private async removeStaleObjects(storage: Storage, bucket: string, ctx: RunContext, files: FileRecord[], seen: ReadonlyMap<string, string>, log: Logger): Promise<void> {
-    const { run, exportRow } = ctx;
-    const keep = new Set([...files.map((f) => f.objectName), manifestName(exportRow.id, run.windowEnd)]);
+  private async removeStaleObjects(storage: Storage, bucket: string, objects: RunObjects, files: FileRecord[], seen: ReadonlyMap<string, string>, log: Logger): Promise<void> {
+    const keep = new Set([...files.map((f) => f.objectName), objects.manifest]);
     try {
-      const { removed, left } = await deleteObjectsExcept(storage, bucket, runObjectPrefix(exportRow.id, run.windowEnd), keep, seen);
+      const { removed, left } = await deleteObjectsExcept(storage, bucket, objects.prefix, keep, seen);
       if (removed.length > 0) log.info('removed objects of an earlier attempt that this one did not write', { objects: removed });
       if (left.length > 0) log.warn("left objects that another worker wrote while this attempt ran; the manifest lists this run's files", { objects: left });
     } catch (e) {
@@ -197,6 +205,7 @@ export class UploadRunUseCase {
     storage: Storage,
     bucket: string,
     ctx: RunContext,
+    name: string,
     files: FileRecord[],
     outDir: string,
     expected: (name: string) => ExpectedGeneration,
@@ -209,14 +218,15 @@ export class UploadRunUseCase {
       databaseId: account.databaseId,
       window: { start: run.windowStart.toISOString(), end: run.windowEnd.toISOString() },
       type: exportRow.type,
+      ...(exportRow.type === 'all_profiles' ? { profileMode: exportRow.frequency === 'recurring' ? exportRow.profileMode : 'snapshot' } : {}),
       format: exportRow.format,
       compression: exportRow.compression,
       rows: files.reduce((n, f) => n + f.rows, 0),
       bytes: files.reduce((n, f) => n + f.bytes, 0),
       files: files.map((f) => ({ name: f.objectName, eventName: f.eventName, day: f.day, index: f.fileIndex, rows: f.rows, bytes: f.bytes, crc32c: f.crc32c })),
     };
-    const name = manifestName(exportRow.id, run.windowEnd);
-    const path = join(outDir, name);
+    // Local name: the object's may hold the export's folder.
+    const path = join(outDir, 'manifest.json');
     await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
     await uploadFile(storage, bucket, path, name, 'application/json', expected(name));
   }

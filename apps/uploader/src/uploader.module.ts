@@ -3,7 +3,7 @@ import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
-import { RunLifecycle } from '@bulk-export/pipeline';
+import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
 import { StagedRunsController } from './staged-runs.controller';
 import { UploadRunUseCase } from './upload-run.use-case';
@@ -25,6 +25,7 @@ export class UploaderModule {
       controllers: [HealthController, StagedRunsController],
       providers: [
         RunLifecycle,
+        StagingStore,
         UploadRunUseCase,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {

@@ -136,10 +136,25 @@ export class AppConfig {
   })
   CREDENTIALS_KEKS?: string;
 
-  /** Local folder where the extractor stages a window and the uploader reads it. Shared by both. */
+  /**
+   * Local folder for staging: where the extractor stages a window (and DuckDB spills). Without
+   * STAGING_URI it is shared by the extractor and the uploader; with a `gs://` STAGING_URI it is
+   * each service's own scratch.
+   */
   @IsString()
   @IsNotEmpty()
   STAGING_DIR: string = '/tmp/bulk-export-staging';
+
+  /**
+   * Where staged windows travel from the extractor to the uploader: `gs://bucket/prefix/` (an
+   * operator's bucket: no filesystem shared between services), or `file:///path` (a folder both
+   * see, single node). Empty: the folder STAGING_DIR, shared.
+   */
+  @IsString()
+  @Matches(/^$|^file:\/\/\/.+|^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/.*)?$/, {
+    message: 'STAGING_URI must be gs://bucket[/prefix/] or file:///absolute/path (or empty)',
+  })
+  STAGING_URI: string = '';
 
   /** Largest size of one exported file in bytes; the next bytes go to the next file index. */
   @Type(() => Number)
@@ -214,6 +229,15 @@ export class AppConfig {
   @Max(100)
   RUN_MAX_TAKEOVERS: number = 3;
 
+  /**
+   * A recurring export whose last this-many runs failed for good is paused (0: never). The
+   * customer resumes it once the cause is fixed (POST /v1/exports/:id/resume).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  AUTO_PAUSE_AFTER_FAILED_RUNS: number = 3;
+
   /** First retry delay of a failed run in milliseconds; doubles with each attempt. */
   @Type(() => Number)
   @IsInt()
@@ -235,6 +259,45 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   AUTH_FAILURES_PER_MINUTE: number = 30;
+
+  /**
+   * Hosts (names or IP addresses, comma-separated) that webhooks may reach although they
+   * are not public addresses (an in-cluster receiver, a test receiver on 127.0.0.1), over
+   * https or plain http. Every other endpoint must be https and resolve to public addresses.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\s*\[?[A-Za-z0-9.:-]+\]?\s*(,\s*\[?[A-Za-z0-9.:-]+\]?\s*)*$/, {
+    message: 'WEBHOOK_ALLOWED_HOSTS must be host names or IP addresses, comma-separated',
+  })
+  WEBHOOK_ALLOWED_HOSTS?: string;
+
+  /** First wait before a failed webhook delivery is tried again, in milliseconds; doubles each attempt, at most an hour. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOK_RETRY_BASE_MS: number = 30_000;
+
+  /** How long a webhook delivery is retried before it is given up as `failed`, in milliseconds (a day). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(7 * 24 * 3_600_000)
+  WEBHOOK_RETRY_FOR_MS: number = 24 * 3_600_000;
+
+  /** How long a webhook endpoint has to answer a delivery, in milliseconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS: number = 10_000;
+
+  /** How often request-api looks for webhook deliveries that are due, in milliseconds (it also looks right after an event). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(20)
+  WEBHOOK_POLL_MS: number = 1000;
 
   /** Log level: error, warn, info or debug. */
   @IsIn(['error', 'warn', 'info', 'debug'])

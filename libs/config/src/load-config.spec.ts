@@ -39,4 +39,9 @@ describe('loadConfig', () => {
       expect((e as Error).message).not.toContain('secret-password');
     }
   });
+  it('reads the webhook allow-list and refuses one that is not host names', () => {
+    expect(loadConfig({ ...base, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1, receiver.internal,[::1]' }, { defaults: { HTTP_PORT: 1 } }).WEBHOOK_ALLOWED_HOSTS).toBe('127.0.0.1, receiver.internal,[::1]');
+    expect(() => loadConfig({ ...base, WEBHOOK_ALLOWED_HOSTS: 'https://x/y' }, { defaults: { HTTP_PORT: 1 } })).toThrow('WEBHOOK_ALLOWED_HOSTS');
+    expect(loadConfig(base, { defaults: { HTTP_PORT: 1 } })).toMatchObject({ WEBHOOK_RETRY_FOR_MS: 86_400_000, WEBHOOK_RETRY_BASE_MS: 30_000 });
+  });
 });

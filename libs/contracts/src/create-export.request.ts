@@ -26,6 +26,12 @@ import {
   ExportPartner,
   ExportType,
   ID_REGEX,
+  MAX_FILE_MB,
+  MAX_PREFIX_BYTES,
+  PROFILE_MODES,
+  ProfileMode,
+  XML_LAYOUTS,
+  XmlLayout,
 } from '@bulk-export/domain';
 import { IsDateTime } from './is-date-time';
 
@@ -95,4 +101,29 @@ export class CreateExportRequest {
   @IsString()
   @IsIn(EXPORT_COMPRESSIONS, { message: `compression must be one of ${list(EXPORT_COMPRESSIONS)}` })
   compression?: ExportCompression;
+
+  @ApiPropertyOptional({
+    example: 'clevertap/exports/',
+    description: `A folder for every file and manifest of the export: relative, no "." or ".." segment, no control characters, at most ${MAX_PREFIX_BYTES} bytes; a final "/" is added when missing.`,
+  })
+  @IsOptional()
+  @IsString()
+  prefix?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_FILE_MB, example: 50, description: `Largest file in MiB (default ${MAX_FILE_MB}); the deployment's MAX_FILE_BYTES stays the ceiling.` })
+  @IsOptional()
+  @IsInt({ message: 'maxFileMb must be a whole number of MiB' })
+  @Min(1)
+  @Max(MAX_FILE_MB)
+  maxFileMb?: number;
+
+  @ApiPropertyOptional({ enum: XML_LAYOUTS, description: 'xml only: documented (default: the platform\'s layout) or typed (entries with a type attribute).' })
+  @IsOptional()
+  @IsIn(XML_LAYOUTS, { message: `xmlLayout must be one of ${list(XML_LAYOUTS)}` })
+  xmlLayout?: XmlLayout;
+
+  @ApiPropertyOptional({ enum: PROFILE_MODES, description: 'recurring all_profiles only: incremental (default: the profiles changed in each window) or snapshot (every profile each window).' })
+  @IsOptional()
+  @IsIn(PROFILE_MODES, { message: `profileMode must be one of ${list(PROFILE_MODES)}` })
+  profileMode?: ProfileMode;
 }

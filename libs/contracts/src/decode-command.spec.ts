@@ -38,4 +38,30 @@ describe('decodeExportCommand', () => {
     const result = decode(JSON.stringify(create).replace('{"partner"', '{"constructor": {"x": 1}, "partner"'));
     expect(result).toEqual({ ok: false, reason: 'export.constructor: is not a known field' });
   });
+
+  const webhook = {
+    version: 1,
+    type: 'create-webhook',
+    accountId: '01JDQ7Z8X9K2M3N4P5Q6R7S8T9',
+    idempotencyKey: 'wh-1',
+    webhook: { url: 'https://hooks.example.com/x', events: ['run.done', 'export.paused'] },
+    secret: 's'.repeat(32),
+  };
+
+  it('accepts create-webhook and delete-webhook commands', () => {
+    expect(decode(JSON.stringify(webhook))).toEqual({ ok: true, value: expect.objectContaining({ type: 'create-webhook', secret: 's'.repeat(32) }) });
+    expect(decode(JSON.stringify({ version: 1, type: 'delete-webhook', accountId: webhook.accountId, webhookId: '01JDQ7Z8X9K2M3N4P5Q6R7S8TB' })).ok).toBe(true);
+  });
+
+  it.each([
+    ['an unknown event', { ...webhook, webhook: { ...webhook.webhook, events: ['run.started'] } }, 'webhook.events: each of events must be one of'],
+    ['no events', { ...webhook, webhook: { ...webhook.webhook, events: [] } }, 'webhook.events'],
+    ['a short secret', { ...webhook, secret: 'short' }, 'secret: secret must be 32 to 200 printable ASCII characters'],
+    ['no url', { ...webhook, webhook: { events: ['run.done'] } }, 'webhook.url'],
+    ['an unknown type', { ...webhook, type: 'pause-webhook' }, 'type: must be "create-export", "stop-export", "resume-export", "create-webhook" or "delete-webhook"'],
+  ])('refuses a webhook command with %s, naming the field', (_, command, reason) => {
+    const result = decode(JSON.stringify(command));
+    expect(result.ok).toBe(false);
+    expect((result as { reason: string }).reason).toContain(reason);
+  });
 });

@@ -1,5 +1,5 @@
 import { Decoded, decodeMessage } from './decode';
-import { CreateExportCommand, ExportCommand, StopExportCommand } from './messages';
+import { CreateExportCommand, CreateWebhookCommand, DeleteWebhookCommand, ExportCommand, ResumeExportCommand, StopExportCommand } from './messages';
 
 /** Decodes a message of the command topic by its `type`. */
 export function decodeExportCommand(bytes: Buffer | null | undefined): Decoded<ExportCommand> {
@@ -11,5 +11,8 @@ export function decodeExportCommand(bytes: Buffer | null | undefined): Decoded<E
   }
   if (type === 'create-export') return decodeMessage(CreateExportCommand, bytes);
   if (type === 'stop-export') return decodeMessage(StopExportCommand, bytes);
-  return { ok: false, reason: 'type: must be "create-export" or "stop-export"' };
+  if (type === 'resume-export') return decodeMessage(ResumeExportCommand, bytes);
+  if (type === 'create-webhook') return decodeMessage(CreateWebhookCommand, bytes);
+  if (type === 'delete-webhook') return decodeMessage(DeleteWebhookCommand, bytes);
+  return { ok: false, reason: 'type: must be "create-export", "stop-export", "resume-export", "create-webhook" or "delete-webhook"' };
 }

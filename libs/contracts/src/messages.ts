@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { Equals, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 import { CreateExportRequest } from './create-export.request';
+import { CreateWebhookRequest } from './create-webhook.request';
 import { IsDateTime } from './is-date-time';
 import { EXPORT_STATUSES, ID_REGEX, RUN_STATUSES } from '@bulk-export/domain';
 
@@ -67,18 +68,57 @@ export class StopExportCommand {
   @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
 }
 
-export type ExportCommand = CreateExportCommand | StopExportCommand;
+/** internal service → request-api: resume a recurring export that was paused after its runs kept failing. */
+export class ResumeExportCommand {
+  static readonly type = 'resume-export';
+  @Equals(1) version: 1;
+  @Equals('resume-export') type: 'resume-export';
+  @IsId() accountId: string;
+  @IsId() exportId: string;
+  @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
+}
+
+/**
+ * internal service → request-api: register a webhook endpoint. The sender chooses the
+ * endpoint's signing `secret` (a REST caller is given one instead): the answer goes out on
+ * the events topic, which anyone may read, so a secret can only travel in this direction.
+ */
+export class CreateWebhookCommand {
+  static readonly type = 'create-webhook';
+  @Equals(1) version: 1;
+  @Equals('create-webhook') type: 'create-webhook';
+  @IsId() accountId: string;
+  @IsString() @Length(1, 200) idempotencyKey: string;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => CreateWebhookRequest) webhook: CreateWebhookRequest;
+  @IsString() @Matches(/^[\x21-\x7e]{32,200}$/, { message: 'secret must be 32 to 200 printable ASCII characters, no spaces' }) secret: string;
+}
+
+/** internal service → request-api: delete a webhook endpoint (its deliveries not sent yet are dropped). */
+export class DeleteWebhookCommand {
+  static readonly type = 'delete-webhook';
+  @Equals(1) version: 1;
+  @Equals('delete-webhook') type: 'delete-webhook';
+  @IsId() accountId: string;
+  @IsId() webhookId: string;
+  @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
+}
+
+export type ExportCommand = CreateExportCommand | StopExportCommand | ResumeExportCommand | CreateWebhookCommand | DeleteWebhookCommand;
+
+/** The `type` of every command of the command topic. */
+export const COMMAND_TYPES = ['create-export', 'stop-export', 'resume-export', 'create-webhook', 'delete-webhook'] as const;
 
 /** request-api → internal services, on the events topic: what became of a command. */
 export class CommandResult {
   static readonly type = 'command-result';
   @Equals(1) version: 1;
   @Equals('command-result') type: 'command-result';
-  @IsIn(['create-export', 'stop-export', 'unknown']) command: string;
+  @IsIn([...COMMAND_TYPES, 'unknown']) command: string;
   @IsIn(['accepted', 'rejected']) status: 'accepted' | 'rejected';
   @IsOptional() @IsString() idempotencyKey?: string;
   @IsOptional() @IsString() accountId?: string;
   @IsOptional() @IsId() exportId?: string;
+  @IsOptional() @IsId() webhookId?: string;
   @IsOptional() @IsString() code?: string;
   @IsOptional() errors?: { field: string; message: string }[];
   @IsDateTime() at: string;

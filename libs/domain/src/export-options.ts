@@ -15,7 +15,7 @@ export const EXPORT_COMPRESSIONS = ['none', 'gzip', 'zstd', 'snappy'] as const;
 export type ExportCompression = (typeof EXPORT_COMPRESSIONS)[number];
 
 /** Statuses shown in the Activity Log. */
-export const EXPORT_STATUSES = ['pending', 'running', 'done', 'failed', 'stopped'] as const;
+export const EXPORT_STATUSES = ['pending', 'running', 'done', 'failed', 'stopped', 'paused'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
 /**
@@ -24,6 +24,25 @@ export type ExportStatus = (typeof EXPORT_STATUSES)[number];
  */
 export const RUN_STATUSES = ['pending', 'running', 'done', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * The XML layout: `documented`, the platform's own (profile and deviceInfo keys as element
+ * names, eventProps as key/value entries); `typed`, every object as entries and every
+ * value with a `type` attribute.
+ */
+export const XML_LAYOUTS = ['documented', 'typed'] as const;
+export type XmlLayout = (typeof XML_LAYOUTS)[number];
+
+/**
+ * What each window of a recurring profile export writes: `incremental`, the profiles whose
+ * latest value (or deletion) was captured in the window; `snapshot`, every profile.
+ * A one-time profile export is always a snapshot.
+ */
+export const PROFILE_MODES = ['incremental', 'snapshot'] as const;
+export type ProfileMode = (typeof PROFILE_MODES)[number];
+
+/** The largest file an export may ask for, in MiB (the deployment's MAX_FILE_BYTES stays the ceiling). */
+export const MAX_FILE_MB = 100;
 
 /** How far back a one-time export may reach. */
 export const MAX_WINDOW_AGE_DAYS = 45;

@@ -1,6 +1,6 @@
 /**
  * domain: the product's pure rules — export options and statuses, windows, storable text,
- * typed errors, and a bound on tasks in flight. No Nest, no I/O.
+ * typed errors, a bound on tasks in flight, and the rules of webhooks. No Nest, no I/O.
  */
 export * from './export-options';
 export * from './errors';
@@ -11,3 +11,6 @@ export * from './id';
 export * from './retry';
 export * from './text';
 export * from './bounded-tasks';
+export * from './object-prefix';
+export * from './auto-pause';
+export * from './webhooks';

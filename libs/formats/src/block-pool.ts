@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BoundedTasks } from '@bulk-export/domain';
 import { JsonStructure, mergeStructures, structureOfBlock } from './json-structure';
-import { XmlBlock, xmlEventsOfBlock } from './xml-event';
+import type { XmlLayout } from '@bulk-export/domain';
+import { XmlBlock, xmlEventsOfBlock, XmlRecords } from './xml-event';
 
 type Task = 'xml' | 'structure';
+/** How the XML of a block is written (xmlEventsOfBlock). */
+export interface XmlOptions {
+  layout: XmlLayout;
+  records: XmlRecords;
+}
 interface Reply {
   id: number;
   bytes?: Uint8Array;
@@ -45,12 +51,12 @@ class BlockWorker {
     this.worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
   }
 
-  send(id: number, task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): Promise<Reply> {
+  send(id: number, task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer, xml?: XmlOptions): Promise<Reply> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Referenced while it has work, so a caller awaiting it keeps the process alive.
       this.worker.ref();
-      this.worker.postMessage({ id, task, bytes, ranges, spare }, spare ? [spare] : []);
+      this.worker.postMessage({ id, task, bytes, ranges, spare, ...xml }, spare ? [spare] : []);
     });
   }
 }
@@ -90,9 +96,9 @@ export class BlockPool {
    * The XML of a block of events (see xmlEventsOfBlock). `bytes` is copied to the worker;
    * `spare` (the buffer of a block already written) moves there to be written into again.
    */
-  async xml(bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): Promise<XmlBlock> {
-    if (!this.script) return xmlEventsOfBlock(bytes, ranges, spare);
-    const reply = await this.send('xml', bytes, ranges, spare);
+  async xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions, spare?: ArrayBuffer): Promise<XmlBlock> {
+    if (!this.script) return xmlEventsOfBlock(bytes, ranges, spare, options.layout, options.records);
+    const reply = await this.send('xml', bytes, ranges, spare, options);
     if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
     return { xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), sizes: reply.sizes };
   }
@@ -105,12 +111,12 @@ export class BlockPool {
     return JSON.parse(reply.structure) as JsonStructure;
   }
 
-  private send(task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): Promise<Reply> {
+  private send(task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer, xml?: XmlOptions): Promise<Reply> {
     const script = this.script as string;
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
     while (this.workers.length < BlockPool.threads) this.workers.push(new BlockWorker(script));
     const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return worker.send(this.next++, task, bytes, ranges, spare);
+    return worker.send(this.next++, task, bytes, ranges, spare, xml);
   }
 }
 

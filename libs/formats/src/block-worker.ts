@@ -1,15 +1,26 @@
 import { parentPort } from 'node:worker_threads';
 import { structureOfBlock } from './json-structure';
-import { xmlEventsOfBlock } from './xml-event';
+import type { XmlLayout } from '@bulk-export/domain';
+import { xmlEventsOfBlock, XmlRecords } from './xml-event';
+
+interface Message {
+  id: number;
+  task: 'xml' | 'structure';
+  bytes: Uint8Array;
+  ranges: Int32Array;
+  spare?: ArrayBuffer;
+  layout?: XmlLayout;
+  records?: XmlRecords;
+}
 
 /** A worker thread of BlockPool: XML or the structure of a block of events. */
-parentPort?.on('message', (message: { id: number; task: 'xml' | 'structure'; bytes: Uint8Array; ranges: Int32Array; spare?: ArrayBuffer }) => {
+parentPort?.on('message', (message: Message) => {
   try {
     if (message.task === 'structure') {
       parentPort?.postMessage({ id: message.id, structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)) });
       return;
     }
-    const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges, message.spare);
+    const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges, message.spare, message.layout, message.records);
     // The XML's ArrayBuffer is its own (not Node's pool), so it moves instead of being copied.
     const bytes = new Uint8Array(xml.buffer, xml.byteOffset, xml.byteLength);
     parentPort?.postMessage({ id: message.id, bytes, sizes }, [bytes.buffer as ArrayBuffer, sizes.buffer as ArrayBuffer]);

@@ -1,6 +1,6 @@
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup, groupRowsSql } from './group';
+import { ChunkTarget, FileGroup, groupRowsSql, Records } from './group';
 import { BlockPool, StructureOfBlocks } from './block-pool';
 import { spooledBlocks, writeLineFiles } from './line-files';
 import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from './json-structure';
@@ -14,8 +14,8 @@ import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from './jso
  * Quoting follows RFC 4180 (CRLF line ends); a text cell that a spreadsheet would run as
  * a formula (starting with = + - @ tab or CR) is prefixed with a single quote.
  */
-export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
-  const columns = await csvColumns(db, group, `${target.pathOf(0)}.spool`);
+export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, records: Records = 'events'): Promise<void> {
+  const columns = await csvColumns(db, group, `${target.pathOf(0)}.spool`, records);
   const header = Buffer.from(columns.map((c) => csvQuote(c.path.join('.'))).join(',') + '\r\n', 'utf8');
   await db.run(CSV_MACROS);
   await writeLineFiles(db, csvRowsSql(group, columns), target, header);
@@ -27,11 +27,16 @@ export interface CsvColumn {
   type: JsonStructure;
 }
 
-/** The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo and eventProps. `spool`: a scratch file. */
-export async function csvColumns(db: DuckDb, group: FileGroup, spool: string): Promise<CsvColumn[]> {
+/**
+ * The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo
+ * and eventProps (profiles: of profile, then `deleted` when a profile of the group was
+ * deleted). `spool`: a scratch file.
+ */
+export async function csvColumns(db: DuckDb, group: FileGroup, spool: string, records: Records = 'events'): Promise<CsvColumn[]> {
   const parsed = normaliseStructure(await groupStructure(db, group, spool)) as Record<string, JsonStructure>;
   const nested = ['profile', 'deviceInfo', 'eventProps'].flatMap((f) => (f in parsed ? leafPaths(parsed[f], [f]) : []));
-  return [['ts'], ['eventName'], ...nested].map((path) => ({ path, type: structureAt(parsed, path) }));
+  const deleted = records === 'profiles' && 'deleted' in parsed ? [['deleted']] : [];
+  return [['ts'], ['eventName'], ...nested, ...deleted].map((path) => ({ path, type: structureAt(parsed, path) }));
 }
 
 /** The structure found at `path`, or JSON where the path leaves it. */

@@ -63,3 +63,40 @@ export function parseFileName(name: string): FileNameParts {
 export function manifestName(requestId: string, runTime: Date): string {
   return `${runObjectPrefix(requestId, runTime)}manifest.json`;
 }
+
+/**
+ * The names of one run's objects in the bucket, under the export's folder (`prefix`: '' or
+ * ending in `/`): its files, its manifest, and what all of them start with.
+ */
+export class RunObjects {
+  /** What every object of the run starts with: folder, request id, run time. */
+  readonly prefix: string;
+  readonly manifest: string;
+
+  constructor(
+    private readonly folder: string,
+    private readonly requestId: string,
+    private readonly runTime: Date,
+  ) {
+    this.prefix = folder + runObjectPrefix(requestId, runTime);
+    this.manifest = folder + manifestName(requestId, runTime);
+  }
+
+  file(p: Omit<FileNameParts, 'requestId' | 'runTime'>): string {
+    return this.folder + fileName({ ...p, requestId: this.requestId, runTime: this.runTime });
+  }
+}
+
+/** The most bytes of a file name besides its event name: request id, run time with milliseconds, day, a six-digit index, database id, extension, separators. */
+const FIXED_NAME_BYTES = 26 + 20 + 8 + 6 + 7 + 5;
+
+/** GCS's limit on an object's name, in UTF-8 bytes. */
+export const MAX_OBJECT_NAME_BYTES = 1024;
+
+/**
+ * How long an encoded event name may be (encodeEventName) for its objects' names to stay
+ * within GCS's limit under `folder`. Without a folder, every event name staging accepts fits.
+ */
+export function maxEncodedEventNameBytes(folder: string, databaseId: string): number {
+  return MAX_OBJECT_NAME_BYTES - Buffer.byteLength(folder, 'utf8') - Buffer.byteLength(databaseId, 'utf8') - FIXED_NAME_BYTES;
+}

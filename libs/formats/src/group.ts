@@ -1,4 +1,24 @@
+import type { ExportCompression, ExportFormat, XmlLayout } from '@bulk-export/domain';
 import { sqlString } from './event-day';
+
+/**
+ * What a group's files hold: `events`, or a profile export's `profiles`, whose records may
+ * carry `deleted: true` (a profile deleted in the window of an incremental export).
+ */
+export type Records = 'events' | 'profiles';
+
+/** How a group is written: the export's format and its options. */
+export interface GroupFormat {
+  format: ExportFormat;
+  compression: ExportCompression;
+  xmlLayout: XmlLayout;
+  records: Records;
+}
+
+/** The top-level fields of a record that files carry besides the event name, in this order; each only when the record has it. */
+export function recordFields(records: Records): readonly string[] {
+  return records === 'profiles' ? ['ts', 'profile', 'deleted'] : ['ts', 'profile', 'deviceInfo', 'eventProps'];
+}
 
 /** The events of one file group: one event name on one day. */
 export interface FileGroup {

@@ -2,10 +2,13 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { RecordTooLarge } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup, groupRowsSql, rowRangeSql } from './group';
+import { ChunkTarget, FileGroup, groupRowsSql, Records, recordFields, rowRangeSql } from './group';
 import { BlockPool, StructureOfBlocks } from './block-pool';
 import { normaliseStructure } from './json-structure';
 import { spooledBlocks } from './line-files';
+
+/** Columns in file order (a profile's `deleted` after its profile). */
+const ORDER = ['ts', 'eventName', 'profile', 'deleted', 'deviceInfo', 'eventProps'];
 
 /** Digits of a row id in the plan pass's lines (row ids are below 2^63). */
 const ROW_ID_DIGITS = 19;
@@ -23,7 +26,13 @@ export type ParquetCompression = 'snappy' | 'zstd' | 'none';
  * file's row positions; a file that still comes out above the limit is split in half again.
  * Boundaries depend only on the data, and memory does not grow with the group.
  */
-export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, compression: ParquetCompression): Promise<void> {
+export async function writeParquetGroup(
+  db: DuckDb,
+  group: FileGroup,
+  target: ChunkTarget,
+  compression: ParquetCompression,
+  records: Records = 'events',
+): Promise<void> {
   const budget = Math.max(1, Math.floor(target.maxBytes * 0.9));
   const pending: Piece[] = [];
   let piece: Piece | null = null;
@@ -50,7 +59,7 @@ export async function writeParquetGroup(db: DuckDb, group: FileGroup, target: Ch
   const structure = await types.result();
   const normalised = normaliseStructure(structure);
   const fields = typeof normalised === 'object' && !Array.isArray(normalised) ? normalised : {};
-  const columns = ['ts', 'eventName', 'profile', 'deviceInfo', 'eventProps'].filter((c) => c in fields);
+  const columns = ['eventName', ...recordFields(records)].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b)).filter((c) => c in fields);
   const select = columns.map((c) => `e.${quoteIdent(c)} AS ${quoteIdent(c)}`).join(', ');
   const codec = compression === 'none' ? 'uncompressed' : compression;
   let index = 0;

@@ -1,27 +1,20 @@
-import type { ExportCompression, ExportFormat } from '@bulk-export/domain';
 import { writeCsvGroup } from './csv';
 import { DuckDb } from './duckdb';
-import { ChunkTarget, FileGroup } from './group';
+import { ChunkTarget, FileGroup, GroupFormat } from './group';
 import { writeJsonGroup } from './json-lines';
 import { writeParquetGroup } from './parquet';
 import { writeXmlGroup } from './xml';
 
 /** Writes one file group (event name × day) of the staged table in the export's format. */
-export async function writeGroup(
-  db: DuckDb,
-  format: ExportFormat,
-  compression: ExportCompression,
-  group: FileGroup,
-  target: ChunkTarget,
-): Promise<void> {
-  switch (format) {
+export async function writeGroup(db: DuckDb, how: GroupFormat, group: FileGroup, target: ChunkTarget): Promise<void> {
+  switch (how.format) {
     case 'json':
-      return writeJsonGroup(db, group, target);
+      return writeJsonGroup(db, group, target, how.records);
     case 'csv':
-      return writeCsvGroup(db, group, target);
+      return writeCsvGroup(db, group, target, how.records);
     case 'xml':
-      return writeXmlGroup(db, group, target);
+      return writeXmlGroup(db, group, target, { layout: how.xmlLayout, records: how.records });
     case 'parquet':
-      return writeParquetGroup(db, group, { ...target, gzip: false }, compression === 'zstd' ? 'zstd' : compression === 'none' ? 'none' : 'snappy');
+      return writeParquetGroup(db, group, { ...target, gzip: false }, how.compression === 'zstd' ? 'zstd' : how.compression === 'none' ? 'none' : 'snappy', how.records);
   }
 }

@@ -6,14 +6,24 @@
  *     <Event><ts>…</ts><eventName>…</eventName><profile>…</profile><deviceInfo>…</deviceInfo><eventProps>…</eventProps></Event>
  *   </Events>
  *
- * Objects (profile, deviceInfo, eventProps and nested ones) hold one
- * `<entry><key>k</key><value type="…">v</value></entry>` per property, so any key is
- * allowed; arrays hold `<item type="…">` elements. `type` is string, number, boolean,
- * null, object or array. Text is escaped (& < > " ', and CR as &#13;) and characters XML 1.0 forbids are
- * replaced by U+FFFD. Numbers are written as the event spells them (see json-number-text.ts).
- * Each event becomes one element; no file is built in memory.
+ * Two layouts (XmlLayout):
+ * - `documented`, the platform's own: `profile` and `deviceInfo` hold one element named by
+ *   each key (`<email>a@b.c</email>`); a key that is not an XML name (NCName: a letter or
+ *   `_` first, then letters, digits, `_ - .`; no `:`) falls back to an
+ *   `<entry><key>k</key><value>v</value></entry>` in its place. `eventProps` holds one
+ *   `<entry><key>k</key><value>v</value></entry>` per property. A nested object follows
+ *   the rule of the field it is in (named elements under profile and deviceInfo, entries
+ *   under eventProps); an array holds one `<item>` per value.
+ * - `typed`: every object holds `<entry><key>k</key><value type="…">v</value></entry>` and
+ *   every array `<item type="…">`; `type` is string, number, boolean, null, object or array.
+ *
+ * Null is an empty element. A profile export's deleted profile carries `<deleted>true</deleted>`
+ * after its profile. Text is escaped (& < > " ', and CR as &#13;) and characters XML 1.0
+ * forbids are replaced by U+FFFD. Numbers are written as the event spells them (see
+ * json-number-text.ts). Each event becomes one element; no file is built in memory.
  */
 import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
+import type { XmlLayout } from '@bulk-export/domain';
 import { XmlTranscoder } from './xml-transcoder';
 
 export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
@@ -39,32 +49,55 @@ function typeOf(value: unknown): string {
   return typeof value === 'object' ? 'object' : typeof value;
 }
 
-/** The content of an element holding `value`. */
-function xmlContent(value: unknown): string {
+// XML 1.0's NameStartChar and NameChar without ':' (an NCName: namespace-aware parsers take it too).
+const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
+const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*$`, 'u');
+
+/** Whether `key` can be an element's name (an NCName). */
+export function isXmlName(key: string): boolean {
+  return XML_NAME.test(key);
+}
+
+/** How an object's keys become markup: as entries (typed or not), or as elements named by the keys. */
+type Style = 'typed' | 'entries' | 'named';
+
+/** The content of an element holding `value`, objects written in `style`. */
+function xmlContent(value: unknown, style: Style): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return xmlText(value);
   if (typeof value !== 'object') return String(value);
   if (value instanceof JsonNumberText) return value.text;
   let out = '';
   if (Array.isArray(value)) {
-    for (const v of value) out += `<item type="${typeOf(v)}">${xmlContent(v)}</item>`;
+    for (const v of value) out += style === 'typed' ? `<item type="${typeOf(v)}">${xmlContent(v, style)}</item>` : `<item>${xmlContent(v, style)}</item>`;
     return out;
   }
   for (const k in value) {
     const v = (value as Record<string, unknown>)[k];
-    out += `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v)}</value></entry>`;
+    if (style === 'typed') out += `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v, style)}</value></entry>`;
+    else if (style === 'named' && isXmlName(k)) out += `<${k}>${xmlContent(v, style)}</${k}>`;
+    else out += `<entry><key>${xmlText(k)}</key><value>${xmlContent(v, style)}</value></entry>`;
   }
   return out;
 }
 
-/** One `<Event>` element (with a newline) for an event as staged (parsed; numbers may be JsonNumberText). */
-export function xmlEvent(event: Record<string, unknown>): string {
-  let out = `<Event><ts>${xmlContent(event.ts)}</ts><eventName>${xmlText(String(event.eventName))}</eventName>`;
-  if (event.profile !== undefined) out += `<profile>${xmlContent(event.profile)}</profile>`;
-  if (event.deviceInfo !== undefined) out += `<deviceInfo>${xmlContent(event.deviceInfo)}</deviceInfo>`;
-  if (event.eventProps !== undefined) out += `<eventProps>${xmlContent(event.eventProps)}</eventProps>`;
+/**
+ * One `<Event>` element (with a newline) for an event as staged (parsed; numbers may be
+ * JsonNumberText). `deleted` (profile exports) is written after the profile when true.
+ */
+export function xmlEvent(event: Record<string, unknown>, layout: XmlLayout = 'documented', records: XmlRecords = 'events'): string {
+  const typed = layout === 'typed';
+  let out = `<Event><ts>${xmlContent(event.ts, typed ? 'typed' : 'entries')}</ts><eventName>${xmlText(String(event.eventName))}</eventName>`;
+  if (event.profile !== undefined) out += `<profile>${xmlContent(event.profile, typed ? 'typed' : 'named')}</profile>`;
+  if (records === 'profiles' && event.deleted === true) out += '<deleted>true</deleted>';
+  if (event.deviceInfo !== undefined) out += `<deviceInfo>${xmlContent(event.deviceInfo, typed ? 'typed' : 'named')}</deviceInfo>`;
+  if (event.eventProps !== undefined) out += `<eventProps>${xmlContent(event.eventProps, typed ? 'typed' : 'entries')}</eventProps>`;
   return out + '</Event>\n';
 }
+
+/** Whether a group holds events or a profile export's profiles (which may carry `deleted`). */
+export type XmlRecords = 'events' | 'profiles';
 
 /** XML of events as one buffer, and each event's size in it. */
 export interface XmlBlock {
@@ -80,18 +113,24 @@ export interface XmlBlock {
  * buffer to write into, from a block already written (fewer fresh buffers, less garbage
  * collection).
  */
-export function xmlEventsOfBlock(bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer): XmlBlock {
+export function xmlEventsOfBlock(
+  bytes: Uint8Array,
+  ranges: Int32Array,
+  spare?: ArrayBuffer,
+  layout: XmlLayout = 'documented',
+  records: XmlRecords = 'events',
+): XmlBlock {
   const count = ranges.length / 2;
   const sizes = new Int32Array(count);
   // The XML of an event is about four times its JSON; the buffer grows when that is short.
-  const xml = new XmlTranscoder(bytes.byteLength * 5, spare);
+  const xml = new XmlTranscoder(bytes.byteLength * 5, spare, layout, records);
   for (let i = 0; i < count; i++) {
     const start = ranges[2 * i];
     const end = ranges[2 * i + 1];
     const before = xml.used;
     if (!transcoded(xml, bytes, start, end)) {
       xml.used = before;
-      xml.append(slowXmlEvent(bytes, start, end));
+      xml.append(slowXmlEvent(bytes, start, end, layout, records));
     }
     sizes[i] = xml.used - before;
   }
@@ -112,7 +151,7 @@ function transcoded(xml: XmlTranscoder, bytes: Uint8Array, start: number, end: n
 }
 
 /** xmlEvent() of the event at `bytes[start…end)`, through JSON.parse (numbers keep their text). */
-export function slowXmlEvent(bytes: Uint8Array, start: number, end: number): string {
+export function slowXmlEvent(bytes: Uint8Array, start: number, end: number, layout: XmlLayout = 'documented', records: XmlRecords = 'events'): string {
   const json = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', start, end);
-  return xmlEvent((mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<string, unknown>);
+  return xmlEvent((mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<string, unknown>, layout, records);
 }

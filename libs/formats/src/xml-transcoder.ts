@@ -1,3 +1,5 @@
+import type { XmlLayout } from '@bulk-export/domain';
+import type { XmlRecords } from './xml-event';
 import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, DIGIT_0, DIGIT_9, isSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
 
 /**
@@ -24,11 +26,21 @@ export class XmlTranscoder {
   /** Key hashes of the objects being written, innermost last (a key given twice declines the event). */
   private keys = new Int32Array(256);
   private keyCount = 0;
-  /** Where the value of each of the five fields starts in `src` (-1: absent), by field. */
-  private readonly places = new Int32Array(5);
+  /** Where the value of each of the six fields starts in `src` (-1: absent), by field. */
+  private readonly places = new Int32Array(6);
+  /** How the objects of each field are written (Style), by field. */
+  private readonly styles: Int32Array;
+  /** Whether `deleted` is a field (profile exports). */
+  private readonly profiles: boolean;
 
-  /** `spare`: a buffer to write into (one handed back after an earlier block was written), when it holds `capacity`. */
-  constructor(capacity: number, spare?: ArrayBuffer) {
+  /**
+   * `spare`: a buffer to write into (one handed back after an earlier block was written),
+   * when it holds `capacity`. `layout` and `records` as xmlEvent() takes them.
+   */
+  constructor(capacity: number, spare?: ArrayBuffer, layout: XmlLayout = 'documented', records: XmlRecords = 'events') {
+    const typed = layout === 'typed';
+    this.styles = Int32Array.from([typed ? TYPED : ENTRIES, 0, typed ? TYPED : NAMED, typed ? TYPED : NAMED, typed ? TYPED : ENTRIES, 0]);
+    this.profiles = records === 'profiles';
     const size = Math.max(1024, capacity);
     // Never from Node's shared pool: a worker thread hands the whole ArrayBuffer over.
     this.out = spare && spare.byteLength >= size ? Buffer.from(spare) : Buffer.allocUnsafeSlow(size);
@@ -64,8 +76,9 @@ export class XmlTranscoder {
       this.space();
       const keyStart = this.at + 1;
       if (!this.skipString()) return false;
-      const field = topField(src, keyStart, this.at - 1);
+      let field = topField(src, keyStart, this.at - 1);
       if (field === ESCAPED) return false;
+      if (field === DELETED && !this.profiles) field = OTHER;
       this.space();
       this.at += 1; // the colon
       this.space();
@@ -83,15 +96,19 @@ export class XmlTranscoder {
     if (name < 0 || src[name] !== QUOTE) return false;
 
     this.put(EVENT_TS);
-    if (places[TS] >= 0 && !this.contentAt(places[TS])) return false;
+    if (places[TS] >= 0 && !this.contentAt(places[TS], this.styles[TS])) return false;
     this.put(TS_NAME);
     this.at = name;
     this.string();
     this.put(NAME_END);
     for (const field of OBJECT_FIELDS) {
       if (places[field] < 0) continue;
+      if (field === DELETED) {
+        if (src[places[field]] === 0x74) this.put(DELETED_TRUE);
+        continue;
+      }
       this.put(FIELD_OPEN[field]);
-      if (!this.contentAt(places[field])) return false;
+      if (!this.contentAt(places[field], this.styles[field])) return false;
       this.put(FIELD_CLOSE[field]);
     }
     this.put(EVENT_END);
@@ -105,21 +122,21 @@ export class XmlTranscoder {
     this.used += this.out.write(text, this.used, 'utf8');
   }
 
-  private contentAt(at: number): boolean {
+  private contentAt(at: number, style: number): boolean {
     this.at = at;
-    return this.content();
+    return this.content(style);
   }
 
-  /** The content of an element holding the value at `at` (xmlContent). */
-  private content(): boolean {
+  /** The content of an element holding the value at `at` (xmlContent), objects in `style`. */
+  private content(style: number): boolean {
     const src = this.src;
     const b = src[this.at];
     if (b === QUOTE) {
       this.string();
       return true;
     }
-    if (b === OPEN_OBJECT) return this.object();
-    if (b === OPEN_ARRAY) return this.array();
+    if (b === OPEN_OBJECT) return this.object(style);
+    if (b === OPEN_ARRAY) return this.array(style);
     if (b === 0x74) {
       this.put(TRUE);
       this.at += 4;
@@ -144,7 +161,7 @@ export class XmlTranscoder {
     return true;
   }
 
-  private object(): boolean {
+  private object(style: number): boolean {
     const src = this.src;
     const base = this.keyCount;
     // Which of 64 buckets this object's key hashes fell in: a key given twice is looked for only on a hit.
@@ -156,7 +173,7 @@ export class XmlTranscoder {
       this.at += 1;
       return true;
     }
-    this.put(ENTRY_KEY);
+    const valueOpen = style === TYPED ? VALUE_OPEN_TYPED : VALUE_OPEN;
     for (;;) {
       this.space();
       // The key: no escapes, not an array index, not given before in this object.
@@ -164,14 +181,17 @@ export class XmlTranscoder {
       let at = keyStart;
       let hash = 0;
       let digits = true;
+      let ascii = true;
       for (let c = src[at]; c !== QUOTE; c = src[++at]) {
         if (c === BACKSLASH) return false;
         hash = (Math.imul(hash, 31) + c) | 0;
         if (c < DIGIT_0 || c > DIGIT_9) digits = false;
+        if (c >= 0x80) ascii = false;
       }
-      this.text(keyStart, at);
       const length = at - keyStart;
       if (digits && length > 0 && length <= 10 && (length === 1 || src[keyStart] !== DIGIT_0)) return false;
+      // A key named in characters beyond ASCII: whether it is an XML name is left to the slow path.
+      if (style === NAMED && !ascii) return false;
       const bucket = hash >>> 26;
       const bit = 1 << (bucket & 31);
       const seen = bucket < 32 ? bucketsLow & bit : bucketsHigh & bit;
@@ -184,20 +204,40 @@ export class XmlTranscoder {
       this.space();
       this.at += 1; // the colon
       this.space();
-      this.put(VALUE_OPEN[typeAt(src[this.at])]);
-      if (!this.content()) return false;
+      if (style === NAMED && isAsciiName(src, keyStart, at)) {
+        this.out[this.used++] = LT;
+        this.copy(keyStart, at);
+        this.out[this.used++] = GT;
+        if (!this.content(style)) return false;
+        this.put(CLOSE_TAG);
+        this.copy(keyStart, at);
+        this.out[this.used++] = GT;
+      } else {
+        this.put(ENTRY_KEY);
+        this.text(keyStart, at);
+        this.put(style === TYPED ? valueOpen[typeAt(src[this.at])] : valueOpen[0]);
+        if (!this.content(style)) return false;
+        this.put(VALUE_END);
+      }
       this.space();
       const b = src[this.at++];
       if (b === CLOSE_OBJECT) break;
       if (b !== COMMA) return false;
-      this.put(VALUE_END_ENTRY_KEY);
     }
-    this.put(VALUE_END);
     this.keyCount = base;
     return true;
   }
 
-  private array(): boolean {
+  /** Copies `src[start…end)` (an ASCII name) as it is. */
+  private copy(start: number, end: number): void {
+    const out = this.out;
+    const src = this.src;
+    let used = this.used;
+    for (let at = start; at < end; at++) out[used++] = src[at];
+    this.used = used;
+  }
+
+  private array(style: number): boolean {
     const src = this.src;
     this.at += 1;
     this.space();
@@ -207,8 +247,8 @@ export class XmlTranscoder {
     }
     for (;;) {
       this.space();
-      this.put(ITEM_OPEN[typeAt(src[this.at])]);
-      if (!this.content()) return false;
+      this.put(style === TYPED ? ITEM_OPEN_TYPED[typeAt(src[this.at])] : ITEM_OPEN);
+      if (!this.content(style)) return false;
       this.put(ITEM_END);
       this.space();
       const b = src[this.at++];
@@ -400,6 +440,7 @@ const NAME = 1;
 const PROFILE = 2;
 const DEVICE_INFO = 3;
 const EVENT_PROPS = 4;
+const DELETED = 5;
 const OTHER = -1;
 const ESCAPED = -2;
 const TOP_FIELDS: [Uint8Array, number][] = [
@@ -408,9 +449,15 @@ const TOP_FIELDS: [Uint8Array, number][] = [
   [bytes('profile'), PROFILE],
   [bytes('deviceInfo'), DEVICE_INFO],
   [bytes('eventProps'), EVENT_PROPS],
+  [bytes('deleted'), DELETED],
 ];
 /** The fields written after the name, in the element's order, each only when the event has it. */
-const OBJECT_FIELDS = [PROFILE, DEVICE_INFO, EVENT_PROPS];
+const OBJECT_FIELDS = [PROFILE, DELETED, DEVICE_INFO, EVENT_PROPS];
+
+/** How an object's keys become markup (xml-event.ts): entries with types, entries, or elements named by the keys. */
+const TYPED = 0;
+const ENTRIES = 1;
+const NAMED = 2;
 
 /** Which of the five fields the top-level key at `src[start…end)` names (OTHER: another key; ESCAPED: spelled with an escape). */
 function topField(src: Uint8Array, start: number, end: number): number {
@@ -434,18 +481,35 @@ for (const [field, name] of [[PROFILE, 'profile'], [DEVICE_INFO, 'deviceInfo'], 
   FIELD_CLOSE[field] = constant(`</${name}>`);
 }
 const EVENT_END = constant('</Event>\n');
+const DELETED_TRUE = constant('<deleted>true</deleted>');
 const ENTRY_KEY = constant('<entry><key>');
 const VALUE_END = constant('</value></entry>');
-/** The end of an entry and the start of the next one's. */
-const VALUE_END_ENTRY_KEY = constant('</value></entry><entry><key>');
+const CLOSE_TAG = constant('</');
+const LT = 0x3c;
+const GT = 0x3e;
 const ITEM_END = constant('</item>');
 const TRUE = constant('true');
 const FALSE = constant('false');
 const REPLACEMENT = bytes('\uFFFD');
 
 const TYPES = ['string', 'number', 'boolean', 'null', 'object', 'array'];
-const VALUE_OPEN = TYPES.map((t) => constant(`</key><value type="${t}">`));
-const ITEM_OPEN = TYPES.map((t) => constant(`<item type="${t}">`));
+const VALUE_OPEN_TYPED = TYPES.map((t) => constant(`</key><value type="${t}">`));
+const VALUE_OPEN = [constant('</key><value>')];
+const ITEM_OPEN_TYPED = TYPES.map((t) => constant(`<item type="${t}">`));
+const ITEM_OPEN = constant('<item>');
+
+/** Whether the ASCII key `src[start…end)` is an XML name (NCName): a letter or `_`, then letters, digits, `_ - .`. */
+function isAsciiName(src: Uint8Array, start: number, end: number): boolean {
+  if (start === end) return false;
+  const first = src[start] | 0x20;
+  if (!((first >= 0x61 && first <= 0x7a) || src[start] === 0x5f)) return false;
+  for (let at = start + 1; at < end; at++) {
+    const c = src[at];
+    const lower = c | 0x20;
+    if (!((lower >= 0x61 && lower <= 0x7a) || (c >= DIGIT_0 && c <= DIGIT_9) || c === 0x5f || c === 0x2d || c === 0x2e)) return false;
+  }
+  return true;
+}
 
 /** The index in TYPES of the JSON value starting with byte `c`. */
 function typeAt(c: number): number {

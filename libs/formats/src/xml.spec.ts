@@ -1,6 +1,8 @@
 import { xmlEvent, xmlEventsOfBlock, xmlText } from './xml';
 import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
 import { random } from './seeded-random.spec-helper';
+import { SaxesParser } from 'saxes';
+import type { XmlLayout } from '@bulk-export/domain';
 
 /** JSON texts as one block (after some junk), as spooledBlocks hands them over. */
 function blockOf(texts: string[]): { bytes: Buffer; ranges: Int32Array } {
@@ -15,9 +17,9 @@ function blockOf(texts: string[]): { bytes: Buffer; ranges: Int32Array } {
 }
 
 /** The XML of a block of JSON texts, as text. */
-function xmlOfTexts(texts: string[]): string {
+function xmlOfTexts(texts: string[], layout: XmlLayout = 'typed'): string {
   const { bytes, ranges } = blockOf(texts);
-  return xmlEventsOfBlock(bytes, ranges).xml.toString('utf8');
+  return xmlEventsOfBlock(bytes, ranges, undefined, layout).xml.toString('utf8');
 }
 
 describe('xml', () => {
@@ -32,8 +34,56 @@ describe('xml', () => {
     expect(xmlText('a&b')).toBe('a&amp;b');
     expect(xmlText('emoji 😀 & more')).toBe('emoji 😀 &amp; more');
   });
-  it('writes an event with typed entries for any key', () => {
-    expect(xmlEvent({ eventName: 'A&B', ts: 1, profile: { identity: 'u' }, eventProps: { 'a key<': [1, null], n: { x: true } } })).toBe(
+  it('writes the platform\'s documented layout: profile and deviceInfo keys as elements, eventProps as entries', () => {
+    const event = {
+      ts: 20200220130735,
+      eventName: 'Export Custom Event',
+      profile: { all_identities: 'a@b.c', platform: 'Web', email: 'a@b.c' },
+      deviceInfo: { browser: 'Others' },
+      eventProps: { 'CT Source': 'API', Category: 'Mens Watch', Price: 59.99 },
+    };
+    const expected =
+      '<Event><ts>20200220130735</ts><eventName>Export Custom Event</eventName>' +
+      '<profile><all_identities>a@b.c</all_identities><platform>Web</platform><email>a@b.c</email></profile>' +
+      '<deviceInfo><browser>Others</browser></deviceInfo>' +
+      '<eventProps><entry><key>CT Source</key><value>API</value></entry><entry><key>Category</key><value>Mens Watch</value></entry>' +
+      '<entry><key>Price</key><value>59.99</value></entry></eventProps></Event>\n';
+    expect(xmlEvent(event)).toBe(expected);
+    expect(xmlOfTexts([JSON.stringify(event)], 'documented')).toBe(expected);
+  });
+  it('falls back to an entry for a key that is not an XML name, and nests by the rule of the field', () => {
+    const event = {
+      eventName: 'e',
+      ts: 1,
+      profile: { 'first name': 'A', 'x:y': 1, '1st': true, xmlns: 'n', 'é_ü-1.2': 'u', nested: { city: 'X', 'zip code': null }, tags: ['a', { b: 1 }] },
+      eventProps: { list: [1, null], obj: { k: 'v' } },
+    };
+    const xml = xmlEvent(event);
+    expect(xml).toBe(
+      '<Event><ts>1</ts><eventName>e</eventName><profile>' +
+        '<entry><key>first name</key><value>A</value></entry><entry><key>x:y</key><value>1</value></entry>' +
+        '<entry><key>1st</key><value>true</value></entry><xmlns>n</xmlns><é_ü-1.2>u</é_ü-1.2>' +
+        '<nested><city>X</city><entry><key>zip code</key><value></value></entry></nested><tags><item>a</item><item><b>1</b></item></tags></profile>' +
+        '<eventProps><entry><key>list</key><value><item>1</item><item></item></value></entry>' +
+        '<entry><key>obj</key><value><entry><key>k</key><value>v</value></entry></value></entry></eventProps></Event>\n',
+    );
+    expect(xmlOfTexts([JSON.stringify(event)], 'documented')).toBe(xml);
+    // Well-formed to a strict, namespace-aware parser.
+    const parser = new SaxesParser({ xmlns: true });
+    let elements = 0;
+    parser.on('opentag', () => (elements += 1));
+    parser.write(`<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n${xml}</Events>\n`).close();
+    expect(elements).toBeGreaterThan(20);
+  });
+  it('writes a deleted profile with <deleted>true</deleted> after its profile, and nothing of a deleted field in events', () => {
+    const profile = { eventName: 'profiles', ts: 1, profile: { identity: 'k1' }, deleted: true };
+    expect(xmlEvent(profile, 'documented', 'profiles')).toBe(
+      '<Event><ts>1</ts><eventName>profiles</eventName><profile><identity>k1</identity></profile><deleted>true</deleted></Event>\n',
+    );
+    expect(xmlEvent(profile, 'documented', 'events')).toBe('<Event><ts>1</ts><eventName>profiles</eventName><profile><identity>k1</identity></profile></Event>\n');
+  });
+  it('writes an event with typed entries for any key (typed layout)', () => {
+    expect(xmlEvent({ eventName: 'A&B', ts: 1, profile: { identity: 'u' }, eventProps: { 'a key<': [1, null], n: { x: true } } }, 'typed')).toBe(
       '<Event><ts>1</ts><eventName>A&amp;B</eventName><profile><entry><key>identity</key><value type="string">u</value></entry></profile>' +
         '<eventProps><entry><key>a key&lt;</key><value type="array"><item type="number">1</item><item type="null"></item></value></entry>' +
         '<entry><key>n</key><value type="object"><entry><key>x</key><value type="boolean">true</value></entry></value></entry></eventProps></Event>\n',
@@ -46,7 +96,7 @@ describe('xml', () => {
   ])('converts a block of events as one buffer, with the size of each event: %s', (_, events: Record<string, unknown>[]) => {
     const { bytes, ranges } = blockOf(events.map((e) => JSON.stringify(e)));
     const { xml, sizes } = xmlEventsOfBlock(bytes, ranges);
-    const expected = events.map((e) => xmlEvent(e));
+    const expected = events.map((e) => xmlEvent(e, 'documented'));
     expect([...sizes]).toEqual(expected.map((x) => Buffer.byteLength(x)));
     expect(xml.toString('utf8')).toBe(expected.join(''));
   });

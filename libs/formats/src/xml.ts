@@ -3,7 +3,7 @@ import { DuckDb } from './duckdb';
 import { ChunkTarget, FileGroup, groupRowsSql } from './group';
 import { spooledBlocks } from './line-files';
 import { XmlBlock, XML_FOOTER, XML_HEADER } from './xml-event';
-import { BlockPool } from './block-pool';
+import { BlockPool, XmlOptions } from './block-pool';
 
 export * from './xml-event';
 
@@ -16,7 +16,7 @@ const BLOCKS_AHEAD = 2;
  * while earlier blocks are written, in order, one event at a time, so files are cut at
  * the same events as ever.
  */
-export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget): Promise<void> {
+export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, options: XmlOptions): Promise<void> {
   const pool = BlockPool.get();
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
   const converting: Promise<XmlBlock>[] = [];
@@ -38,7 +38,7 @@ export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkT
   };
   try {
     for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), `${target.pathOf(0)}.spool`)) {
-      converting.push(pool.xml(bytes, ranges, spares.pop()));
+      converting.push(pool.xml(bytes, ranges, options, spares.pop()));
       if (converting.length > BLOCKS_AHEAD) await writeNext();
     }
     while (converting.length > 0) await writeNext();

@@ -17,6 +17,8 @@ export type CommandTopic = keyof Topics;
 /** What a command handler's `@EventPattern` carries: how a message of its topic becomes a command. */
 interface CommandExtras {
   decode(bytes: Buffer | null): Decoded<object>;
+  /** A consumer group of its own, `<service>.<group>` (e.g. webhooks following the events topic); the service's group by default. */
+  group?: string;
 }
 
 /** A command message that could not be decoded: what `@InvalidCommands` handlers receive. */
@@ -36,8 +38,8 @@ export interface GivenUpCommand<T> {
  * `decode` (an invalid one is dead-lettered, never handled). Throwing leaves the command
  * uncommitted and it is tried again; returning `{ rejected }` dead-letters it with that reason.
  */
-export const HandleCommands = <T extends object>(topic: CommandTopic, decode: (bytes: Buffer | null) => Decoded<T>): MethodDecorator =>
-  EventPattern(topic, { decode } satisfies CommandExtras);
+export const HandleCommands = <T extends object>(topic: CommandTopic, decode: (bytes: Buffer | null) => Decoded<T>, options: { group?: string } = {}): MethodDecorator =>
+  EventPattern(topic, { decode, ...options } satisfies CommandExtras);
 /** Called with an InvalidCommand for a message of `topic` that could not be decoded (after it was dead-lettered). */
 export const InvalidCommands = (topic: CommandTopic): MethodDecorator => EventPattern(`${topic}:invalid`);
 /** Called with a GivenUpCommand for a command of `topic` given up as poison (after it was dead-lettered). */
@@ -103,7 +105,7 @@ export class KafkaCommandTransport extends Server implements CustomTransportStra
       const givenUp = this.messageHandlers.get(`${pattern}:given-up`);
       const consumer = new CommandConsumer<object>(this.kafka, this.deadLetter, this.log, this.metrics, this.messaging.ready, {
         topic,
-        groupId: consumerGroup(this.config.TOPIC_PREFIX, this.service),
+        groupId: consumerGroup(this.config.TOPIC_PREFIX, extras.group ? `${this.service}.${extras.group}` : this.service),
         sessionTimeoutMs: this.config.KAFKA_SESSION_TIMEOUT_MS,
         maxFailures: this.config.COMMAND_MAX_FAILURES,
         retryBaseMs: this.config.COMMAND_RETRY_BASE_MS,

@@ -24,6 +24,7 @@ export class Metrics {
     labelNames: ['topic'],
     registers: [this.registry],
   });
+  readonly exportsPaused = new Counter({ name: 'bulk_export_exports_paused_total', help: 'Recurring exports paused after their latest runs all failed', registers: [this.registry] });
   readonly runsFailed = new Counter({ name: 'bulk_export_run_attempts_failed_total', help: 'Failed run attempts', labelNames: ['stage', 'final'], registers: [this.registry] });
   readonly runsCompleted = new Counter({ name: 'bulk_export_runs_completed_total', help: 'Runs completed', labelNames: ['format'], registers: [this.registry] });
   readonly stageDuration = new Histogram({
@@ -45,6 +46,12 @@ export class Metrics {
     name: 'bulk_export_consumer_reconnects_total',
     help: 'Times this service\'s command consumer was rebuilt after crashing (a Kafka outage, a lost coordinator)',
     labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly webhookAttempts = new Counter({
+    name: 'bulk_export_webhook_attempts_total',
+    help: 'Webhook delivery attempts, by outcome: delivered, retried (failed, tried again later) or failed (given up)',
+    labelNames: ['outcome'],
     registers: [this.registry],
   });
   readonly outboxPending = new Gauge({ name: 'bulk_export_outbox_pending', help: 'Outbox messages not yet published', registers: [this.registry] });

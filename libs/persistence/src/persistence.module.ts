@@ -9,8 +9,9 @@ import { CredentialsRepository } from './repositories/credentials.repository';
 import { ExportsRepository } from './repositories/exports.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { RunsRepository } from './repositories/runs.repository';
+import { WebhooksRepository } from './repositories/webhooks.repository';
 
-const REPOSITORIES = [AccountsRepository, CredentialsRepository, ExportsRepository, OutboxRepository, RunsRepository];
+const REPOSITORIES = [AccountsRepository, CredentialsRepository, ExportsRepository, OutboxRepository, RunsRepository, WebhooksRepository];
 
 /** Postgres health, for /health/ready. */
 export class PostgresHealth implements HealthCheck {

@@ -4,5 +4,6 @@
  */
 export * from './run-lifecycle';
 export * from './staging';
+export * from './staging-store';
 export * from './staged-events';
 export * from './raw-sink';

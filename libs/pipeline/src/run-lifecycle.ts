@@ -5,7 +5,7 @@ import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
-import { removeAttemptsUpTo } from './staging';
+import { StagingStore } from './staging-store';
 
 /**
  * What the extractor and the uploader share about a run's lifecycle: the status events
@@ -19,17 +19,18 @@ export class RunLifecycle {
     private readonly config: AppConfig,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly staging: StagingStore,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
-  /** ExportEvents for the run's status and, for a one-time export, the export's. */
-  statusEvents(ctx: RunContext): OutboxEntry[] {
+  /** ExportEvents for the run's status and, for a one-time export or a paused one, the export's. */
+  statusEvents(ctx: RunContext & { paused?: boolean }): OutboxEntry[] {
     const at = new Date().toISOString();
     const base = { version: 1 as const, type: 'export-status' as const, exportId: ctx.exportRow.id, accountId: ctx.account.id, at };
     const events: ExportEvent[] = [
       { ...base, runId: ctx.run.id, status: ctx.run.status, ...(ctx.run.error ? { error: ctx.run.error } : {}), ...(ctx.run.warning ? { warning: ctx.run.warning } : {}) },
     ];
-    if (ctx.exportRow.frequency === 'one_time') {
+    if (ctx.exportRow.frequency === 'one_time' || ctx.paused) {
       events.push({ ...base, status: ctx.exportRow.status, ...(ctx.exportRow.error ? { error: ctx.exportRow.error } : {}) });
     }
     return events.map((payload) => ({ topic: this.topics.exportEvents, key: ctx.exportRow.id, payload }));
@@ -43,11 +44,26 @@ export class RunLifecycle {
     const { attempt } = holder;
     const reason = describeFailure(error);
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
-    const recorded = await this.runs.fail(runId, holder, reason, retryAt, (ctx) => this.statusEvents(ctx));
+    let paused = false;
+    const recorded = await this.runs.fail(
+      runId,
+      holder,
+      reason,
+      retryAt,
+      (ctx) => {
+        paused = ctx.paused;
+        return this.statusEvents(ctx);
+      },
+      this.config.AUTO_PAUSE_AFTER_FAILED_RUNS,
+    );
+    if (paused) {
+      this.metrics.exportsPaused.inc();
+      this.logger.warn('recurring export paused: its latest runs all failed', { runId });
+    }
     this.relay.nudge();
     // The attempt's staging will not be read again; a run that failed for good would otherwise keep it for ever.
     if (recorded) {
-      await removeAttemptsUpTo(this.config.STAGING_DIR, runId, attempt).catch((e: unknown) =>
+      await this.staging.removeAttemptsUpTo(runId, attempt).catch((e: unknown) =>
         this.logger.warn("could not remove a failed attempt's staging", { runId, attempt, error: e }),
       );
     }

@@ -191,4 +191,47 @@ describe('staged slices', () => {
       ['skewed', 0, 1, { eventName: 'profiles', ts: 20260101000010, profile: { identity: 'skewed', v: 'second' } }],
     ]);
   });
+
+  it('gives every profile its identity from the key, and writes a profile deleted in an incremental window as deleted', async () => {
+    // [key, value as the producer wrote it, or null for a tombstone]
+    const messages: [string, string | null][] = [
+      ['k1', '{"name":"one","plan":"paid"}'],
+      ['k2', ' {\n "identity": "own-id", "name": "two"}'],
+      ['k3', '{}'],
+      ['k4', '{"name":"four"}'],
+      ['k4', null],
+      ['k"5', '{ "nested": {"a": [1, 2.50]} }'],
+    ];
+    const sink = await RawSink.open(db, dir, { sliceBytes: 1 << 20, onSlice: () => undefined });
+    await sink.append(
+      0,
+      messages.map(([key, value], i) => ({ offset: BigInt(i), timestamp: BigInt(DAY + i * 1000), key: Buffer.from(key), value: value === null ? null : Buffer.from(value) })),
+    );
+    await sink.finish();
+    const staged = async (incremental: boolean) =>
+      ((await db.rows(`SELECT event FROM (${stageProfilesSql('UTC', '20260101', incremental)}) WHERE reason IS NULL ORDER BY "offset"`)) as [string][]).map(([e]) => JSON.parse(e));
+    const alive = [
+      { eventName: 'profiles', ts: 20260101000000, profile: { identity: 'k1', name: 'one', plan: 'paid' } },
+      { eventName: 'profiles', ts: 20260101000001, profile: { identity: 'own-id', name: 'two' } },
+      { eventName: 'profiles', ts: 20260101000002, profile: { identity: 'k3' } },
+      { eventName: 'profiles', ts: 20260101000005, profile: { identity: 'k"5', nested: { a: [1, 2.5] } } },
+    ];
+    expect(await staged(false)).toEqual(alive);
+    expect(await staged(true)).toEqual([...alive.slice(0, 3), { eventName: 'profiles', ts: 20260101000004, profile: { identity: 'k4' }, deleted: true }, alive[3]]);
+    // The identity comes first, so every format lists it first.
+    const [first] = (await db.rows(`SELECT event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY "offset" LIMIT 1`)) as [string][];
+    expect(Object.keys(JSON.parse(first[0]).profile)).toEqual(['identity', 'name', 'plan']);
+  });
+
+  it('sets aside an event whose encoded name would make its object names too long under the export\'s prefix', async () => {
+    const sink = await RawSink.open(db, dir, { sliceBytes: 1 << 20, onSlice: () => undefined });
+    const names = ['short', 'x'.repeat(100), '\u00e9'.repeat(40)]; // 100 bytes as they are; 80 bytes, 240 once encoded
+    await sink.append(0, names.map((eventName, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), key: null, value: Buffer.from(JSON.stringify({ eventName, ts: 1 })) })));
+    await sink.finish();
+    const reasons = async (max?: number) =>
+      ((await db.rows(`SELECT reason FROM (${stageEventsSql('UTC', null, 'SELECT * FROM raw', max)}) ORDER BY "offset"`)) as [string | null][]).map(([r]) => r);
+    expect(await reasons()).toEqual([null, null, null]);
+    expect(await reasons(239)).toEqual([null, null, "eventName is too long for a file name under the export's prefix (at most 239 bytes once encoded)"]);
+    expect(await reasons(99)).toEqual([null, expect.stringContaining('too long'), expect.stringContaining('too long')]);
+  });
 });

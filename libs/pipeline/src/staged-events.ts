@@ -50,7 +50,8 @@ const JSON_STRING = `'"(?:[^"\\\\]|\\\\.)*"'`;
 const NOT_STRICT_JSON = `(regexp_matches(value, ${NOT_STRICT}) AND regexp_matches(regexp_replace(value, ${JSON_STRING}, '""', 'g'), ${NOT_STRICT}))`;
 const NOT_STRICT_REASON = `'not valid JSON (NaN, Infinity or a trailing comma)'`;
 
-const EVENT_REJECT_REASON = `CASE
+/** Why an event is set aside, when its encoded name would make its objects' names too long (none below `maxNameBytes`: its default never refuses). */
+const eventRejectReason = (maxNameBytes: number) => `CASE
   WHEN value IS NULL OR value = '' THEN 'empty message'
   WHEN types IS NULL THEN 'not valid JSON'
   WHEN ${NOT_STRICT_JSON} THEN ${NOT_STRICT_REASON}
@@ -58,7 +59,13 @@ const EVENT_REJECT_REASON = `CASE
   WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
   WHEN strings[1] = '' THEN 'eventName is empty'
   WHEN strlen(strings[1]) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
-  WHEN contains(strings[1], chr(0)) THEN 'eventName contains a NUL character'
+  WHEN contains(strings[1], chr(0)) THEN 'eventName contains a NUL character'${
+    maxNameBytes < 3 * MAX_EVENT_NAME_BYTES
+      ? `
+  WHEN strlen(strings[1]) * 3 > ${maxNameBytes} AND strlen(strings[1]) + 2 * strlen(regexp_replace(strings[1], '[A-Za-z0-9 _]+', '', 'g')) > ${maxNameBytes}
+    THEN 'eventName is too long for a file name under the export''s prefix (at most ${maxNameBytes} bytes once encoded)'`
+      : ''
+  }
   WHEN coalesce(types[3], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
   WHEN coalesce(types[4], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
   WHEN coalesce(types[5], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
@@ -78,7 +85,12 @@ const PROFILE_REJECT_REASON = `CASE
  * `eventNames` when given (rejected messages are always kept, for the dead-letter topic),
  * sorted into file groups.
  */
-export function stageEventsSql(timeZone: string, eventNames: string[] | null, source = 'SELECT * FROM raw'): string {
+export function stageEventsSql(
+  timeZone: string,
+  eventNames: string[] | null,
+  source = 'SELECT * FROM raw',
+  maxEncodedNameBytes = 3 * MAX_EVENT_NAME_BYTES,
+): string {
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
            CASE WHEN reason IS NULL THEN name END AS event_name,
@@ -86,27 +98,42 @@ export function stageEventsSql(timeZone: string, eventNames: string[] | null, so
            CASE WHEN reason IS NOT NULL THEN raw_key END AS raw_key,
            CASE WHEN reason IS NOT NULL THEN raw_value END AS raw_value
     FROM (
-      SELECT partition, "offset", capture_ms, key, value, ${EVENT_REJECT_REASON} AS reason, strings[1] AS name, strings[2] AS ts_text, raw_key, raw_value
+      SELECT partition, "offset", capture_ms, key, value, ${eventRejectReason(maxEncodedNameBytes)} AS reason, strings[1] AS name, strings[2] AS ts_text, raw_key, raw_value
       FROM (SELECT *, ${EVENT_FIELDS} FROM (${source}))
     ) ${keep}
     ORDER BY event_name, day, partition, "offset"`;
 }
 
 /**
- * The staged rows of a compacted profiles topic, from `raw`: the latest value per key wins, and a
- * tombstone (null value) removes the profile. Latest as Kafka (and its compaction) means it:
- * within a partition, the highest offset, whatever the message timestamps say (producers'
- * clocks may be behind). Only a key found in several partitions (the topic was
- * repartitioned) is settled by capture time: each partition's latest value, then the one
- * captured last (the higher partition on a tie). All profiles go to one group, `profiles`,
- * on the day the run's window ends (`day`, yyyymmdd); `ts` is when Kafka captured the
- * profile's latest value, as yyyymmddHHMMSS in the account's time zone.
+ * A profile's record: `{"eventName":"profiles","ts":…,"profile":{…}}`, whose profile
+ * carries the message key (the identity) as `identity` when its value has none (then
+ * first); a deleted profile is `{"eventName":"profiles","ts":…,"profile":{"identity":…},"deleted":true}`.
  */
-export function stageProfilesSql(timeZone: string, day: string): string {
+const profileRecordSql = (ts: string) => `CASE WHEN value IS NULL
+  THEN json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', json_object('identity', key), 'deleted', true)
+  ELSE json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', (CASE
+    WHEN json_exists(value, '$.identity') THEN value
+    WHEN json_keys(value) = [] THEN '{"identity":' || to_json(key)::VARCHAR || '}'
+    ELSE '{"identity":' || to_json(key)::VARCHAR || ',' || regexp_replace(value, '^\s*\{', '') END)::JSON)
+  END::VARCHAR`;
+
+/**
+ * The staged rows of a compacted profiles topic, from `raw`: the latest value per key wins.
+ * Latest as Kafka (and its compaction) means it: within a partition, the highest offset,
+ * whatever the message timestamps say (producers' clocks may be behind). Only a key found
+ * in several partitions (the topic was repartitioned) is settled by capture time: each
+ * partition's latest value, then the one captured last (the higher partition on a tie).
+ * A tombstone (null value) as latest deletes the profile: a snapshot (`raw` is the topic
+ * up to the window's end) leaves it out; an incremental window (`raw` is what the window
+ * captured) writes it as deleted. All profiles go to one group, `profiles`, on the day the
+ * run's window ends (`day`, yyyymmdd); `ts` is when Kafka captured the profile's latest
+ * value, as yyyymmddHHMMSS in the account's time zone.
+ */
+export function stageProfilesSql(timeZone: string, day: string, incremental = false): string {
   const ts = `CAST(strftime(timezone(${sqlString(timeZone)}, to_timestamp(capture_ms / 1000.0)), '%Y%m%d%H%M%S') AS BIGINT)`;
   return `WITH checked AS MATERIALIZED (SELECT *, ${PROFILE_REJECT_REASON} AS reason FROM raw)
     SELECT * FROM (
-      SELECT partition, "offset", capture_ms, key, json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', value::JSON)::VARCHAR AS event,
+      SELECT partition, "offset", capture_ms, key, ${profileRecordSql(ts)} AS event,
              NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value
       FROM (
         SELECT * FROM (
@@ -115,7 +142,7 @@ export function stageProfilesSql(timeZone: string, day: string): string {
         )
         QUALIFY row_number() OVER (PARTITION BY key ORDER BY capture_ms DESC, partition DESC) = 1
       )
-      WHERE value IS NOT NULL
+      ${incremental ? '' : 'WHERE value IS NOT NULL'}
       UNION ALL
       SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL, raw_key, raw_value FROM checked WHERE reason IS NOT NULL
     )

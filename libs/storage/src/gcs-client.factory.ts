@@ -22,3 +22,15 @@ export class GcsClientFactory {
     });
   }
 }
+
+/**
+ * A GCS client with the deployment's own identity (Application Default Credentials: the
+ * pod's workload identity, GOOGLE_APPLICATION_CREDENTIALS…), for the operator's buckets such
+ * as the staging store; never a customer's key. GCS_API_ENDPOINT applies as for customers.
+ */
+export function deploymentStorage(config: Pick<AppConfig, 'GCS_API_ENDPOINT'>): Storage {
+  return new Storage({
+    ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
+    retryOptions: { autoRetry: true, maxRetries: 4 },
+  });
+}

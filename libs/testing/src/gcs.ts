@@ -46,13 +46,16 @@ export const gcs = {
     return items.sort((a, b) => (a.name < b.name ? -1 : 1));
   },
 
+  /** Deletes one object (a missing one is fine). */
+  async deleteObject(bucket: string, name: string): Promise<void> {
+    const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, { method: 'DELETE' });
+    if (!res.ok && res.status !== 404) throw new Error(`could not delete ${name} from ${bucket}: ${res.status}`);
+  },
+
   /** Deletes every object of a bucket (what an export wrote); the bucket stays. */
   async empty(bucket: string): Promise<number> {
     const objects = await gcs.list(bucket);
-    for (const { name } of objects) {
-      const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, { method: 'DELETE' });
-      if (!res.ok && res.status !== 404) throw new Error(`could not delete ${name} from ${bucket}: ${res.status}`);
-    }
+    for (const { name } of objects) await gcs.deleteObject(bucket, name);
     return objects.length;
   },
 

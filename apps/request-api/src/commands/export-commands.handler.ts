@@ -2,17 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { KafkaMessage } from 'kafkajs';
-import { CommandResult, CreateExportRequest, ExportCommand, Topics } from '@bulk-export/contracts';
+import { COMMAND_TYPES, CommandResult, CreateExportRequest, CreateWebhookRequest, ExportCommand, Topics } from '@bulk-export/contracts';
 import { DomainError } from '@bulk-export/domain';
 import { KafkaClient, TOPICS } from '@bulk-export/messaging';
 import { Logger } from '@bulk-export/observability';
 import { AccountsRepository } from '@bulk-export/persistence';
 import { CreateExportUseCase } from '../exports/create-export.use-case';
+import { ResumeExportUseCase } from '../exports/resume-export.use-case';
 import { StopExportUseCase } from '../exports/stop-export.use-case';
+import { CreateWebhookUseCase } from '../webhooks/create-webhook.use-case';
+import { DeleteWebhookUseCase } from '../webhooks/delete-webhook.use-case';
 
 /**
- * Internal services' commands from the command topic, run through the same use cases as
- * REST. Each command is answered on the events topic (accepted with the export id, or
+ * Internal services' commands from the command topic (exports and webhooks), run through
+ * the same use cases as REST. Each command is answered on the events topic (accepted with the export id, or
  * rejected with the errors); a rejected command is also dead-lettered.
  */
 @Injectable()
@@ -20,6 +23,9 @@ export class ExportCommandsHandler {
   constructor(
     private readonly createExport: CreateExportUseCase,
     private readonly stopExport: StopExportUseCase,
+    private readonly resumeExport: ResumeExportUseCase,
+    private readonly createWebhook: CreateWebhookUseCase,
+    private readonly deleteWebhook: DeleteWebhookUseCase,
     private readonly accounts: AccountsRepository,
     private readonly kafka: KafkaClient,
     private readonly logger: Logger,
@@ -32,15 +38,32 @@ export class ExportCommandsHandler {
       if (!(await this.accounts.findAccount(command.accountId))) {
         return this.refuse(base, 'unknown_account', [{ field: 'accountId', message: `account ${command.accountId} does not exist` }]);
       }
-      const exportRow =
-        command.type === 'create-export'
-          ? await this.createExport.execute({ ...this.request(command.export), accountId: command.accountId, idempotencyKey: command.idempotencyKey })
-          : await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId });
-      await this.answer({ ...base, status: 'accepted', exportId: exportRow.id });
-      this.logger.info('command accepted', { command: command.type, exportId: exportRow.id });
+      const outcome = await this.execute(command);
+      await this.answer({ ...base, status: 'accepted', ...outcome });
+      this.logger.info('command accepted', { command: command.type, ...outcome });
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       return this.refuse(base, e.code, [{ field: e.field ?? '', message: e.message }]);
+    }
+  }
+
+  /** Runs a command through the use case REST uses; the id of what it created or changed. */
+  private async execute(command: ExportCommand): Promise<{ exportId: string } | { webhookId: string }> {
+    switch (command.type) {
+      case 'create-export':
+        return { exportId: (await this.createExport.execute({ ...this.request(command.export), accountId: command.accountId, idempotencyKey: command.idempotencyKey })).id };
+      case 'stop-export':
+        return { exportId: (await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId })).id };
+      case 'resume-export':
+        return { exportId: (await this.resumeExport.execute({ accountId: command.accountId, exportId: command.exportId })).id };
+      case 'create-webhook': {
+        const webhook = plainToInstance(CreateWebhookRequest, command.webhook);
+        const { endpoint } = await this.createWebhook.execute({ accountId: command.accountId, request: webhook, secret: command.secret, idempotencyKey: command.idempotencyKey });
+        return { webhookId: endpoint.id };
+      }
+      case 'delete-webhook':
+        await this.deleteWebhook.execute({ accountId: command.accountId, webhookId: command.webhookId });
+        return { webhookId: command.webhookId };
     }
   }
 
@@ -66,7 +89,7 @@ export class ExportCommandsHandler {
       // not JSON: nothing to echo
     }
     const text = (v: unknown) => (typeof v === 'string' && v.length <= 200 ? v : undefined);
-    const command = loose.type === 'create-export' || loose.type === 'stop-export' ? loose.type : 'unknown';
+    const command = (COMMAND_TYPES as readonly unknown[]).includes(loose.type) ? (loose.type as string) : 'unknown';
     await this.answer({
       command,
       status: 'rejected',

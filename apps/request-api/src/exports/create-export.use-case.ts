@@ -12,7 +12,10 @@ import {
   InvalidField,
   newId,
   NotFound,
+  checkPrefix,
   parseDateTime,
+  ProfileMode,
+  XmlLayout,
 } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { CredentialsRepository, Export, ExportsRepository } from '@bulk-export/persistence';
@@ -29,6 +32,10 @@ export interface CreateExport {
   startAt?: string;
   format: ExportFormat;
   compression?: ExportCompression;
+  prefix?: string;
+  maxFileMb?: number;
+  xmlLayout?: XmlLayout;
+  profileMode?: ProfileMode;
   /** From an internal service's command: creating twice with the same key creates one export. */
   idempotencyKey?: string;
 }
@@ -63,6 +70,11 @@ export class CreateExportUseCase {
     if (!recurring && (command.intervalHours !== undefined || command.startAt !== undefined)) {
       throw new InvalidField(command.intervalHours !== undefined ? 'intervalHours' : 'startAt', 'only a recurring export takes `intervalHours` and `startAt`');
     }
+    if (command.xmlLayout !== undefined && command.format !== 'xml') throw new InvalidField('xmlLayout', 'xmlLayout applies to the xml format only');
+    if (command.profileMode !== undefined && !(recurring && command.type === 'all_profiles')) {
+      throw new InvalidField('profileMode', 'profileMode applies to recurring all_profiles exports only (a one-time profile export is a full snapshot)');
+    }
+    const prefix = checkPrefix(command.prefix ?? '');
     const window = recurring
       ? { start: checkRecurringStart(command.startAt === undefined ? now : instant('startAt', command.startAt), now), end: null }
       : checkOneTimeWindow({ start: instant('from', command.from), end: instant('to', command.to) }, now);
@@ -88,10 +100,15 @@ export class CreateExportUseCase {
       windowTo: window.end === null ? null : new Date(window.end),
       format: command.format,
       compression,
+      prefix,
+      maxFileMb: command.maxFileMb ?? null,
+      xmlLayout: command.xmlLayout ?? 'documented',
+      profileMode: command.profileMode ?? 'incremental',
       status: 'pending',
       error: null,
       idempotencyKey: command.idempotencyKey ?? null,
       stoppedAt: null,
+      pausedAt: null,
     } satisfies Partial<Export>);
     const event: ExportEvent = {
       version: 1,

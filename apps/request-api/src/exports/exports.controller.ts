@@ -9,6 +9,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
 import { CreateExportUseCase } from './create-export.use-case';
 import { presentExport, presentRun } from './export.presenter';
+import { ResumeExportUseCase } from './resume-export.use-case';
 import { RetryRunUseCase } from './retry-run.use-case';
 import { StopExportUseCase } from './stop-export.use-case';
 
@@ -39,6 +40,7 @@ export class ExportsController {
     private readonly createExport: CreateExportUseCase,
     private readonly stopExport: StopExportUseCase,
     private readonly retryRun: RetryRunUseCase,
+    private readonly resumeExport: ResumeExportUseCase,
     private readonly exports: ExportsRepository,
     private readonly runs: RunsRepository,
   ) {}
@@ -89,6 +91,17 @@ export class ExportsController {
   async stop(@CurrentAccount() account: Account, @Param('id') id: string) {
     if (!ID_REGEX.test(id)) throw new NotFound('export', id);
     return presentExport(await this.stopExport.execute({ accountId: account.id, exportId: id }));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resume a recurring export that was paused after its runs kept failing; its credentials are validated again, then the windows it missed are exported.' })
+  @ApiResponse({ status: 404, description: 'No such export for this account.' })
+  @ApiResponse({ status: 409, description: 'The export is not paused (`conflict`).' })
+  @ApiResponse({ status: 422, description: 'Its credentials still fail (`invalid_service_key`, `bucket_not_found`, `bucket_not_writable`).' })
+  async resume(@CurrentAccount() account: Account, @Param('id') id: string) {
+    if (!ID_REGEX.test(id)) throw new NotFound('export', id);
+    return presentExport(await this.resumeExport.execute({ accountId: account.id, exportId: id }));
   }
 
   /** The runs of an export, newest first, paginated by cursor. */

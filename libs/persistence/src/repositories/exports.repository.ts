@@ -27,7 +27,7 @@ export class ExportsRepository {
 
   /** A recurring profile export of the account that is still scheduled, if any. */
   async findScheduledRecurring(accountId: string, type: Export['type']): Promise<Export | null> {
-    return this.dataSource.getRepository(Export).findOneBy({ accountId, type, frequency: 'recurring', status: 'pending' });
+    return this.dataSource.getRepository(Export).findOneBy({ accountId, type, frequency: 'recurring', status: In(['pending', 'paused']) });
   }
 
   /**
@@ -49,6 +49,23 @@ export class ExportsRepository {
       const cancelled = await cancelNotStartedRuns(manager, id);
       await this.outbox.add(manager, messages(exportRow, cancelled));
       return exportRow;
+    });
+  }
+
+  /**
+   * Resumes a paused recurring export: the scheduler then creates the windows it missed, one
+   * after another, and retries that waited go out. Returns the export as it is after the
+   * call (null when unknown); `resumed` is false when it was not paused.
+   */
+  async resume(accountId: string, id: string, messages: (e: Export) => OutboxEntry[]): Promise<{ exportRow: Export; resumed: boolean } | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id, accountId }).setLock('pessimistic_write').getOne();
+      if (!exportRow) return null;
+      if (exportRow.status !== 'paused') return { exportRow, resumed: false };
+      Object.assign(exportRow, { status: 'pending', pausedAt: null, error: null });
+      await manager.update(Export, id, { status: 'pending', pausedAt: null, error: null });
+      await this.outbox.add(manager, messages(exportRow));
+      return { exportRow, resumed: true };
     });
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { RunStatus } from '@bulk-export/domain';
-import { newId } from '@bulk-export/domain';
+import { newId, pauseReason } from '@bulk-export/domain';
 import { Account, Export, ExportFile, ExportRun, PartitionRanges } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 
@@ -220,8 +220,8 @@ export class RunsRepository {
       const due = await manager
         .createQueryBuilder(ExportRun, 'r')
         .where(`r.status = 'pending' AND r.next_attempt_at <= :now`, { now })
-        // Stopping cancels waiting retries; this keeps one that got past it from being emitted.
-        .andWhere(`NOT EXISTS (SELECT 1 FROM exports e WHERE e.id = r.export_id AND e.status = 'stopped')`)
+        // Stopping cancels waiting retries; this keeps one that got past it from being emitted. A paused export's wait for its resume.
+        .andWhere(`NOT EXISTS (SELECT 1 FROM exports e WHERE e.id = r.export_id AND e.status IN ('stopped', 'paused'))`)
         .orderBy('r.next_attempt_at', 'ASC')
         .limit(limit)
         .setLock('pessimistic_write')
@@ -375,7 +375,8 @@ export class RunsRepository {
   /**
    * Records a failed attempt. With `retryAt`, the run waits as `pending` for its next
    * attempt (the scheduler emits it then); without, or when its export was stopped while
-   * it ran, it stays `failed` with the reason. Locks the export (shared) before the run,
+   * it ran, it stays `failed` with the reason. A recurring export whose last
+   * `autoPauseAfter` runs have then failed for good is paused (pauseReason). Locks the export (shared) before the run,
    * so a concurrent stop either sees the retry and cancels it or is seen here. False when
    * `holder` no longer holds the run: a worker that lost it cannot fail the attempt of
    * the one that has it. A holder without a claim fails the attempt whoever holds it: the
@@ -386,12 +387,14 @@ export class RunsRepository {
     holder: RunHolder | Pick<RunHolder, 'attempt'>,
     error: string,
     retryAt: Date | null,
-    messages: (ctx: RunContext) => OutboxEntry[],
+    messages: (ctx: RunContext & { paused: boolean }) => OutboxEntry[],
+    autoPauseAfter = 0,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const current = await manager.findOneBy(ExportRun, { id: runId });
       if (!current) return false;
-      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_read').getOneOrFail();
+      // Exclusive: pausing changes the export (a stop takes the same lock).
+      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_write').getOneOrFail();
       const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], 'claim' in holder ? holder.claim : undefined);
       if (!run) return false;
       const stopped = exportRow.status === 'stopped';
@@ -407,10 +410,27 @@ export class RunsRepository {
         exportRow.error = error;
         await manager.update(Export, exportRow.id, { status: 'failed', error });
       }
+      const paused = run.status === 'failed' && exportRow.frequency === 'recurring' && exportRow.status === 'pending' && (await this.pause(manager, exportRow, autoPauseAfter));
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
-      await this.outbox.add(manager, messages({ run, exportRow, account }));
+      await this.outbox.add(manager, messages({ run, exportRow, account, paused }));
       return true;
     });
+  }
+
+  /** Pauses the (locked) recurring export when its latest ended runs all failed; true if it did. */
+  private async pause(manager: EntityManager, exportRow: Export, threshold: number): Promise<boolean> {
+    if (threshold <= 0) return false;
+    const recent = await manager
+      .createQueryBuilder(ExportRun, 'r')
+      .where({ exportId: exportRow.id, status: In(['done', 'failed']) })
+      .orderBy('r.window_end', 'DESC')
+      .limit(threshold)
+      .getMany();
+    const reason = pauseReason(recent, threshold);
+    if (!reason) return false;
+    Object.assign(exportRow, { status: 'paused', pausedAt: new Date(), error: reason });
+    await manager.update(Export, exportRow.id, { status: 'paused', pausedAt: exportRow.pausedAt, error: reason });
+    return true;
   }
 
   /** The run, locked, if it is at `attempt` in one of `statuses` (and, with `claim`, still held by it). */
