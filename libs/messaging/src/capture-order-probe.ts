@@ -21,6 +21,8 @@ export async function probeAfterRanges(
   ranges: readonly OffsetRange[],
   order: CaptureOrder,
 ): Promise<void> {
+  // No ranges: the topic does not exist (nothing was captured), and asking for its offsets would fail.
+  if (ranges.length === 0) return;
   const bounds = await logBounds(kafka as KafkaClient, topic);
   const probe = probeRanges(ranges, new Map([...bounds].map(([p, b]) => [p, b.high])));
   if (probe.length === 0) return;
