@@ -47,10 +47,10 @@ export async function saveCredentials(system: TestSystem, account: TestAccount, 
 }
 
 /** Produces `values` to `topic` in a window of capture time of their own, [from, to) in ms; the clock is past both ends when it returns. */
-export async function produceInWindow(topic: string, values: string[]): Promise<{ from: number; to: number }> {
+export async function produceInWindow(topic: string, values: string[], brokers?: string): Promise<{ from: number; to: number }> {
   const from = Date.now() + 1;
   await clockPast(from);
-  await kcatProduce(topic, values);
+  await kcatProduce(topic, values, undefined, { brokers });
   const to = Date.now() + 1;
   await clockPast(to);
   return { from, to };

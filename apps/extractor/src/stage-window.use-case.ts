@@ -2,7 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, Topics, UploadRun } from '@bulk-export/contracts';
-import { DeadLetter, KafkaClient, logBounds, OffsetRange, OutboxRelay, planRanges, readRanges, retentionWarning, TOPICS, windowOffsets } from '@bulk-export/messaging';
+import {
+  CaptureOrder,
+  createTimeWarning,
+  DeadLetter,
+  joinWarnings,
+  KafkaClient,
+  logBounds,
+  OffsetRange,
+  OutboxRelay,
+  planRanges,
+  probeAfterRanges,
+  readRanges,
+  retentionWarning,
+  timestampType,
+  TOPICS,
+  windowOffsets,
+} from '@bulk-export/messaging';
 import { formatDay } from '@bulk-export/domain';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunHolder, RunsRepository } from '@bulk-export/persistence';
@@ -103,7 +119,10 @@ export class StageWindowUseCase {
     // A redelivered command restarts this attempt from nothing; earlier attempts and claims are superseded.
     await rm(this.staging.localRunRoot(run.id), { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const { ranges, deadLettered, warning } = await this.planRead(ctx, topic, profiles && !incremental, log);
+    const { ranges, deadLettered, warning: planWarning } = await this.planRead(ctx, topic, profiles && !incremental, log);
+    // Timestamps out of order around the window (producers' clocks) are said in the run's warning.
+    const order = new CaptureOrder(profiles && !incremental ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
+    const clock = createTimeWarning(topic, ranges.length ? await timestampType(this.kafka, topic) : null);
     const db = await DuckDb.open(':memory:', {
       memoryLimit: this.config.DUCKDB_MEMORY_LIMIT,
       threads: this.config.DUCKDB_THREADS,
@@ -121,7 +140,8 @@ export class StageWindowUseCase {
           );
       let read: { rows: number; slices: number };
       try {
-        read = await this.read(db, dir, topic, ranges, run.id, holder, stager);
+        read = await this.read(db, dir, topic, ranges, run.id, holder, stager, order);
+        await probeAfterRanges(this.kafka, this.logger, topic, ranges, order);
       } catch (e) {
         await stager?.abort();
         throw e;
@@ -134,6 +154,8 @@ export class StageWindowUseCase {
       await removeRawFiles(dir);
       const [rowsStaged, rowsRejected] = ((await db.rows(COUNT_STAGED))[0] as bigint[]).map(Number);
       await this.deadLetterRejected(db, selectRejectedSql(deadLettered), topic, profiles ? 'profiles' : 'events');
+      const warning = joinWarnings(planWarning, order.warning(), clock);
+      if (order.warning()) log.warn('message timestamps are out of order around the window', { warning: order.warning() });
       log.info('staging timings', { readMs: t1 - t0, stageAfterReadMs: t2 - t1, slices: read.slices, deadLetterMs: Date.now() - t2 });
       const offsets: PartitionRanges = Object.fromEntries(
         ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]),
@@ -189,6 +211,7 @@ export class StageWindowUseCase {
     runId: string,
     holder: RunHolder,
     stager: DuckDbQueue<RawSlice> | null,
+    order: CaptureOrder,
   ): Promise<{ rows: number; slices: number }> {
     const sink = await RawSink.open(db, dir, { onSlice: stager ? (slice) => stager.add(slice) : undefined });
     let reported = Date.now();
@@ -199,6 +222,7 @@ export class StageWindowUseCase {
         onRecords: async (partition, records) => {
           if (stager?.failure) throw stager.failure;
           await sink.append(partition, records);
+          order.observe(partition, records);
           this.metrics.eventsRead.inc(records.length);
           if (Date.now() - reported > 1000) {
             reported = Date.now();

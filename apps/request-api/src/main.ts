@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { KafkaCommandTransport } from '@bulk-export/messaging';
 import { runService } from '@bulk-export/observability';
 import { serveConsole } from './console/serve-console';
 import { rejectDeepBodies } from './http/body-depth.middleware';
@@ -11,6 +12,7 @@ import { RequestApiModule, SERVICE } from './request-api.module';
 runService({
   name: SERVICE,
   config: { defaults: { HTTP_PORT: 3000 }, require: ['CREDENTIALS_KEKS'] },
+  transport: (app) => app.get(KafkaCommandTransport),
   module: (config, logger) => RequestApiModule.forRoot(config, logger),
   configure: (app, config, logger) => {
     (app as NestExpressApplication).useBodyParser('json', { limit: '64kb' });

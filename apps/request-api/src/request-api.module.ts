@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { decodeExportCommand, decodeExportEvent, ExportCommand, HeardExportEvent } from '@bulk-export/contracts';
-import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { ExportCommandsController } from './commands/export-commands.controller';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
@@ -19,12 +19,11 @@ import { ErrorFilter } from './http/error.filter';
 import { CreateWebhookUseCase } from './webhooks/create-webhook.use-case';
 import { DeleteWebhookUseCase } from './webhooks/delete-webhook.use-case';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookEventsController } from './webhooks/webhook-events.controller';
 import { WebhookEventsHandler } from './webhooks/webhook-events.handler';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 export const SERVICE = 'request-api';
-const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
-const WEBHOOK_EVENTS_CONSUMER = Symbol('WEBHOOK_EVENTS_CONSUMER');
 
 @Module({})
 export class RequestApiModule {
@@ -38,7 +37,7 @@ export class RequestApiModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController, CredentialsController, ExportsController, WebhooksController],
+      controllers: [HealthController, CredentialsController, ExportsController, WebhooksController, ExportCommandsController, WebhookEventsController],
       providers: [
         ApiKeyGuard,
         SaveCredentialUseCase,
@@ -48,29 +47,16 @@ export class RequestApiModule {
         ResumeExportUseCase,
         { provide: APP_FILTER, inject: [Logger], useFactory: (l: Logger) => new ErrorFilter(l) },
         ExportCommandsHandler,
-        commandConsumerProvider<ExportCommand, ExportCommandsHandler>(COMMAND_CONSUMER, SERVICE, ExportCommandsHandler, (topics, handler) => ({
-          topic: topics.commands,
-          decode: decodeExportCommand,
-          handle: (command) => handler.handle(command),
-          onInvalid: (reason, message) => handler.answerInvalid(reason, message),
-          onGiveUp: (command, reason) => handler.answerFailed(command, reason),
-        })),
         CreateWebhookUseCase,
         DeleteWebhookUseCase,
         WebhookDispatcher,
         WebhookEventsHandler,
-        // Webhooks follow the events topic in a consumer group of their own.
-        commandConsumerProvider<HeardExportEvent, WebhookEventsHandler>(WEBHOOK_EVENTS_CONSUMER, `${SERVICE}.webhooks`, WebhookEventsHandler, (topics, handler) => ({
-          topic: topics.exportEvents,
-          decode: decodeExportEvent,
-          handle: (event) => handler.handle(event),
-        })),
+        { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {
-          provide: LIVENESS_CHECKS,
-          inject: [COMMAND_CONSUMER, WEBHOOK_EVENTS_CONSUMER],
-          useFactory: (c: CommandConsumer<ExportCommand>, w: CommandConsumer<HeardExportEvent>) => [c, w],
+          provide: HEALTH_CHECKS,
+          inject: [PostgresHealth, KafkaHealth, KafkaCommandTransport],
+          useFactory: (p: PostgresHealth, k: KafkaHealth, t: KafkaCommandTransport) => [p, k, t.readiness],
         },
-        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
       ],
     };
   }

@@ -19,7 +19,7 @@ export class SchedulerModule {
         EmitDueWindowsUseCase,
         WindowTicker,
         { provide: LIVENESS_CHECKS, inject: [WindowTicker], useFactory: (t: WindowTicker) => [t] },
-        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth, WindowTicker], useFactory: (p: PostgresHealth, k: KafkaHealth, t: WindowTicker) => [p, k, t.readiness] },
       ],
     };
   }

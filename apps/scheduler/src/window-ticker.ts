@@ -7,12 +7,25 @@ import { EmitDueWindowsUseCase } from './emit-due-windows.use-case';
 /** Runs created per transaction; a tick goes on with further batches while they come back full. */
 const BATCH = 50;
 
-/** Runs EmitDueWindows every SCHEDULER_TICK_MS; unhealthy when ticks stop succeeding. */
+/**
+ * Runs EmitDueWindows every SCHEDULER_TICK_MS. Not ready while ticks fail (Postgres down);
+ * not live only when a tick has hung for CONSUMER_STUCK_MINUTES: an outage never gets the
+ * scheduler restarted, it catches up on its own once Postgres is back.
+ */
 @Injectable()
 export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdown, HealthCheck {
   readonly name = 'window-ticker';
   private timer: NodeJS.Timeout | null = null;
   private lastSuccess = Date.now();
+  private tickStarted = 0;
+  /** For /health/ready: ticks succeed. */
+  readonly readiness: HealthCheck = {
+    name: 'window-ticker',
+    check: async () => {
+      const silentFor = Date.now() - this.lastSuccess;
+      if (silentFor > Math.max(30_000, this.config.SCHEDULER_TICK_MS * 10)) throw new Error(`no successful tick for ${Math.round(silentFor / 1000)}s`);
+    },
+  };
   private ticking: Promise<void> | null = null;
 
   constructor(
@@ -34,14 +47,14 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
     await this.ticking;
   }
 
+  /** For /health/live: no tick has hung for CONSUMER_STUCK_MINUTES. */
   async check(): Promise<void> {
-    const silentFor = Date.now() - this.lastSuccess;
-    if (silentFor > Math.max(30_000, this.config.SCHEDULER_TICK_MS * 10)) {
-      throw new Error(`no successful tick for ${Math.round(silentFor / 1000)}s`);
-    }
+    const busyFor = this.ticking ? Date.now() - this.tickStarted : 0;
+    if (busyFor > this.config.CONSUMER_STUCK_MINUTES * 60_000) throw new Error(`a tick has been running for ${Math.round(busyFor / 1000)}s (stuck)`);
   }
 
   private async tick(): Promise<void> {
+    this.tickStarted = Date.now();
     try {
       let emitted: number;
       do {

@@ -1,15 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
-import { decodeMessage, UploadRun } from '@bulk-export/contracts';
-import { CommandConsumer, commandConsumerProvider, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
+import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
+import { StagedRunsController } from './staged-runs.controller';
 import { UploadRunUseCase } from './upload-run.use-case';
 
 export const SERVICE = 'uploader';
-const STAGED_CONSUMER = Symbol('STAGED_CONSUMER');
 
 @Module({})
 export class UploaderModule {
@@ -23,19 +22,17 @@ export class UploaderModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, StagedRunsController],
       providers: [
         RunLifecycle,
         StagingStore,
         UploadRunUseCase,
-        commandConsumerProvider<UploadRun, UploadRunUseCase>(STAGED_CONSUMER, SERVICE, UploadRunUseCase, (topics, useCase) => ({
-          topic: topics.stagedRuns,
-          decode: (bytes) => decodeMessage(UploadRun, bytes),
-          handle: (command) => useCase.execute({ runId: command.runId, attempt: command.attempt }),
-          onGiveUp: (command, reason) => useCase.giveUp({ runId: command.runId, attempt: command.attempt }, reason),
-        })),
-        { provide: LIVENESS_CHECKS, inject: [STAGED_CONSUMER], useFactory: (c: CommandConsumer<UploadRun>) => [c] },
-        { provide: HEALTH_CHECKS, inject: [PostgresHealth, KafkaHealth], useFactory: (p: PostgresHealth, k: KafkaHealth) => [p, k] },
+        { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [PostgresHealth, KafkaHealth, KafkaCommandTransport],
+          useFactory: (p: PostgresHealth, k: KafkaHealth, t: KafkaCommandTransport) => [p, k, t.readiness],
+        },
       ],
     };
   }

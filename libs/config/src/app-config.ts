@@ -72,6 +72,37 @@ export class AppConfig {
   @Max(60_000)
   COMMAND_RETRY_BASE_MS: number = 500;
 
+  /**
+   * Retries of kafkajs inside a command consumer (a lost coordinator, a broker away) before
+   * it gives that consumer up; the service then opens a new one itself (see CONSUMER_STUCK_MINUTES).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30)
+  KAFKA_CONSUMER_RETRIES: number = 10;
+
+  /**
+   * A command consumer that crashed reconnects inside the process, with backoff, for as long
+   * as it takes; only one that has not recovered for this many minutes makes /health/live
+   * fail, so that the orchestrator restarts the service.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  CONSUMER_STUCK_MINUTES: number = 10;
+
+  /**
+   * How long a service waits for a Postgres connection before the request fails: with
+   * Postgres down, the REST API answers 503 within about this long instead of hanging.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DATABASE_CONNECT_TIMEOUT_MS: number = 1500;
+
   /** Name of an account's events topic; `{accountId}` is replaced by the account's id. */
   @IsString()
   @Matches(/\{accountId\}/, { message: 'EVENTS_TOPIC_TEMPLATE must contain {accountId}' })
@@ -86,6 +117,13 @@ export class AppConfig {
   @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true }, { message: 'GCS_API_ENDPOINT must be an http(s) URL' })
   GCS_API_ENDPOINT?: string;
+
+  /** Longest wait for an answer from GCS to one request; an upload that got none is sent again. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  GCS_REQUEST_TIMEOUT_MS: number = 60_000;
 
   /**
    * Key-encryption keys for stored credentials: `id:base64key[,id:base64key…]`, each key 32 bytes.

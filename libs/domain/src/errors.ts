@@ -93,3 +93,15 @@ export class RateLimited extends DomainError {
     super(`${what}; try again in ${retryAfterSeconds} s`);
   }
 }
+
+/** A dependency (Postgres) does not answer: a 503 with Retry-After, nothing written. */
+export class ServiceUnavailable extends DomainError {
+  readonly kind = 'unavailable';
+  readonly code = 'unavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(message);
+  }
+}

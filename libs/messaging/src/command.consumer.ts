@@ -1,11 +1,10 @@
-import { FactoryProvider, OnApplicationBootstrap, OnApplicationShutdown, Type } from '@nestjs/common';
+import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
-import { AppConfig } from '@bulk-export/config';
-import { consumerGroup, Decoded, Topics } from '@bulk-export/contracts';
-import { HEALTH_CHECKS, HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
+import { Decoded } from '@bulk-export/contracts';
+import { HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
-import { TOPICS } from './messaging.module';
+import { ConsumerSupervisor } from './consumer-supervisor';
 
 export interface CommandConsumerOptions<T> {
   topic: string;
@@ -19,9 +18,11 @@ export interface CommandConsumerOptions<T> {
    * return a reason to dead-letter the command instead (a command the rules refuse).
    */
   handle(command: T): Promise<void | { rejected: string }>;
-  /** Called when the consumer has crashed for good; the service should exit. */
-  onFatal(error: Error): void;
   sessionTimeoutMs?: number;
+  /** How long the consumer may be down (reconnecting) before liveness fails; 10 minutes by default. */
+  stuckMs?: number;
+  /** kafkajs's own retries before it gives the consumer up (10 by default). */
+  kafkaRetries?: number;
   /**
    * A command whose handler throws is tried again, with backoff from `retryBaseMs` (500)
    * doubling to 30 s. After `maxFailures` (8, about a minute) failures in a row it is
@@ -39,55 +40,36 @@ export interface CommandConsumerOptions<T> {
 const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
- * The Nest provider of a service's command consumer. From the configuration: its group,
- * session timeout and poison-message limits; the service's readiness checks
- * (HEALTH_CHECKS: Postgres, Kafka) are the dependencies it asks before giving a command
- * up; once crashed for good it ends the process (the orchestrator restarts the service).
- * `particular`: the topic and what the service's `handler` does with its commands.
- */
-export function commandConsumerProvider<T extends object, H>(
-  provide: symbol,
-  service: string,
-  handler: Type<H>,
-  particular: (topics: Topics, handler: H) => Pick<CommandConsumerOptions<T>, 'topic' | 'decode' | 'handle' | 'onInvalid' | 'onGiveUp'>,
-): FactoryProvider<CommandConsumer<T>> {
-  return {
-    provide,
-    inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, handler, HEALTH_CHECKS],
-    useFactory: (kafka: KafkaClient, dlq: DeadLetter, log: Logger, metrics: Metrics, topics: Topics, config: AppConfig, h: H, dependencies: HealthCheck[]) =>
-      new CommandConsumer<T>(kafka, dlq, log, metrics, {
-        groupId: consumerGroup(config.TOPIC_PREFIX, service),
-        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-        maxFailures: config.COMMAND_MAX_FAILURES,
-        retryBaseMs: config.COMMAND_RETRY_BASE_MS,
-        dependencies,
-        onFatal: () => process.exit(1),
-        ...particular(topics, h),
-      }),
-  };
-}
-
-/**
  * Consumes one command topic. A command's offset is committed only after it was handled
  * (or dead-lettered), one at a time, so a crash mid-command redelivers it. Heartbeats go
  * on while a long command runs. Invalid messages are dead-lettered, never fatal; so is a
  * command that keeps failing while the service's dependencies answer (a poison message),
  * so that it does not hold back the commands behind it.
  */
-export class CommandConsumer<T extends object> implements HealthCheck, OnApplicationBootstrap, OnApplicationShutdown {
-  readonly name: string;
-  private consumer: Consumer | null = null;
-  private crashed: Error | null = null;
+export class CommandConsumer<T extends object> implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly supervisor: ConsumerSupervisor;
   private lagTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(
     private readonly kafka: KafkaClient,
     private readonly deadLetter: DeadLetter,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly kafkaReady: Promise<void>,
     private readonly options: CommandConsumerOptions<T>,
   ) {
-    this.name = `consumer:${options.topic}`;
+    this.supervisor = new ConsumerSupervisor(options.topic, (watch) => this.open(watch), options.stuckMs ?? 10 * 60_000, logger, metrics);
+  }
+
+  /** Fails once the consumer has been down for CONSUMER_STUCK_MINUTES: for /health/live. */
+  get liveness(): HealthCheck {
+    return this.supervisor.liveness;
+  }
+
+  /** Fails while the consumer is not in its group: for /health/ready. */
+  get readiness(): HealthCheck {
+    return this.supervisor.readiness;
   }
 
   /** Messages of the topic not yet committed by this group, summed over partitions. */
@@ -105,16 +87,29 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
     }, 0);
   }
 
-  /** Nest starts the consumer once the application is up, and stops it on shutdown. */
-  onApplicationBootstrap(): Promise<void> {
-    return this.start();
+  /** Nest starts the consumer (in the background, once Kafka is connected), and stops it on shutdown. */
+  onApplicationBootstrap(): void {
+    void this.kafkaReady.then(() => {
+      if (this.stopped) return;
+      this.supervisor.start();
+      const { topic, groupId } = this.options;
+      this.lagTimer = setInterval(() => {
+        this.lag()
+          .then((lag) => this.metrics.consumerLag.set({ group: groupId, topic }, lag))
+          .catch(() => undefined);
+      }, 5000);
+      this.lagTimer.unref();
+    });
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.stop();
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    await this.supervisor.stop();
   }
 
-  async start(): Promise<void> {
+  /** One kafkajs consumer of the topic, connected, subscribed and running (ConsumerSupervisor replaces it when it crashes). */
+  private async open(watch: (consumer: Consumer) => void): Promise<Consumer> {
     const { topic, groupId } = this.options;
     const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = this.kafka.kafka.consumer({
@@ -125,27 +120,18 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
       heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
       maxWaitTimeInMs: Math.min(5000, Math.floor(sessionTimeout / 3)),
       allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
+      retry: {
+        retries: this.options.kafkaRetries ?? 10,
+        initialRetryTime: 300,
+        maxRetryTime: 30_000,
+        // A consumer that kafkajs would give up on, or restart on its own after a non-retriable error, is
+        // replaced by ConsumerSupervisor instead: one way back, with its backoff, health and metrics.
+        restartOnFailure: async () => false,
+      },
     });
-    this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (event) => {
-      const error = event.payload.error;
-      if (event.payload.restart) {
-        this.logger.warn('consumer crashed; kafkajs restarts it', { topic, error });
-        return;
-      }
-      this.crashed = error;
-      this.logger.error('consumer crashed for good', { topic, error });
-      this.options.onFatal(error);
-    });
+    watch(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    this.lagTimer = setInterval(() => {
-      this.lag()
-        .then((lag) => this.metrics.consumerLag.set({ group: groupId, topic }, lag))
-        .catch(() => undefined);
-    }, 5000);
-    this.lagTimer.unref();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -160,17 +146,7 @@ export class CommandConsumer<T extends object> implements HealthCheck, OnApplica
         }
       },
     });
-  }
-
-  async stop(): Promise<void> {
-    if (this.lagTimer) clearInterval(this.lagTimer);
-    await this.consumer?.disconnect();
-    this.consumer = null;
-  }
-
-  async check(): Promise<void> {
-    if (this.crashed) throw new Error(`crashed: ${this.crashed.message}`);
-    if (!this.consumer) throw new Error('not started');
+    return consumer;
   }
 
   /** Dead-letters a message with the reason. */

@@ -1,19 +1,23 @@
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { AppConfig, InvalidConfiguration, loadConfig, LoadConfigOptions } from '@bulk-export/config';
 import { Logger, NestLogger } from './logger';
+import { ServiceStarted } from './service-started';
 
 export interface ServiceDefinition {
   name: string;
   config: LoadConfigOptions;
   module(config: AppConfig, logger: Logger): DynamicModule;
   configure?(app: INestApplication, config: AppConfig, logger: Logger): void;
+  /** The service's command transport (@nestjs/microservices), started once HTTP listens. */
+  transport?(app: INestApplication): CustomTransportStrategy;
 }
 
 /**
  * Starts one service: reads and validates the configuration (exiting with the names of
  * the bad settings), builds the Nest application with the shared logger, listens on
- * HTTP_PORT and shuts down cleanly on SIGTERM/SIGINT. A fatal error exits non-zero so the
+ * HTTP_PORT, and only then lets Kafka connect (ServiceStarted); shuts down cleanly on SIGTERM/SIGINT. A fatal error exits non-zero so the
  * supervisor (compose, Kubernetes, the local start script) restarts the service.
  */
 export async function bootstrapService(definition: ServiceDefinition): Promise<INestApplication> {
@@ -51,6 +55,8 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
     });
   }
   definition.configure?.(app, config, logger);
+  const strategy = definition.transport?.(app);
+  if (strategy) app.connectMicroservice({ strategy }, { inheritAppConfig: false });
   await app.listen(config.HTTP_PORT, '0.0.0.0');
   // Keep idle connections open longer than clients and load balancers do, so a client
   // never sends a request on a connection the server is just closing.
@@ -59,6 +65,9 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<I
   server.headersTimeout = 66_000;
   const address = app.getHttpServer().address();
   logger.info('service started', { port: typeof address === 'object' && address ? address.port : config.HTTP_PORT });
+  // Only now does the service connect to Kafka (see ServiceStarted).
+  app.get(ServiceStarted, { strict: false }).markListening();
+  if (strategy) await app.startAllMicroservices();
   return app;
 }
 

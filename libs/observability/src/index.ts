@@ -10,3 +10,4 @@ export * from './bootstrap';
 export * from './observability.module';
 export * from './metrics';
 export * from './metrics.controller';
+export * from './service-started';

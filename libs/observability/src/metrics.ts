@@ -36,6 +36,18 @@ export class Metrics {
   });
   readonly windowsEmitted = new Counter({ name: 'bulk_export_windows_emitted_total', help: 'Runs created by the scheduler', labelNames: ['kind'], registers: [this.registry] });
   readonly consumerLag = new Gauge({ name: 'bulk_export_consumer_lag', help: 'Messages not yet consumed by this service\'s consumer group', labelNames: ['group', 'topic'], registers: [this.registry] });
+  readonly consumerUp = new Gauge({
+    name: 'bulk_export_consumer_up',
+    help: '1 while this service\'s command consumer is in its group and fetching, 0 while it reconnects after a crash',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly consumerReconnects = new Counter({
+    name: 'bulk_export_consumer_reconnects_total',
+    help: 'Times this service\'s command consumer was rebuilt after crashing (a Kafka outage, a lost coordinator)',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
   readonly webhookAttempts = new Counter({
     name: 'bulk_export_webhook_attempts_total',
     help: 'Webhook delivery attempts, by outcome: delivered, retried (failed, tried again later) or failed (given up)',

@@ -2,8 +2,9 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { Logger } from './logger';
 import { Metrics } from './metrics';
 import { MetricsController } from './metrics.controller';
+import { ServiceStarted } from './service-started';
 
-/** Makes the service's logger and metrics injectable everywhere, and serves /metrics. */
+/** Makes the service's logger, metrics and start-up signal injectable everywhere, and serves /metrics. */
 @Global()
 @Module({})
 export class ObservabilityModule {
@@ -14,8 +15,9 @@ export class ObservabilityModule {
       providers: [
         { provide: Logger, useValue: logger },
         { provide: Metrics, useValue: new Metrics(service) },
+        { provide: ServiceStarted, useValue: new ServiceStarted() },
       ],
-      exports: [Logger, Metrics],
+      exports: [Logger, Metrics, ServiceStarted],
     };
   }
 }

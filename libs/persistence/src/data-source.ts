@@ -2,8 +2,12 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-/** How every service (and the migration command) reaches Postgres. Schema changes only by migration. */
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+/**
+ * How every service (and the migration command) reaches Postgres. Schema changes only by
+ * migration. `connectTimeoutMs` bounds the wait for a connection, so that with Postgres
+ * down a request fails quickly (a 503) rather than hanging.
+ */
+export function dataSourceOptions(databaseUrl: string, connectTimeoutMs = 10_000): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -11,7 +15,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrations: MIGRATIONS,
     synchronize: false,
     migrationsTransactionMode: 'all',
-    extra: { max: 10, application_name: 'bulk-export' },
+    extra: { max: 10, application_name: 'bulk-export', connectionTimeoutMillis: connectTimeoutMs },
   };
 }
 

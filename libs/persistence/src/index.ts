@@ -6,6 +6,7 @@
 export * from './entities';
 export * from './migrations';
 export * from './data-source';
+export * from './database-unavailable';
 export * from './persistence.module';
 export * from './repositories/accounts.repository';
 export * from './repositories/credentials.repository';

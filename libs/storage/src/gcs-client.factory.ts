@@ -1,6 +1,7 @@
-import { Storage } from '@google-cloud/storage';
+import { RETRYABLE_ERR_FN_DEFAULT, Storage } from '@google-cloud/storage';
 import { AppConfig } from '@bulk-export/config';
 import { ServiceAccountKey } from './service-account-key';
+import { retryAfterMs } from './transient-errors';
 
 /**
  * Makes a GCS client for one customer's key. With GCS_API_ENDPOINT set (fake-gcs-server)
@@ -14,7 +15,10 @@ export class GcsClientFactory {
       projectId: key.project_id,
       credentials: { client_email: key.client_email, private_key: key.private_key },
       ...(this.config.GCS_API_ENDPOINT ? { apiEndpoint: this.config.GCS_API_ENDPOINT } : {}),
-      retryOptions: { autoRetry: true, maxRetries: 4 },
+      timeout: this.config.GCS_REQUEST_TIMEOUT_MS,
+      // The client retries with its own delays; an answer that says when to come back (Retry-After)
+      // is left to our callers, which wait that long (uploadFile).
+      retryOptions: { autoRetry: true, maxRetries: 4, retryableErrorFn: (err) => retryAfterMs(err) === null && RETRYABLE_ERR_FN_DEFAULT(err) },
     });
   }
 }

@@ -10,3 +10,4 @@ export * from './gcs-client.factory';
 export * from './bucket-probe';
 export * from './object-upload';
 export * from './storage.module';
+export * from './transient-errors';

@@ -2,6 +2,7 @@ import { Storage } from '@google-cloud/storage';
 import { crc32c as crc32cUpdate } from '@node-rs/crc32';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { nextTryInMs, UploadTimedOut } from './transient-errors';
 
 export interface UploadedObject {
   name: string;
@@ -11,6 +12,29 @@ export interface UploadedObject {
 }
 
 const RESUMABLE_ABOVE = 8 * 1024 * 1024;
+/** Tries of one upload, for failures that may pass (transient-errors). */
+const UPLOAD_ATTEMPTS = 6;
+
+/** The client's request timeout (GcsClientFactory sets it from GCS_REQUEST_TIMEOUT_MS). */
+function requestTimeoutMs(storage: Storage): number {
+  const timeout = (storage as unknown as { timeout?: unknown }).timeout;
+  return typeof timeout === 'number' && timeout > 0 ? timeout : 60_000;
+}
+
+/**
+ * `upload`, or UploadTimedOut once `ms` passed without an answer: the client bounds neither a
+ * simple upload's wait for its response nor its own retries of it. A late outcome of the
+ * abandoned upload is ignored (its precondition keeps it from overwriting a newer object).
+ */
+async function withDeadline<T>(upload: Promise<T>, ms: number, objectName: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  upload.catch(() => undefined);
+  try {
+    return await Promise.race([upload, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new UploadTimedOut(objectName, ms)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** CRC32C of a file, base64 of the big-endian value, as GCS reports it (native code, streaming). */
 export async function crc32cOfFile(path: string): Promise<string> {
@@ -52,6 +76,10 @@ export class ObjectChangedError extends Error {
  * but the object holds exactly these bytes (the same data written by another attempt, or
  * this request retried after it had succeeded), the upload counts as done; otherwise
  * ObjectChangedError.
+ *
+ * A failure that may pass (429 or 503, waiting what Retry-After asks; a reset connection; an
+ * upload with no answer within the client's request timeout) is tried again, up to
+ * UPLOAD_ATTEMPTS times, before the attempt fails.
  */
 export async function uploadFile(
   storage: Storage,
@@ -63,18 +91,33 @@ export async function uploadFile(
 ): Promise<UploadedObject> {
   const [{ size }, crc32c] = await Promise.all([stat(localPath), crc32cOfFile(localPath)]);
   const bucket = storage.bucket(bucketName);
-  try {
-    await bucket.upload(localPath, {
-      destination: objectName,
-      resumable: size > RESUMABLE_ABOVE,
-      validation: false,
-      metadata: { contentType, crc32c },
-      ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
-    });
-  } catch (e) {
-    if (expected === undefined || httpStatus(e) !== 412) throw e;
-    const [current] = await bucket.file(objectName).getMetadata();
-    if (current.crc32c !== crc32c || Number(current.size) !== size) throw new ObjectChangedError(objectName, expected);
+  const timeoutMs = requestTimeoutMs(storage);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withDeadline(
+        bucket.upload(localPath, {
+          destination: objectName,
+          resumable: size > RESUMABLE_ABOVE,
+          validation: false,
+          timeout: timeoutMs,
+          metadata: { contentType, crc32c },
+          ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
+        }),
+        timeoutMs,
+        objectName,
+      );
+      break;
+    } catch (e) {
+      if (expected !== undefined && httpStatus(e) === 412) {
+        const [current] = await bucket.file(objectName).getMetadata();
+        if (current.crc32c !== crc32c || Number(current.size) !== size) throw new ObjectChangedError(objectName, expected);
+        break;
+      }
+      // A 429 or 503 (waiting what Retry-After asks), a reset connection, an upload that hung: sent again.
+      const wait = nextTryInMs(e, attempt, UPLOAD_ATTEMPTS);
+      if (wait === null) throw e;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
   return { name: objectName, bytes: size, crc32c };
 }

@@ -10,3 +10,8 @@ export * from './system';
 export * from './kcat';
 export * from './gcs';
 export * from './http';
+export * from './own-kafka';
+export * from './postgres-outage';
+export * from './http-probe';
+export * from './tcp-fault-proxy';
+export * from './http-fault-proxy';

@@ -23,7 +23,7 @@ function run(args: string[], input?: string): Promise<string> {
  * With `keys`, each message gets the key of the same index; a null value is a tombstone.
  * Returns once all are acked.
  */
-export async function kcatProduce(topic: string, values: (string | null)[], keys?: string[], options: { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd' } = {}): Promise<void> {
+export async function kcatProduce(topic: string, values: (string | null)[], keys?: string[], options: { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd'; brokers?: string } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kcat-'));
   try {
     const file = join(dir, 'messages');
@@ -31,7 +31,7 @@ export async function kcatProduce(topic: string, values: (string | null)[], keys
     if (values.some((v) => v !== null && (v.includes('\n') || v === ''))) throw new Error('kcat -l sends one non-empty message per line');
     writeFileSync(file, values.map((v, i) => (keys ? `${keys[i]}${delimiter}${v ?? ''}` : (v ?? ''))).join('\n') + '\n');
     await run([
-      '-P', '-b', STACK.kafkaBrokers, '-t', topic, '-l',
+      '-P', '-b', options.brokers ?? STACK.kafkaBrokers, '-t', topic, '-l',
       '-X', 'enable.idempotence=true', '-X', 'acks=all',
       ...(keys ? ['-K', delimiter] : []),
       ...(values.includes(null) ? ['-Z'] : []),

@@ -43,7 +43,8 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Starts the service; waits until /health/ready answers 200 unless `waitReady` is false (a dependency is down on purpose). */
+  async start({ waitReady = true }: { waitReady?: boolean } = {}): Promise<void> {
     this.port = 0;
     const log = createWriteStream(this.logPath, { flags: 'a' });
     // SERVICE_NODE_ARGS: extra Node.js flags for the services, e.g. `--cpu-prof --cpu-prof-dir=…` (the benchmark's --cpu-prof).
@@ -75,6 +76,7 @@ export class ServiceProcess {
       portFound,
       new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${this.name} did not start in time; see ${this.logPath}`)), 60_000).unref()),
     ]);
+    if (!waitReady) return;
     await waitFor(`${this.name} ready`, async () => (await fetch(`${this.url}/health/ready`)).ok, { timeoutMs: 60_000, intervalMs: 200 });
   }
 

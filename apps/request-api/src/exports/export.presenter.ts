@@ -20,11 +20,18 @@ export function presentExport(e: Export, runs: ExportRun[] = [], files: ExportFi
     ...(e.type === 'all_profiles' && e.frequency === 'recurring' ? { profileMode: e.profileMode } : {}),
     status: e.status,
     ...(e.error ? { error: e.error } : {}),
+    ...exportWarning(runs),
     ...(e.pausedAt ? { pausedAt: e.pausedAt.toISOString() } : {}),
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
     runs: runs.map((r) => presentRun(r, files.filter((f) => f.runId === r.id))),
   };
+}
+
+/** The export's warning: that of its latest run that has one (a window short or at risk, said where the export is listed too). */
+function exportWarning(runs: ExportRun[]): { warning?: string } {
+  const latest = runs.filter((r) => r.warning).sort((a, b) => b.windowStart.getTime() - a.windowStart.getTime())[0];
+  return latest?.warning ? { warning: latest.warning } : {};
 }
 
 export function presentRun(r: ExportRun, files: ExportFile[]) {

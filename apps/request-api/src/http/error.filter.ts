@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainError, ErrorKind, RateLimited } from '@bulk-export/domain';
+import { DomainError, ErrorKind, RateLimited, ServiceUnavailable } from '@bulk-export/domain';
+import { isDatabaseUnavailable } from '@bulk-export/persistence';
 import { Logger } from '@bulk-export/observability';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -28,16 +29,22 @@ export class InvalidRequest extends HttpException {
 
 /**
  * The one place that turns errors into HTTP answers: `{ code, message, field?, errors? }`.
- * Domain errors map by kind; anything unexpected is a 500 whose details stay in the log.
+ * Domain errors map by kind; Postgres not answering is a 503 `unavailable` with
+ * Retry-After; anything unexpected is a 500 whose details stay in the log.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(caught: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    let error = caught;
+    if (!(error instanceof DomainError) && isDatabaseUnavailable(error)) {
+      this.logger.warn('request failed: Postgres does not answer', { error });
+      error = new ServiceUnavailable('the service cannot reach its database right now; nothing was changed, try again shortly');
+    }
     if (error instanceof DomainError) {
-      if (error instanceof RateLimited) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof RateLimited || error instanceof ServiceUnavailable) response.setHeader('Retry-After', String(error.retryAfterSeconds));
       response.status(STATUS[error.kind]).json({ code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) });
       return;
     }
