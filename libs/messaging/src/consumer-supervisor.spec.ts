@@ -69,4 +69,24 @@ describe('ConsumerSupervisor', () => {
       await supervisor.stop();
     }
   });
+
+  it('opens the consumer again when kafkajs gives it up while it is being opened (a coordinator still loading)', async () => {
+    const consumers: ReturnType<typeof fakeConsumer>[] = [];
+    const open: OpenConsumer = async (watch) => {
+      const consumer = fakeConsumer();
+      consumers.push(consumer);
+      watch(consumer);
+      // The first one crashes for good before its open returns, as consumer.run() does.
+      if (consumers.length === 1) consumer.emitter.emit('consumer.crash', { payload: { error: new Error('The coordinator is loading'), restart: false } });
+      return consumer;
+    };
+    const supervisor = new ConsumerSupervisor('t', open, 60_000, logger, new Metrics('test'));
+    supervisor.start();
+    try {
+      await until(async () => consumers.length === 2 && (await passes(supervisor.readiness)));
+      expect(consumers).toHaveLength(2);
+    } finally {
+      await supervisor.stop();
+    }
+  });
 });

@@ -22,6 +22,8 @@ export class ConsumerSupervisor {
   private lastError: Error | null = null;
   private stopped = false;
   private opening: Promise<void> | null = null;
+  /** A consumer crashed for good while one was being opened: open again once that is over. */
+  private reopen = false;
   private crashes = 0;
   readonly liveness: HealthCheck;
   readonly readiness: HealthCheck;
@@ -54,7 +56,16 @@ export class ConsumerSupervisor {
   /** Opens the consumer, in the background and with retries. */
   start(): void {
     this.stopped = false;
-    this.opening ??= this.keepOpening().finally(() => (this.opening = null));
+    if (this.opening) {
+      // The consumer being opened may be the one that crashed: keepOpening() opens again.
+      this.reopen = true;
+      return;
+    }
+    this.opening = this.keepOpening().finally(() => {
+      this.opening = null;
+      // A crash between the open and here.
+      if (this.reopen && !this.stopped) this.start();
+    });
   }
 
   async stop(): Promise<void> {
@@ -65,10 +76,18 @@ export class ConsumerSupervisor {
 
   private async keepOpening(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
+      this.reopen = false;
       try {
         await this.discard();
         await this.open((consumer) => this.watch(consumer));
         if (this.stopped) return;
+        if (this.reopen) {
+          // kafkajs gave it up while it started (e.g. "the coordinator is loading" on a broker just up): it never ran.
+          const delay = backoffDelay(attempt, 1000, 15_000);
+          this.logger.warn('consumer crashed while it started; opening it again', { topic: this.topic, attempt, retryInMs: delay });
+          await sleepUnless(delay, () => this.stopped);
+          continue;
+        }
         this.markUp();
         if (attempt > 1 || this.crashes > 0) this.logger.info('consumer reconnected', { topic: this.topic, attempts: attempt, crashes: this.crashes });
         return;
