@@ -4,6 +4,7 @@
  */
 export * from './kafka.client';
 export * from './outbox.relay';
+export * from './poll-loop';
 export * from './dead-letter';
 export * from './command.consumer';
 export * from './consumer-supervisor';

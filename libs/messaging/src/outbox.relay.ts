@@ -1,6 +1,7 @@
 import { OutboxRepository } from '@bulk-export/persistence';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { KafkaClient } from './kafka.client';
+import { PollLoop } from './poll-loop';
 
 /** Rows published per batch, published rows deleted per batch, and how many polls apart the deletes run. */
 const BATCH = 500;
@@ -14,10 +15,7 @@ const CLEANUP_EVERY_POLLS = 10;
  * deleted once older than the retention, in batches, at most every CLEANUP_EVERY_POLLS polls.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: PollLoop;
   private lastCount = 0;
   private lastCleanup = 0;
 
@@ -28,38 +26,25 @@ export class OutboxRelay {
     private readonly retentionMs: number,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.drainAll(), pollMs);
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Publish soon, without waiting for the next poll. */
   nudge(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
+    this.loop.nudge();
   }
 
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.drainAll().finally(() => {
-        this.running = null;
-        this.schedule(this.again ? 0 : this.pollMs);
-        this.again = false;
-      });
-    }, delay);
+  private get stopped(): boolean {
+    return this.loop.stopped;
   }
 
   private async drainAll(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { nextDeliveryAttemptAt, parseAllowedHosts, signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@bulk-export/domain';
+import { PollLoop } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { ClaimedDelivery, DeliveryOutcome, WebhooksRepository } from '@bulk-export/persistence';
 import { CredentialCipher } from '@bulk-export/storage';
@@ -23,10 +24,7 @@ const CLEANUP_EVERY_MS = 3_600_000;
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly allowedHosts: string[];
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly loop: PollLoop;
   private lastCleanup = 0;
 
   constructor(
@@ -37,38 +35,24 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly metrics: Metrics,
   ) {
     this.allowedHosts = parseAllowedHosts(config.WEBHOOK_ALLOWED_HOSTS);
+    this.loop = new PollLoop(() => this.drain(), config.WEBHOOK_POLL_MS);
   }
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Look for due deliveries now, without waiting for the next poll. */
   nudge(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
+    this.loop.nudge();
   }
 
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.drain().finally(() => {
-        this.running = null;
-        this.schedule(this.again ? 0 : this.config.WEBHOOK_POLL_MS);
-        this.again = false;
-      });
-    }, delay);
+  private get stopped(): boolean {
+    return this.loop.stopped;
   }
 
   private async drain(): Promise<void> {
