@@ -1,21 +1,26 @@
-import { newId } from '@bulk-export/domain';
-import { OutboxRepository, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
+import { ExtractResult, extractTasks, newId } from '@bulk-export/domain';
+import { OutboxRepository, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften } from '@bulk-export/persistence';
 import { api, gcs, makeServiceKey, TestSystem } from '@bulk-export/testing';
 import { createExport } from './support/exports';
 
 /**
- * A consumer that loses its partition in a rebalance may work on: the command goes to
- * another worker, which claims the run again. Only the worker holding the run's claim can
- * stage it, complete it, fail it or report its progress; the one that lost it is refused.
- * Against the real Postgres, with no worker running (the test plays both workers).
+ * A run's attempt is planned by the extractor that holds the run, then fans out into tasks
+ * that any replica takes. A consumer that loses its partition in a rebalance may work on:
+ * the command goes to another worker, which claims the run or the task again. Only the
+ * worker holding the claim can plan the run, complete a task, or fail it; the one that lost
+ * it is refused. Against the real Postgres, with no worker running (the test plays every worker).
  */
-describe('run claims', () => {
+describe('run and task claims', () => {
   let system: TestSystem;
   let runs: RunsRepository;
+  let tasks: RunTasksRepository;
+  const commands = (created: RunTask[]) => created.map((t) => ({ topic: 'test.tasks', key: t.id, payload: { taskId: t.id } }));
 
   beforeAll(async () => {
     system = await TestSystem.start({}, ['request-api']);
-    runs = new RunsRepository(system.db, new OutboxRepository(system.db));
+    const outbox = new OutboxRepository(system.db);
+    runs = new RunsRepository(system.db, outbox);
+    tasks = new RunTasksRepository(system.db, outbox, runs);
   });
 
   afterAll(async () => {
@@ -33,96 +38,167 @@ describe('run claims', () => {
     await system.db.query(`INSERT INTO export_runs (id, export_id, window_start, window_end, status, attempt) VALUES ($1, $2, $3, $4, 'pending', 1)`, [runId, exportId, new Date(to - 60_000), new Date(to)]);
     return runId;
   }
-  const row = async (runId: string) => (await system.db.query(`SELECT status, attempt, rows_extracted, claim, staged_claim FROM export_runs WHERE id = $1`, [runId]))[0];
-  const staged = { rowsExtracted: 10, rowsRejected: 0, offsets: { '0': { start: '0', end: '10' } }, warning: null };
+  const row = async (runId: string) =>
+    (await system.db.query(`SELECT status, attempt, phase, rows_extracted, rows_written, files_count, claim, takeovers, warning FROM export_runs WHERE id = $1`, [runId]))[0];
+  const tasksOf = async (runId: string, kind: string) =>
+    (await system.db.query(`SELECT id, seq, status, task_attempt, claim, spec, takeovers FROM run_tasks WHERE run_id = $1 AND kind = $2 ORDER BY attempt, seq`, [runId, kind])) as {
+      id: string;
+      seq: number;
+      status: string;
+      task_attempt: number;
+      claim: string | null;
+      spec: { eventName?: string; day?: string; rows?: number; sources?: { taskId: string }[] };
+      takeovers: number;
+    }[];
+  // Two partitions, the first cut in two: three extract tasks.
+  const plan = {
+    offsets: { '0': { start: '0', end: '20' }, '1': { start: '0', end: '5' } },
+    warning: 'planned warning',
+    extracts: extractTasks(
+      [
+        { partition: 0, start: 0n, end: 20n },
+        { partition: 1, start: 0n, end: 5n },
+      ],
+      [],
+      10,
+      false,
+    ),
+  };
+  const extracted = (groups: [string, string, number][], warning: string | null = null): ExtractResult => ({
+    rows: groups.reduce((n, g) => n + g[2], 0),
+    rejected: 1,
+    groups: groups.map(([eventName, day, rows]) => ({ eventName, day, rows })),
+    warning,
+    staging: `staging-${newId()}`,
+  });
+  const file = (eventName: string, day: string, index: number, rows: number) => ({ objectName: `${eventName}-${day}-${index}`, eventName, day, fileIndex: index, rows, bytes: rows * 10, crc32c: 'AAAAAA==' });
 
-  it('refuses the writes of an extraction whose claim was taken over, and ignores its command once staged', async () => {
+  async function planned(runId: string): Promise<{ attempt: number; claim: string }> {
+    const ctx = await runs.startExtraction(runId, 1, () => []);
+    const holder = { attempt: 1, claim: ctx!.run.claim! };
+    expect(await tasks.plan(runId, holder, plan, commands)).toBe(true);
+    return holder;
+  }
+
+  it('plans an attempt only for the extractor holding the run, once; its command is then stale', async () => {
     const runId = await newRun();
     const first = await runs.startExtraction(runId, 1, () => []);
     const second = await runs.startExtraction(runId, 1, () => []);
-    expect(first?.run.claim).toBeTruthy();
-    expect(second?.run.claim).toBeTruthy();
     expect(second?.run.claim).not.toBe(first?.run.claim);
-    const lost = { attempt: 1, claim: first!.run.claim! };
-    const holder = { attempt: 1, claim: second!.run.claim! };
-
-    await runs.reportProgress(runId, lost, { rowsExtracted: 99 });
-    expect(await runs.markStaged(runId, lost, staged, [])).toBe(false);
-    expect(await runs.fail(runId, lost, 'lost worker failed', new Date(), () => [])).toBe(false);
-    expect(await row(runId)).toMatchObject({ status: 'running', attempt: 1, rows_extracted: '0', staged_claim: null });
-
-    expect(await runs.markStaged(runId, holder, staged, [])).toBe(true);
-    expect(await row(runId)).toMatchObject({ status: 'running', attempt: 1, rows_extracted: '10', staged_claim: holder.claim });
-    // A command of the staged attempt delivered once more changes nothing.
+    expect(await tasks.plan(runId, { attempt: 1, claim: first!.run.claim! }, plan, commands)).toBe(false);
+    expect(await runs.fail(runId, { attempt: 1, claim: first!.run.claim! }, 'lost worker failed', new Date(), () => [])).toBe(false);
+    expect(await tasks.plan(runId, { attempt: 1, claim: second!.run.claim! }, plan, commands)).toBe(true);
+    expect(await tasks.plan(runId, { attempt: 1, claim: second!.run.claim! }, plan, commands)).toBe(false);
+    expect(await row(runId)).toMatchObject({ status: 'running', phase: 'extract', warning: 'planned warning' });
+    expect((await tasksOf(runId, 'extract')).map((t) => [t.seq, t.status])).toEqual([
+      [0, 'pending'],
+      [1, 'pending'],
+      [2, 'pending'],
+    ]);
+    // The window's command delivered once more changes nothing: the tasks carry the attempt on.
     expect(await runs.startExtraction(runId, 1, () => [])).toBeNull();
   });
 
-  it('lets only the uploader holding the claim complete the run', async () => {
+  it('takes each task through its phases: the last extract task makes the write tasks, the last write task the finish', async () => {
     const runId = await newRun();
-    expect(await runs.startUpload(runId, 1)).toBeNull(); // not staged yet
-    const extraction = await runs.startExtraction(runId, 1, () => []);
-    expect(await runs.markStaged(runId, { attempt: 1, claim: extraction!.run.claim! }, staged, [])).toBe(true);
-    const first = await runs.startUpload(runId, 1);
-    const second = await runs.startUpload(runId, 1);
-    expect(first?.run.stagedClaim).toBe(extraction!.run.claim);
-    const lost = { attempt: 1, claim: first!.run.claim! };
-    const holder = { attempt: 1, claim: second!.run.claim! };
-    expect(await runs.complete(runId, lost, [], () => [])).toBe(false);
-    expect(await runs.fail(runId, lost, 'lost uploader failed', new Date(), () => [])).toBe(false);
-    expect(await row(runId)).toMatchObject({ status: 'running', attempt: 1 });
-    expect(await runs.complete(runId, holder, [], () => [])).toBe(true);
-    expect(await row(runId)).toMatchObject({ status: 'done' });
-    expect(await runs.startUpload(runId, 1)).toBeNull();
+    await planned(runId);
+    const extracts = await tasksOf(runId, 'extract');
+    // A redelivered command takes the task over; the worker that lost it can record nothing.
+    const lost = await tasks.start(extracts[0].id, 1, 'worker-a');
+    const held = await tasks.start(extracts[0].id, 1, 'worker-b');
+    expect(await tasks.complete(extracts[0].id, { taskAttempt: 1, claim: lost!.task.claim! }, extracted([['a', '20260101', 3]]), commands)).toBe(false);
+    expect(await tasks.complete(extracts[0].id, { taskAttempt: 1, claim: held!.task.claim! }, extracted([['a', '20260101', 3]]), commands)).toBe(true);
+    expect(await tasks.start(extracts[0].id, 1, 'worker-a')).toBeNull(); // done
+    expect(await tasks.start(extracts[1].id, 2, 'worker-a')).toBeNull(); // a try that does not exist
+    const second = await tasks.start(extracts[1].id, 1, 'worker-a');
+    const results = [extracted([['b', '20260101', 2], ['a', '20260101', 4]], 'out of order in partition 0'), extracted([['a', '20260102', 5]])];
+    expect(await tasks.complete(extracts[1].id, { taskAttempt: 1, claim: second!.task.claim! }, results[0], commands)).toBe(true);
+    expect(await tasksOf(runId, 'write')).toEqual([]);
+    const third = await tasks.start(extracts[2].id, 1, 'worker-b');
+    expect(await tasks.complete(extracts[2].id, { taskAttempt: 1, claim: third!.task.claim! }, results[1], commands)).toBe(true);
+
+    expect(await row(runId)).toMatchObject({ phase: 'write', rows_extracted: '14', warning: 'planned warning; out of order in partition 0' });
+    const writes = await tasksOf(runId, 'write');
+    expect(writes.map((t) => [t.spec.eventName, t.spec.day, t.spec.rows, t.spec.sources!.map((s) => s.taskId)])).toEqual([
+      ['a', '20260101', 7, [extracts[0].id, extracts[1].id]],
+      ['a', '20260102', 5, [extracts[2].id]],
+      ['b', '20260101', 2, [extracts[1].id]],
+    ]);
+    // The outbox got a command for every task made.
+    const queued = await system.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'test.tasks' AND payload->>'taskId' IN (SELECT id FROM run_tasks WHERE run_id = $1)`, [runId]);
+    expect(queued[0].n).toBe(6);
+
+    for (const [i, w] of writes.entries()) {
+      const ctx = await tasks.start(w.id, 1, 'worker-a');
+      expect(await tasks.complete(w.id, { taskAttempt: 1, claim: ctx!.task.claim! }, { files: [file(w.spec.eventName!, w.spec.day!, 0, w.spec.rows!), ...(i === 0 ? [file('a', '20260101', 1, 0)] : [])] }, commands)).toBe(true);
+    }
+    expect(await row(runId)).toMatchObject({ phase: 'finish', rows_written: '14', files_count: 4 });
+    const [finish] = await tasksOf(runId, 'finish');
+    const ctx = await tasks.start(finish.id, 1, 'worker-b');
+    const files = await tasks.filesOf(ctx!.run);
+    expect(files.map((f) => f.objectName)).toEqual(['a-20260101-0', 'a-20260101-1', 'a-20260102-0', 'b-20260101-0']);
+    expect(await tasks.finishRun(finish.id, { taskAttempt: 1, claim: 'not-the-claim' }, files, () => [])).toBe(false);
+    expect(await tasks.finishRun(finish.id, { taskAttempt: 1, claim: ctx!.task.claim! }, files, () => [])).toBe(true);
+    expect(await row(runId)).toMatchObject({ status: 'done', phase: null, rows_written: '14', files_count: 4 });
   });
 
-  it('starts the next attempt with no claim, after a failure of the worker holding the run', async () => {
+  it('goes straight to the finish when the window has nothing to read', async () => {
     const runId = await newRun();
-    const extraction = await runs.startExtraction(runId, 1, () => []);
-    const holder = { attempt: 1, claim: extraction!.run.claim! };
-    expect(await runs.markStaged(runId, holder, staged, [])).toBe(true);
-    const upload = await runs.startUpload(runId, 1);
-    expect(await runs.fail(runId, { attempt: 1, claim: upload!.run.claim! }, 'bucket gone', new Date(Date.now() - 1), () => [])).toBe(true);
-    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null, staged_claim: null });
+    const ctx = await runs.startExtraction(runId, 1, () => []);
+    expect(await tasks.plan(runId, { attempt: 1, claim: ctx!.run.claim! }, { offsets: {}, warning: null, extracts: [] }, commands)).toBe(true);
+    expect(await row(runId)).toMatchObject({ phase: 'finish' });
+    expect(await tasksOf(runId, 'finish')).toHaveLength(1);
   });
 
-  it('fails the attempt of a command given up whoever holds it, and no other attempt', async () => {
+  it('retries a failed task with backoff, and fails the attempt after its last try; the old attempt is then stale', async () => {
     const runId = await newRun();
-    const extraction = await runs.startExtraction(runId, 1, () => []);
-    expect(await runs.markStaged(runId, { attempt: 1, claim: extraction!.run.claim! }, staged, [])).toBe(true);
-    await runs.startUpload(runId, 1);
-    // No claim: the uploader's command was given up, so nobody holds the attempt for real.
-    expect(await runs.fail(runId, { attempt: 1 }, 'given up', new Date(Date.now() + 60_000), () => [])).toBe(true);
-    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null, staged_claim: null });
-    // The same command given up again (attempt 1 is over) changes nothing.
-    expect(await runs.fail(runId, { attempt: 1 }, 'given up', new Date(), () => [])).toBe(false);
-    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2 });
+    await planned(runId);
+    const [task] = await tasksOf(runId, 'extract');
+    const ctx = await tasks.start(task.id, 1, 'worker-a');
+    const inAMinute = new Date(Date.now() + 60_000);
+    expect((await tasks.fail(task.id, { taskAttempt: 1, claim: 'not-the-claim' }, 'lost worker', inAMinute)).outcome).toBe('stale');
+    expect((await tasks.fail(task.id, { taskAttempt: 1, claim: ctx!.task.claim! }, 'staging store down', inAMinute)).outcome).toBe('retried');
+    expect((await tasksOf(runId, 'extract'))[0]).toMatchObject({ status: 'pending', task_attempt: 2, claim: null });
+    expect(await tasks.start(task.id, 1, 'worker-a')).toBeNull(); // the failed try's command
+    expect(await tasks.start(task.id, 2, 'worker-a')).toBeNull(); // waits for its time
+    expect(await tasks.emitDueRetries(new Date(), 10, commands)).toHaveLength(0);
+    const emitted = await tasks.emitDueRetries(new Date(Date.now() + 120_000), 10, commands);
+    expect(emitted.map((t) => t.id)).toEqual([task.id]);
+    const again = await tasks.start(task.id, 2, 'worker-b');
+    expect(again?.task.claim).toBeTruthy();
+    // The last try: no retry; the caller fails the run's attempt.
+    expect((await tasks.fail(task.id, { taskAttempt: 2 }, 'given up', null)).outcome).toBe('final');
+    expect(await runs.fail(runId, { attempt: 1 }, 'given up', new Date(Date.now() - 1), () => [])).toBe(true);
+    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, phase: null, claim: null });
+    const [, other] = await tasksOf(runId, 'extract');
+    expect(await tasks.start(other.id, 1, 'worker-a')).toBeNull();
   });
 
-  it('counts the takeovers of an attempt and refuses one past the limit, changing nothing; a new attempt starts from none', async () => {
+  it('counts the takeovers of a task and refuses one past the limit, changing nothing', async () => {
+    const runId = await newRun();
+    await planned(runId);
+    const [task] = await tasksOf(runId, 'extract');
+    await tasks.start(task.id, 1, 'worker-a', 1); // the first worker: no takeover
+    await tasks.start(task.id, 1, 'worker-b', 1); // it died; the command came again
+    const held = (await tasksOf(runId, 'extract'))[0];
+    expect(held.takeovers).toBe(1);
+    await expect(tasks.start(task.id, 1, 'worker-c', 1)).rejects.toThrow(/the extractor working on this attempt stopped 2 times before finishing it/);
+    expect((await tasksOf(runId, 'extract'))[0]).toMatchObject({ claim: held.claim, takeovers: 1 });
+  });
+
+  it('counts the takeovers of the planning and refuses one past the limit, changing nothing; a new attempt starts from none', async () => {
     const runId = await newRun();
     const claimOf = async () => (await row(runId)).claim as string;
-    const takeovers = async () => (await system.db.query(`SELECT takeovers FROM export_runs WHERE id = $1`, [runId]))[0].takeovers as number;
     await runs.startExtraction(runId, 1, () => [], 2); // the first worker: no takeover
     await runs.startExtraction(runId, 1, () => [], 2); // it died; the command came again
     await runs.startExtraction(runId, 1, () => [], 2);
-    expect(await takeovers()).toBe(2);
+    expect((await row(runId)).takeovers).toBe(2);
     const held = await claimOf();
     await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(TakenOverTooOften);
     await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(/the extractor working on this attempt stopped 3 times before finishing it/);
     expect(await claimOf()).toBe(held);
-    expect(await takeovers()).toBe(2);
-
-    // The upload counts afresh: taking the run from the extraction is no takeover, an uploader's redelivered command is.
-    expect(await runs.markStaged(runId, { attempt: 1, claim: held }, staged, [])).toBe(true);
-    expect(await takeovers()).toBe(0);
-    await runs.startUpload(runId, 1, 1);
-    expect(await takeovers()).toBe(0);
-    await runs.startUpload(runId, 1, 1);
-    expect(await takeovers()).toBe(1);
-    await expect(runs.startUpload(runId, 1, 1)).rejects.toThrow(/the uploader working on this attempt stopped 2 times/);
-
+    expect((await row(runId)).takeovers).toBe(2);
     expect(await runs.fail(runId, { attempt: 1 }, 'taken over too often', new Date(Date.now() - 1), () => [])).toBe(true);
-    expect(await takeovers()).toBe(0);
-    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null });
+    expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null, takeovers: 0 });
   });
 });

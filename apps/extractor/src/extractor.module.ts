@@ -3,8 +3,9 @@ import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
-import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
-import { StageWindowUseCase } from './stage-window.use-case';
+import { RunLifecycle, StagingStore, TaskSteps } from '@bulk-export/pipeline';
+import { ExtractTaskUseCase } from './extract-task.use-case';
+import { PlanWindowUseCase } from './plan-window.use-case';
 import { WindowCommandsController } from './window-commands.controller';
 
 export const SERVICE = 'extractor';
@@ -19,7 +20,9 @@ export class ExtractorModule {
       providers: [
         RunLifecycle,
         StagingStore,
-        StageWindowUseCase,
+        TaskSteps,
+        PlanWindowUseCase,
+        ExtractTaskUseCase,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {
           provide: HEALTH_CHECKS,

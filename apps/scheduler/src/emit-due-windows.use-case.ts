@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { ExportEvent, ExtractWindow, runTaskCommand, Topics } from '@bulk-export/contracts';
 import { dueWindows } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
-import { ExportRun, OutboxEntry, RunsRepository } from '@bulk-export/persistence';
+import { ExportRun, OutboxEntry, RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
 
 export interface EmitDueWindows {
   now: Date;
@@ -16,16 +16,17 @@ export interface EmitDueWindows {
 /**
  * Creates one run for each window that is due — a one-time export's window, the next
  * window of each recurring export — and publishes its extract command in the same
- * transaction; also re-emits runs whose retry time has come. Returns what it emitted.
+ * transaction; also re-emits runs and tasks whose retry time has come. Returns what it emitted.
  */
 @Injectable()
 export class EmitDueWindowsUseCase {
   constructor(
     private readonly runs: RunsRepository,
+    private readonly tasks: RunTasksRepository,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
-  async execute(command: EmitDueWindows): Promise<{ created: ExportRun[]; retried: ExportRun[] }> {
+  async execute(command: EmitDueWindows): Promise<{ created: ExportRun[]; retried: ExportRun[]; retriedTasks: RunTask[] }> {
     const dueBefore = new Date(command.now.getTime() - command.graceMs);
     const created = await this.runs.createDueOneTimeRuns(dueBefore, command.limit, ({ run, exportRow }) => [
       this.extract(run),
@@ -51,7 +52,8 @@ export class EmitDueWindowsUseCase {
     );
     created.push(...recurring);
     const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [this.extract(run)]);
-    return { created, retried };
+    const retriedTasks = await this.tasks.emitDueRetries(command.now, command.limit, (tasks) => tasks.map((t) => runTaskCommand(t, this.topics)));
+    return { created, retried, retriedTasks };
   }
 
   private extract(run: ExportRun): OutboxEntry {

@@ -58,17 +58,18 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       let emitted: number;
       do {
-        const { created, retried } = await this.emitDueWindows.execute({
+        const { created, retried, retriedTasks } = await this.emitDueWindows.execute({
           now: new Date(),
           graceMs: this.config.WINDOW_GRACE_MS,
           hourMs: this.config.RECURRING_INTERVAL_UNIT_MS,
           limit: BATCH,
         });
-        emitted = created.length + retried.length;
+        emitted = created.length + retried.length + retriedTasks.length;
         this.metrics.windowsEmitted.inc({ kind: 'window' }, created.length);
         this.metrics.windowsEmitted.inc({ kind: 'retry' }, retried.length);
         for (const run of created) this.logger.info('window emitted', { exportId: run.exportId, runId: run.id });
         for (const run of retried) this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
+        for (const task of retriedTasks) this.logger.info('task retry emitted', { runId: task.runId, task: `${task.kind}-${task.seq}`, taskAttempt: task.taskAttempt });
         if (emitted > 0) this.relay.nudge();
       } while (emitted >= BATCH);
       this.lastSuccess = Date.now();

@@ -3,10 +3,12 @@ import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
-import { RunLifecycle, StagingStore } from '@bulk-export/pipeline';
+import { RunLifecycle, StagingStore, TaskSteps } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
-import { StagedRunsController } from './staged-runs.controller';
-import { UploadRunUseCase } from './upload-run.use-case';
+import { ExportBucket } from './export-bucket';
+import { FinishRunUseCase } from './finish-run.use-case';
+import { WriteGroupUseCase } from './write-group.use-case';
+import { WriteTasksController } from './write-tasks.controller';
 
 export const SERVICE = 'uploader';
 
@@ -22,11 +24,14 @@ export class UploaderModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController, StagedRunsController],
+      controllers: [HealthController, WriteTasksController],
       providers: [
         RunLifecycle,
         StagingStore,
-        UploadRunUseCase,
+        TaskSteps,
+        ExportBucket,
+        WriteGroupUseCase,
+        FinishRunUseCase,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {
           provide: HEALTH_CHECKS,

@@ -40,12 +40,40 @@ export class AppConfig {
   @Matches(/^[A-Za-z0-9._-]*$/, { message: 'TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-"' })
   TOPIC_PREFIX: string = '';
 
-  /** Partitions of the service's own topics when this service has to create them. */
+  /**
+   * Partitions of the service's own topics when this service has to create them. A run's
+   * tasks go round the partitions: with a multiple of the replica count, each replica gets
+   * an equal share (12 suits 1, 2, 3, 4, 6 or 12 replicas).
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1000)
-  INTERNAL_TOPIC_PARTITIONS: number = 3;
+  INTERNAL_TOPIC_PARTITIONS: number = 12;
+
+  /**
+   * An extract task reads at most this many offsets of one partition: a bigger range is cut
+   * into equal pieces, each a task that any extractor takes (a profile export is one task).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(1_000_000_000)
+  EXTRACT_TASK_MAX_OFFSETS: number = 250_000;
+
+  /** Extract tasks one extractor runs at once (each with DUCKDB_THREADS threads of DuckDB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EXTRACT_TASKS_AT_ONCE: number = 1;
+
+  /** Write tasks (file groups) one uploader runs at once, each on one DuckDB thread. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WRITE_TASKS_AT_ONCE: number = 2;
 
   /** Kafka consumer session timeout: how soon a crashed consumer's partitions move to another replica. */
   @Type(() => Number)

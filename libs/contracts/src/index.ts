@@ -10,3 +10,4 @@ export * from './decode-command';
 export * from './decode';
 export * from './input-problems';
 export * from './decode-export-event';
+export * from './run-task-command';

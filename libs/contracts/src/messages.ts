@@ -22,15 +22,18 @@ export class ExtractWindow {
   @IsInt() @Min(1) attempt: number;
 }
 
-/** extractor → uploader: run `runId` is staged at `stagingPath`, ready to be written. */
-export class UploadRun {
-  static readonly type = 'upload-run';
+/**
+ * A task of run `runId`'s attempt `attempt` (RunTask): extract tasks go to the extractors,
+ * write and finish tasks to the uploaders. `taskAttempt` is the task's own try.
+ */
+export class RunTaskCommand {
+  static readonly type = 'run-task';
   @Equals(1) version: 1;
   @IsId() runId: string;
-  @IsId() exportId: string;
   @IsInt() @Min(1) attempt: number;
-  @IsString() stagingPath: string;
-  @IsInt() @Min(0) rowsStaged: number;
+  @IsId() taskId: string;
+  @IsIn(['extract', 'write', 'finish']) kind: 'extract' | 'write' | 'finish';
+  @IsInt() @Min(1) taskAttempt: number;
 }
 
 /** A state change of an export or one of its runs, published for anyone to follow. */

@@ -6,8 +6,10 @@
 export interface Topics {
   /** scheduler → extractor: stage one window of one export (ExtractWindow). */
   readonly windowCommands: string;
-  /** extractor → uploader: a staged run is ready to be written (UploadRun). */
-  readonly stagedRuns: string;
+  /** → extractor: a run's extract tasks (RunTaskCommand), spread over the extractors by the topic's partitions. */
+  readonly extractTasks: string;
+  /** → uploader: a run's write and finish tasks (RunTaskCommand), spread over the uploaders. */
+  readonly writeTasks: string;
   /** internal services → request-api: create-export and stop-export commands. */
   readonly commands: string;
   /** state changes of exports and runs (ExportEvent), and answers to commands (CommandResult). */
@@ -20,7 +22,8 @@ export function topicNames(prefix: string): Topics {
   return {
     commands: `${prefix}export.commands`,
     windowCommands: `${prefix}export.windows`,
-    stagedRuns: `${prefix}export.staged`,
+    extractTasks: `${prefix}export.extract-tasks`,
+    writeTasks: `${prefix}export.write-tasks`,
     exportEvents: `${prefix}export.events`,
     deadLetter: `${prefix}export.dead-letter`,
   };

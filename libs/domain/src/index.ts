@@ -13,4 +13,5 @@ export * from './text';
 export * from './bounded-tasks';
 export * from './object-prefix';
 export * from './auto-pause';
+export * from './run-tasks';
 export * from './webhooks';

@@ -8,6 +8,15 @@ export interface DuckDbOptions {
   readOnly?: boolean;
 }
 
+const UNITS: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** One of `parts` equal shares of a memory limit such as `256MB` (DUCKDB_MEMORY_LIMIT), for databases open side by side. */
+export function shareOfMemoryLimit(limit: string, parts: number): string {
+  const m = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)$/i.exec(limit.trim());
+  if (!m) throw new Error(`not a memory limit: ${limit}`);
+  return `${Math.floor((Number(m[1]) * UNITS[m[2].toLowerCase()]) / parts / 1024)}KiB`;
+}
+
 /** A DuckDB database file with one connection, under a memory limit; spills to `spillDir`. */
 export class DuckDb {
   private constructor(

@@ -82,6 +82,11 @@ export class RunObjects {
     this.manifest = folder + manifestName(requestId, runTime);
   }
 
+  /** What every file of one group (event name × day) starts with: no other group's name does (encoded names hold no `-`). */
+  groupPrefix(eventName: string, day: string): string {
+    return `${this.prefix}${encodeEventName(eventName)}-${day}-`;
+  }
+
   file(p: Omit<FileNameParts, 'requestId' | 'runTime'>): string {
     return this.folder + fileName({ ...p, requestId: this.requestId, runTime: this.runTime });
   }

@@ -21,6 +21,8 @@ export interface CommandConsumerOptions<T> {
   sessionTimeoutMs?: number;
   /** How long the consumer may be down (reconnecting) before liveness fails; 10 minutes by default. */
   stuckMs?: number;
+  /** Commands of different partitions handled at once (1 by default); within a partition, one after the other. */
+  concurrency?: number;
   /** kafkajs's own retries before it gives the consumer up (10 by default). */
   kafkaRetries?: number;
   /**
@@ -134,6 +136,7 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 1,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         for (const message of batch.messages) {

@@ -19,6 +19,8 @@ interface CommandExtras {
   decode(bytes: Buffer | null): Decoded<object>;
   /** A consumer group of its own, `<service>.<group>` (e.g. webhooks following the events topic); the service's group by default. */
   group?: string;
+  /** How many of its partitions' commands are handled at once (1 by default), from the configuration. */
+  concurrency?: (config: AppConfig) => number;
 }
 
 /** A command message that could not be decoded: what `@InvalidCommands` handlers receive. */
@@ -38,7 +40,11 @@ export interface GivenUpCommand<T> {
  * `decode` (an invalid one is dead-lettered, never handled). Throwing leaves the command
  * uncommitted and it is tried again; returning `{ rejected }` dead-letters it with that reason.
  */
-export const HandleCommands = <T extends object>(topic: CommandTopic, decode: (bytes: Buffer | null) => Decoded<T>, options: { group?: string } = {}): MethodDecorator =>
+export const HandleCommands = <T extends object>(
+  topic: CommandTopic,
+  decode: (bytes: Buffer | null) => Decoded<T>,
+  options: Pick<CommandExtras, 'group' | 'concurrency'> = {},
+): MethodDecorator =>
   EventPattern(topic, { decode, ...options } satisfies CommandExtras);
 /** Called with an InvalidCommand for a message of `topic` that could not be decoded (after it was dead-lettered). */
 export const InvalidCommands = (topic: CommandTopic): MethodDecorator => EventPattern(`${topic}:invalid`);
@@ -111,6 +117,7 @@ export class KafkaCommandTransport extends Server implements CustomTransportStra
         retryBaseMs: this.config.COMMAND_RETRY_BASE_MS,
         stuckMs: this.config.CONSUMER_STUCK_MINUTES * 60_000,
         kafkaRetries: this.config.KAFKA_CONSUMER_RETRIES,
+        concurrency: extras.concurrency?.(this.config) ?? 1,
         dependencies: this.dependencies,
         decode: extras.decode,
         handle: (command) => this.invoke(handler, command, topic) as Promise<void | { rejected: string }>,

@@ -1,5 +1,6 @@
-import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Admin, ICustomPartitioner, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { AppConfig } from '@bulk-export/config';
+import { SPREAD_KEY } from '@bulk-export/contracts';
 import { Logger } from '@bulk-export/observability';
 import { registerCompressionCodecs } from './compression-codecs';
 import { quietIdleRequestQueues } from './kafkajs-request-queue';
@@ -9,6 +10,20 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * kafkajs's default partitioner, except for spreading keys (spreadKey): a run's tasks go
+ * round the partitions, so replicas that own equal shares of the partitions get equal
+ * shares of the tasks (hashing task ids gave one of two replicas twice the other's).
+ */
+export const spreadingPartitioner: ICustomPartitioner = () => {
+  const byHash = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const key = args.message.key?.toString() ?? '';
+    const m = SPREAD_KEY.exec(key);
+    return m ? Number(m[1]) % args.partitionMetadata.length : byHash(args);
+  };
 };
 
 /**
@@ -45,7 +60,7 @@ export class KafkaClient {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: spreadingPartitioner,
       // An idempotent producer keeps retrying; callers (outbox relay, dead letter) retry on their own schedule anyway.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
     });

@@ -42,6 +42,12 @@ export interface PlanOptions {
    * already dead-lettered.
    */
   continuePrevious: boolean;
+  /**
+   * Whether the earlier attempt that recorded `recorded` also dead-lettered their rejected
+   * messages (true by default). A run's offsets are recorded when its attempt is planned,
+   * before its extract tasks ran: the caller then says which were extracted (`extracted`).
+   */
+  recordedSent?: boolean;
 }
 
 const recordedRange = (ranges: RecordedRanges | null, partition: number) => {
@@ -66,7 +72,7 @@ const recordedRange = (ranges: RecordedRanges | null, partition: number) => {
  *   read starts at the log's start (asking for them would fail every attempt), and how
  *   many were lost is reported.
  */
-export function planRanges({ byTime, bounds, recorded, previous, continuePrevious }: PlanOptions): RangePlan {
+export function planRanges({ byTime, bounds, recorded, previous, continuePrevious, recordedSent = true }: PlanOptions): RangePlan {
   const plan: RangePlan = { ranges: [], deadLettered: [], expired: [], discarded: [], pastLogStart: [] };
   for (const window of byTime) {
     const { partition } = window;
@@ -81,7 +87,7 @@ export function planRanges({ byTime, bounds, recorded, previous, continuePreviou
     if (earlier && fits(earlier)) {
       byCaptureTime = false;
       range = earlier;
-      plan.deadLettered.push({ partition, ...earlier });
+      if (recordedSent) plan.deadLettered.push({ partition, ...earlier });
     } else if (before && fits(before) && continuePrevious) {
       byCaptureTime = false;
       range = { start: before.end, end: window.end < before.end ? before.end : window.end };

@@ -13,4 +13,5 @@ export * from './repositories/credentials.repository';
 export * from './repositories/exports.repository';
 export * from './repositories/outbox.repository';
 export * from './repositories/runs.repository';
+export * from './repositories/run-tasks.repository';
 export * from './repositories/webhooks.repository';

@@ -9,9 +9,10 @@ import { CredentialsRepository } from './repositories/credentials.repository';
 import { ExportsRepository } from './repositories/exports.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { RunsRepository } from './repositories/runs.repository';
+import { RunTasksRepository } from './repositories/run-tasks.repository';
 import { WebhooksRepository } from './repositories/webhooks.repository';
 
-const REPOSITORIES = [AccountsRepository, CredentialsRepository, ExportsRepository, OutboxRepository, RunsRepository, WebhooksRepository];
+const REPOSITORIES = [AccountsRepository, CredentialsRepository, ExportsRepository, OutboxRepository, RunsRepository, RunTasksRepository, WebhooksRepository];
 
 /** Postgres health, for /health/ready. */
 export class PostgresHealth implements HealthCheck {

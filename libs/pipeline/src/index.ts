@@ -7,3 +7,4 @@ export * from './staging';
 export * from './staging-store';
 export * from './staged-events';
 export * from './raw-sink';
+export * from './task-step';

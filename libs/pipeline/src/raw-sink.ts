@@ -36,6 +36,12 @@ export interface RawSinkOptions {
   sliceBytes?: number;
   /** Called with each slice as soon as it is complete, while the read goes on: slices can be staged as they come. */
   onSlice?: (slice: RawSlice) => void;
+  /**
+   * The slice numbers of one partition's range read by an extract task: `first` onwards,
+   * `size` of them, the last for the appender's records. Without it a partition's slices
+   * are numbered partition × 2^16 onwards.
+   */
+  block?: { first: number; size: number };
 }
 const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
@@ -150,6 +156,9 @@ class PartitionFile {
     readonly partition: number,
     private readonly dir: string,
     private readonly sliceBytes: number,
+    /** The number of its first slice, and how many it may have. */
+    private readonly first: number,
+    private readonly room: number,
   ) {}
 
   async flush(): Promise<void> {
@@ -182,8 +191,8 @@ class PartitionFile {
     this.file = null;
     await file.close();
     const seq = this.paths.length - 1;
-    if (seq >= SLICES_PER_PARTITION) throw new Error(`partition ${this.partition} holds more than ${SLICES_PER_PARTITION} slices in one window`);
-    return { number: this.partition * SLICES_PER_PARTITION + seq, select: readLinesSql([this.paths[seq]]) };
+    if (seq >= this.room) throw new Error(`partition ${this.partition} holds more than ${this.room} slices in one read: make the extract tasks smaller (EXTRACT_TASK_MAX_OFFSETS)`);
+    return { number: this.first + seq, select: readLinesSql([this.paths[seq]]) };
   }
 }
 
@@ -274,7 +283,8 @@ export class RawSink {
     this.slow.closeSync();
     const paths = partitions.flatMap((p) => p.paths);
     const slow = `SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`;
-    if (this.slowCount > 0) this.complete({ number: SLOW_SLICE, select: slow });
+    const block = this.options.block;
+    if (this.slowCount > 0) this.complete({ number: block ? block.first + block.size - 1 : SLOW_SLICE, select: slow });
     await this.db.run(`CREATE VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
   }
 
@@ -296,7 +306,10 @@ export class RawSink {
 
   private openPartition(partition: number): PartitionFile {
     if (partition >= MAX_PARTITIONS) throw new Error(`partition ${partition}: at most ${MAX_PARTITIONS} partitions can be staged`);
-    const file = new PartitionFile(partition, this.dir, this.options.sliceBytes ?? SLICE_BYTES);
+    const block = this.options.block;
+    if (block && this.files.size > 0) throw new Error('a block of slices holds one partition');
+    const [first, room] = block ? [block.first, block.size - 1] : [partition * SLICES_PER_PARTITION, SLICES_PER_PARTITION];
+    const file = new PartitionFile(partition, this.dir, this.options.sliceBytes ?? SLICE_BYTES, first, room);
     this.files.set(partition, file);
     return file;
   }

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, Topics } from '@bulk-export/contracts';
+import { ExportEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
 import { nextAttemptAt } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { OutboxEntry, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from '@bulk-export/persistence';
+import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften, TaskHolder } from '@bulk-export/persistence';
 import { StagingStore } from './staging-store';
 
 /**
@@ -15,6 +15,7 @@ import { StagingStore } from './staging-store';
 export class RunLifecycle {
   constructor(
     private readonly runs: RunsRepository,
+    private readonly tasks: RunTasksRepository,
     private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
@@ -34,6 +35,46 @@ export class RunLifecycle {
       events.push({ ...base, status: ctx.exportRow.status, ...(ctx.exportRow.error ? { error: ctx.exportRow.error } : {}) });
     }
     return events.map((payload) => ({ topic: this.topics.exportEvents, key: ctx.exportRow.id, payload }));
+  }
+
+  /** The commands of new tasks (runTaskCommand). */
+  taskCommands(tasks: RunTask[]): OutboxEntry[] {
+    return tasks.map((t) => runTaskCommand(t, this.topics));
+  }
+
+  /**
+   * Records a failed try of a task: retried later with backoff (RUN_MAX_ATTEMPTS tries, as
+   * runs), or, after its last try, the run's attempt fails with the reason (failAttempt) and
+   * the whole run is retried. Ignored if the worker no longer holds the task.
+   */
+  async failTask(
+    task: Pick<RunTask, 'id' | 'runId' | 'attempt' | 'kind' | 'seq'>,
+    holder: TaskHolder | Pick<TaskHolder, 'taskAttempt'>,
+    error: unknown,
+  ): Promise<void> {
+    const reason = describeFailure(error);
+    const retryAt = nextAttemptAt(holder.taskAttempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
+    const { outcome } = await this.tasks.fail(task.id, holder, reason, retryAt);
+    this.logger[outcome === 'stale' ? 'debug' : 'warn']('task try failed', { runId: task.runId, task: `${task.kind}-${task.seq}`, taskAttempt: holder.taskAttempt, reason, outcome });
+    if (outcome === 'final') await this.failAttempt(task.runId, { attempt: task.attempt }, reason, task.kind === 'extract' ? 'extract' : 'upload');
+  }
+
+  /**
+   * Claims a task's try with `take` (RunTasksRepository.start, given the takeover limit). A
+   * task taken over too often fails its try instead and this returns null.
+   */
+  async claimTask(
+    command: Pick<RunTaskCommand, 'runId' | 'attempt' | 'taskId' | 'kind' | 'taskAttempt'>,
+    take: (maxTakeovers: number) => Promise<RunContext & { task: RunTask } | null>,
+  ): Promise<(RunContext & { task: RunTask }) | null> {
+    try {
+      return await take(this.config.RUN_MAX_TAKEOVERS);
+    } catch (e) {
+      if (!(e instanceof TakenOverTooOften)) throw e;
+      this.logger.error('task taken over too often; its try fails', { ...command, takeovers: e.takeovers });
+      await this.failTask({ id: command.taskId, runId: command.runId, attempt: command.attempt, kind: command.kind, seq: -1 }, { taskAttempt: command.taskAttempt }, e.message);
+      return null;
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Storage } from '@google-cloud/storage';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { Logger } from '@bulk-export/observability';
@@ -9,6 +9,16 @@ import { removeAttemptsUpTo, runStagingRoot, stagedFiles, stagingDir } from './s
 
 /** The list of an attempt's staged files in the bucket, written after them. */
 const STAGED_LIST = 'staged.json';
+/** In a fetched copy: every file of it arrived. */
+const FETCHED = '.fetched';
+/** A run's fetched stagings that this process has not read for this long are removed. */
+const CACHE_IDLE_MS = 10 * 60 * 1000;
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Where staged windows travel between the extractor and the uploader. */
 export type StagingLocation = { kind: 'folder'; root: string } | { kind: 'bucket'; bucket: string; prefix: string };
@@ -44,6 +54,8 @@ export function stagingObjectPrefix(prefix: string, runId: string, attempt?: num
 export class StagingStore {
   readonly location: StagingLocation;
   private storage: Storage | null = null;
+  /** When this process last read each run's fetched staging. */
+  private readonly cacheUsed = new Map<string, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -52,9 +64,9 @@ export class StagingStore {
     this.location = stagingLocation(config.STAGING_URI, config.STAGING_DIR);
   }
 
-  /** The local folder of an attempt: where the extractor stages it and the uploader reads it. */
-  localDir(runId: string, attempt: number, claim: string): string {
-    return stagingDir(this.localRoot, runId, attempt, claim);
+  /** The local folder of a staging (`part`: an extract task's, with its claim): where the extractor stages it and the uploader reads it. */
+  localDir(runId: string, attempt: number, part: string): string {
+    return stagingDir(this.localRoot, runId, attempt, part);
   }
 
   /** The local folder of all attempts of a run. */
@@ -62,11 +74,11 @@ export class StagingStore {
     return runStagingRoot(this.localRoot, runId);
   }
 
-  /** Makes an attempt's staged files (in `localDir`) readable by any uploader; with a bucket, the local copy then goes. */
-  async publish(runId: string, attempt: number, claim: string): Promise<void> {
+  /** Makes a staging's files (an extract task's, in `localDir`) readable by any uploader; with a bucket, the local copy then goes. */
+  async publish(runId: string, attempt: number, part: string): Promise<void> {
     if (this.location.kind === 'folder') return;
-    const dir = this.localDir(runId, attempt, claim);
-    const prefix = stagingObjectPrefix(this.location.prefix, runId, attempt, claim);
+    const dir = this.localDir(runId, attempt, part);
+    const prefix = stagingObjectPrefix(this.location.prefix, runId, attempt, part);
     const files: string[] = [];
     for (const path of await stagedFiles(dir)) {
       await uploadFile(this.client(), this.location.bucket, path, prefix + basename(path), 'application/vnd.apache.parquet');
@@ -79,29 +91,51 @@ export class StagingStore {
     await rm(dir, { recursive: true, force: true });
   }
 
-  /** The local folder holding an attempt's staged files, fetched from the bucket when there is one. */
-  async fetch(runId: string, attempt: number, claim: string): Promise<string> {
-    const dir = this.localDir(runId, attempt, claim);
+  /**
+   * The local folder holding a staging's files (an extract task's, named by `part`), fetched
+   * from the bucket when there is one. A fetched staging is kept as a cache: the write
+   * tasks of a run that one replica takes read the same extract tasks' files, and staged
+   * files never change (a new claim is a new name). Cached stagings of runs this process has
+   * not read for CACHE_IDLE_MS go (the run that finishes removes its own everywhere it can).
+   */
+  async fetch(runId: string, attempt: number, part: string): Promise<string> {
+    const dir = this.localDir(runId, attempt, part);
     if (this.location.kind === 'folder') return dir;
+    this.cacheUsed.set(runId, Date.now());
+    await this.evictIdle();
+    const complete = join(dir, FETCHED);
+    if (await exists(complete)) return dir;
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const bucket = this.client().bucket(this.location.bucket);
-    const prefix = stagingObjectPrefix(this.location.prefix, runId, attempt, claim);
-    // The CRC32C GCS holds is checked against what arrived: a corrupt copy fails the attempt, which is retried.
+    const prefix = stagingObjectPrefix(this.location.prefix, runId, attempt, part);
+    // The CRC32C GCS holds is checked against what arrived: a corrupt copy fails the try, which is retried.
     const fetchOne = (name: string) => bucket.file(prefix + name).download({ destination: join(dir, name), validation: 'crc32c' });
     try {
       await fetchOne(STAGED_LIST);
     } catch (e) {
       if (httpStatus(e) !== 404) throw e;
-      throw new Error(`the staged window is missing from the staging store (gs://${this.location.bucket}/${prefix}): the attempt is retried, and extracts the window again`);
+      throw new Error(`the staged data is missing from the staging store (gs://${this.location.bucket}/${prefix}): the run's attempt is retried, and extracts the window again`);
     }
     const { files } = JSON.parse(await readFile(join(dir, STAGED_LIST), 'utf8')) as { files: string[] };
     for (const name of files) await fetchOne(name);
+    await writeFile(complete, '');
     return dir;
+  }
+
+  /** Removes the local cache of runs not read for CACHE_IDLE_MS. */
+  private async evictIdle(): Promise<void> {
+    const now = Date.now();
+    for (const [runId, used] of this.cacheUsed) {
+      if (now - used < CACHE_IDLE_MS) continue;
+      this.cacheUsed.delete(runId);
+      await rm(this.localRunRoot(runId), { recursive: true, force: true });
+    }
   }
 
   /** Removes everything staged for a run (it is done). */
   async removeRun(runId: string): Promise<void> {
+    this.cacheUsed.delete(runId);
     await rm(this.localRunRoot(runId), { recursive: true, force: true });
     if (this.location.kind === 'bucket') await this.deleteObjects(stagingObjectPrefix(this.location.prefix, runId), () => true);
   }

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { RunStatus } from '@bulk-export/domain';
+import type { RunStatus, TaskKind } from '@bulk-export/domain';
 import { bigintAsNumber } from './columns';
 
 /** Kafka offsets a run read, per partition: [start, end). */
@@ -26,7 +26,7 @@ export class ExportRun {
   @Column('int', { name: 'files_count', default: 0 }) filesCount: number;
   @Column('jsonb', { nullable: true }) offsets: PartitionRanges | null;
   /**
-   * The worker that holds the current attempt (extraction, then upload): each one that
+   * The worker that holds the current attempt's planning (its tasks have claims of their own): each one that
    * takes the run sets a new claim, and the writes of a worker whose claim was replaced (a
    * consumer that lost its partition in a rebalance but kept working) are refused.
    */
@@ -36,8 +36,8 @@ export class ExportRun {
    * command came again because the worker died or lost its partition); 0 for a new attempt.
    */
   @Column('int', { default: 0 }) takeovers: number;
-  /** The extraction whose staged files the upload reads (its folder is named by it); null until staged. */
-  @Column('text', { name: 'staged_claim', nullable: true }) stagedClaim: string | null;
+  /** Which tasks the current attempt is at (RunTask): null until its extraction is planned. */
+  @Column('text', { nullable: true }) phase: TaskKind | null;
   @Column('text', { nullable: true }) error: string | null;
   /** What the customer should know of a run that did not fail, e.g. messages of its window that retention deleted before they were read. */
   @Column('text', { nullable: true }) warning: string | null;

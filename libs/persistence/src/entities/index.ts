@@ -5,10 +5,11 @@ import { ExportFile } from './export-file.entity';
 import { ExportRun } from './export-run.entity';
 import { GcsCredential } from './gcs-credential.entity';
 import { OutboxMessage } from './outbox-message.entity';
+import { RunTask } from './run-task.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
-export { Account, ApiKey, Export, ExportFile, ExportRun, GcsCredential, OutboxMessage, WebhookDelivery, WebhookEndpoint };
+export { Account, ApiKey, Export, ExportFile, ExportRun, GcsCredential, OutboxMessage, RunTask, WebhookDelivery, WebhookEndpoint };
 export type { WebhookDeliveryStatus } from './webhook-delivery.entity';
 export type { PartitionRanges } from './export-run.entity';
-export const ENTITIES = [Account, ApiKey, GcsCredential, Export, ExportRun, ExportFile, OutboxMessage, WebhookEndpoint, WebhookDelivery];
+export const ENTITIES = [Account, ApiKey, GcsCredential, Export, ExportRun, ExportFile, RunTask, OutboxMessage, WebhookEndpoint, WebhookDelivery];

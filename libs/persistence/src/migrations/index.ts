@@ -7,6 +7,7 @@ import { RunTakeovers1764400000005 } from './1764400000005-run-takeovers';
 import { RunWarnings1764400000006 } from './1764400000006-run-warnings';
 import { ExportOptions1764400000007 } from './1764400000007-export-options';
 import { Webhooks1764400000010 } from './1764400000010-webhooks';
+import { RunTasks1764400000011 } from './1764400000011-run-tasks';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   RunWarnings1764400000006,
   ExportOptions1764400000007,
   Webhooks1764400000010,
+  RunTasks1764400000011,
 ];

@@ -40,6 +40,47 @@ export class TakenOverTooOften extends Error {
   }
 }
 
+/**
+ * Records the files of a finished run (in the caller's transaction, the run locked) and
+ * marks it done, and a one-time export with it. Files of an earlier attempt are replaced: a
+ * retry rewrote the same object names.
+ */
+export async function completeRun(manager: EntityManager, run: ExportRun, files: FileRecord[]): Promise<RunContext> {
+  await manager.delete(ExportFile, { runId: run.id });
+  if (files.length > 0) {
+    await manager.insert(
+      ExportFile,
+      files.map((f) => ({ ...f, id: newId(), runId: run.id })),
+    );
+  }
+  Object.assign(run, {
+    status: 'done' as RunStatus,
+    rowsWritten: files.reduce((n, f) => n + f.rows, 0),
+    bytesWritten: files.reduce((n, f) => n + f.bytes, 0),
+    filesCount: files.length,
+    finishedAt: new Date(),
+    error: null,
+    claim: null,
+  });
+  await manager.update(ExportRun, run.id, {
+    status: run.status,
+    rowsWritten: run.rowsWritten,
+    bytesWritten: run.bytesWritten,
+    filesCount: run.filesCount,
+    finishedAt: run.finishedAt,
+    error: null,
+    claim: null,
+  });
+  const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
+  if (exportRow.frequency === 'one_time') {
+    exportRow.status = 'done';
+    exportRow.error = null;
+    await manager.update(Export, exportRow.id, { status: 'done', error: null });
+  }
+  const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
+  return { run, exportRow, account };
+}
+
 /** A run with what a worker needs to act on it. */
 export interface RunContext {
   run: ExportRun;
@@ -49,7 +90,7 @@ export interface RunContext {
 
 export type FileRecord = Omit<ExportFile, 'id' | 'runId' | 'createdAt'>;
 
-/** A worker's hold on a run: the attempt and the claim it got from startExtraction or startUpload. */
+/** A worker's hold on a run: the attempt and the claim it got from startExtraction. */
 export interface RunHolder {
   attempt: number;
   claim: string;
@@ -201,7 +242,7 @@ export class RunsRepository {
         .setLock('pessimistic_write')
         .getOne();
       if (!run) return null;
-      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null, claim: null, stagedClaim: null, takeovers: 0 };
+      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null, claim: null, phase: null, takeovers: 0 };
       Object.assign(run, patch);
       await manager.update(ExportRun, run.id, patch);
       if (exportRow.frequency === 'one_time') {
@@ -240,8 +281,9 @@ export class RunsRepository {
    * older attempt, or the run already moved past extraction). A redelivered command of
    * the current attempt claims it again: the previous worker died, or lost the command in a
    * rebalance and works on; its claim is replaced, so whatever it still writes is refused.
-   * Once the attempt is staged, a redelivered command is stale (the upload has it). The
-   * offsets an earlier attempt recorded stay: a retry reads exactly those (planRanges).
+   * Once the attempt's tasks are planned, a redelivered command is stale (the tasks carry
+   * the attempt on). The offsets an earlier attempt recorded stay: a retry reads exactly
+   * those (planRanges).
    * Taking the attempt over from a worker that held it counts; past `maxTakeovers` this
    * throws TakenOverTooOften and claims nothing.
    */
@@ -253,7 +295,7 @@ export class RunsRepository {
   ): Promise<RunContext | null> {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
-      if (!run || run.nextAttemptAt || run.stagedClaim) return null;
+      if (!run || run.nextAttemptAt || run.phase) return null;
       const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
       if (exportRow.status === 'stopped' && run.status === 'pending') return null;
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
@@ -273,102 +315,6 @@ export class RunsRepository {
       const ctx = { run, exportRow, account };
       if (wasPending) await this.outbox.add(manager, messages(ctx));
       return ctx;
-    });
-  }
-
-  /** Progress of a run under way, for the API to show; ignored unless `holder` still holds the run. */
-  async reportProgress(
-    runId: string,
-    holder: RunHolder,
-    progress: Partial<Pick<ExportRun, 'rowsExtracted' | 'rowsWritten' | 'bytesWritten' | 'filesCount'>>,
-  ): Promise<void> {
-    await this.dataSource.getRepository(ExportRun).update({ id: runId, attempt: holder.attempt, claim: holder.claim, status: 'running' }, progress);
-  }
-
-  /** Records what extraction staged and hands the run to the uploader. False when stale (the claim was replaced). */
-  async markStaged(
-    runId: string,
-    holder: RunHolder,
-    staged: { rowsExtracted: number; rowsRejected: number; offsets: PartitionRanges; warning: string | null },
-    messages: OutboxEntry[],
-  ): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const run = await this.lockRun(manager, runId, holder.attempt, ['running'], holder.claim);
-      if (!run) return false;
-      // The upload's takeovers are counted afresh: the extraction's are not the uploader's.
-      await manager.update(ExportRun, run.id, { ...staged, stagedClaim: holder.claim, takeovers: 0 });
-      await this.outbox.add(manager, messages);
-      return true;
-    });
-  }
-
-  /**
-   * Claims a staged attempt for upload: null when the command is stale (another attempt,
-   * not staged, or finished). A redelivered command claims it again, as startExtraction,
-   * and the takeover counts the same way (the first upload takes the run from the
-   * extraction: that is no takeover).
-   */
-  async startUpload(runId: string, attempt: number, maxTakeovers = Number.POSITIVE_INFINITY): Promise<RunContext | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const run = await this.lockRun(manager, runId, attempt, ['running']);
-      if (!run || !run.stagedClaim) return null;
-      const takeovers = run.takeovers + (run.claim !== null && run.claim !== run.stagedClaim ? 1 : 0);
-      if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, 'uploader');
-      run.claim = newId();
-      run.takeovers = takeovers;
-      await manager.update(ExportRun, run.id, { claim: run.claim, takeovers });
-      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
-      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
-      return { run, exportRow, account };
-    });
-  }
-
-  /**
-   * Records the files of a finished run and marks it done (and a one-time export with it).
-   * Files of an earlier attempt are replaced: a retry rewrote the same object names.
-   * False when `holder` no longer holds the run.
-   */
-  async complete(
-    runId: string,
-    holder: RunHolder,
-    files: FileRecord[],
-    messages: (ctx: RunContext) => OutboxEntry[],
-  ): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const run = await this.lockRun(manager, runId, holder.attempt, ['running'], holder.claim);
-      if (!run) return false;
-      await manager.delete(ExportFile, { runId });
-      if (files.length > 0) {
-        await manager.insert(
-          ExportFile,
-          files.map((f) => ({ ...f, id: newId(), runId })),
-        );
-      }
-      Object.assign(run, {
-        status: 'done' as RunStatus,
-        rowsWritten: files.reduce((n, f) => n + f.rows, 0),
-        bytesWritten: files.reduce((n, f) => n + f.bytes, 0),
-        filesCount: files.length,
-        finishedAt: new Date(),
-        error: null,
-      });
-      await manager.update(ExportRun, run.id, {
-        status: run.status,
-        rowsWritten: run.rowsWritten,
-        bytesWritten: run.bytesWritten,
-        filesCount: run.filesCount,
-        finishedAt: run.finishedAt,
-        error: null,
-      });
-      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
-      if (exportRow.frequency === 'one_time') {
-        exportRow.status = 'done';
-        exportRow.error = null;
-        await manager.update(Export, exportRow.id, { status: 'done', error: null });
-      }
-      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
-      await this.outbox.add(manager, messages({ run, exportRow, account }));
-      return true;
     });
   }
 
@@ -398,7 +344,7 @@ export class RunsRepository {
       const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], 'claim' in holder ? holder.claim : undefined);
       if (!run) return false;
       const stopped = exportRow.status === 'stopped';
-      const released = { claim: null, stagedClaim: null, takeovers: 0 };
+      const released = { claim: null, phase: null, takeovers: 0 };
       const patch: Partial<ExportRun> =
         retryAt && !stopped
           ? { status: 'pending', attempt: holder.attempt + 1, nextAttemptAt: retryAt, error, ...released }
@@ -434,7 +380,7 @@ export class RunsRepository {
   }
 
   /** The run, locked, if it is at `attempt` in one of `statuses` (and, with `claim`, still held by it). */
-  private async lockRun(manager: EntityManager, runId: string, attempt: number, statuses: RunStatus[], claim?: string): Promise<ExportRun | null> {
+  async lockRun(manager: EntityManager, runId: string, attempt: number, statuses: RunStatus[], claim?: string): Promise<ExportRun | null> {
     return manager
       .createQueryBuilder(ExportRun, 'r')
       .where({ id: runId, attempt, status: In(statuses), ...(claim === undefined ? {} : { claim }) })

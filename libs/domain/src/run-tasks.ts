@@ -1,0 +1,171 @@
+/**
+ * The tasks a run's attempt fans out into, so that any replica can take part of one export:
+ *
+ * 1. `extract`: one offset range of one partition of the events topic (a partition's range
+ *    is cut into equal pieces of at most `maxOffsets`), or, for profiles, the whole topic (the
+ *    latest value of a key is settled across partitions);
+ * 2. `write`: one file group (event name × day), read from the extract tasks that staged
+ *    rows of it;
+ * 3. `finish`: the manifest, written once every file is up, and the run marked done.
+ *
+ * Each phase starts when the last task of the one before is done. These are the rules;
+ * the tasks repository applies them in its transactions.
+ */
+
+export type TaskKind = 'extract' | 'write' | 'finish';
+export type TaskStatus = 'pending' | 'running' | 'done';
+
+/** An offset range [start, end) of a partition, as decimal strings (JSON-safe). */
+export interface RangeText {
+  partition: number;
+  start: string;
+  end: string;
+}
+
+export interface ExtractSpec {
+  ranges: RangeText[];
+  /** Partitions whose range ends where the window does: the messages after it are probed for out-of-order timestamps. */
+  probe: number[];
+  /** Offsets whose rejected messages an earlier attempt already dead-lettered. */
+  deadLettered: RangeText[];
+  /** The task's place in (partition, offset) order: its staged slices are numbered from SLICES_PER_TASK × block. */
+  block: number;
+}
+
+/** A file group and where its rows are staged. */
+export interface WriteSpec {
+  eventName: string;
+  day: string;
+  rows: number;
+  /** The extract tasks that staged rows of the group, in block order, with the staging each published. */
+  sources: { taskId: string; staging: string }[];
+}
+
+export type FinishSpec = Record<string, never>;
+
+export type TaskSpec = ExtractSpec | WriteSpec | FinishSpec;
+
+/** What an extract task staged. */
+export interface ExtractResult {
+  /** Messages read (the run's rowsExtracted). */
+  rows: number;
+  rejected: number;
+  groups: { eventName: string; day: string; rows: number }[];
+  warning: string | null;
+  /** Where its staging was published (the staging store's name for it). */
+  staging: string;
+}
+
+/** What a write task uploaded. */
+export interface WriteResult {
+  files: TaskFile[];
+}
+
+export interface TaskFile {
+  objectName: string;
+  eventName: string;
+  day: string;
+  fileIndex: number;
+  rows: number;
+  bytes: number;
+  crc32c: string;
+}
+
+/** Staged slices a task may write: its block of slice numbers (the last is for records too long for a line file). */
+export const SLICES_PER_TASK = 4096;
+/** Slice numbers are 31-bit: the blocks a run can have. */
+export const MAX_TASK_BLOCKS = Math.floor((2 ** 31 - 1) / SLICES_PER_TASK);
+
+/**
+ * The extract tasks of an attempt reading `ranges`: events in pieces of at most
+ * `maxOffsets` per partition, in (partition, offset) order, so that the blocks of their
+ * staged slices keep Kafka's order; profiles (`whole`) in one task.
+ */
+export function extractTasks(
+  ranges: readonly { partition: number; start: bigint; end: bigint }[],
+  deadLettered: readonly { partition: number; start: bigint; end: bigint }[],
+  maxOffsets: number,
+  whole: boolean,
+): ExtractSpec[] {
+  if (!Number.isInteger(maxOffsets) || maxOffsets < 1) throw new Error(`maxOffsets must be a positive integer, not ${maxOffsets}`);
+  const text = (r: { partition: number; start: bigint; end: bigint }): RangeText => ({ partition: r.partition, start: r.start.toString(), end: r.end.toString() });
+  const sorted = [...ranges].filter((r) => r.end > r.start).sort((a, b) => a.partition - b.partition);
+  const sentIn = (partition: number, start: bigint, end: bigint) =>
+    deadLettered
+      .filter((d) => d.partition === partition && d.start < end && d.end > start)
+      .map((d) => text({ partition, start: d.start > start ? d.start : start, end: d.end < end ? d.end : end }));
+  if (whole) {
+    if (sorted.length === 0) return [];
+    return [
+      {
+        ranges: sorted.map(text),
+        probe: sorted.map((r) => r.partition),
+        deadLettered: sorted.flatMap((r) => sentIn(r.partition, r.start, r.end)),
+        block: 0,
+      },
+    ];
+  }
+  const specs: ExtractSpec[] = [];
+  for (const r of sorted) {
+    // Equal pieces: 333,333 offsets at 250,000 a task are two of 166,667, not 250,000 and 83,333.
+    const pieces = (r.end - r.start + BigInt(maxOffsets) - 1n) / BigInt(maxOffsets);
+    const step = (r.end - r.start + pieces - 1n) / pieces;
+    for (let start = r.start; start < r.end; start += step) {
+      const end = start + step < r.end ? start + step : r.end;
+      specs.push({ ranges: [text({ partition: r.partition, start, end })], probe: end === r.end ? [r.partition] : [], deadLettered: sentIn(r.partition, start, end), block: specs.length });
+    }
+  }
+  if (specs.length > MAX_TASK_BLOCKS) throw new Error(`the window needs ${specs.length} extract tasks, more than ${MAX_TASK_BLOCKS}: raise EXTRACT_TASK_MAX_OFFSETS`);
+  return specs;
+}
+
+/**
+ * The write tasks once every extract task is done: one per file group, in (event name,
+ * day) order, each naming the extract tasks (in block order) whose staging holds its rows.
+ */
+export function writeTasks(extracts: readonly { id: string; spec: ExtractSpec; result: ExtractResult }[]): WriteSpec[] {
+  const groups = new Map<string, WriteSpec>();
+  for (const task of [...extracts].sort((a, b) => a.spec.block - b.spec.block)) {
+    for (const g of task.result.groups) {
+      const key = JSON.stringify([g.eventName, g.day]);
+      let spec = groups.get(key);
+      if (!spec) {
+        spec = { eventName: g.eventName, day: g.day, rows: 0, sources: [] };
+        groups.set(key, spec);
+      }
+      spec.rows += g.rows;
+      spec.sources.push({ taskId: task.id, staging: task.result.staging });
+    }
+  }
+  return [...groups.values()].sort((a, b) => compareText(a.eventName, b.eventName) || compareText(a.day, b.day));
+}
+
+/** What the extract tasks found, summed for the run. */
+export function extractTotals(results: readonly ExtractResult[]): { rowsExtracted: number; rowsRejected: number; warnings: string[] } {
+  return {
+    rowsExtracted: results.reduce((n, r) => n + r.rows, 0),
+    rowsRejected: results.reduce((n, r) => n + r.rejected, 0),
+    warnings: results.map((r) => r.warning).filter((w): w is string => !!w),
+  };
+}
+
+/** The files of the write tasks, in (event name, day, index) order: the run's files and its manifest's. */
+export function runFiles(results: readonly WriteResult[]): TaskFile[] {
+  return results
+    .flatMap((r) => r.files)
+    .sort((a, b) => compareText(a.eventName, b.eventName) || compareText(a.day, b.day) || a.fileIndex - b.fileIndex);
+}
+
+/**
+ * A task's command arrived for a task already held by a worker: the worker died or lost the
+ * command (a rebalance), and this one takes it over. Returns the takeovers counted then;
+ * past `maxTakeovers` the task is not taken again (a command that kills every worker).
+ */
+export function takeoversOnClaim(task: { status: TaskStatus; claim: string | null; takeovers: number }): number {
+  return task.takeovers + (task.status === 'running' && task.claim !== null ? 1 : 0);
+}
+
+/** By UTF-8 bytes, as DuckDB and Postgres's C collation order text. */
+export function compareText(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
