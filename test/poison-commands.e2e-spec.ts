@@ -105,8 +105,9 @@ describe('commands that keep failing', () => {
 /**
  * A run's command given up as poison must not leave the run `running` for ever (no
  * command will come for its attempt again): the attempt fails with the reason and the run
- * is retried, as any failed attempt. The failures are real: a trigger in the system's
- * database refuses the first attempt's claim, the extractor's or the uploader's.
+ * is retried, as any failed attempt; a task's command given up fails that try of the task,
+ * which is retried. The failures are real: a trigger in the system's database refuses the
+ * first attempt's claim of the run, or the first try's claim of a write task.
  */
 describe('run commands that keep failing', () => {
   const EVENTS = 500;
@@ -170,9 +171,31 @@ describe('run commands that keep failing', () => {
     await exportWithPoisonedFirstAttempt('export.windows');
   });
 
-  it("fails and retries the attempt of an uploader's command given up", async () => {
-    // startUpload: a staged attempt gets the uploader's claim.
-    await refuseFirstAttempt(`OLD.staged_claim IS NOT NULL AND NEW.status = 'running' AND NEW.claim IS DISTINCT FROM OLD.claim`);
-    await exportWithPoisonedFirstAttempt('export.staged');
+  it("fails and retries the try of an uploader's task command given up; the run finishes at its first attempt", async () => {
+    // RunTasksRepository.start: the write task's first try gets an uploader's claim.
+    await system.db.query(`DROP TRIGGER IF EXISTS refuse_claim ON export_runs`);
+    await system.db.query(`CREATE OR REPLACE FUNCTION refuse_task_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.kind = 'write' AND NEW.task_attempt = 1 AND NEW.status = 'running' THEN RAISE EXCEPTION 'task claim refused by the test trigger'; END IF;
+        RETURN NEW;
+      END $$`);
+    await system.db.query(`CREATE TRIGGER refuse_task_claim BEFORE UPDATE ON run_tasks FOR EACH ROW EXECUTE FUNCTION refuse_task_claim()`);
+    const exportId = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const done = await exportDone(system, account, exportId);
+    const [run] = done.runs;
+    expect(run).toMatchObject({ status: 'done', attempt: 1, rowsWritten: EVENTS });
+    const [task] = (await system.db.query(`SELECT id, task_attempt, status, error FROM run_tasks WHERE run_id = $1 AND kind = 'write'`, [run.id])) as {
+      id: string;
+      task_attempt: number;
+      status: string;
+      error: string;
+    }[];
+    expect(task).toMatchObject({ task_attempt: 2, status: 'done' });
+    expect(task.error).toMatch(/^the command failed 3 times while the service's dependencies answered: .*task claim refused by the test trigger/);
+    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) => m.value.includes(task.id));
+    expect(dead).toHaveLength(1);
+    expect(dead[0].headers).toContain(`${system.env.TOPIC_PREFIX}export.write-tasks`);
+    expect(JSON.parse(dead[0].value)).toMatchObject({ runId: run.id, taskId: task.id, taskAttempt: 1 });
+    expect(await gcs.empty(bucket)).toBe(run.files.length + 1); // and the manifest
   });
 });

@@ -56,6 +56,8 @@ export class StagingStore {
   private storage: Storage | null = null;
   /** When this process last read each run's fetched staging. */
   private readonly cacheUsed = new Map<string, number>();
+  /** Downloads under way, by local folder. */
+  private readonly fetching = new Map<string, Promise<string>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -103,6 +105,17 @@ export class StagingStore {
     if (this.location.kind === 'folder') return dir;
     this.cacheUsed.set(runId, Date.now());
     await this.evictIdle();
+    // Write tasks run side by side: one download per staging, the others wait for it.
+    let fetching = this.fetching.get(dir);
+    if (!fetching) {
+      fetching = this.download(runId, attempt, part, dir).finally(() => this.fetching.delete(dir));
+      this.fetching.set(dir, fetching);
+    }
+    return fetching;
+  }
+
+  private async download(runId: string, attempt: number, part: string, dir: string): Promise<string> {
+    if (this.location.kind !== 'bucket') return dir;
     const complete = join(dir, FETCHED);
     if (await exists(complete)) return dir;
     await rm(dir, { recursive: true, force: true });

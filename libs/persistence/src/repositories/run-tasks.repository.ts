@@ -90,8 +90,9 @@ export class RunTasksRepository {
       if (!run || run.attempt !== task.attempt || run.status !== 'running' || run.phase !== task.kind) return null;
       const takeovers = takeoversOnClaim(task);
       if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, WORKER_OF[task.kind]);
-      Object.assign(task, { status: 'running', claim: newId(), takeovers, worker, startedAt: new Date(), error: null });
-      await manager.update(RunTask, task.id, { status: 'running', claim: task.claim, takeovers, worker, startedAt: task.startedAt, error: null });
+      // The error of a failed try stays: it says why the task was tried again.
+      Object.assign(task, { status: 'running', claim: newId(), takeovers, worker, startedAt: new Date() });
+      await manager.update(RunTask, task.id, { status: 'running', claim: task.claim, takeovers, worker, startedAt: task.startedAt });
       const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
       return { task, run, exportRow, account };
