@@ -1,91 +1,50 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Kafka, logLevel } from 'kafkajs';
 import { readRanges, registerCompressionCodecs } from '@bulk-export/messaging';
-import { api, clockPast, gcs, makeServiceKey, ServiceName, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, clockPast, gcs, makeServiceKey, TestAccount, waitFor } from '@bulk-export/testing';
 import { writeEventFile } from './events';
+import { measure, reapedChildrenCpuSeconds, round, stackPids } from './proc';
+import { BenchSystem } from './replicas';
+import { Figures, formatTable, medianFigures, Row } from './report';
 import { kcatReplay } from './replay';
 
 /**
- * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
+ * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--replicas 1] [--rounds 1]
+ *   [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
  *
- * On one fresh topic: the time kcat needs to read it all (the limit), the time our export
- * needs from creating a one-time export over the whole topic to `done` (per format),
- * DuckDB alone copying the same rows to each format, and the peak RSS of every service
- * during each export. Prints a table and writes bench/results/<time>-<events>.json.
+ * On one fresh topic: the time kcat needs to read it all (the limit) and its CPU, the time
+ * our export needs from creating a one-time export over the whole topic to `done` (per
+ * format), DuckDB alone copying the same rows to each format, and during each export the
+ * peak RSS and CPU seconds of every service (and Kafka's and fake-gcs-server's CPU).
+ * Prints a table and writes bench/results/<time>-<events>.json.
+ *
+ * `--replicas N` runs N extractors and N uploaders (keyed `extractor-1`…, `uploader-1`…
+ * when N > 1) and records how the export's work split between them (events read, rows
+ * written). `--rounds R` exports the formats R times in turn (json, csv, …, json, csv, …);
+ * an export row then shows each figure's median, with every round's figures in the JSON.
  *
  * Each format's files are deleted from the bucket once counted, and the bucket and the
  * topic at the end (a 10M run writes some 15 GB to the stack's disk otherwise); `--keep`
  * leaves both, to look at.
  */
-interface Row {
-  what: string;
-  seconds: number;
-  eventsPerSecond: number;
-  mbPerSecond: number;
-  ratioToKcat: number | null;
-  peakRssMb?: Record<string, number>;
-  /** CPU seconds (user + system, all threads) each process used during the export. */
-  cpuSeconds?: Record<string, number>;
-  files?: number;
-  outputMb?: number;
-}
-
-const SERVICES: ServiceName[] = ['request-api', 'scheduler', 'extractor', 'uploader'];
-/** The processes whose CPU time the table shows (all are in the JSON). */
-const CPU_COLUMNS = ['extractor', 'uploader', 'kafka', 'gcs'];
-
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system, every thread) a process has used so far; 0 if it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-const CLOCK_TICKS = 100;
-
-/** The stack's Kafka broker and fake-gcs-server, by the pid files `npm run stack` keeps. */
-function stackPids(): Record<string, number> {
-  const run = join(process.env.STACK_DIR ?? resolve(__dirname, '../../.stack'), 'run');
-  const pids: Record<string, number> = {};
-  for (const name of ['kafka', 'gcs']) {
-    try {
-      pids[name] = Number(readFileSync(join(run, `${name}.pid`), 'utf8').trim());
-    } catch {
-      // not started by the stack script: not measured
-    }
-  }
-  return pids;
-}
-
-async function timeKcatRead(topic: string): Promise<number> {
-  const started = process.hrtime.bigint();
+/** Reads the whole topic with kcat; resolves to kcat's own CPU seconds (no other child of the bench ends meanwhile: the services run on). */
+async function kcatRead(topic: string): Promise<number> {
+  const before = reapedChildrenCpuSeconds();
   await new Promise<void>((resolvePromise, reject) => {
     const child = spawn('kcat', ['-C', '-b', 'localhost:9092', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800'], { stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`kcat exited ${code}`))));
   });
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return round(reapedChildrenCpuSeconds() - before);
 }
 
 /** Reads the whole topic with a kafkajs consumer (eachBatch, counting messages): the client the services use for commands. */
@@ -160,9 +119,65 @@ async function removeBenchData(bucket: string, topic: string): Promise<void> {
   }
 }
 
+/** What every export of the bench shares: the services, the account and the whole topic's time range. */
+interface ExportSetup {
+  bench: BenchSystem;
+  account: TestAccount;
+  credentialId: string;
+  from: number;
+  to: number;
+  events: number;
+  mb: number;
+  kcatRate: number;
+}
+
+interface ExportStatus {
+  status: string;
+  runs: { rowsWritten: number; bytesWritten: number; filesCount: number; error?: string }[];
+}
+
+/** One one-time export over the whole topic in `format`, from its creation to `done`, measured. */
+async function exportOnce(s: ExportSetup, format: string): Promise<Figures> {
+  const { bench, account } = s;
+  const workBefore = await bench.workDone();
+  const m = await measure(bench.pids(), stackPids(), async () => {
+    const created = await api<{ id: string }>(bench.system.api, 'POST', '/v1/exports', {
+      apiKey: account.apiKey,
+      body: { partner: 'gcp', credentialId: s.credentialId, type: 'all_events', frequency: 'one_time', from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString(), format },
+    });
+    return waitFor(
+      `${format} export done`,
+      async () => {
+        const res = await api<ExportStatus>(bench.system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
+        if (res.body.status === 'failed') throw new Error(`export failed: ${res.body.runs[0]?.error}`);
+        return res.body.status === 'done' ? res.body : undefined;
+      },
+      { timeoutMs: 30 * 60_000, intervalMs: 100 },
+    );
+  });
+  const workAfter = await bench.workDone();
+  const run = m.result.runs[0];
+  if (run.rowsWritten !== s.events) throw new Error(`${format}: ${run.rowsWritten} rows written, expected ${s.events}`);
+  const workersCpu = bench.workerKeys.reduce((sum, key) => sum + m.cpuSeconds[key], 0);
+  return {
+    seconds: m.seconds,
+    eventsPerSecond: s.events / m.seconds,
+    mbPerSecond: s.mb / m.seconds,
+    ratioToKcat: s.events / m.seconds / s.kcatRate,
+    peakRssMb: m.peakRssMb,
+    cpuSeconds: { ...m.cpuSeconds, 'extractor+uploader': round(workersCpu) },
+    work: Object.fromEntries(bench.workerKeys.map((key) => [key, workAfter[key] - workBefore[key]])),
+    files: run.filesCount,
+    outputMb: Math.round(run.bytesWritten / 1e6),
+  };
+}
+
 async function main(): Promise<void> {
   const events = Number(arg('events', '1000000'));
   const formats = arg('formats', 'json,csv,xml,parquet').split(',');
+  const replicas = Number(arg('replicas', '1'));
+  const rounds = Number(arg('rounds', '1'));
+  if (!(Number.isInteger(replicas) && replicas >= 1 && Number.isInteger(rounds) && rounds >= 1)) throw new Error('--replicas and --rounds take a whole number from 1');
   const work = mkdtempSync(join(tmpdir(), 'bench-'));
   const file = join(work, 'events.jsonl');
   console.log(`generating ${events} events…`);
@@ -180,70 +195,44 @@ async function main(): Promise<void> {
   const keep = process.argv.includes('--keep');
   let bucket = '';
   let topic = '';
-  const system = await TestSystem.start({ LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000' });
+  const bench = await BenchSystem.start({ LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000' }, replicas);
   try {
-    const account = await system.createAccount();
+    const account = await bench.system.createAccount();
     bucket = await gcs.createBucket();
     topic = account.eventsTopic;
-    const credentialId = (await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
+    const credentialId = (await api<{ id: string }>(bench.system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
     const from = Date.now();
-    console.log(`replaying into ${account.eventsTopic} with kcat…`);
+    console.log(`replaying into ${topic} with kcat…`);
     const replayStarted = Date.now();
-    await kcatReplay('localhost:9092', account.eventsTopic, file);
+    await kcatReplay('localhost:9092', topic, file);
     console.log(`  ${((Date.now() - replayStarted) / 1000).toFixed(1)} s`);
     const to = Date.now() + 1;
     await clockPast(to);
 
     const rows: Row[] = [];
-    const kcatSeconds = await timeKcatRead(account.eventsTopic);
-    const kcatRate = events / kcatSeconds;
-    rows.push({ what: 'kcat read (the limit)', seconds: kcatSeconds, eventsPerSecond: kcatRate, mbPerSecond: mb / kcatSeconds, ratioToKcat: 1 });
+    const kcat = await measure({}, stackPids(), () => kcatRead(topic));
+    const kcatRate = events / kcat.seconds;
+    rows.push({ what: 'kcat read (the limit)', seconds: kcat.seconds, eventsPerSecond: kcatRate, mbPerSecond: mb / kcat.seconds, ratioToKcat: 1, cpuSeconds: { kcat: kcat.result, ...kcat.cpuSeconds } });
     // The two Kafka clients side by side, reading only (no staging).
     for (const [what, seconds] of [
-      ['read only: kafkajs consumer', await timeKafkajsRead(account.eventsTopic, events)],
-      ['read only: range reader (@platformatic/kafka)', await timeRangeReader(account.eventsTopic)],
+      ['read only: kafkajs consumer', await timeKafkajsRead(topic, events)],
+      ['read only: range reader (@platformatic/kafka)', await timeRangeReader(topic)],
     ] as const) {
       rows.push({ what, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
     }
 
-    for (const format of formats) {
-      const peak: Record<string, number> = {};
-      const sampler = setInterval(() => {
-        for (const name of SERVICES) peak[name] = Math.max(peak[name] ?? 0, rssMb(system.service(name).pid));
-      }, 100);
-      const pids: Record<string, number> = { ...Object.fromEntries(SERVICES.map((name) => [name, system.service(name).pid])), ...stackPids() };
-      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-      const started = process.hrtime.bigint();
-      const created = await api<{ id: string }>(system.api, 'POST', '/v1/exports', {
-        apiKey: account.apiKey,
-        body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format },
-      });
-      const done = await waitFor(
-        `${format} export done`,
-        async () => {
-          const res = await api<{ status: string; runs: { rowsWritten: number; bytesWritten: number; filesCount: number; error?: string }[] }>(system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
-          if (res.body.status === 'failed') throw new Error(`export failed: ${res.body.runs[0]?.error}`);
-          return res.body.status === 'done' ? res.body : undefined;
-        },
-        { timeoutMs: 30 * 60_000, intervalMs: 100 },
-      );
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      clearInterval(sampler);
-      const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, Math.round((cpuSeconds(pid) - cpuBefore[name]) * 10) / 10]));
-      if (done.runs[0].rowsWritten !== events) throw new Error(`${format}: ${done.runs[0].rowsWritten} rows written, expected ${events}`);
-      rows.push({
-        what: `export ${format}`,
-        seconds,
-        eventsPerSecond: events / seconds,
-        mbPerSecond: mb / seconds,
-        ratioToKcat: events / seconds / kcatRate,
-        peakRssMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)])),
-        cpuSeconds: cpu,
-        files: done.runs[0].filesCount,
-        outputMb: Math.round(done.runs[0].bytesWritten / 1e6),
-      });
-      console.log(`  ${format}: ${seconds.toFixed(1)} s`);
-      if (!keep) await gcs.empty(bucket);
+    const setup: ExportSetup = { bench, account, credentialId, from, to, events, mb, kcatRate };
+    const byFormat = new Map<string, Figures[]>(formats.map((format) => [format, []]));
+    for (let r = 1; r <= rounds; r++) {
+      for (const format of formats) {
+        const figures = await exportOnce(setup, format);
+        byFormat.get(format)?.push(figures);
+        console.log(`  ${format}${rounds > 1 ? ` (round ${r})` : ''}: ${figures.seconds.toFixed(1)} s`);
+        if (!keep) await gcs.empty(bucket);
+      }
+    }
+    for (const [format, figures] of byFormat) {
+      rows.push({ what: `export ${format}`, ...medianFigures(figures), replicas, ...(rounds > 1 ? { rounds: figures } : {}) });
     }
 
     const duck = process.argv.includes('--skip-duckdb') ? {} : await duckdbAlone(file, formats, work);
@@ -251,20 +240,8 @@ async function main(): Promise<void> {
       rows.push({ what: `DuckDB alone: COPY table → ${format}`, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
     }
 
-    const table = [
-      ['what', 'seconds', 'events/s', 'MB/s', '× kcat', 'peak RSS MB (api/sched/extr/upl)', 'CPU s (extr/upl/kafka/gcs)'],
-      ...rows.map((r) => [
-        r.what,
-        r.seconds.toFixed(2),
-        Math.round(r.eventsPerSecond).toLocaleString('en-US'),
-        r.mbPerSecond.toFixed(1),
-        r.ratioToKcat === null ? '' : r.ratioToKcat.toFixed(2),
-        r.peakRssMb ? SERVICES.map((s) => r.peakRssMb?.[s] ?? 0).join(' / ') : '',
-        r.cpuSeconds ? CPU_COLUMNS.map((s) => r.cpuSeconds?.[s]?.toFixed(1) ?? '-').join(' / ') : '',
-      ]),
-    ];
-    const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-    console.log('\n' + table.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n'));
+    const columns = { rssKeys: Object.keys(bench.pids()), cpuKeys: [...bench.workerKeys, 'extractor+uploader', 'kcat', ...Object.keys(stackPids())], workKeys: bench.workerKeys };
+    console.log(`\n${rounds > 1 ? `exports: the median of ${rounds} rounds\n` : ''}${formatTable(rows, columns)}`);
 
     const result = {
       at: new Date().toISOString(),
@@ -280,7 +257,7 @@ async function main(): Promise<void> {
     writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
     console.log(`\nwritten to ${out} (input file ${statSync(file).size} bytes)`);
   } finally {
-    await system.stop();
+    await bench.stop();
     rmSync(work, { recursive: true, force: true });
     if (!keep) await removeBenchData(bucket, topic);
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --events N --formats json,csv,xml,parquet]`: brings the stack up if needed,
+# `npm run bench [-- --events N --formats json,csv,xml,parquet --replicas N --rounds R]`: brings the stack up if needed,
 # builds, and runs the benchmark (see BENCHMARKS.md). Not part of `npm test`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
