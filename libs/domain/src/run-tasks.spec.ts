@@ -1,4 +1,4 @@
-import { compareText, ExtractResult, extractTasks, extractTotals, runFiles, SLICES_PER_TASK, MAX_TASK_BLOCKS, takeoversOnClaim, writeTasks } from './run-tasks';
+import { compareText, ExtractResult, extractTasks, extractTotals, nextPhase, runFiles, SLICES_PER_TASK, MAX_TASK_BLOCKS, takeoversOnClaim, writeTasks } from './run-tasks';
 
 const r = (partition: number, start: number, end: number) => ({ partition, start: BigInt(start), end: BigInt(end) });
 
@@ -97,5 +97,26 @@ describe('compareText', () => {
   it('orders by UTF-8 bytes, as DuckDB does', () => {
     // U+FF21 (3 bytes) sorts before U+1F600 (4 bytes, a surrogate pair in UTF-16, which JavaScript's < puts first).
     expect(['😀', 'Ａ', 'a'].sort(compareText)).toEqual(['a', 'Ａ', '😀']);
+  });
+});
+
+describe('nextPhase', () => {
+  const extract = (id: string, block: number, groups: [string, string, number][], warning: string | null = null) => ({
+    id,
+    spec: { ranges: [], probe: [], deadLettered: [], block },
+    result: { rows: 10, rejected: 1, groups: groups.map(([eventName, day, rows]) => ({ eventName, day, rows })), warning, staging: id },
+  });
+
+  it('follows the extraction with the write tasks and the run’s totals and warnings', () => {
+    const next = nextPhase('extract', 'plan', [extract('a', 0, [['x', '20260101', 3]], 'task a'), extract('b', 1, [['x', '20260101', 4]])]);
+    expect(next).toMatchObject({ kind: 'write', run: { rowsExtracted: 20, rowsRejected: 2, warning: 'plan; task a' } });
+    expect(next?.specs).toHaveLength(1);
+  });
+
+  it('goes straight to the finish when nothing was staged, and after the writing; nothing follows the finish', () => {
+    expect(nextPhase('extract', null, [])).toEqual({ kind: 'finish', specs: [{}], run: { rowsExtracted: 0, rowsRejected: 0, warning: null } });
+    expect(nextPhase('extract', null, [extract('a', 0, [])])?.kind).toBe('finish');
+    expect(nextPhase('write', null, [])).toEqual({ kind: 'finish', specs: [{}] });
+    expect(nextPhase('finish', null, [])).toBeNull();
   });
 });

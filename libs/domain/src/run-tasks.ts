@@ -140,6 +140,36 @@ export function writeTasks(extracts: readonly { id: string; spec: ExtractSpec; r
   return [...groups.values()].sort((a, b) => compareText(a.eventName, b.eventName) || compareText(a.day, b.day));
 }
 
+/** The tasks a phase's last finished task leads to (the run's next phase), with what the run records then. */
+export interface NextPhase {
+  kind: TaskKind;
+  specs: TaskSpec[];
+  /** For the run, once its extraction is over: its totals and its warning (the plan's, then the tasks'). */
+  run?: { rowsExtracted: number; rowsRejected: number; warning: string | null };
+}
+
+/**
+ * What follows the last task of `phase`: after the extraction, a write task per file group
+ * (writeTasks), or straight the finish when nothing was staged; after the writing, the
+ * finish; after the finish, nothing (the run is done).
+ */
+export function nextPhase(
+  phase: TaskKind,
+  planWarning: string | null,
+  extracts: readonly { id: string; spec: ExtractSpec; result: ExtractResult }[],
+): NextPhase | null {
+  if (phase === 'write') return { kind: 'finish', specs: [{}] };
+  if (phase !== 'extract') return null;
+  const totals = extractTotals(extracts.map((t) => t.result));
+  const writes = writeTasks(extracts);
+  const warning = [planWarning, ...totals.warnings].filter((w): w is string => !!w).join('; ') || null;
+  return {
+    kind: writes.length > 0 ? 'write' : 'finish',
+    specs: writes.length > 0 ? writes : [{}],
+    run: { rowsExtracted: totals.rowsExtracted, rowsRejected: totals.rowsRejected, warning },
+  };
+}
+
 /** What the extract tasks found, summed for the run. */
 export function extractTotals(results: readonly ExtractResult[]): { rowsExtracted: number; rowsRejected: number; warnings: string[] } {
   return {

@@ -43,7 +43,8 @@ const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
  * Consumes one command topic. A command's offset is committed only after it was handled
- * (or dead-lettered), one at a time, so a crash mid-command redelivers it. Heartbeats go
+ * (or dead-lettered), one at a time per partition (`concurrency` partitions side by side),
+ * so a crash mid-command redelivers it. Heartbeats go
  * on while a long command runs. Invalid messages are dead-lettered, never fatal; so is a
  * command that keeps failing while the service's dependencies answer (a poison message),
  * so that it does not hold back the commands behind it.

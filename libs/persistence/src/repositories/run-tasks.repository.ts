@@ -1,17 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Not } from 'typeorm';
-import {
-  ExtractResult,
-  ExtractSpec,
-  extractTotals,
-  newId,
-  runFiles,
-  takeoversOnClaim,
-  TaskKind,
-  TaskSpec,
-  WriteResult,
-  writeTasks,
-} from '@bulk-export/domain';
+import { ExtractResult, ExtractSpec, newId, nextPhase, runFiles, takeoversOnClaim, TaskKind, TaskSpec, WriteResult } from '@bulk-export/domain';
 import { Account, Export, ExportRun, PartitionRanges, RunTask } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 import { completeRun, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from './runs.repository';
@@ -210,25 +199,18 @@ export class RunTasksRepository {
     return this.dataSource.getRepository(RunTask).find({ where: { runId, attempt }, order: { kind: 'ASC', seq: 'ASC' } });
   }
 
-  /** The run's current phase is done: creates the next phase's tasks (or finishes the run's extraction totals first). */
+  /** The run's current phase is done: records what the run learnt and creates the next phase's tasks (nextPhase) with their commands. */
   private async advance(manager: EntityManager, run: ExportRun, commands: TaskCommands): Promise<void> {
-    let next: { kind: TaskKind; specs: TaskSpec[] };
-    if (run.phase === 'extract') {
-      const extracts = await manager.findBy(RunTask, { runId: run.id, attempt: run.attempt, kind: 'extract' });
-      const done = extracts.map((t) => ({ id: t.id, spec: t.spec as ExtractSpec, result: t.result as ExtractResult }));
-      const totals = extractTotals(done.map((t) => t.result));
-      const warning = [run.warning, ...totals.warnings].filter((w): w is string => !!w).join('; ') || null;
-      const writes = writeTasks(done);
-      next = writes.length > 0 ? { kind: 'write', specs: writes } : { kind: 'finish', specs: [{}] };
-      Object.assign(run, { rowsExtracted: totals.rowsExtracted, rowsRejected: totals.rowsRejected, warning });
-      await manager.update(ExportRun, run.id, { rowsExtracted: totals.rowsExtracted, rowsRejected: totals.rowsRejected, warning, phase: next.kind });
-    } else if (run.phase === 'write') {
-      next = { kind: 'finish', specs: [{}] };
-      await manager.update(ExportRun, run.id, { phase: 'finish' });
-    } else {
-      return;
-    }
-    run.phase = next.kind;
+    if (!run.phase) return;
+    const extracts = run.phase === 'extract' ? await manager.findBy(RunTask, { runId: run.id, attempt: run.attempt, kind: 'extract' }) : [];
+    const next = nextPhase(
+      run.phase,
+      run.warning,
+      extracts.map((t) => ({ id: t.id, spec: t.spec as ExtractSpec, result: t.result as ExtractResult })),
+    );
+    if (!next) return;
+    Object.assign(run, { ...next.run, phase: next.kind });
+    await manager.update(ExportRun, run.id, { ...next.run, phase: next.kind });
     const tasks = await this.insert(manager, run, next.kind, next.specs);
     await this.outbox.add(manager, commands(tasks));
   }
