@@ -52,7 +52,8 @@ export class EmitDueWindowsUseCase {
     );
     created.push(...recurring);
     const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [this.extract(run)]);
-    const retriedTasks = await this.tasks.emitDueRetries(command.now, command.limit, (tasks) => tasks.map((t) => runTaskCommand(t, this.topics)));
+    // A task tried again goes round by its place: its phase's others are under way.
+    const retriedTasks = await this.tasks.emitDueRetries(command.now, command.limit, (tasks) => tasks.map((t) => runTaskCommand(t, t.seq, this.topics)));
     return { created, retried, retriedTasks };
   }
 

@@ -1,4 +1,4 @@
-import { compareText, ExtractResult, extractTasks, extractTotals, nextPhase, runFiles, SLICES_PER_TASK, MAX_TASK_BLOCKS, takeoversOnClaim, writeTasks } from './run-tasks';
+import { compareText, ExtractResult, extractTasks, extractTotals, nextPhase, runFiles, spreadOf, SLICES_PER_TASK, MAX_TASK_BLOCKS, takeoversOnClaim, writeTasks } from './run-tasks';
 
 const r = (partition: number, start: number, end: number) => ({ partition, start: BigInt(start), end: BigInt(end) });
 
@@ -118,5 +118,32 @@ describe('nextPhase', () => {
     expect(nextPhase('extract', null, [extract('a', 0, [])])?.kind).toBe('finish');
     expect(nextPhase('write', null, [])).toEqual({ kind: 'finish', specs: [{}] });
     expect(nextPhase('finish', null, [])).toBeNull();
+  });
+});
+
+describe('spreadOf', () => {
+  const write = (seq: number, eventName: string, day: string) => ({ kind: 'write' as const, seq, spec: { eventName, day, rows: 1, sources: [] } });
+
+  it('sends extract tasks round the partitions by their place', () => {
+    expect(spreadOf([0, 1, 2].map((seq) => ({ kind: 'extract' as const, seq, spec: { ranges: [], probe: [], deadLettered: [], block: seq } })), 12)).toEqual([0, 1, 2]);
+  });
+
+  it('keeps a day’s groups on one partition when the days fill the partitions', () => {
+    const days = Array.from({ length: 12 }, (_, d) => `202601${String(d + 1).padStart(2, '0')}`);
+    const tasks = days.flatMap((day, d) => ['a', 'b', 'c'].map((name, i) => write(d * 3 + i, name, day)));
+    const spread = spreadOf(tasks, 12);
+    expect(spread).toEqual(days.flatMap((_, d) => [d, d, d]));
+  });
+
+  it('spreads a day’s groups over partitions/days partitions when there are few days', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `event-${i}`);
+    const spread = spreadOf(names.map((n, i) => write(i, n, '20260101')), 12);
+    expect(new Set(spread).size).toBeGreaterThan(6);
+    expect(spread.every((p) => p >= 0 && p < 12)).toBe(true);
+    // The same groups land on the same partitions every time.
+    expect(spreadOf(names.map((n, i) => write(i, n, '20260101')), 12)).toEqual(spread);
+    const two = spreadOf([write(0, 'a', '20260101'), write(1, 'a', '20260102')], 12);
+    expect(two[0]).toBeLessThan(6);
+    expect(two[1]).toBeGreaterThanOrEqual(6);
   });
 });

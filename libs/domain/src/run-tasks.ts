@@ -170,6 +170,32 @@ export function nextPhase(
   };
 }
 
+/**
+ * Where each of a phase's new tasks goes among `partitions` partitions of its topic (the
+ * partition is this modulo the count; each replica owns a share of them). Extract tasks
+ * and the finish go round by their place. Write tasks keep a day's groups together when the
+ * run has days enough to fill the partitions: an uploader fetches the staging of the extract
+ * tasks that hold a group and keeps it for the run's other groups, and a day's groups read
+ * the same extract tasks, so each staged byte is downloaded about once, not once per
+ * replica. A run with few days spreads each day's groups over partitions/days partitions.
+ */
+export function spreadOf(tasks: readonly { kind: TaskKind; seq: number; spec: TaskSpec }[], partitions: number): number[] {
+  const days = [...new Set(tasks.filter((t) => t.kind === 'write').map((t) => (t.spec as WriteSpec).day))].sort();
+  const perDay = Math.max(1, Math.floor(partitions / Math.max(1, days.length)));
+  return tasks.map((t) => {
+    if (t.kind !== 'write') return t.seq;
+    const { eventName, day } = t.spec as WriteSpec;
+    return days.indexOf(day) * perDay + (perDay === 1 ? 0 : textHash(eventName) % perDay);
+  });
+}
+
+/** A stable 31-bit hash of a text (FNV-1a over its UTF-8 bytes). */
+function textHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
+  return h >>> 1;
+}
+
 /** What the extract tasks found, summed for the run. */
 export function extractTotals(results: readonly ExtractResult[]): { rowsExtracted: number; rowsRejected: number; warnings: string[] } {
   return {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
-import { nextAttemptAt } from '@bulk-export/domain';
+import { nextAttemptAt, spreadOf } from '@bulk-export/domain';
 import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften, TaskHolder } from '@bulk-export/persistence';
@@ -39,7 +39,8 @@ export class RunLifecycle {
 
   /** The commands of new tasks (runTaskCommand). */
   taskCommands(tasks: RunTask[]): OutboxEntry[] {
-    return tasks.map((t) => runTaskCommand(t, this.topics));
+    const spread = spreadOf(tasks, this.config.INTERNAL_TOPIC_PARTITIONS);
+    return tasks.map((t, i) => runTaskCommand(t, spread[i], this.topics));
   }
 
   /**
