@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parseFileName } from '@bulk-export/formats';
+import { fileName, parseFileName } from '@bulk-export/formats';
 import { api, gcs, ServiceProcess, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { produceInWindow, saveCredentials } from './support/exports';
 
 /**
  * Crashes at the worst moments: a SIGKILLed extractor while it reads a window, a
  * SIGKILLed uploader while it uploads files, an uploader stalled (SIGSTOP) until another
- * took the run over. The export still ends `done` with every event exactly once, and a
+ * took its tasks over, an object written by someone else under a write task's feet. The export still ends `done` with every event exactly once, and a
  * retried upload rewrites the same file names.
  */
 interface RunBody { id: string; status: string; attempt: number; rowsWritten: number; files: { name: string; rows: number }[] }
@@ -140,9 +140,15 @@ describe('faults: services killed mid-run', () => {
       // folder removed, so its attempt fails; it may neither overwrite the files nor complete the run.
       const logged = readFileSync(stalled.logPath, 'utf8').length;
       process.kill(stalled.pid, 'SIGCONT');
-      await waitFor('the stalled uploader stopped its attempt', async () => readFileSync(stalled.logPath, 'utf8').slice(logged).includes('"msg":"upload failed"'), {
-        timeoutMs: 60_000,
-      });
+      // Its write task's try fails (an upload's precondition) or its result is refused (the claim was replaced).
+      await waitFor(
+        'the stalled uploader stopped its task',
+        async () => {
+          const log = readFileSync(stalled.logPath, 'utf8').slice(logged);
+          return log.includes('"msg":"task failed"') || log.includes('"recorded":false');
+        },
+        { timeoutMs: 60_000 },
+      );
       const manifest = JSON.parse((await gcs.download(bucket, (await gcs.list(bucket)).find((o) => o.name.startsWith(exportId) && o.name.endsWith('-manifest.json'))!.name)).toString());
       const objects = new Map((await gcs.list(bucket)).map((o) => [o.name, o.crc32c]));
       for (const file of manifest.files as { name: string; crc32c: string }[]) expect(objects.get(file.name)).toBe(file.crc32c);
@@ -155,23 +161,30 @@ describe('faults: services killed mid-run', () => {
     }
   });
 
-  it('stops an upload attempt when another worker replaced one of the run\'s objects since it began, and the retry writes it again', async () => {
+  it("stops a write task's try when another worker wrote one of its objects since it began, and the retry writes it again", async () => {
     const uploader = system.service('uploader');
     const exportId = await createExport();
     await waitFor('some files uploaded', async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3, { intervalMs: 20 });
-    // Held still while the object appears, so that it surely comes after the attempt began and before its manifest.
+    // Held still in the middle of a write task (about 30 files a group), while an object appears twelve files ahead of it.
     process.kill(uploader.pid, 'SIGSTOP');
-    const manifestName = `${(await gcs.list(bucket)).find((o) => o.name.startsWith(exportId))!.name.split('-').slice(0, 2).join('-')}-manifest.json`;
+    let foreign: string;
     try {
-      expect((await gcs.list(bucket)).some((o) => o.name === manifestName)).toBe(false);
-      await gcs.upload(bucket, manifestName, '{"written by":"another worker"}');
+      const [running] = (await system.db.query(
+        `SELECT t.spec FROM run_tasks t JOIN export_runs r ON r.id = t.run_id WHERE r.export_id = $1 AND t.kind = 'write' AND t.status = 'running' ORDER BY t.seq LIMIT 1`,
+        [exportId],
+      )) as { spec: { eventName: string; day: string } }[];
+      const written = (await gcs.list(bucket)).map((o) => o.name).filter((n) => n.startsWith(exportId) && !n.endsWith('-manifest.json')).map(parseFileName);
+      const indexes = written.filter((p) => p.eventName === running.spec.eventName && p.day === running.spec.day).map((p) => p.index);
+      foreign = fileName({ ...written[0], eventName: running.spec.eventName, day: running.spec.day, index: Math.max(-1, ...indexes) + 12 });
+      await gcs.upload(bucket, foreign, '{"written by":"another worker"}');
     } finally {
       process.kill(uploader.pid, 'SIGCONT');
     }
     const done = await expectExactlyOnce(exportId);
-    expect(done.runs[0].attempt).toBe(2);
-    expect(readFileSync(uploader.logPath, 'utf8')).toContain(`object ${manifestName} was written by another worker while this attempt ran (it is no longer absent)`);
-    expect(JSON.parse((await gcs.download(bucket, manifestName)).toString())).toMatchObject({ requestId: exportId, rows: EVENTS });
+    expect(done.runs[0].attempt).toBe(1);
+    expect(readFileSync(uploader.logPath, 'utf8')).toContain(`object ${foreign} was written by another worker while this attempt ran (it is no longer absent)`);
+    const retried = (await system.db.query(`SELECT t.task_attempt FROM run_tasks t JOIN export_runs r ON r.id = t.run_id WHERE r.export_id = $1 AND t.kind = 'write' AND t.task_attempt = 2`, [exportId])) as unknown[];
+    expect(retried).toHaveLength(1);
   });
 
   it('fails, with why, an attempt whose every worker stopped before finishing it, and the retry exports the window', async () => {

@@ -53,13 +53,11 @@ export class WriteGroupUseCase {
     const bucket = await this.bucket.open(exportRow);
     const sources = [];
     for (const source of group.sources) sources.push(...(await stagedFiles(await this.staging.fetch(run.id, run.attempt, source.staging))));
-    // The task's own folder: another worker that still works on this task (it lost the command) keeps its own.
-    const outDir = join(this.staging.localRunRoot(run.id), `out-${holder.claim}`);
-    await rm(outDir, { recursive: true, force: true });
-    await mkdir(outDir, { recursive: true });
-
     const objects = new RunObjects(exportRow.prefix, exportRow.id, run.windowEnd);
     const seen = await this.bucket.generations(bucket, objects.groupPrefix(group.eventName, group.day), log);
+    // The task's own folder (removed however the task ends): another worker that still works on this task (it lost the command) keeps its own.
+    const outDir = join(this.staging.localRunRoot(run.id), `out-${holder.claim}`);
+    await mkdir(outDir, { recursive: true });
     const expected = (name: string): ExpectedGeneration => (seen ? (seen.get(name) ?? 0) : undefined);
     const extension = fileExtension(exportRow.format, exportRow.compression);
     const contentType = exportRow.compression === 'gzip' ? 'application/gzip' : CONTENT_TYPES[exportRow.format];
@@ -74,8 +72,9 @@ export class WriteGroupUseCase {
     const uploads = new BoundedTasks(UPLOADS_IN_FLIGHT);
     // One thread: a statement on one thread writes its rows in order without holding finished
     // batches back for a slower thread, which ran CSV's COPY out of memory under 256MB.
-    const db = await DuckDb.open(':memory:', { memoryLimit: shareOfMemoryLimit(this.config.DUCKDB_MEMORY_LIMIT, this.config.WRITE_TASKS_AT_ONCE), threads: 1, spillDir: outDir });
+    let db: DuckDb | null = null;
     try {
+      db = await DuckDb.open(':memory:', { memoryLimit: shareOfMemoryLimit(this.config.DUCKDB_MEMORY_LIMIT, this.config.WRITE_TASKS_AT_ONCE), threads: 1, spillDir: outDir });
       await db.run(stagedViewSql(sources));
       await writeGroup(db, how, group, {
         // Local names stay short: an encoded event name can be longer than a file name may be.
@@ -96,7 +95,8 @@ export class WriteGroupUseCase {
       });
       await uploads.drain();
     } finally {
-      db.close();
+      await uploads.drain().catch(() => undefined);
+      db?.close();
       await rm(outDir, { recursive: true, force: true });
     }
     return files.sort((a, b) => a.fileIndex - b.fileIndex);

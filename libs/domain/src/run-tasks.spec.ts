@@ -13,9 +13,26 @@ describe('extractTasks', () => {
     ]);
   });
 
-  it('leaves out empty ranges and gives each task the part of the dead-lettered offsets inside its range', () => {
-    const specs = extractTasks([r(0, 0, 20), r(1, 5, 5)], [r(0, 5, 15)], 10, false);
+  it('gives each task the part of the dead-lettered offsets inside its range', () => {
+    const specs = extractTasks([r(0, 0, 20)], [r(0, 5, 15)], 10, false);
     expect(specs.map((s) => s.deadLettered)).toEqual([[{ partition: 0, start: '5', end: '10' }], [{ partition: 0, start: '10', end: '15' }]]);
+  });
+
+  it('gives the empty ranges to the first task, to be probed after (a task of their own when all are empty)', () => {
+    const specs = extractTasks([r(2, 7, 7), r(0, 0, 20), r(1, 5, 5)], [], 10, false);
+    expect(specs[0]).toEqual({
+      ranges: [
+        { partition: 0, start: '0', end: '10' },
+        { partition: 1, start: '5', end: '5' },
+        { partition: 2, start: '7', end: '7' },
+      ],
+      probe: [1, 2],
+      deadLettered: [],
+      block: 0,
+    });
+    expect(specs[1].probe).toEqual([0]);
+    expect(extractTasks([r(1, 5, 5)], [], 10, false)).toEqual([{ ranges: [{ partition: 1, start: '5', end: '5' }], probe: [1], deadLettered: [], block: 0 }]);
+    expect(extractTasks([], [], 10, false)).toEqual([]);
   });
 
   it('reads a profile topic in one task (the latest value of a key is settled across partitions)', () => {

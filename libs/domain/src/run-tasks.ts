@@ -79,7 +79,8 @@ export const MAX_TASK_BLOCKS = Math.floor((2 ** 31 - 1) / SLICES_PER_TASK);
 /**
  * The extract tasks of an attempt reading `ranges`: events in pieces of at most
  * `maxOffsets` per partition, in (partition, offset) order, so that the blocks of their
- * staged slices keep Kafka's order; profiles (`whole`) in one task.
+ * staged slices keep Kafka's order (the empty ranges, only probed, with the first); profiles
+ * (`whole`) in one task.
  */
 export function extractTasks(
   ranges: readonly { partition: number; start: bigint; end: bigint }[],
@@ -89,17 +90,20 @@ export function extractTasks(
 ): ExtractSpec[] {
   if (!Number.isInteger(maxOffsets) || maxOffsets < 1) throw new Error(`maxOffsets must be a positive integer, not ${maxOffsets}`);
   const text = (r: { partition: number; start: bigint; end: bigint }): RangeText => ({ partition: r.partition, start: r.start.toString(), end: r.end.toString() });
-  const sorted = [...ranges].filter((r) => r.end > r.start).sort((a, b) => a.partition - b.partition);
+  const all = [...ranges].sort((a, b) => a.partition - b.partition);
+  const sorted = all.filter((r) => r.end > r.start);
+  // An empty range reads nothing, but the messages after it are probed all the same: its partition goes with the first task.
+  const empty = all.filter((r) => r.end <= r.start);
   const sentIn = (partition: number, start: bigint, end: bigint) =>
     deadLettered
       .filter((d) => d.partition === partition && d.start < end && d.end > start)
       .map((d) => text({ partition, start: d.start > start ? d.start : start, end: d.end < end ? d.end : end }));
   if (whole) {
-    if (sorted.length === 0) return [];
+    if (all.length === 0) return [];
     return [
       {
-        ranges: sorted.map(text),
-        probe: sorted.map((r) => r.partition),
+        ranges: all.map(text),
+        probe: all.map((r) => r.partition),
         deadLettered: sorted.flatMap((r) => sentIn(r.partition, r.start, r.end)),
         block: 0,
       },
@@ -114,6 +118,11 @@ export function extractTasks(
       const end = start + step < r.end ? start + step : r.end;
       specs.push({ ranges: [text({ partition: r.partition, start, end })], probe: end === r.end ? [r.partition] : [], deadLettered: sentIn(r.partition, start, end), block: specs.length });
     }
+  }
+  if (empty.length > 0) {
+    if (specs.length === 0) specs.push({ ranges: [], probe: [], deadLettered: [], block: 0 });
+    specs[0].ranges.push(...empty.map(text));
+    specs[0].probe.push(...empty.map((r) => r.partition));
   }
   if (specs.length > MAX_TASK_BLOCKS) throw new Error(`the window needs ${specs.length} extract tasks, more than ${MAX_TASK_BLOCKS}: raise EXTRACT_TASK_MAX_OFFSETS`);
   return specs;
