@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic } from '@bulk-export/contracts';
 import { ExtractResult, ExtractSpec, formatDay, SLICES_PER_TASK } from '@bulk-export/domain';
@@ -24,6 +24,9 @@ import {
   writeStagedSql,
 } from '@bulk-export/pipeline';
 
+/** The name of a task's staging: the claim keeps a worker that lost the task out of its successor's folder. */
+const partOf = (ctx: TaskContext, holder: TaskHolder) => `t${(ctx.task.spec as ExtractSpec).block}-${holder.claim}`;
+
 const toRange = (r: { partition: number; start: string; end: string }): OffsetRange => ({ partition: r.partition, start: BigInt(r.start), end: BigInt(r.end) });
 
 /**
@@ -47,7 +50,12 @@ export class ExtractTaskUseCase {
 
   execute(command: TaskCommand): Promise<void> {
     return this.steps.run(command, async (ctx, holder, log) => {
-      const result = await this.extract(ctx, holder, log);
+      const dir = this.staging.localDir(ctx.run.id, ctx.run.attempt, partOf(ctx, holder));
+      // A failed try's staging is never read: its next try stages anew under its own claim.
+      const result = await this.extract(ctx, holder, log).catch(async (e: unknown) => {
+        await rm(dir, { recursive: true, force: true });
+        throw e;
+      });
       const recorded = await this.steps.complete(ctx, holder, result);
       log.info('extract task done', { rows: result.rows, rejected: result.rejected, groups: result.groups.length, recorded });
     });
@@ -63,8 +71,7 @@ export class ExtractTaskUseCase {
     const profiles = exportRow.type === 'all_profiles';
     const incremental = profiles && exportRow.frequency === 'recurring' && exportRow.profileMode === 'incremental';
     const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
-    // The claim names the folder: a worker that lost the task never writes into its successor's.
-    const part = `t${spec.block}-${holder.claim}`;
+    const part = partOf(ctx, holder);
     const dir = this.staging.localDir(run.id, run.attempt, part);
     await mkdir(dir, { recursive: true });
     const ranges = spec.ranges.map(toRange);

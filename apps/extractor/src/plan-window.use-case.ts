@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic } from '@bulk-export/contracts';
 import { extractTasks } from '@bulk-export/domain';
-import { createTimeWarning, joinWarnings, KafkaClient, logBounds, OutboxRelay, planRanges, retentionWarning, timestampType, windowOffsets } from '@bulk-export/messaging';
+import { createTimeWarning, joinWarnings, KafkaClient, logBounds, planRanges, retentionWarning, timestampType, windowOffsets } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository, RunTasksRepository } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
@@ -24,7 +24,6 @@ export class PlanWindowUseCase {
     private readonly tasks: RunTasksRepository,
     private readonly lifecycle: RunLifecycle,
     private readonly kafka: KafkaClient,
-    private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
@@ -38,7 +37,6 @@ export class PlanWindowUseCase {
       this.logger.debug('stale or planned run; command ignored', { ...command });
       return;
     }
-    this.relay.nudge();
     const holder = { attempt: ctx.run.attempt, claim: ctx.run.claim as string };
     const log = this.logger.child({ exportId: ctx.exportRow.id, runId: ctx.run.id, attempt: ctx.run.attempt });
     log.info('planning window', { windowStart: ctx.run.windowStart.toISOString(), windowEnd: ctx.run.windowEnd.toISOString() });
@@ -53,7 +51,6 @@ export class PlanWindowUseCase {
       const extracts = extractTasks(plan.ranges, plan.deadLettered, this.config.EXTRACT_TASK_MAX_OFFSETS, profiles);
       const offsets: PartitionRanges = Object.fromEntries(plan.ranges.map((r) => [String(r.partition), { start: r.start.toString(), end: r.end.toString() }]));
       const planned = await this.tasks.plan(run.id, holder, { offsets, warning: joinWarnings(plan.warning, clock), extracts }, (t) => this.lifecycle.taskCommands(t));
-      this.relay.nudge();
       log.info('window planned', { extractTasks: extracts.length, planned });
     } catch (e) {
       log.error('planning failed', { error: e });

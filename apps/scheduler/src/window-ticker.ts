@@ -1,6 +1,5 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
-import { OutboxRelay } from '@bulk-export/messaging';
 import { HealthCheck, Logger, Metrics } from '@bulk-export/observability';
 import { EmitDueWindowsUseCase } from './emit-due-windows.use-case';
 
@@ -30,7 +29,6 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     private readonly emitDueWindows: EmitDueWindowsUseCase,
-    private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
@@ -70,7 +68,6 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
         for (const run of created) this.logger.info('window emitted', { exportId: run.exportId, runId: run.id });
         for (const run of retried) this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
         for (const task of retriedTasks) this.logger.info('task retry emitted', { runId: task.runId, task: `${task.kind}-${task.seq}`, taskAttempt: task.taskAttempt });
-        if (emitted > 0) this.relay.nudge();
       } while (emitted >= BATCH);
       this.lastSuccess = Date.now();
     } catch (e) {

@@ -7,7 +7,6 @@ import { Logger, Metrics } from '@bulk-export/observability';
 import { RunContext, RunTasksRepository } from '@bulk-export/persistence';
 import { RunLifecycle, StagingStore, TaskCommand, TaskSteps } from '@bulk-export/pipeline';
 import { deleteObjectsExcept, ExpectedGeneration, httpStatus, uploadFile } from '@bulk-export/storage';
-import { OutboxRelay } from '@bulk-export/messaging';
 import { ExportBucket, ExportBucketHandle } from './export-bucket';
 
 /**
@@ -23,7 +22,6 @@ export class FinishRunUseCase {
     private readonly lifecycle: RunLifecycle,
     private readonly staging: StagingStore,
     private readonly bucket: ExportBucket,
-    private readonly relay: OutboxRelay,
     private readonly metrics: Metrics,
   ) {}
 
@@ -42,7 +40,6 @@ export class FinishRunUseCase {
         await rm(scratch, { recursive: true, force: true });
       }
       const completed = await this.tasks.finishRun(ctx.task.id, holder, files, (c) => this.lifecycle.statusEvents(c));
-      this.relay.nudge();
       if (completed) {
         this.metrics.runsCompleted.inc({ format: ctx.exportRow.format });
         await this.staging.removeRun(ctx.run.id);

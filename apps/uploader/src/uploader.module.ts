@@ -6,6 +6,7 @@ import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle, StagingStore, TaskSteps } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
 import { ExportBucket } from './export-bucket';
+import { UploaderDuckDb } from './uploader-duckdb';
 import { FinishRunUseCase } from './finish-run.use-case';
 import { WriteGroupUseCase } from './write-group.use-case';
 import { WriteTasksController } from './write-tasks.controller';
@@ -30,6 +31,7 @@ export class UploaderModule {
         StagingStore,
         TaskSteps,
         ExportBucket,
+        UploaderDuckDb,
         WriteGroupUseCase,
         FinishRunUseCase,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },

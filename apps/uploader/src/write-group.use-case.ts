@@ -3,12 +3,13 @@ import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { BoundedTasks, ExportFormat, fileExtension, TaskFile, WriteSpec } from '@bulk-export/domain';
-import { BlockPool, DuckDb, GroupFormat, RunObjects, shareOfMemoryLimit, writeGroup } from '@bulk-export/formats';
+import { BlockPool, DuckDb, GroupFormat, RunObjects, writeGroup } from '@bulk-export/formats';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { TaskContext, TaskHolder } from '@bulk-export/persistence';
 import { stagedFiles, stagedViewSql, StagingStore, TaskCommand, TaskSteps } from '@bulk-export/pipeline';
 import { ExpectedGeneration, uploadFile } from '@bulk-export/storage';
 import { ExportBucket } from './export-bucket';
+import { UploaderDuckDb } from './uploader-duckdb';
 
 const UPLOADS_IN_FLIGHT = 3;
 
@@ -31,6 +32,7 @@ export class WriteGroupUseCase {
     private readonly steps: TaskSteps,
     private readonly staging: StagingStore,
     private readonly bucket: ExportBucket,
+    private readonly duckdb: UploaderDuckDb,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {
@@ -70,12 +72,10 @@ export class WriteGroupUseCase {
     const maxBytes = Math.min(this.config.MAX_FILE_BYTES, exportRow.maxFileMb === null ? Infinity : exportRow.maxFileMb * 1024 * 1024);
     const files: TaskFile[] = [];
     const uploads = new BoundedTasks(UPLOADS_IN_FLIGHT);
-    // One thread: a statement on one thread writes its rows in order without holding finished
-    // batches back for a slower thread, which ran CSV's COPY out of memory under 256MB.
     let db: DuckDb | null = null;
     try {
-      db = await DuckDb.open(':memory:', { memoryLimit: shareOfMemoryLimit(this.config.DUCKDB_MEMORY_LIMIT, this.config.WRITE_TASKS_AT_ONCE), threads: 1, spillDir: outDir });
-      await db.run(stagedViewSql(sources));
+      db = await this.duckdb.connect();
+      await db.run(stagedViewSql(sources, { temporary: true }));
       await writeGroup(db, how, group, {
         // Local names stay short: an encoded event name can be longer than a file name may be.
         pathOf: (index) => join(outDir, `${index}.part`),

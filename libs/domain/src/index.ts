@@ -15,3 +15,4 @@ export * from './object-prefix';
 export * from './auto-pause';
 export * from './run-tasks';
 export * from './webhooks';
+export * from './run-rules';

@@ -222,12 +222,12 @@ export function runFiles(results: readonly WriteResult[]): TaskFile[] {
 }
 
 /**
- * A task's command arrived for a task already held by a worker: the worker died or lost the
- * command (a rebalance), and this one takes it over. Returns the takeovers counted then;
- * past `maxTakeovers` the task is not taken again (a command that kills every worker).
+ * A command arrived for a task (or a run's planning) already held by a worker: the worker
+ * died or lost the command (a rebalance), and this one takes it over. Returns the takeovers
+ * counted then; past `maxTakeovers` it is not taken again (a command that kills every worker).
  */
-export function takeoversOnClaim(task: { status: TaskStatus; claim: string | null; takeovers: number }): number {
-  return task.takeovers + (task.status === 'running' && task.claim !== null ? 1 : 0);
+export function takeoversOnClaim(held: { status: string; claim: string | null; takeovers: number }): number {
+  return held.takeovers + (held.status === 'running' && held.claim !== null ? 1 : 0);
 }
 
 /** By UTF-8 bytes, as DuckDB and Postgres's C collation order text. */

@@ -40,7 +40,7 @@ export class DuckDb {
     });
     const connection = await instance.connect();
     // Staged data is many Parquet files, read once per file group: keep their footers.
-    await connection.run('SET parquet_metadata_cache = true');
+    await connection.run('SET GLOBAL parquet_metadata_cache = true');
     return new DuckDb(instance, connection);
   }
 

@@ -9,8 +9,8 @@ const DELETE_BATCH = 1000;
 const CLEANUP_EVERY_POLLS = 10;
 
 /**
- * Publishes the outbox to Kafka: polls, and can be nudged right after a write so a
- * command does not wait for the next poll. Several relays (replicas, services) may run:
+ * Publishes the outbox to Kafka: polls, and is nudged after every commit that appended to
+ * the outbox (OutboxRepository.onAppended), so a command does not wait for the next poll. Several relays (replicas, services) may run:
  * each row is locked by one of them. Publishing is at least once. Published rows are
  * deleted once older than the retention, in batches, at most every CLEANUP_EVERY_POLLS polls.
  */
@@ -28,6 +28,8 @@ export class OutboxRelay {
     private readonly metrics: Metrics,
   ) {
     this.loop = new PollLoop(() => this.drainAll(), pollMs);
+    // Whoever appends to the outbox wakes the relay once the transaction commits.
+    outbox.onAppended(() => this.nudge());
   }
 
   start(): void {

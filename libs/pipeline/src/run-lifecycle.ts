@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
 import { nextAttemptAt, spreadOf } from '@bulk-export/domain';
-import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften, TaskHolder } from '@bulk-export/persistence';
 import { StagingStore } from './staging-store';
@@ -16,7 +16,6 @@ export class RunLifecycle {
   constructor(
     private readonly runs: RunsRepository,
     private readonly tasks: RunTasksRepository,
-    private readonly relay: OutboxRelay,
     private readonly config: AppConfig,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
@@ -102,7 +101,6 @@ export class RunLifecycle {
       this.metrics.exportsPaused.inc();
       this.logger.warn('recurring export paused: its latest runs all failed', { runId });
     }
-    this.relay.nudge();
     // The attempt's staging will not be read again; a run that failed for good would otherwise keep it for ever.
     if (recorded) {
       await this.staging.removeAttemptsUpTo(runId, attempt).catch((e: unknown) =>

@@ -154,10 +154,13 @@ export function writeStagedSql(select: string, slice: number, path: string): str
   return `COPY (SELECT *, ${slice}::INTEGER AS slice FROM (${select})) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 4096)`;
 }
 
-/** The view `staged` over the staged files (in slice order), with each row's `row_id`. */
-export function stagedViewSql(paths: string[]): string {
+/**
+ * The view `staged` over the staged files (in slice order), with each row's `row_id`;
+ * `temporary`: seen by its own connection only (write tasks side by side on one database).
+ */
+export function stagedViewSql(paths: string[], { temporary = false } = {}): string {
   const files = paths.length ? `read_parquet([${paths.map(sqlString).join(', ')}], file_row_number = true)` : EMPTY_STAGED;
-  return `CREATE OR REPLACE VIEW staged AS SELECT * EXCLUDE (file_row_number), (slice::BIGINT << 32) + file_row_number AS row_id FROM ${files}`;
+  return `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW staged AS SELECT * EXCLUDE (file_row_number), (slice::BIGINT << 32) + file_row_number AS row_id FROM ${files}`;
 }
 
 /** No slices (nothing to read): a staged view with no rows. */

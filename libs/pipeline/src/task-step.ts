@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { RunTaskCommand } from '@bulk-export/contracts';
 import { ExtractResult, WriteResult } from '@bulk-export/domain';
-import { OutboxRelay } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { RunTasksRepository, TaskContext, TaskHolder } from '@bulk-export/persistence';
 import { RunLifecycle } from './run-lifecycle';
@@ -23,7 +22,6 @@ export class TaskSteps {
   constructor(
     private readonly tasks: RunTasksRepository,
     private readonly lifecycle: RunLifecycle,
-    private readonly relay: OutboxRelay,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {}
@@ -55,7 +53,6 @@ export class TaskSteps {
   /** Records what the task did; the phase's last task creates the next phase's tasks and their commands. */
   async complete(ctx: TaskContext, holder: TaskHolder, result: ExtractResult | WriteResult): Promise<boolean> {
     const done = await this.tasks.complete(ctx.task.id, holder, result, (t) => this.lifecycle.taskCommands(t));
-    this.relay.nudge();
     return done;
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
-import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { TOPICS } from '@bulk-export/messaging';
 import { CredentialsRepository, Export, ExportsRepository } from '@bulk-export/persistence';
 import { CredentialCipher, GcsClientFactory, parseServiceAccountKey, probeBucket } from '@bulk-export/storage';
 
@@ -23,7 +23,6 @@ export class ResumeExportUseCase {
     private readonly credentials: CredentialsRepository,
     private readonly cipher: CredentialCipher,
     private readonly clients: GcsClientFactory,
-    private readonly relay: OutboxRelay,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
@@ -41,7 +40,6 @@ export class ResumeExportUseCase {
     });
     if (!result) throw new NotFound('export', command.exportId);
     if (!result.resumed) throw new Conflict(`only a paused export can be resumed; this one is ${result.exportRow.status}`);
-    this.relay.nudge();
     return result.exportRow;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, ExtractWindow, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
-import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { TOPICS } from '@bulk-export/messaging';
 import { ExportRun, ExportsRepository, RunsRepository } from '@bulk-export/persistence';
 
 export interface RetryRun {
@@ -16,7 +16,6 @@ export class RetryRunUseCase {
   constructor(
     private readonly exports: ExportsRepository,
     private readonly runs: RunsRepository,
-    private readonly relay: OutboxRelay,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
@@ -38,7 +37,6 @@ export class RetryRunUseCase {
       if ((await this.exports.findForAccount(command.accountId, exportRow.id))?.status === 'stopped') throw stoppedExport(exportRow.id);
       throw new Conflict('only a failed run can be retried');
     }
-    this.relay.nudge();
     return run;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExportEvent, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
-import { OutboxRelay, TOPICS } from '@bulk-export/messaging';
+import { TOPICS } from '@bulk-export/messaging';
 import { CANCELLED_BY_STOP, Export, ExportsRepository } from '@bulk-export/persistence';
 
 export interface StopExport {
@@ -17,7 +17,6 @@ export interface StopExport {
 export class StopExportUseCase {
   constructor(
     private readonly exports: ExportsRepository,
-    private readonly relay: OutboxRelay,
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
@@ -32,7 +31,6 @@ export class StopExportUseCase {
     });
     if (!stopped) throw new NotFound('export', command.exportId);
     if (stopped.frequency !== 'recurring') throw new Conflict('only a recurring export can be stopped; a one-time export ends by itself');
-    this.relay.nudge();
     return stopped;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, EntitySubscriberInterface, IsNull, TransactionCommitEvent } from 'typeorm';
 import { OutboxMessage } from '../entities';
 
 export interface OutboxEntry {
@@ -8,10 +8,34 @@ export interface OutboxEntry {
   payload: object;
 }
 
-/** The outbox: written inside the caller's transaction, drained by the relay. */
+/** Marks a transaction that appended to the outbox (in its query runner's data). */
+const APPENDED = 'outboxAppended';
+
+/**
+ * The outbox: written inside the caller's transaction, drained by the relay. Whoever
+ * appends wakes the relays of this process once the transaction commits (`onAppended`), so
+ * a command does not wait for the next poll and no caller has to remember to say so.
+ */
 @Injectable()
 export class OutboxRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly dataSource: DataSource) {
+    const subscriber: EntitySubscriberInterface = {
+      afterTransactionCommit: (event: TransactionCommitEvent) => {
+        const data = event.queryRunner.data as Record<string, unknown>;
+        if (!data[APPENDED]) return;
+        data[APPENDED] = false;
+        this.appended();
+      },
+    };
+    dataSource.subscribers.push(subscriber);
+  }
+
+  /** Called after each commit that appended messages (the relay's nudge). */
+  onAppended(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Adds messages in the transaction of `manager`; they are published only if it commits. */
   async add(manager: EntityManager, entries: OutboxEntry[]): Promise<void> {
@@ -20,6 +44,13 @@ export class OutboxRepository {
       OutboxMessage,
       entries.map((e) => ({ topic: e.topic, key: e.key, payload: e.payload })),
     );
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) (runner.data as Record<string, unknown>)[APPENDED] = true;
+    else this.appended();
+  }
+
+  private appended(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { RunStatus } from '@bulk-export/domain';
-import { newId, pauseReason } from '@bulk-export/domain';
+import type { ExportStatus, RunChange, RunStatus } from '@bulk-export/domain';
+import { claimed, failed, newId, oneTimeExportAfter, pauseReason, retriedByHand, takeoversOnClaim } from '@bulk-export/domain';
 import { Account, Export, ExportFile, ExportRun, PartitionRanges } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 
@@ -72,10 +72,10 @@ export async function completeRun(manager: EntityManager, run: ExportRun, files:
     claim: null,
   });
   const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
-  if (exportRow.frequency === 'one_time') {
-    exportRow.status = 'done';
-    exportRow.error = null;
-    await manager.update(Export, exportRow.id, { status: 'done', error: null });
+  const settled = oneTimeExportAfter(exportRow, 'done');
+  if (settled) {
+    Object.assign(exportRow, settled);
+    await manager.update(Export, exportRow.id, settled);
   }
   const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
   return { run, exportRow, account };
@@ -129,25 +129,8 @@ export class RunsRepository {
         .getMany();
       const created: ExportRun[] = [];
       for (const exportRow of due) {
-        const run = manager.create(ExportRun, {
-          id: newId(),
-          exportId: exportRow.id,
-          windowStart: exportRow.windowFrom,
-          windowEnd: exportRow.windowTo as Date,
-          status: 'pending',
-          attempt: 1,
-        });
-        const inserted = await manager
-          .createQueryBuilder()
-          .insert()
-          .into(ExportRun)
-          .values(run)
-          .orIgnore()
-          .returning('id')
-          .execute();
-        if (inserted.raw.length === 0) continue;
-        await this.outbox.add(manager, messages({ run, exportRow }));
-        created.push(run);
+        const run = await this.insertRun(manager, exportRow, { start: exportRow.windowFrom.getTime(), end: (exportRow.windowTo as Date).getTime() }, messages);
+        if (run) created.push(run);
       }
       return created;
     });
@@ -196,19 +179,8 @@ export class RunsRepository {
       for (const exportRow of scheduled) {
         const [last] = await manager.find(ExportRun, { where: { exportId: exportRow.id }, order: { windowEnd: 'DESC' }, take: 1 });
         const [window] = windowsOf(exportRow, last?.windowEnd ?? null);
-        if (!window) continue;
-        const run = manager.create(ExportRun, {
-          id: newId(),
-          exportId: exportRow.id,
-          windowStart: new Date(window.start),
-          windowEnd: new Date(window.end),
-          status: 'pending',
-          attempt: 1,
-        });
-        const inserted = await manager.createQueryBuilder().insert().into(ExportRun).values(run).orIgnore().returning('id').execute();
-        if (inserted.raw.length === 0) continue;
-        await this.outbox.add(manager, messages({ run, exportRow }));
-        created.push(run);
+        const run = window ? await this.insertRun(manager, exportRow, window, messages) : null;
+        if (run) created.push(run);
       }
       return created;
     });
@@ -242,14 +214,8 @@ export class RunsRepository {
         .setLock('pessimistic_write')
         .getOne();
       if (!run) return null;
-      const patch = { status: 'pending' as RunStatus, attempt: run.attempt + 1, nextAttemptAt: null, finishedAt: null, claim: null, phase: null, takeovers: 0 };
-      Object.assign(run, patch);
-      await manager.update(ExportRun, run.id, patch);
-      if (exportRow.frequency === 'one_time') {
-        exportRow.status = 'pending';
-        exportRow.error = null;
-        await manager.update(Export, exportId, { status: 'pending', error: null });
-      }
+      await this.apply(manager, run, retriedByHand(run.attempt));
+      await this.settleExport(manager, exportRow, oneTimeExportAfter(exportRow, 'retried by hand'));
       await this.outbox.add(manager, messages({ run, exportRow }));
       return run;
     });
@@ -300,18 +266,10 @@ export class RunsRepository {
       if (exportRow.status === 'stopped' && run.status === 'pending') return null;
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
       const wasPending = run.status === 'pending';
-      const takeovers = run.takeovers + (run.status === 'running' && run.claim !== null ? 1 : 0);
+      const takeovers = takeoversOnClaim(run);
       if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, 'extractor');
-      run.status = 'running';
-      run.error = null;
-      run.startedAt = new Date();
-      run.claim = newId();
-      run.takeovers = takeovers;
-      await manager.update(ExportRun, run.id, { status: 'running', error: null, startedAt: run.startedAt, claim: run.claim, takeovers });
-      if (exportRow.frequency === 'one_time' && exportRow.status === 'pending') {
-        exportRow.status = 'running';
-        await manager.update(Export, exportRow.id, { status: 'running' });
-      }
+      await this.apply(manager, run, claimed(newId(), takeovers, new Date()));
+      await this.settleExport(manager, exportRow, oneTimeExportAfter(exportRow, 'started'));
       const ctx = { run, exportRow, account };
       if (wasPending) await this.outbox.add(manager, messages(ctx));
       return ctx;
@@ -343,24 +301,40 @@ export class RunsRepository {
       const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_write').getOneOrFail();
       const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], 'claim' in holder ? holder.claim : undefined);
       if (!run) return false;
-      const stopped = exportRow.status === 'stopped';
-      const released = { claim: null, phase: null, takeovers: 0 };
-      const patch: Partial<ExportRun> =
-        retryAt && !stopped
-          ? { status: 'pending', attempt: holder.attempt + 1, nextAttemptAt: retryAt, error, ...released }
-          : { status: 'failed', error: retryAt ? `${error} (not retried: the export was stopped)` : error, finishedAt: new Date(), nextAttemptAt: null, ...released };
-      Object.assign(run, patch);
-      await manager.update(ExportRun, run.id, patch);
-      if (exportRow.frequency === 'one_time' && !retryAt) {
-        exportRow.status = 'failed';
-        exportRow.error = error;
-        await manager.update(Export, exportRow.id, { status: 'failed', error });
-      }
+      await this.apply(manager, run, failed(holder.attempt, error, retryAt, exportRow.status === 'stopped', new Date()));
+      if (!retryAt) await this.settleExport(manager, exportRow, oneTimeExportAfter(exportRow, 'failed for good', error));
       const paused = run.status === 'failed' && exportRow.frequency === 'recurring' && exportRow.status === 'pending' && (await this.pause(manager, exportRow, autoPauseAfter));
       const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
       await this.outbox.add(manager, messages({ run, exportRow, account, paused }));
       return true;
     });
+  }
+
+  /** Inserts the run of `window` (none if the unique (export, window start) key has it already) and writes its messages. */
+  private async insertRun(
+    manager: EntityManager,
+    exportRow: Export,
+    window: { start: number; end: number },
+    messages: (ctx: { run: ExportRun; exportRow: Export }) => OutboxEntry[],
+  ): Promise<ExportRun | null> {
+    const run = manager.create(ExportRun, { id: newId(), exportId: exportRow.id, windowStart: new Date(window.start), windowEnd: new Date(window.end), status: 'pending', attempt: 1 });
+    const inserted = await manager.createQueryBuilder().insert().into(ExportRun).values(run).orIgnore().returning('id').execute();
+    if (inserted.raw.length === 0) return null;
+    await this.outbox.add(manager, messages({ run, exportRow }));
+    return run;
+  }
+
+  /** Writes a run's change (run-rules) and keeps the loaded row in step. */
+  private async apply(manager: EntityManager, run: ExportRun, change: RunChange): Promise<void> {
+    Object.assign(run, change);
+    await manager.update(ExportRun, run.id, change);
+  }
+
+  /** Writes an export's status change (oneTimeExportAfter), if any, and keeps the loaded row in step. */
+  private async settleExport(manager: EntityManager, exportRow: Export, change: { status: ExportStatus; error: string | null } | null): Promise<void> {
+    if (!change) return;
+    Object.assign(exportRow, change);
+    await manager.update(Export, exportRow.id, change);
   }
 
   /** Pauses the (locked) recurring export when its latest ended runs all failed; true if it did. */
