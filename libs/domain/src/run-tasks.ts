@@ -191,18 +191,15 @@ export function nextPhase(
 export function spreadOf(tasks: readonly { kind: TaskKind; seq: number; spec: TaskSpec }[], partitions: number): number[] {
   const days = [...new Set(tasks.filter((t) => t.kind === 'write').map((t) => (t.spec as WriteSpec).day))].sort();
   const perDay = Math.max(1, Math.floor(partitions / Math.max(1, days.length)));
+  // A group's place among its day's groups (in the tasks' order): a day's groups go round its partitions evenly.
+  const placed = new Map<string, number>();
   return tasks.map((t) => {
     if (t.kind !== 'write') return t.seq;
-    const { eventName, day } = t.spec as WriteSpec;
-    return days.indexOf(day) * perDay + (perDay === 1 ? 0 : textHash(eventName) % perDay);
+    const { day } = t.spec as WriteSpec;
+    const place = placed.get(day) ?? 0;
+    placed.set(day, place + 1);
+    return days.indexOf(day) * perDay + (place % perDay);
   });
-}
-
-/** A stable 31-bit hash of a text (FNV-1a over its UTF-8 bytes). */
-function textHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) h = Math.imul(h ^ byte, 0x01000193);
-  return h >>> 1;
 }
 
 /** What the extract tasks found, summed for the run. */
