@@ -14,7 +14,7 @@ import { kcatReplay } from './replay';
 
 /**
  * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--replicas 1] [--rounds 1]
- *   [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
+ *   [--set KEY=VALUE]… [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit) and its CPU, the time
  * our export needs from creating a one-time export over the whole topic to `done` (per
@@ -34,6 +34,18 @@ import { kcatReplay } from './replay';
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** Every `--set KEY=VALUE`: settings for the services (e.g. `--set EXTRACT_TASKS_AT_ONCE=2`), to measure one against another. */
+function settings(): Record<string, string> {
+  const set: Record<string, string> = {};
+  process.argv.forEach((a, i) => {
+    if (a !== '--set') return;
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(process.argv[i + 1] ?? '');
+    if (!m) throw new Error(`--set takes KEY=VALUE, not ${process.argv[i + 1]}`);
+    set[m[1]] = m[2];
+  });
+  return set;
 }
 
 /** Reads the whole topic with kcat; resolves to kcat's own CPU seconds (no other child of the bench ends meanwhile: the services run on). */
@@ -195,7 +207,10 @@ async function main(): Promise<void> {
   const keep = process.argv.includes('--keep');
   let bucket = '';
   let topic = '';
-  const bench = await BenchSystem.start({ LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000' }, replicas);
+  const bench = await BenchSystem.start(
+    { LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000', ...settings() },
+    replicas,
+  );
   try {
     const account = await bench.system.createAccount();
     bucket = await gcs.createBucket();
@@ -249,6 +264,8 @@ async function main(): Promise<void> {
       inputMb: Math.round(mb),
       bytesPerEvent: Math.round(bytes / events),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      replicas,
+      settings: settings(),
       rows,
     };
     const dir = resolve(__dirname, '../../bench/results');
