@@ -8,7 +8,6 @@ import { Logger, Metrics } from '@bulk-export/observability';
 import { TaskContext, TaskHolder } from '@bulk-export/persistence';
 import { DuckDb, DuckDbQueue, maxEncodedEventNameBytes, shareOfMemoryLimit } from '@bulk-export/formats';
 import {
-  COUNT_STAGED,
   RawSink,
   RawSlice,
   removeRawFiles,
@@ -103,12 +102,11 @@ export class ExtractTaskUseCase {
       await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
-      const [rowsStaged, rowsRejected] = ((await db.rows(COUNT_STAGED))[0] as bigint[]).map(Number);
-      const groups = (await db.rows('SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL')).map(([eventName, day, rows]) => ({
-        eventName: String(eventName),
-        day: String(day),
-        rows: Number(rows),
-      }));
+      // One pass: the file groups staged, and the rejected messages (no event name) as the group of NULLs.
+      const counted = (await db.rows('SELECT event_name, day, count(*) FROM staged GROUP BY ALL')) as [string | null, string | null, bigint][];
+      const groups = counted.filter(([eventName]) => eventName !== null).map(([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }));
+      const rowsRejected = Number(counted.find(([eventName]) => eventName === null)?.[2] ?? 0);
+      const rowsStaged = groups.reduce((n, g) => n + g.rows, 0);
       await this.deadLetterRejected(db, selectRejectedSql(spec.deadLettered.map(toRange)), topic, profiles ? 'profiles' : 'events');
       const warning = order.warning();
       if (warning) log.warn('message timestamps are out of order around the window', { warning });
