@@ -50,6 +50,8 @@ export class EventScanner {
   /** -1 when ts is absent or null. */
   tsStart = -1;
   tsEnd = -1;
+  /** Whether ts is yyyymmddHHMMSS as eventDaySql reads it: then the event's day is its first eight bytes. */
+  tsIsDay = false;
   cut = 0;
   private readonly stack = new Uint8Array(MAX_DEPTH);
 
@@ -133,6 +135,7 @@ export class EventScanner {
       i = skipSpace(b, i + 1, end);
       if (i !== end || (seen & 1) === 0) return false;
       if (!asIs) this.cut = 0;
+      this.tsIsDay = this.tsStart >= 0 && isDayTime(b, this.tsStart, this.tsEnd);
       return true;
     }
   }
@@ -354,4 +357,27 @@ function integerEnd(b: Uint8Array, i: number, end: number): number {
   if (i - digits > 18) return -1;
   if (i < end && (b[i] === DOT || b[i] === LOWER_E || b[i] === UPPER_E)) return -1;
   return i;
+}
+
+/** Whether bytes [start, end) fully match eventDaySql's yyyymmddHHMMSS: (19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d. */
+export function isDayTime(b: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== 14) return false;
+  for (let k = start; k < end; k++) if (b[k] < DIGIT_0 || b[k] > DIGIT_9) return false;
+  const century = twoDigits(b, start);
+  const month = twoDigits(b, start + 4);
+  const day = twoDigits(b, start + 6);
+  return (
+    (century === 19 || century === 20 || century === 21) &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= 31 &&
+    twoDigits(b, start + 8) <= 23 &&
+    b[start + 10] <= 0x35 &&
+    b[start + 12] <= 0x35
+  );
+}
+
+function twoDigits(b: Uint8Array, at: number): number {
+  return (b[at] - DIGIT_0) * 10 + b[at + 1] - DIGIT_0;
 }

@@ -41,7 +41,7 @@ const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
 const HEAD_BYTES = 64;
 /** Room for a scanned event's fields besides its name and ts: separators, their marks and the cut's digits. */
-const SCAN_BYTES = 16;
+const SCAN_BYTES = 32;
 const KIND_NULL = 0x6e; // 'n'
 const KIND_EMPTY = 0x65; // 'e'
 const KIND_RAW = 0x72; // 'r'
@@ -80,20 +80,28 @@ function writeLine(
   buffer[at++] = SEPARATOR;
   buffer[at++] = kind;
   buffer[at++] = SEPARATOR;
-  // The scanned event's name, ts and JSON cut (empty fields: not scanned, no ts, no cut).
+  // The scanned event's name, ts, day and JSON cut (empty fields: not scanned, no ts, no day from ts, no cut).
   const fieldsAt = at;
   if (scan) {
     buffer[at++] = FIELD_SET;
     at += body.copy(buffer, at, scan.nameStart, scan.nameEnd);
     buffer[at++] = SEPARATOR;
-    if (scan.tsStart >= 0) {
-      buffer[at++] = FIELD_SET;
-      at += body.copy(buffer, at, scan.tsStart, scan.tsEnd);
+    // ts is only read for the day: when its first eight digits are the day, the day instead.
+    if (scan.tsIsDay) {
+      buffer[at++] = SEPARATOR;
+      at += body.copy(buffer, at, scan.tsStart, scan.tsStart + 8);
+    } else {
+      if (scan.tsStart >= 0) {
+        buffer[at++] = FIELD_SET;
+        at += body.copy(buffer, at, scan.tsStart, scan.tsEnd);
+      }
+      buffer[at++] = SEPARATOR;
     }
     buffer[at++] = SEPARATOR;
     if (scan.cut > 0) at = writeSmall(buffer, at, scan.cut, 0);
     buffer[at++] = SEPARATOR;
   } else {
+    buffer[at++] = SEPARATOR;
     buffer[at++] = SEPARATOR;
     buffer[at++] = SEPARATOR;
     buffer[at++] = SEPARATOR;
@@ -240,7 +248,7 @@ export class RawSink {
   /** `dir`: where the partitions' files go (the run's staging folder). */
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
     // Not TEMP: a temporary table is seen only by its own connection, and slices are staged on others.
-    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB, checked_name VARCHAR, checked_ts VARCHAR, json_cut INTEGER)`);
+    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB, checked_name VARCHAR, checked_ts VARCHAR, checked_day VARCHAR, json_cut INTEGER)`);
     return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), options);
   }
 
@@ -365,6 +373,7 @@ export class RawSink {
     a.appendNull();
     a.appendNull();
     a.appendNull();
+    a.appendNull();
     a.endRow();
   }
 }
@@ -383,9 +392,9 @@ function readLinesSql(paths: string[]): string {
       CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'b' THEN decode(unhex(split_part(value, ':', 1))) WHEN 'e' THEN '' ELSE NULL END AS value,
       CASE WHEN left(key, 1) = 'b' THEN unhex(split_part(key[2:], ':', 2)) END AS raw_key,
       CASE WHEN kind = 'b' THEN unhex(split_part(value, ':', 2)) END AS raw_value,
-      name[2:] AS checked_name, ts[2:] AS checked_ts, cut AS json_cut
+      name[2:] AS checked_name, ts[2:] AS checked_ts, day AS checked_day, cut AS json_cut
     FROM read_csv([${paths.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
       auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
       columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR',
-        'name': 'VARCHAR', 'ts': 'VARCHAR', 'cut': 'INTEGER', 'value': 'VARCHAR'})`;
+        'name': 'VARCHAR', 'ts': 'VARCHAR', 'day': 'VARCHAR', 'cut': 'INTEGER', 'value': 'VARCHAR'})`;
 }

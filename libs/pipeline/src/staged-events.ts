@@ -38,7 +38,7 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  * objects only, the two short strings needed (name and ts).
  */
 const EVENT_FIELDS = `CASE WHEN value IS NOT NULL AND checked_name IS NULL THEN try(json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps'])) END AS types,
-  CASE WHEN checked_name IS NOT NULL THEN [checked_name, checked_ts] WHEN types[1] = 'OBJECT' THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
+  CASE WHEN checked_name IS NULL AND types[1] = 'OBJECT' THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
 
 /**
  * DuckDB's JSON reader also takes NaN, Infinity (any case) and trailing commas, which are
@@ -58,26 +58,26 @@ const NOT_STRICT_REASON = `'not valid JSON (NaN, Infinity or a trailing comma)'`
  * (`checked_name` set: see EventScanner) is a valid, strict JSON object whose fields have
  * the types events need: only its name's own checks apply, on the name the scan found.
  */
-const eventRejectReason = (maxNameBytes: number) => `CASE WHEN checked_name IS NOT NULL THEN CASE${nameReasons(maxNameBytes)}
+const eventRejectReason = (maxNameBytes: number) => `CASE WHEN checked_name IS NOT NULL THEN CASE${nameReasons('checked_name', maxNameBytes)}
   ELSE NULL END
   WHEN value IS NULL OR value = '' THEN 'empty message'
   WHEN types IS NULL THEN 'not valid JSON'
   WHEN ${NOT_STRICT_JSON} THEN ${NOT_STRICT_REASON}
   WHEN types[1] <> 'OBJECT' THEN 'not a JSON object'
-  WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'${nameReasons(maxNameBytes)}
+  WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'${nameReasons('strings[1]', maxNameBytes)}
   WHEN coalesce(types[3], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
   WHEN coalesce(types[4], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
   WHEN coalesce(types[5], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
   ELSE NULL END`;
 
-/** The checks of an event's name (a string), `strings[1]`, in order. */
-const nameReasons = (maxNameBytes: number) => `
-  WHEN strings[1] = '' THEN 'eventName is empty'
-  WHEN strlen(strings[1]) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
-  WHEN contains(strings[1], chr(0)) THEN 'eventName contains a NUL character'${
+/** The checks of an event's name (a string), `name`, in order. */
+const nameReasons = (name: string, maxNameBytes: number) => `
+  WHEN ${name} = '' THEN 'eventName is empty'
+  WHEN strlen(${name}) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
+  WHEN contains(${name}, chr(0)) THEN 'eventName contains a NUL character'${
     maxNameBytes < 3 * MAX_EVENT_NAME_BYTES
       ? `
-  WHEN strlen(strings[1]) * 3 > ${maxNameBytes} AND strlen(strings[1]) + 2 * strlen(regexp_replace(strings[1], '[A-Za-z0-9 _]+', '', 'g')) > ${maxNameBytes}
+  WHEN strlen(${name}) * 3 > ${maxNameBytes} AND strlen(${name}) + 2 * strlen(regexp_replace(${name}, '[A-Za-z0-9 _]+', '', 'g')) > ${maxNameBytes}
     THEN 'eventName is too long for a file name under the export''s prefix (at most ${maxNameBytes} bytes once encoded)'`
       : ''
   }`;
@@ -105,12 +105,14 @@ export function stageEventsSql(
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
            CASE WHEN reason IS NULL THEN name END AS event_name,
-           CASE WHEN reason IS NULL THEN ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))} END AS day,
+           CASE WHEN reason IS NULL THEN coalesce(checked_day, ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))}) END AS day,
            CASE WHEN reason IS NOT NULL THEN raw_key END AS raw_key,
            CASE WHEN reason IS NOT NULL THEN raw_value END AS raw_value,
            CASE WHEN reason IS NULL THEN json_cut END AS json_cut
     FROM (
-      SELECT partition, "offset", capture_ms, key, value, ${eventRejectReason(maxEncodedNameBytes)} AS reason, strings[1] AS name, strings[2] AS ts_text, raw_key, raw_value, json_cut
+      SELECT partition, "offset", capture_ms, key, value, ${eventRejectReason(maxEncodedNameBytes)} AS reason,
+        CASE WHEN checked_name IS NOT NULL THEN checked_name ELSE strings[1] END AS name,
+        CASE WHEN checked_name IS NOT NULL THEN checked_ts ELSE strings[2] END AS ts_text, checked_day, raw_key, raw_value, json_cut
       FROM (SELECT *, ${EVENT_FIELDS} FROM (${source}))
     ) ${keep}
     ORDER BY event_name, day, partition, "offset"`;
