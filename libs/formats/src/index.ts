@@ -18,3 +18,4 @@ export * from './xml';
 export * from './block-pool';
 export * from './parquet';
 export * from './write-group';
+export * from './event-scan';

@@ -1,7 +1,8 @@
+import { ChunkWriter } from './chunk-writer';
 import { DuckDb } from './duckdb';
 import { sqlString } from './event-day';
 import { ChunkTarget, FileGroup, groupRowsSql, Records, recordFields } from './group';
-import { writeLineFiles } from './line-files';
+import { spooledBlocks, writeLineFiles } from './line-files';
 
 /**
  * The JSON format: a file's first line is the event name (as a JSON string, so any name
@@ -16,6 +17,12 @@ import { writeLineFiles } from './line-files';
  * from its fields. DuckDB does both, in one parse of the event, and writes the files.
  */
 export function jsonLinesSql(group: { eventName: string; day: string }, records: Records = 'events'): string {
+  return `SELECT ${jsonLineSql(group, records)} AS line
+    FROM (${groupRowsSql('event, json_keys(event) AS keys', group)})`;
+}
+
+/** A staged row's JSON line, from its `event` and `keys` (json_keys of the event). */
+function jsonLineSql(group: { eventName: string; day: string }, records: Records): string {
   const FIELDS = recordFields(records);
   const prefix = `('{"eventName":' || to_json(${sqlString(group.eventName)}::VARCHAR)::VARCHAR || ',')`;
   const fields = `[${FIELDS.map((f) => `'${f}'`).join(', ')}]`;
@@ -26,8 +33,23 @@ export function jsonLinesSql(group: { eventName: string; day: string }, records:
   const parts = FIELDS.map((f, i) => `'"${f}":' || json_extract(event, [${paths}])[${i + 1}]`);
   const rebuilt = `'{' || concat_ws(',', ${parts.join(', ')}) || '}'`;
   // The kept part is cut by bytes (a BLOB slice): a VARCHAR slice counts characters, 4× slower.
-  return `SELECT CASE WHEN ${asIs} THEN '{' || decode(encode(event)[strlen(${prefix}) + 1:]) ELSE ${rebuilt} END AS line
-    FROM (${groupRowsSql('event, json_keys(event) AS keys', group)})`;
+  return `CASE WHEN ${asIs} THEN '{' || decode(encode(event)[strlen(${prefix}) + 1:]) ELSE ${rebuilt} END`;
+}
+
+/** Digits of a line's cut in the spool of writeJsonGroup. */
+const CUT_DIGITS = 10;
+const DIGIT_0 = 0x30;
+const OPEN_OBJECT = 0x7b;
+
+/**
+ * The group's lines behind the digits of their cut: an event staged with its `json_cut`
+ * (the extractor found it in the shape the JSON format keeps: see EventScanner) is its
+ * message as staged, which JavaScript cuts (no parse, no copy in DuckDB); any other is
+ * its line as jsonLinesSql builds it, behind a cut of 0.
+ */
+export function jsonCutLinesSql(group: { eventName: string; day: string }, records: Records = 'events'): string {
+  return `SELECT CASE WHEN json_cut IS NOT NULL THEN lpad(json_cut::VARCHAR, ${CUT_DIGITS}, '0') || event ELSE '${'0'.repeat(CUT_DIGITS)}' || (${jsonLineSql(group, records)}) END AS line
+    FROM (${groupRowsSql('event, json_cut, CASE WHEN json_cut IS NULL THEN json_keys(event) END AS keys', group)})`;
 }
 
 /** First line of a JSON file. */
@@ -36,5 +58,31 @@ export function jsonHeader(eventName: string): Buffer {
 }
 
 export async function writeJsonGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, records: Records = 'events'): Promise<void> {
-  await writeLineFiles(db, jsonLinesSql(group, records), target, jsonHeader(group.eventName));
+  // Staging without json_cut (written by an older extractor, or a view of other columns): every line from SQL.
+  if (!(await hasJsonCut(db))) return writeLineFiles(db, jsonLinesSql(group, records), target, jsonHeader(group.eventName));
+  const writer = new ChunkWriter({ ...target, header: jsonHeader(group.eventName) });
+  for await (const { bytes, ranges } of spooledBlocks(db, jsonCutLinesSql(group, records), `${target.pathOf(0)}.spool`)) {
+    // Each line with its line end, after its cut.
+    const lines = new Int32Array(ranges.length);
+    for (let i = 0; i < ranges.length; i += 2) {
+      const at = ranges[i];
+      let cut = 0;
+      for (let d = at; d < at + CUT_DIGITS; d++) cut = cut * 10 + bytes[d] - DIGIT_0;
+      let start = at + CUT_DIGITS;
+      if (cut > 0) {
+        // `{` in place of the comma that ends the cut part.
+        start += cut - 1;
+        bytes[start] = OPEN_OBJECT;
+      }
+      lines[i] = start;
+      lines[i + 1] = ranges[i + 1] + 1;
+    }
+    await writer.writeRanges(bytes, lines);
+  }
+  await writer.end();
+}
+
+async function hasJsonCut(db: DuckDb): Promise<boolean> {
+  const rows = await db.rows(`SELECT 1 FROM (DESCRIBE staged) WHERE column_name = 'json_cut'`);
+  return rows.length > 0;
 }

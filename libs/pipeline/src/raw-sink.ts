@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { open, readdir, rm, FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBAppender } from '@duckdb/node-api';
-import { DuckDb, sqlString } from '@bulk-export/formats';
+import { DuckDb, EventScanner, sqlString } from '@bulk-export/formats';
 
 /** A Kafka record as the sink takes it (the range reader's record). */
 export interface RawRecord {
@@ -46,18 +46,35 @@ export interface RawSinkOptions {
 const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
 const HEAD_BYTES = 64;
+/** Room for a scanned event's fields besides its name and ts: separators, their marks and the cut's digits. */
+const SCAN_BYTES = 32;
 const KIND_NULL = 0x6e; // 'n'
 const KIND_EMPTY = 0x65; // 'e'
 const KIND_RAW = 0x72; // 'r'
 const KEY_PLAIN = 0x3d; // '='
+/** Before a scanned event's name and ts in their fields, so that an empty one is not NULL. */
+const FIELD_SET = 0x3d; // '='
 const DIGIT_0 = 0x30;
+
+/** The bytes of the scan's fields in the line writeLine wrote last. */
+let scanFieldBytes = 0;
 
 /**
  * Writes one record's line at `at` (see RawSink for its fields): the key field is
  * `keyKind` then `keyBody`, the value field `kind` then `body`. Numbers are written as
  * digits, with no line head built as a string. Returns the end.
  */
-function writeLine(buffer: Buffer, at: number, partition: number, r: RawRecord, keyKind: number, keyBody: Buffer, kind: number, body: Buffer): number {
+function writeLine(
+  buffer: Buffer,
+  at: number,
+  partition: number,
+  r: RawRecord,
+  keyKind: number,
+  keyBody: Buffer,
+  kind: number,
+  body: Buffer,
+  scan: EventScanner | null,
+): number {
   at = writeDecimal(buffer, at, partition);
   buffer[at++] = SEPARATOR;
   at = writeInteger(buffer, at, r.offset);
@@ -69,6 +86,33 @@ function writeLine(buffer: Buffer, at: number, partition: number, r: RawRecord, 
   buffer[at++] = SEPARATOR;
   buffer[at++] = kind;
   buffer[at++] = SEPARATOR;
+  // The scanned event's name, ts, day and JSON cut (empty fields: not scanned, no ts, no day from ts, no cut).
+  const fieldsAt = at;
+  if (scan) {
+    buffer[at++] = FIELD_SET;
+    at += body.copy(buffer, at, scan.nameStart, scan.nameEnd);
+    buffer[at++] = SEPARATOR;
+    // ts is only read for the day: when its first eight digits are the day, the day instead.
+    if (scan.tsIsDay) {
+      buffer[at++] = SEPARATOR;
+      at += body.copy(buffer, at, scan.tsStart, scan.tsStart + 8);
+    } else {
+      if (scan.tsStart >= 0) {
+        buffer[at++] = FIELD_SET;
+        at += body.copy(buffer, at, scan.tsStart, scan.tsEnd);
+      }
+      buffer[at++] = SEPARATOR;
+    }
+    buffer[at++] = SEPARATOR;
+    if (scan.cut > 0) at = writeSmall(buffer, at, scan.cut, 0);
+    buffer[at++] = SEPARATOR;
+  } else {
+    buffer[at++] = SEPARATOR;
+    buffer[at++] = SEPARATOR;
+    buffer[at++] = SEPARATOR;
+    buffer[at++] = SEPARATOR;
+  }
+  scanFieldBytes = at - fieldsAt;
   if (body.length > 0) at += body.copy(buffer, at);
   buffer[at++] = NEWLINE;
   return at;
@@ -96,7 +140,7 @@ function writeDecimal(buffer: Buffer, at: number, n: number): number {
 /** Writes `n` (below 10^8) in decimal, padded with zeros to `width` digits. */
 function writeSmall(buffer: Buffer, at: number, n: number, width: number): number {
   let digits = 1;
-  while (digits < 8 && n >= POWERS_OF_TEN[digits]) digits += 1;
+  while (digits < 10 && n >= POWERS_OF_TEN[digits]) digits += 1;
   const end = at + Math.max(digits, width);
   for (let i = end - 1; i >= at; i--) {
     const q = (n / 10) | 0;
@@ -105,7 +149,7 @@ function writeSmall(buffer: Buffer, at: number, n: number, width: number): numbe
   }
   return end;
 }
-const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7];
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /** Bytes that can stand as they are in a line's last field: no newline, CR, 0x01 or NUL, valid UTF-8. */
 function isPlain(bytes: Buffer): boolean {
@@ -147,7 +191,7 @@ function encoded(bytes: Buffer): string {
 class PartitionFile {
   readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   used = 0;
-  /** Bytes in the current file, buffered ones included. */
+  /** Bytes of the current file's lines without the scan's fields (so slices hold the records they held before those fields), buffered ones included. */
   size = 0;
   readonly paths: string[] = [];
   private file: FileHandle | null = null;
@@ -201,6 +245,7 @@ export class RawSink {
   private count = 0;
   private slowCount = 0;
   private readonly completed: RawSlice[] = [];
+  private readonly scanner = new EventScanner();
 
   private constructor(
     private readonly db: DuckDb,
@@ -212,7 +257,7 @@ export class RawSink {
   /** `dir`: where the partitions' files go (the run's staging folder). */
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
     // Not TEMP: a temporary table is seen only by its own connection, and slices are staged on others.
-    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB)`);
+    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB, checked_name VARCHAR, checked_ts VARCHAR, checked_day VARCHAR, json_cut INTEGER)`);
     return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), options);
   }
 
@@ -247,30 +292,39 @@ export class RawSink {
       }
       let kind = KIND_RAW;
       let body: Buffer = EMPTY;
+      let scan: EventScanner | null = null;
       if (value === null) kind = KIND_NULL;
       else if (value.length === 0) kind = KIND_EMPTY;
-      else if (isPlain(value)) body = value;
-      else {
+      else if (isPlain(value)) {
+        body = value;
+        if (this.scanner.scan(value)) scan = this.scanner;
+      } else {
         const text = encoded(value);
         kind = text.charCodeAt(0);
         body = Buffer.from(text.slice(1), 'latin1');
       }
-      // At most this long.
-      const size = HEAD_BYTES + keyBody.length + body.length;
+      // At most this long (without the scan's fields: which records take the appender does not depend on them).
+      let size = HEAD_BYTES + keyBody.length + body.length;
       if (size > MAX_LINE_BYTES) {
         this.appendSlow(partition, r);
         continue;
       }
+      if (scan) {
+        size += SCAN_BYTES + (scan.nameEnd - scan.nameStart) + Math.max(0, scan.tsEnd - scan.tsStart);
+        // Then the record is classified in SQL, as one that was not scanned.
+        if (size > MAX_LINE_BYTES) scan = null;
+      }
       if (out.used + size > BUFFER_BYTES) await out.flush();
       if (size > BUFFER_BYTES) {
         const line = Buffer.allocUnsafe(size);
-        const length = writeLine(line, 0, partition, r, keyKind, keyBody, kind, body);
-        out.size += length;
+        const length = writeLine(line, 0, partition, r, keyKind, keyBody, kind, body, scan);
+        out.size += length - scanFieldBytes;
         await out.write(line.subarray(0, length));
         continue;
       }
-      const end = writeLine(out.buffer, out.used, partition, r, keyKind, keyBody, kind, body);
-      out.size += end - out.used;
+      const end = writeLine(out.buffer, out.used, partition, r, keyKind, keyBody, kind, body, scan);
+      // Slices are cut where they were before the scan's fields: the same records in each.
+      out.size += end - out.used - scanFieldBytes;
       out.used = end;
     }
   }
@@ -328,6 +382,11 @@ export class RawSink {
       if (bytes && !isUtf8(bytes)) a.appendBlob(bytes);
       else a.appendNull();
     }
+    // Not scanned: classified in SQL.
+    a.appendNull();
+    a.appendNull();
+    a.appendNull();
+    a.appendNull();
     a.endRow();
   }
 }
@@ -345,8 +404,10 @@ function readLinesSql(paths: string[]): string {
       CASE left(key, 1) WHEN '=' THEN key[2:] WHEN 'x' THEN decode(unhex(key[2:])) WHEN 'b' THEN decode(unhex(split_part(key[2:], ':', 1))) ELSE NULL END AS key,
       CASE kind WHEN 'r' THEN value WHEN 'x' THEN decode(unhex(value)) WHEN 'b' THEN decode(unhex(split_part(value, ':', 1))) WHEN 'e' THEN '' ELSE NULL END AS value,
       CASE WHEN left(key, 1) = 'b' THEN unhex(split_part(key[2:], ':', 2)) END AS raw_key,
-      CASE WHEN kind = 'b' THEN unhex(split_part(value, ':', 2)) END AS raw_value
+      CASE WHEN kind = 'b' THEN unhex(split_part(value, ':', 2)) END AS raw_value,
+      name[2:] AS checked_name, ts[2:] AS checked_ts, day AS checked_day, cut AS json_cut
     FROM read_csv([${paths.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
       auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
-      columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR', 'value': 'VARCHAR'})`;
+      columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR',
+        'name': 'VARCHAR', 'ts': 'VARCHAR', 'day': 'VARCHAR', 'cut': 'INTEGER', 'value': 'VARCHAR'})`;
 }

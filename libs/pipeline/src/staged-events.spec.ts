@@ -114,10 +114,72 @@ describe('staged slices', () => {
       ['{"eventName":"a","ts":1,"eventProps":{"x":"NaN, inf, [1,] {2,}","y":": -Infinity","z":"\\", NaN"}}', null],
       ['{"eventName":"a","ts":1,"deviceInfo":{"Info":"nan"},"eventProps":{"nan":null,"inf":[true,false,null]}}', null],
     ];
-    const source = `SELECT * FROM (VALUES ${cases.map(([v], i) => `(0, ${i}::BIGINT, 0::BIGINT, NULL::VARCHAR, '${v.replace(/'/g, "''")}', NULL::BLOB, NULL::BLOB)`).join(', ')}) AS t(partition, "offset", capture_ms, key, value, raw_key, raw_value)`;
+    const source = `SELECT * FROM (VALUES ${cases.map(([v], i) => `(0, ${i}::BIGINT, 0::BIGINT, NULL::VARCHAR, '${v.replace(/'/g, "''")}', NULL::BLOB, NULL::BLOB, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER)`).join(', ')}) AS t(partition, "offset", capture_ms, key, value, raw_key, raw_value, checked_name, checked_ts, checked_day, json_cut)`;
     const rows = (await db.rows(`SELECT "offset", reason FROM (${stageEventsSql('UTC', null, source)}) ORDER BY "offset"`)) as [bigint, string | null][];
     expect(rows.map(([o, reason]) => [cases[Number(o)][0], reason])).toEqual(cases);
     for (const [text, reason] of cases) if (reason === null) expect(() => JSON.parse(text)).not.toThrow();
+  });
+
+  it('stages what the sink scanned exactly as what it did not (SQL alone)', async () => {
+    const deep = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
+    const messages = [
+      '{"eventName":"a","ts":20260101120000,"profile":{"identity":"u"},"deviceInfo":{"make":"x"},"eventProps":{"p":[1,2.5,-3e-2,true,false,null,"s"]}}',
+      '{"eventName":"a","eventProps":{"x":NaN}}',
+      '{"eventName":"a","eventProps":{"x":[1,]}}',
+      '{"eventName":"a","ts":1,}',
+      '{"eventName":"a","eventName":"b"}',
+      '{"event\\u004eame":"a","ts":1}',
+      '{"eventName":"a\\u0042"}',
+      '{"eventName":"a\\u0000b"}',
+      '{"eventName":""}',
+      `{"eventName":"${'n'.repeat(300)}"}`,
+      '{"eventName":"a","ts":-0}',
+      '{"eventName":"a","ts":1.5}',
+      '{"eventName":"a","ts":1e2}',
+      '{"eventName":"a","ts":"20260101120000"}',
+      '{"eventName":"a","ts":"17672256\\u0030000"}',
+      '{"eventName":"a","ts":null}',
+      '{"eventName":"a","ts":1767225600000}',
+      '{"eventName":"a","ts":12345678901234567890123}',
+      '{"eventName":"a","ts":true}',
+      '{"eventName":"a","ts":{"x":1}}',
+      '{"eventName":"a","profile":[1]}',
+      '{"eventName":"a","deviceInfo":"x"}',
+      '{"eventName":"a","eventProps":null}',
+      '{"eventName":"a","eventProps":1}',
+      ' { "eventName" : "a" , "ts" : 1 } ',
+      '{"eventName":"a","x":"\\ud83d\\ude00"}',
+      '{"eventName":"a","x":"t\tb"}',
+      '{"eventName":"a","x":"\\q"}',
+      `{"eventName":"a","x":${deep(600)}}`,
+      `{"eventName":"a","x":${deep(10)}}`,
+      '{}',
+      '[]',
+      '"a"',
+      '{"eventName":1}',
+      '{"ts":1}',
+      '{"eventName":"a"} x',
+      '{"eventName":"a",}',
+      '{"eventName":"a","x":01}',
+      '{"eventName":"a","x":1.}',
+      '{"eventName":"a","x":tru}',
+      '{"ts":1,"eventName":"a"}',
+      '{"eventName":"a","ts":"20261301120000"}',
+      '{"eventName":"a","ts":19991231235959}',
+      '{"eventName":"a","ts":21000229240000}',
+      '{"eventName":"a","ts":2026010112000}',
+      '{"eventName":"a","ts":1767225600}',
+    ];
+    const sink = await RawSink.open(db, dir);
+    await sink.append(0, messages.map((m, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), key: null, value: Buffer.from(m) })));
+    await sink.finish();
+    const columns = 'SELECT "offset", reason, event_name, day, json_cut IS NOT NULL FROM';
+    const scanned = await db.rows(`${columns} (${stageEventsSql('UTC', null)}) ORDER BY "offset"`);
+    const unscanned = `SELECT * REPLACE (NULL::VARCHAR AS checked_name, NULL::VARCHAR AS checked_ts, NULL::VARCHAR AS checked_day, NULL::INTEGER AS json_cut) FROM raw`;
+    const sql = await db.rows(`${columns} (${stageEventsSql('UTC', null, unscanned)}) ORDER BY "offset"`);
+    expect(scanned.map((r) => r.slice(0, 4))).toEqual(sql.map((r) => r.slice(0, 4)));
+    // The plain events were scanned (their JSON line is cut from the message).
+    expect(scanned.filter((r) => r[4]).map((r) => Number(r[0]))).toEqual([0, 13, 15, 16, 22, 41, 42, 43, 44, 45]);
   });
 
   it('narrows to a range of row ids across slices', async () => {

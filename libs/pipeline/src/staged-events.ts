@@ -17,6 +17,8 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  * - `partition`, `offset`, `capture_ms`, `key`: where Kafka had it;
  * - `raw_key`, `raw_value`: for a rejected message whose key or value is not UTF-8, its
  *   bytes (the dead-letter topic gets them as they came), else NULL;
+ * - `json_cut`: for an event the JSON format writes as it is, where its line starts
+ *   (EventScanner's `cut`; the line is `{` and the message's bytes from there), else NULL;
  * - `slice`: the slice's number, and in the view `row_id`: (slice << 32) + the row's
  *   position in its file, so row ids rise in the order `staged` lists the rows.
  *
@@ -35,8 +37,8 @@ import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/forma
  * turns json_type's error into NULL, so validity costs no parse of its own), then, for
  * objects only, the two short strings needed (name and ts).
  */
-const EVENT_FIELDS = `CASE WHEN value IS NOT NULL THEN try(json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps'])) END AS types,
-  CASE WHEN types[1] = 'OBJECT' THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
+const EVENT_FIELDS = `CASE WHEN value IS NOT NULL AND checked_name IS NULL THEN try(json_type(value, ['$', '$.eventName', '$.profile', '$.deviceInfo', '$.eventProps'])) END AS types,
+  CASE WHEN checked_name IS NULL AND types[1] = 'OBJECT' THEN json_extract_string(value, ['$.eventName', '$.ts']) END AS strings`;
 
 /**
  * DuckDB's JSON reader also takes NaN, Infinity (any case) and trailing commas, which are
@@ -50,26 +52,35 @@ const JSON_STRING = `'"(?:[^"\\\\]|\\\\.)*"'`;
 const NOT_STRICT_JSON = `(regexp_matches(value, ${NOT_STRICT}) AND regexp_matches(regexp_replace(value, ${JSON_STRING}, '""', 'g'), ${NOT_STRICT}))`;
 const NOT_STRICT_REASON = `'not valid JSON (NaN, Infinity or a trailing comma)'`;
 
-/** Why an event is set aside, when its encoded name would make its objects' names too long (none below `maxNameBytes`: its default never refuses). */
-const eventRejectReason = (maxNameBytes: number) => `CASE
+/**
+ * Why an event is set aside, when its encoded name would make its objects' names too long
+ * (none below `maxNameBytes`: its default never refuses). A message the RawSink scanned
+ * (`checked_name` set: see EventScanner) is a valid, strict JSON object whose fields have
+ * the types events need: only its name's own checks apply, on the name the scan found.
+ */
+const eventRejectReason = (maxNameBytes: number) => `CASE WHEN checked_name IS NOT NULL THEN CASE${nameReasons('checked_name', maxNameBytes)}
+  ELSE NULL END
   WHEN value IS NULL OR value = '' THEN 'empty message'
   WHEN types IS NULL THEN 'not valid JSON'
   WHEN ${NOT_STRICT_JSON} THEN ${NOT_STRICT_REASON}
   WHEN types[1] <> 'OBJECT' THEN 'not a JSON object'
-  WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'
-  WHEN strings[1] = '' THEN 'eventName is empty'
-  WHEN strlen(strings[1]) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
-  WHEN contains(strings[1], chr(0)) THEN 'eventName contains a NUL character'${
-    maxNameBytes < 3 * MAX_EVENT_NAME_BYTES
-      ? `
-  WHEN strlen(strings[1]) * 3 > ${maxNameBytes} AND strlen(strings[1]) + 2 * strlen(regexp_replace(strings[1], '[A-Za-z0-9 _]+', '', 'g')) > ${maxNameBytes}
-    THEN 'eventName is too long for a file name under the export''s prefix (at most ${maxNameBytes} bytes once encoded)'`
-      : ''
-  }
+  WHEN types[2] IS DISTINCT FROM 'VARCHAR' THEN 'eventName is missing or not a string'${nameReasons('strings[1]', maxNameBytes)}
   WHEN coalesce(types[3], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'profile is not an object'
   WHEN coalesce(types[4], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'deviceInfo is not an object'
   WHEN coalesce(types[5], 'OBJECT') NOT IN ('OBJECT', 'NULL') THEN 'eventProps is not an object'
   ELSE NULL END`;
+
+/** The checks of an event's name (a string), `name`, in order. */
+const nameReasons = (name: string, maxNameBytes: number) => `
+  WHEN ${name} = '' THEN 'eventName is empty'
+  WHEN strlen(${name}) > ${MAX_EVENT_NAME_BYTES} THEN 'eventName is longer than ${MAX_EVENT_NAME_BYTES} bytes'
+  WHEN contains(${name}, chr(0)) THEN 'eventName contains a NUL character'${
+    maxNameBytes < 3 * MAX_EVENT_NAME_BYTES
+      ? `
+  WHEN strlen(${name}) * 3 > ${maxNameBytes} AND strlen(${name}) + 2 * strlen(regexp_replace(${name}, '[A-Za-z0-9 _]+', '', 'g')) > ${maxNameBytes}
+    THEN 'eventName is too long for a file name under the export''s prefix (at most ${maxNameBytes} bytes once encoded)'`
+      : ''
+  }`;
 
 /** A profile message: key = identity, value = the profile object; a null value (tombstone) deletes it. */
 const PROFILE_REJECT_REASON = `CASE
@@ -94,11 +105,14 @@ export function stageEventsSql(
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
            CASE WHEN reason IS NULL THEN name END AS event_name,
-           CASE WHEN reason IS NULL THEN ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))} END AS day,
+           CASE WHEN reason IS NULL THEN coalesce(checked_day, ${eventDaySql('ts_text', 'capture_ms', sqlString(timeZone))}) END AS day,
            CASE WHEN reason IS NOT NULL THEN raw_key END AS raw_key,
-           CASE WHEN reason IS NOT NULL THEN raw_value END AS raw_value
+           CASE WHEN reason IS NOT NULL THEN raw_value END AS raw_value,
+           CASE WHEN reason IS NULL THEN json_cut END AS json_cut
     FROM (
-      SELECT partition, "offset", capture_ms, key, value, ${eventRejectReason(maxEncodedNameBytes)} AS reason, strings[1] AS name, strings[2] AS ts_text, raw_key, raw_value
+      SELECT partition, "offset", capture_ms, key, value, ${eventRejectReason(maxEncodedNameBytes)} AS reason,
+        CASE WHEN checked_name IS NOT NULL THEN checked_name ELSE strings[1] END AS name,
+        CASE WHEN checked_name IS NOT NULL THEN checked_ts ELSE strings[2] END AS ts_text, checked_day, raw_key, raw_value, json_cut
       FROM (SELECT *, ${EVENT_FIELDS} FROM (${source}))
     ) ${keep}
     ORDER BY event_name, day, partition, "offset"`;
@@ -134,7 +148,7 @@ export function stageProfilesSql(timeZone: string, day: string, incremental = fa
   return `WITH checked AS MATERIALIZED (SELECT *, ${PROFILE_REJECT_REASON} AS reason FROM raw)
     SELECT * FROM (
       SELECT partition, "offset", capture_ms, key, ${profileRecordSql(ts)} AS event,
-             NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value
+             NULL::VARCHAR AS reason, 'profiles' AS event_name, ${sqlString(day)} AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value, NULL::INTEGER AS json_cut
       FROM (
         SELECT * FROM (
           SELECT * FROM checked WHERE reason IS NULL
@@ -144,7 +158,7 @@ export function stageProfilesSql(timeZone: string, day: string, incremental = fa
       )
       ${incremental ? '' : 'WHERE value IS NOT NULL'}
       UNION ALL
-      SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL, raw_key, raw_value FROM checked WHERE reason IS NOT NULL
+      SELECT partition, "offset", capture_ms, key, value, reason, NULL, NULL, raw_key, raw_value, NULL FROM checked WHERE reason IS NOT NULL
     )
     ORDER BY partition, "offset"`;
 }
@@ -165,7 +179,7 @@ export function stagedViewSql(paths: string[], { temporary = false } = {}): stri
 
 /** No slices (nothing to read): a staged view with no rows. */
 const EMPTY_STAGED = `(SELECT NULL::INTEGER AS partition, NULL::BIGINT AS "offset", NULL::BIGINT AS capture_ms, NULL::VARCHAR AS key, NULL::VARCHAR AS event,
-  NULL::VARCHAR AS reason, NULL::VARCHAR AS event_name, NULL::VARCHAR AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value, NULL::INTEGER AS slice,
+  NULL::VARCHAR AS reason, NULL::VARCHAR AS event_name, NULL::VARCHAR AS day, NULL::BLOB AS raw_key, NULL::BLOB AS raw_value, NULL::INTEGER AS json_cut, NULL::INTEGER AS slice,
   NULL::BIGINT AS file_row_number LIMIT 0)`;
 
 /**
