@@ -1,16 +1,28 @@
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DIGIT_0, DIGIT_9, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  CR,
+  DIGIT_0,
+  DIGIT_9,
+  DOT,
+  LF,
+  LOWER_E,
+  LOWER_U,
+  MINUS,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  PLUS,
+  QUOTE,
+  SPACE,
+  TAB,
+  UPPER_E,
+} from './json-bytes';
 
 /** Nesting deeper than this is left to DuckDB (which has no such limit). */
 const MAX_DEPTH = 512;
-const SPACE = 0x20;
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const LOWER_E = 0x65;
-const UPPER_E = 0x45;
-const LOWER_U = 0x75;
 
 /** Top-level keys the staging looks at, by number; JSON_FIELDS: the order in which a JSON line keeps them (json-lines.ts). */
 const KEY_OTHER = -1;

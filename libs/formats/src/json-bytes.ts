@@ -11,6 +11,14 @@ export const MINUS = 0x2d;
 export const DOT = 0x2e;
 export const DIGIT_0 = 0x30;
 export const DIGIT_9 = 0x39;
+export const SPACE = 0x20;
+export const TAB = 0x09;
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const PLUS = 0x2b;
+export const LOWER_E = 0x65;
+export const UPPER_E = 0x45;
+export const LOWER_U = 0x75;
 
 /** JSON's whitespace: space, line feed, carriage return, tab. */
 export function isSpace(b: number): boolean {
