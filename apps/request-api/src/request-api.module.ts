@@ -9,6 +9,7 @@ import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { StorageModule } from '@bulk-export/storage';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { CredentialsController } from './credentials/credentials.controller';
+import { DeleteCredentialUseCase } from './credentials/delete-credential.use-case';
 import { SaveCredentialUseCase } from './credentials/save-credential.use-case';
 import { CreateExportUseCase } from './exports/create-export.use-case';
 import { ExportsController } from './exports/exports.controller';
@@ -41,6 +42,7 @@ export class RequestApiModule {
       providers: [
         ApiKeyGuard,
         SaveCredentialUseCase,
+        DeleteCredentialUseCase,
         CreateExportUseCase,
         StopExportUseCase,
         RetryRunUseCase,

@@ -1,11 +1,12 @@
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
-import { Conflict, ID_REGEX, NotFound } from '@bulk-export/domain';
 import type { Account, GcsCredential } from '@bulk-export/persistence';
 import { CredentialsRepository } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
+import { IdParam } from '../http/id.pipe';
 import { SaveCredentialDto } from './save-credential.dto';
+import { DeleteCredentialUseCase } from './delete-credential.use-case';
 import { SaveCredentialUseCase } from './save-credential.use-case';
 
 /** What a credential looks like from outside: never the key. */
@@ -22,6 +23,7 @@ export function presentCredential(c: GcsCredential) {
 export class CredentialsController {
   constructor(
     private readonly saveCredential: SaveCredentialUseCase,
+    private readonly deleteCredential: DeleteCredentialUseCase,
     private readonly credentials: CredentialsRepository,
   ) {}
 
@@ -47,8 +49,7 @@ export class CredentialsController {
   @ApiOperation({ summary: 'Replace the key (and bucket) of saved credentials, validated like a new one.' })
   @ApiResponse({ status: 404, description: 'No such credentials for this account.' })
   @ApiResponse({ status: 422, description: 'As for POST.' })
-  async replace(@CurrentAccount() account: Account, @Param('id') id: string, @Body() body: SaveCredentialDto) {
-    if (!ID_REGEX.test(id)) throw new NotFound('credentials', id);
+  async replace(@CurrentAccount() account: Account, @Param('id', new IdParam('credentials')) id: string, @Body() body: SaveCredentialDto) {
     const credential = await this.saveCredential.execute({ accountId: account.id, serviceKey: body.serviceKey, bucket: body.bucket, replaceId: id });
     return presentCredential(credential);
   }
@@ -59,11 +60,7 @@ export class CredentialsController {
   @ApiOperation({ summary: 'Delete credentials.' })
   @ApiResponse({ status: 404, description: 'No such credentials for this account.' })
   @ApiResponse({ status: 409, description: 'An active export uses them; the message names it.' })
-  async remove(@CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
-    const credential = ID_REGEX.test(id) ? await this.credentials.findForAccount(account.id, id) : null;
-    if (!credential) throw new NotFound('credentials', id);
-    const user = await this.credentials.activeExportUsing(account.id, id);
-    if (user) throw new Conflict(`export ${user.id} still uses these credentials: stop it (or let it finish) first`);
-    await this.credentials.delete(account.id, id);
+  async remove(@CurrentAccount() account: Account, @Param('id', new IdParam('credentials')) id: string): Promise<void> {
+    await this.deleteCredential.execute({ accountId: account.id, credentialId: id });
   }
 }

@@ -1,33 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CreateExportRequest } from '@bulk-export/contracts';
-import { ID_REGEX, NotFound } from '@bulk-export/domain';
+import { NotFound } from '@bulk-export/domain';
 import { Account, ExportsRepository, RunsRepository } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
+import { IdParam } from '../http/id.pipe';
+import { PageQuery } from '../http/page.query';
 import { CreateExportUseCase } from './create-export.use-case';
 import { presentExport, presentRun } from './export.presenter';
 import { ResumeExportUseCase } from './resume-export.use-case';
 import { RetryRunUseCase } from './retry-run.use-case';
 import { StopExportUseCase } from './stop-export.use-case';
-
-export class ListExportsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  /** The `nextCursor` of the previous page. */
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
-  @IsOptional()
-  @Matches(ID_REGEX, { message: 'cursor must be the nextCursor of a previous page' })
-  cursor?: string;
-}
 
 @ApiTags('exports')
 @ApiBearerAuth()
@@ -60,7 +44,7 @@ export class ExportsController {
   @Get()
   @ApiOperation({ summary: 'The Activity Log: exports, newest first, with their runs.' })
   @ApiResponse({ status: 200, description: '`{ items, nextCursor }`' })
-  async list(@CurrentAccount() account: Account, @Query() query: ListExportsQuery) {
+  async list(@CurrentAccount() account: Account, @Query() query: PageQuery) {
     const limit = query.limit ?? 20;
     const page = await this.exports.listForAccount(account.id, limit + 1, query.cursor);
     const items = page.slice(0, limit);
@@ -74,8 +58,8 @@ export class ExportsController {
   @Get(':id')
   @ApiOperation({ summary: 'One export with its runs, rows, bytes and files.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
-  async get(@CurrentAccount() account: Account, @Param('id') id: string) {
-    const exportRow = ID_REGEX.test(id) ? await this.exports.findForAccount(account.id, id) : null;
+  async get(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string) {
+    const exportRow = await this.exports.findForAccount(account.id, id);
     if (!exportRow) throw new NotFound('export', id);
     const runs = await this.exports.runsOf([exportRow.id]);
     const files = await this.exports.filesOf(runs.map((r) => r.id));
@@ -88,8 +72,7 @@ export class ExportsController {
   @ApiOperation({ summary: 'Stop a recurring export; a run under way finishes (without retries), runs not started end `cancelled`.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   @ApiResponse({ status: 409, description: 'Not a recurring export.' })
-  async stop(@CurrentAccount() account: Account, @Param('id') id: string) {
-    if (!ID_REGEX.test(id)) throw new NotFound('export', id);
+  async stop(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string) {
     return presentExport(await this.stopExport.execute({ accountId: account.id, exportId: id }));
   }
 
@@ -99,8 +82,7 @@ export class ExportsController {
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   @ApiResponse({ status: 409, description: 'The export is not paused (`conflict`).' })
   @ApiResponse({ status: 422, description: 'Its credentials still fail (`invalid_service_key`, `bucket_not_found`, `bucket_not_writable`).' })
-  async resume(@CurrentAccount() account: Account, @Param('id') id: string) {
-    if (!ID_REGEX.test(id)) throw new NotFound('export', id);
+  async resume(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string) {
     return presentExport(await this.resumeExport.execute({ accountId: account.id, exportId: id }));
   }
 
@@ -108,8 +90,8 @@ export class ExportsController {
   @Get(':id/runs')
   @ApiOperation({ summary: 'The runs of an export, newest first.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
-  async listRuns(@CurrentAccount() account: Account, @Param('id') id: string, @Query() query: ListExportsQuery) {
-    const exportRow = ID_REGEX.test(id) ? await this.exports.findForAccount(account.id, id) : null;
+  async listRuns(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string, @Query() query: PageQuery) {
+    const exportRow = await this.exports.findForAccount(account.id, id);
     if (!exportRow) throw new NotFound('export', id);
     const limit = query.limit ?? 20;
     const page = await this.runs.listForExport(exportRow.id, limit + 1, query.cursor);
@@ -127,9 +109,7 @@ export class ExportsController {
   @ApiOperation({ summary: 'Retry a failed run now.' })
   @ApiResponse({ status: 404, description: 'No such export or run for this account.' })
   @ApiResponse({ status: 409, description: 'The run is not failed, or its export was stopped (`conflict`).' })
-  async retry(@CurrentAccount() account: Account, @Param('id') id: string, @Param('runId') runId: string) {
-    if (!ID_REGEX.test(id)) throw new NotFound('export', id);
-    if (!ID_REGEX.test(runId)) throw new NotFound('run', runId);
+  async retry(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string, @Param('runId', new IdParam('run')) runId: string) {
     return presentRun(await this.retryRun.execute({ accountId: account.id, exportId: id, runId }), []);
   }
 }

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CreateWebhookRequest } from '@bulk-export/contracts';
-import { ID_REGEX, NotFound } from '@bulk-export/domain';
+import { NotFound } from '@bulk-export/domain';
 import { Account, WebhooksRepository } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
-import { ListExportsQuery } from '../exports/exports.controller';
+import { IdParam } from '../http/id.pipe';
+import { PageQuery } from '../http/page.query';
 import { CreateWebhookUseCase, MAX_WEBHOOKS_PER_ACCOUNT } from './create-webhook.use-case';
 import { DeleteWebhookUseCase } from './delete-webhook.use-case';
 import { presentDelivery, presentWebhook } from './webhook.presenter';
@@ -45,7 +46,7 @@ export class WebhooksController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an endpoint; deliveries not sent yet are dropped.' })
   @ApiResponse({ status: 404, description: 'No such webhook for this account.' })
-  async remove(@CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentAccount() account: Account, @Param('id', new IdParam('webhook')) id: string): Promise<void> {
     await this.deleteWebhook.execute({ accountId: account.id, webhookId: id });
   }
 
@@ -53,8 +54,8 @@ export class WebhooksController {
   @ApiOperation({ summary: "The endpoint's last deliveries, newest first: event, status (pending, delivered, failed), attempts, the last answer's HTTP status or error." })
   @ApiResponse({ status: 200, description: '`{ items, nextCursor }`' })
   @ApiResponse({ status: 404, description: 'No such webhook for this account.' })
-  async deliveries(@CurrentAccount() account: Account, @Param('id') id: string, @Query() query: ListExportsQuery) {
-    const endpoint = ID_REGEX.test(id) ? await this.webhooks.findEndpoint(account.id, id) : null;
+  async deliveries(@CurrentAccount() account: Account, @Param('id', new IdParam('webhook')) id: string, @Query() query: PageQuery) {
+    const endpoint = await this.webhooks.findEndpoint(account.id, id);
     if (!endpoint) throw new NotFound('webhook', id);
     const limit = query.limit ?? 20;
     const page = await this.webhooks.listDeliveries(endpoint.id, limit + 1, query.cursor);
