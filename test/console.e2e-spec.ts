@@ -272,7 +272,7 @@ describe('admin console in Chromium', () => {
     const bucket = (await api<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].bucket;
     await page.getByRole('button', { name: `Replace the key of bucket ${bucket}` }).click();
     await page.getByRole('heading', { name: `Replace the key of bucket ${bucket}` }).waitFor();
-    expect(await page.evaluate('document.activeElement.id')).toBe('service-key');
+    await page.waitForFunction("document.activeElement?.id === 'service-key'", undefined, { timeout: 5_000 });
     expect(await page.getByLabel('Bucket Name').inputValue()).toBe(bucket);
     await page.getByLabel('Service Key').fill(JSON.stringify(makeServiceKey('rotated')));
     await page.getByRole('button', { name: 'Save Credentials' }).click();

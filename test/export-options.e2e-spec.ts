@@ -1,6 +1,5 @@
-import { Admin, Kafka } from 'kafkajs';
 import { parseFileName } from '@bulk-export/formats';
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, clockPast, createTopic, gcs, kcatConsumeAll, kcatProduce, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { createExport, ExportBody, exportDone, produceInWindow, saveCredentials } from './support/exports';
 import { Json, readJsonFile } from './support/readers';
 
@@ -33,11 +32,7 @@ describe('export options: folder, file size, profile identity, incremental profi
     account = await system.createAccount();
     ({ bucket, credentialId } = await saveCredentials(system, account));
     profilesTopic = system.env.PROFILES_TOPIC_TEMPLATE.replace('{accountId}', account.id);
-    const kafka = new Kafka({ brokers: STACK.kafkaBrokers.split(','), logLevel: 0 });
-    const admin: Admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: profilesTopic, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-    await admin.disconnect();
+    await createTopic({ topic: profilesTopic, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
   });
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
-import { Admin, Kafka } from 'kafkajs';
 import { parseFileName } from '@bulk-export/formats';
-import { clockPast, gcs, kcatProduce, STACK, TestAccount, TestSystem } from '@bulk-export/testing';
+import { clockPast, createTopic, gcs, kcatProduce, TestAccount, TestSystem } from '@bulk-export/testing';
 import { createExport, ExportBody, exportDone, saveCredentials } from './support/exports';
 import { asXmlText, Json, readCsvFile, readJsonFile, readParquetFile, readXmlFile, unzipIf } from './support/readers';
 
@@ -105,11 +104,7 @@ describe('formats and export types, byte-exact', () => {
     account = await system.createAccount();
     ({ bucket, credentialId } = await saveCredentials(system, account));
     const profilesTopic = system.env.PROFILES_TOPIC_TEMPLATE.replace('{accountId}', account.id);
-    const kafka = new Kafka({ brokers: STACK.kafkaBrokers.split(','), logLevel: 0 });
-    const admin: Admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: profilesTopic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-    await admin.disconnect();
+    await createTopic({ topic: profilesTopic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
     from = Date.now() + 1;
     await clockPast(from);
     await kcatProduce(account.eventsTopic, EVENTS.map((e) => JSON.stringify(e)));

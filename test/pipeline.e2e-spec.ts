@@ -1,7 +1,7 @@
 import { ConfigResourceTypes, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 // The messaging index loads @platformatic/kafka (ESM), which Jest does not transform: import the file.
 import { DEAD_LETTER_VALUE_BYTES } from '../libs/messaging/src/dead-letter';
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { api, clockPast, createTopic, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { parseFileName } from '@bulk-export/formats';
 import { createExport, exportDone } from './support/exports';
 
@@ -223,7 +223,7 @@ describe('one-time JSON export, end to end', () => {
     if ((await admin.listTopics()).includes(account.eventsTopic)) {
       await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: account.eventsTopic, configEntries }] });
     } else {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: account.eventsTopic, numPartitions: 3, configEntries }] });
+      await createTopic({ topic: account.eventsTopic, numPartitions: 3, configEntries });
     }
     await admin.disconnect();
     const from = Date.now() + 1;

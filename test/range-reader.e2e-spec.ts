@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { STACK, uniqueSuffix } from '@bulk-export/testing';
+import { createTopic, STACK, uniqueSuffix } from '@bulk-export/testing';
 
 /**
  * Reads the range with the built reader in its own Node.js process (@platformatic/kafka is
@@ -45,7 +45,7 @@ describe('range reader and transactions', () => {
 
   beforeAll(async () => {
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1 }] });
+    await createTopic({ topic, numPartitions: 1 });
     const transactional = await connected(kafka.producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 }));
     const plain = await connected(kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     const send = async (sender: Pick<Producer, 'send'>, values: string[], keep: boolean) => {

@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { clockPast, gcs, STACK, TestAccount, TestSystem } from '@bulk-export/testing';
+import { clockPast, createTopic, gcs, STACK, TestAccount, TestSystem } from '@bulk-export/testing';
 import { createExport, exportDone, saveCredentials } from './support/exports';
 
 /**
@@ -30,11 +30,10 @@ describe('message timestamps out of order', () => {
     const to = Date.now() - 24 * hour;
     const event = (seq: number) => JSON.stringify({ eventName: 'Charged', ts: 20261127000000, profile: { identity: `u${seq}` }, eventProps: { seq } });
     const kafka = new Kafka({ clientId: 'timestamps-test', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
     const producer = kafka.producer();
-    await Promise.all([admin.connect(), producer.connect()]);
+    await producer.connect();
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: account.eventsTopic, numPartitions: 2, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] }] });
+      await createTopic({ topic: account.eventsTopic, numPartitions: 2, configEntries: [{ name: 'message.timestamp.type', value: 'CreateTime' }] });
       await producer.send({
         topic: account.eventsTopic,
         messages: [
@@ -50,7 +49,7 @@ describe('message timestamps out of order', () => {
         ],
       });
     } finally {
-      await Promise.all([admin.disconnect(), producer.disconnect()]);
+      await producer.disconnect();
     }
 
     const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
@@ -76,15 +75,14 @@ describe('message timestamps out of order', () => {
     const other = await system.createAccount();
     const { credentialId: otherCredential } = await saveCredentials(system, other, bucket);
     const kafka = new Kafka({ clientId: 'timestamps-test', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
     const producer = kafka.producer();
-    await Promise.all([admin.connect(), producer.connect()]);
+    await producer.connect();
     const from = Date.now() + 1;
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: other.eventsTopic, numPartitions: 2, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }] });
+      await createTopic({ topic: other.eventsTopic, numPartitions: 2, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] });
       await producer.send({ topic: other.eventsTopic, messages: [0, 1, 2].map((i) => ({ partition: i % 2, value: JSON.stringify({ eventName: 'Charged', ts: 20261127000000, profile: { identity: `u${i}` }, eventProps: { seq: i } }) })) });
     } finally {
-      await Promise.all([admin.disconnect(), producer.disconnect()]);
+      await producer.disconnect();
     }
     const to = Date.now() + 1000;
     await clockPast(to);

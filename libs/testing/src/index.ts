@@ -8,6 +8,7 @@ export * from './local-stack';
 export * from './service-process';
 export * from './system';
 export * from './kcat';
+export * from './topics';
 export * from './gcs';
 export * from './http';
 export * from './own-kafka';

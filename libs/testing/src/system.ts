@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AccountsRepository, dataSourceOptions } from '@bulk-export/persistence';
 import { createTestDatabase, STACK, uniqueSuffix } from './local-stack';
 import { ServiceName, ServiceProcess } from './service-process';
+import { deleteTopics } from './topics';
 
 export interface TestAccount {
   id: string;
@@ -110,17 +110,5 @@ export class TestSystem {
     } catch {
       // it holds the logs
     }
-  }
-}
-
-/** Deletes the topics whose names start with `prefix` (a test system's own). */
-async function deleteTopics(prefix: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'test-cleanup', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
-  } finally {
-    await admin.disconnect();
   }
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { described, Field, Notice, PageTitle } from '../components';
 import { credentialHint, formatTime } from '../format';
@@ -97,8 +97,8 @@ function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credentia
   const [formError, setFormError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const keyInput = useRef<HTMLTextAreaElement>(null);
-  // Replace moves the keyboard focus to the form it opens.
-  useEffect(() => {
+  // Replace moves the keyboard focus to the form it opens, in the same commit that shows the form.
+  useLayoutEffect(() => {
     if (replacing) keyInput.current?.focus();
   }, []);
 
