@@ -92,9 +92,9 @@ describe(`fuzz (seed ${SEED})`, () => {
       return text.replace(/\n/g, ' ') || 'x';
     };
     const commandJunk = Array.from({ length: 300 }, junk);
-    const windowJunk = [...Array.from({ length: 250 }, junk), ...Array.from({ length: 50 }, () => JSON.stringify({ version: 1, runId: '01JDQ7Z8X9K2M3N4P5Q6R7S8T9', exportId: '01JDQ7Z8X9K2M3N4P5Q6R7S8TA', attempt: 1 + int(5) }))];
+    const planJunk = [...Array.from({ length: 250 }, junk), ...Array.from({ length: 50 }, () => JSON.stringify({ version: 1, runId: '01JDQ7Z8X9K2M3N4P5Q6R7S8T9', exportId: '01JDQ7Z8X9K2M3N4P5Q6R7S8TA', attempt: 1 + int(5) }))];
     await kcatProduce(`${prefix}export.commands`, commandJunk);
-    await kcatProduce(`${prefix}export.windows`, windowJunk);
+    await kcatProduce(`${prefix}export.plan-runs`, planJunk);
 
     const from = Date.now() + 1;
     await clockPast(from);

@@ -170,7 +170,7 @@ describe('outages mid-run: Postgres stopped and started again', () => {
     expect(runs).toHaveLength(1);
     const commandsOf = async (topic: string) =>
       (await kcatConsumeAll(`${s.system.env.TOPIC_PREFIX}${topic}`)).map((m) => JSON.parse(m.value) as { runId?: string; attempt?: number }).filter((m) => m.runId === runs[0].id);
-    expect(await commandsOf('export.windows')).toHaveLength(1);
+    expect(await commandsOf('export.plan-runs')).toHaveLength(1);
     // One command per task: extract tasks, one write task per file group, the finish.
     const tasks = (await s.system.db.query(`SELECT kind, count(*)::int AS n FROM run_tasks WHERE run_id = $1 GROUP BY kind`, [runs[0].id])) as { kind: string; n: number }[];
     const count = (kind: string) => tasks.find((t) => t.kind === kind)?.n ?? 0;

@@ -168,7 +168,7 @@ describe('run commands that keep failing', () => {
   it("fails and retries the attempt of an extractor's command given up", async () => {
     // startExtraction: the run becomes `running` with its claim.
     await refuseFirstAttempt(`OLD.status = 'pending' AND NEW.status = 'running'`);
-    await exportWithPoisonedFirstAttempt('export.windows');
+    await exportWithPoisonedFirstAttempt('export.plan-runs');
   });
 
   it("fails and retries the try of an uploader's task command given up; the run finishes at its first attempt", async () => {

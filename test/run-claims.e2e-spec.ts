@@ -95,7 +95,7 @@ describe('run and task claims', () => {
       [1, 'pending'],
       [2, 'pending'],
     ]);
-    // The window's command delivered once more changes nothing: the tasks carry the attempt on.
+    // The run's plan command delivered once more changes nothing: the tasks carry the attempt on.
     expect(await runs.startExtraction(runId, 1, () => [])).toBeNull();
   });
 

@@ -288,7 +288,7 @@ describe('security', () => {
 
   it('never lets the key out: not in responses, logs, Kafka messages or the database in clear', async () => {
     const prefix = system.env.TOPIC_PREFIX;
-    const topics = ['export.events', 'export.windows', 'export.extract-tasks', 'export.write-tasks', 'export.dead-letter', 'export.commands'].map((t) => `${prefix}${t}`);
+    const topics = ['export.events', 'export.plan-runs', 'export.extract-tasks', 'export.write-tasks', 'export.dead-letter', 'export.commands'].map((t) => `${prefix}${t}`);
     const messages = (await Promise.all(topics.map((t) => kcatConsumeAll(t).catch(() => [])))).flat();
     expect(messages.length).toBeGreaterThan(0);
     const dump: { t: string }[] = await system.db.query(`

@@ -5,8 +5,9 @@ import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, Observability
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle, StagingStore, TaskSteps } from '@bulk-export/pipeline';
 import { ExtractTaskUseCase } from './extract-task.use-case';
-import { PlanWindowUseCase } from './plan-window.use-case';
-import { WindowCommandsController } from './window-commands.controller';
+import { ExtractTasksController } from './extract-tasks.controller';
+import { PlanRunUseCase } from './plan-run.use-case';
+import { PlanRunsController } from './plan-runs.controller';
 
 export const SERVICE = 'extractor';
 
@@ -16,12 +17,12 @@ export class ExtractorModule {
     return {
       module: ExtractorModule,
       imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger, SERVICE), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
-      controllers: [HealthController, WindowCommandsController],
+      controllers: [HealthController, PlanRunsController, ExtractTasksController],
       providers: [
         RunLifecycle,
         StagingStore,
         TaskSteps,
-        PlanWindowUseCase,
+        PlanRunUseCase,
         ExtractTaskUseCase,
         { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
         {

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, ExtractWindow, runTaskCommand, Topics } from '@bulk-export/contracts';
+import { exportStatusEvent, planRunCommand, runTaskCommand, Topics } from '@bulk-export/contracts';
 import { dueWindows } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
-import { ExportRun, OutboxEntry, RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
+import { Export, ExportRun, OutboxEntry, RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
 
 export interface EmitDueWindows {
   now: Date;
@@ -15,7 +15,7 @@ export interface EmitDueWindows {
 
 /**
  * Creates one run for each window that is due — a one-time export's window, the next
- * window of each recurring export — and publishes its extract command in the same
+ * window of each recurring export — and publishes its plan command (PlanRunCommand) in the same
  * transaction; also re-emits runs and tasks whose retry time has come. Returns what it emitted.
  */
 @Injectable()
@@ -28,10 +28,11 @@ export class EmitDueWindowsUseCase {
 
   async execute(command: EmitDueWindows): Promise<{ created: ExportRun[]; retried: ExportRun[]; retriedTasks: RunTask[] }> {
     const dueBefore = new Date(command.now.getTime() - command.graceMs);
-    const created = await this.runs.createDueOneTimeRuns(dueBefore, command.limit, ({ run, exportRow }) => [
-      this.extract(run),
-      this.event({ version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: command.now.toISOString() }),
-    ]);
+    const messages = ({ run, exportRow }: { run: ExportRun; exportRow: Export }): OutboxEntry[] => [
+      planRunCommand(run, this.topics),
+      exportStatusEvent({ exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending' }, command.now, this.topics),
+    ];
+    const created = await this.runs.createDueOneTimeRuns(dueBefore, command.limit, messages);
     const recurring = await this.runs.createDueRecurringRuns(
       dueBefore,
       command.hourMs,
@@ -45,24 +46,12 @@ export class EmitDueWindowsUseCase {
           command.graceMs,
           1,
         ),
-      ({ run, exportRow }) => [
-        this.extract(run),
-        this.event({ version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: command.now.toISOString() }),
-      ],
+      messages,
     );
     created.push(...recurring);
-    const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [this.extract(run)]);
+    const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [planRunCommand(run, this.topics)]);
     // A task tried again goes round by its place: its phase's others are under way.
     const retriedTasks = await this.tasks.emitDueRetries(command.now, command.limit, (tasks) => tasks.map((t) => runTaskCommand(t, t.seq, this.topics)));
     return { created, retried, retriedTasks };
-  }
-
-  private extract(run: ExportRun): OutboxEntry {
-    const message: ExtractWindow = { version: 1, runId: run.id, exportId: run.exportId, attempt: run.attempt };
-    return { topic: this.topics.windowCommands, key: run.exportId, payload: message };
-  }
-
-  private event(event: ExportEvent): OutboxEntry {
-    return { topic: this.topics.exportEvents, key: event.exportId, payload: event };
   }
 }

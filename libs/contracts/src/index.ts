@@ -11,3 +11,4 @@ export * from './decode';
 export * from './input-problems';
 export * from './decode-export-event';
 export * from './run-task-command';
+export * from './outgoing';

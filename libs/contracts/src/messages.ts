@@ -13,9 +13,9 @@ const IsId = () => Matches(ID_REGEX, { message: '$property must be an id' });
  * consumer validates what it receives with decodeMessage() and dead-letters what fails.
  */
 
-/** scheduler → extractor: stage the window of run `runId`, attempt `attempt`. */
-export class ExtractWindow {
-  static readonly type = 'extract-window';
+/** scheduler (and a manual retry) → extractor: plan attempt `attempt` of run `runId` into its extract tasks. */
+export class PlanRunCommand {
+  static readonly type = 'plan-run';
   @Equals(1) version: 1;
   @IsId() runId: string;
   @IsId() exportId: string;

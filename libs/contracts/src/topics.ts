@@ -4,8 +4,8 @@
  * ours: their names come from EVENTS_TOPIC_TEMPLATE / PROFILES_TOPIC_TEMPLATE.
  */
 export interface Topics {
-  /** scheduler → extractor: stage one window of one export (ExtractWindow). */
-  readonly windowCommands: string;
+  /** scheduler → extractor: plan a run's attempt into extract tasks (PlanRunCommand). */
+  readonly planRuns: string;
   /** → extractor: a run's extract tasks (RunTaskCommand), spread over the extractors by the topic's partitions. */
   readonly extractTasks: string;
   /** → uploader: a run's write and finish tasks (RunTaskCommand), spread over the uploaders. */
@@ -21,7 +21,7 @@ export interface Topics {
 export function topicNames(prefix: string): Topics {
   return {
     commands: `${prefix}export.commands`,
-    windowCommands: `${prefix}export.windows`,
+    planRuns: `${prefix}export.plan-runs`,
     extractTasks: `${prefix}export.extract-tasks`,
     writeTasks: `${prefix}export.write-tasks`,
     exportEvents: `${prefix}export.events`,

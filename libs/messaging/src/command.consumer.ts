@@ -9,7 +9,7 @@ import { ConsumerSupervisor } from './consumer-supervisor';
 export interface CommandConsumerOptions<T> {
   topic: string;
   groupId: string;
-  /** How a message becomes a command, e.g. `(b) => decodeMessage(ExtractWindow, b)`. */
+  /** How a message becomes a command, e.g. `(b) => decodeMessage(PlanRunCommand, b)`. */
   decode(bytes: Buffer | null): Decoded<T>;
   /** Called for a message that could not be decoded (and was dead-lettered), e.g. to answer its sender. */
   onInvalid?(reason: string, message: KafkaMessage): Promise<void>;

@@ -11,7 +11,7 @@ import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
 import { KafkaHealth, MessagingLifecycle } from './messaging.module';
 
-/** A command topic of ours, by its key in Topics (e.g. `windowCommands`). */
+/** A command topic of ours, by its key in Topics (e.g. `planRuns`). */
 export type CommandTopic = keyof Topics;
 
 /** What a command handler's `@EventPattern` carries: how a message of its topic becomes a command. */

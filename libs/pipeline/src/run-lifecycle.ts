@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
+import { exportStatusEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
 import { nextAttemptAt, spreadOf } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
@@ -25,15 +25,12 @@ export class RunLifecycle {
 
   /** ExportEvents for the run's status and, for a one-time export or a paused one, the export's. */
   statusEvents(ctx: RunContext & { paused?: boolean }): OutboxEntry[] {
-    const at = new Date().toISOString();
-    const base = { version: 1 as const, type: 'export-status' as const, exportId: ctx.exportRow.id, accountId: ctx.account.id, at };
-    const events: ExportEvent[] = [
-      { ...base, runId: ctx.run.id, status: ctx.run.status, ...(ctx.run.error ? { error: ctx.run.error } : {}), ...(ctx.run.warning ? { warning: ctx.run.warning } : {}) },
-    ];
-    if (ctx.exportRow.frequency === 'one_time' || ctx.paused) {
-      events.push({ ...base, status: ctx.exportRow.status, ...(ctx.exportRow.error ? { error: ctx.exportRow.error } : {}) });
-    }
-    return events.map((payload) => ({ topic: this.topics.exportEvents, key: ctx.exportRow.id, payload }));
+    const at = new Date();
+    const { run, exportRow } = ctx;
+    const of = { exportId: exportRow.id, accountId: ctx.account.id };
+    const events = [exportStatusEvent({ ...of, runId: run.id, status: run.status, error: run.error, warning: run.warning }, at, this.topics)];
+    if (exportRow.frequency === 'one_time' || ctx.paused) events.push(exportStatusEvent({ ...of, status: exportRow.status, error: exportRow.error }, at, this.topics));
+    return events;
   }
 
   /** The commands of new tasks (runTaskCommand). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, Topics } from '@bulk-export/contracts';
+import { exportStatusEvent, Topics } from '@bulk-export/contracts';
 import {
   checkOneTimeWindow,
   checkRecurringStart,
@@ -110,16 +110,9 @@ export class CreateExportUseCase {
       stoppedAt: null,
       pausedAt: null,
     } satisfies Partial<Export>);
-    const event: ExportEvent = {
-      version: 1,
-      type: 'export-status',
-      exportId: exportRow.id,
-      accountId: exportRow.accountId,
-      status: 'pending',
-      at: new Date(now).toISOString(),
-    };
+    const event = exportStatusEvent({ exportId: exportRow.id, accountId: exportRow.accountId, status: 'pending' }, new Date(now), this.topics);
     try {
-      return await this.exports.create(exportRow, [{ topic: this.topics.exportEvents, key: exportRow.id, payload: event }]);
+      return await this.exports.create(exportRow, [event]);
     } catch (e) {
       // The same idempotency key at the same moment: the other request created it.
       const existing = command.idempotencyKey ? await this.exports.findByIdempotencyKey(command.accountId, command.idempotencyKey) : null;

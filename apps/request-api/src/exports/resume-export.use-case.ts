@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, Topics } from '@bulk-export/contracts';
+import { exportStatusEvent, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { CredentialsRepository, Export, ExportsRepository } from '@bulk-export/persistence';
@@ -34,10 +34,9 @@ export class ResumeExportUseCase {
     if (!credential) throw new Conflict("the export's credentials were deleted: create a new export with saved credentials");
     const key = parseServiceAccountKey(this.cipher.open(credential, credential.id));
     await probeBucket(this.clients.forKey(key), credential.bucket, key.client_email);
-    const result = await this.exports.resume(command.accountId, command.exportId, (e) => {
-      const event: ExportEvent = { version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, status: 'pending', at: new Date().toISOString() };
-      return [{ topic: this.topics.exportEvents, key: e.id, payload: event }];
-    });
+    const result = await this.exports.resume(command.accountId, command.exportId, (e) => [
+      exportStatusEvent({ exportId: e.id, accountId: e.accountId, status: 'pending' }, new Date(), this.topics),
+    ]);
     if (!result) throw new NotFound('export', command.exportId);
     if (!result.resumed) throw new Conflict(`only a paused export can be resumed; this one is ${result.exportRow.status}`);
     return result.exportRow;

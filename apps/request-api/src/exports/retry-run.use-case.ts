@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, ExtractWindow, Topics } from '@bulk-export/contracts';
+import { exportStatusEvent, planRunCommand, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { ExportRun, ExportsRepository, RunsRepository } from '@bulk-export/persistence';
@@ -23,14 +23,10 @@ export class RetryRunUseCase {
     const exportRow = await this.exports.findForAccount(command.accountId, command.exportId);
     if (!exportRow) throw new NotFound('export', command.exportId);
     if (exportRow.status === 'stopped') throw stoppedExport(exportRow.id);
-    const run = await this.runs.retryFailed(exportRow.id, command.runId, ({ run }) => {
-      const extract: ExtractWindow = { version: 1, runId: run.id, exportId: run.exportId, attempt: run.attempt };
-      const event: ExportEvent = { version: 1, type: 'export-status', exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending', at: new Date().toISOString() };
-      return [
-        { topic: this.topics.windowCommands, key: run.exportId, payload: extract },
-        { topic: this.topics.exportEvents, key: run.exportId, payload: event },
-      ];
-    });
+    const run = await this.runs.retryFailed(exportRow.id, command.runId, ({ run }) => [
+      planRunCommand(run, this.topics),
+      exportStatusEvent({ exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending' }, new Date(), this.topics),
+    ]);
     if (!run) {
       const exists = (await this.exports.runsOf([exportRow.id])).some((r) => r.id === command.runId);
       if (!exists) throw new NotFound('run', command.runId);

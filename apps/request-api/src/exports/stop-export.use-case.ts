@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExportEvent, Topics } from '@bulk-export/contracts';
+import { exportStatusEvent, Topics } from '@bulk-export/contracts';
 import { Conflict, NotFound } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { CANCELLED_BY_STOP, Export, ExportsRepository } from '@bulk-export/persistence';
@@ -22,12 +22,11 @@ export class StopExportUseCase {
 
   async execute(command: StopExport): Promise<Export> {
     const stopped = await this.exports.stop(command.accountId, command.exportId, (e, cancelledRunIds) => {
-      const at = new Date().toISOString();
-      const events: ExportEvent[] = [
-        { version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, status: 'stopped', at },
-        ...cancelledRunIds.map((runId): ExportEvent => ({ version: 1, type: 'export-status', exportId: e.id, accountId: e.accountId, runId, status: 'cancelled', error: CANCELLED_BY_STOP, at })),
+      const at = new Date();
+      return [
+        exportStatusEvent({ exportId: e.id, accountId: e.accountId, status: 'stopped' }, at, this.topics),
+        ...cancelledRunIds.map((runId) => exportStatusEvent({ exportId: e.id, accountId: e.accountId, runId, status: 'cancelled', error: CANCELLED_BY_STOP }, at, this.topics)),
       ];
-      return events.map((payload) => ({ topic: this.topics.exportEvents, key: e.id, payload }));
     });
     if (!stopped) throw new NotFound('export', command.exportId);
     if (stopped.frequency !== 'recurring') throw new Conflict('only a recurring export can be stopped; a one-time export ends by itself');

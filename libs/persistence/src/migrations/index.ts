@@ -8,6 +8,7 @@ import { RunWarnings1764400000006 } from './1764400000006-run-warnings';
 import { ExportOptions1764400000007 } from './1764400000007-export-options';
 import { Webhooks1764400000010 } from './1764400000010-webhooks';
 import { RunTasks1764400000011 } from './1764400000011-run-tasks';
+import { PlanRunsTopic1764400000012 } from './1764400000012-plan-runs-topic';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ExportOptions1764400000007,
   Webhooks1764400000010,
   RunTasks1764400000011,
+  PlanRunsTopic1764400000012,
 ];

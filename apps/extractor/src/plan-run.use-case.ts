@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
-import { accountTopic } from '@bulk-export/contracts';
+import { accountTopic, PlanRunCommand } from '@bulk-export/contracts';
 import { extractTasks } from '@bulk-export/domain';
 import { createTimeWarning, joinWarnings, KafkaClient, logBounds, planRanges, retentionWarning, timestampType, windowOffsets } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { PartitionRanges, RunContext, RunsRepository, RunTasksRepository } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
-
-export interface PlanWindow {
-  runId: string;
-  attempt: number;
-}
 
 /**
  * Plans a run's attempt: finds the offsets that bound its window on each partition of the
@@ -18,7 +13,7 @@ export interface PlanWindow {
  * (extractTasks) that any extractor takes.
  */
 @Injectable()
-export class PlanWindowUseCase {
+export class PlanRunUseCase {
   constructor(
     private readonly runs: RunsRepository,
     private readonly tasks: RunTasksRepository,
@@ -29,7 +24,7 @@ export class PlanWindowUseCase {
     private readonly metrics: Metrics,
   ) {}
 
-  async execute(command: PlanWindow): Promise<void> {
+  async execute(command: Pick<PlanRunCommand, 'runId' | 'attempt'>): Promise<void> {
     const ctx = await this.lifecycle.claim(command, 'extract', (max) =>
       this.runs.startExtraction(command.runId, command.attempt, (c) => this.lifecycle.statusEvents(c), max),
     );
@@ -59,7 +54,7 @@ export class PlanWindowUseCase {
   }
 
   /** A command given up as poison: its attempt fails with the reason, and the run is retried. */
-  giveUp(command: PlanWindow, reason: string): Promise<void> {
+  giveUp(command: Pick<PlanRunCommand, 'runId' | 'attempt'>, reason: string): Promise<void> {
     return this.lifecycle.giveUp(command, reason, 'extract');
   }
 
