@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic, PlanRunCommand } from '@bulk-export/contracts';
-import { extractTasks } from '@bulk-export/domain';
+import { extractTasks, PartitionRanges } from '@bulk-export/domain';
 import { createTimeWarning, joinWarnings, KafkaClient, logBounds, planRanges, retentionWarning, timestampType, windowOffsets } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { PartitionRanges, RunContext, RunsRepository, RunTasksRepository } from '@bulk-export/persistence';
+import { RunContext, RunsRepository, RunTasksRepository } from '@bulk-export/persistence';
 import { RunLifecycle } from '@bulk-export/pipeline';
 
 /**

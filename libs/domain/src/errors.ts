@@ -105,3 +105,9 @@ export class ServiceUnavailable extends DomainError {
     super(message);
   }
 }
+
+/** A thrown value as a reason a customer or operator can read, cut at `maxChars`; stack traces stay in the logs. */
+export function describeError(error: unknown, maxChars = 1000): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > maxChars ? `${message.slice(0, maxChars)}…` : message;
+}

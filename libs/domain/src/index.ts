@@ -16,3 +16,4 @@ export * from './auto-pause';
 export * from './run-tasks';
 export * from './webhooks';
 export * from './run-rules';
+export * from './partition-ranges';

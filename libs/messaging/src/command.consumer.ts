@@ -1,6 +1,7 @@
 import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, KafkaMessage } from 'kafkajs';
 import { Decoded } from '@bulk-export/contracts';
+import { describeError } from '@bulk-export/domain';
 import { HealthCheck, Logger, Metrics, runChecks } from '@bulk-export/observability';
 import { DeadLetter } from './dead-letter';
 import { KafkaClient } from './kafka.client';
@@ -203,7 +204,7 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
         if (failures >= (this.options.maxFailures ?? 8)) {
           const down = await this.dependenciesDown();
           if (!down) {
-            const reason = `the command failed ${failures} times while the service's dependencies answered: ${describeError(error)}`;
+            const reason = `the command failed ${failures} times while the service's dependencies answered: ${describeError(error, 500)}`;
             this.logger.error('command dead-lettered as a poison message', { ...where, error });
             await this.reject(topic, partition, message, reason);
             // It is dead-lettered: a failed answer is logged, and the command is not handled again.
@@ -238,9 +239,4 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
       if (!current()) throw new Error('stopped while waiting to retry a command');
     }
   }
-}
-
-function describeError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }

@@ -1,9 +1,10 @@
-import { LogBounds, planRanges, RecordedRanges, retentionWarning } from './window-ranges';
+import type { PartitionRanges } from '@bulk-export/domain';
+import { LogBounds, planRanges, retentionWarning } from './window-ranges';
 
 describe('planRanges', () => {
   const bounds = (...logs: [number, number][]) => new Map<number, LogBounds>(logs.map(([low, high], p) => [p, { low: BigInt(low), high: BigInt(high) }]));
   const byTime = (...ranges: [number, number][]) => ranges.map(([start, end], partition) => ({ partition, start: BigInt(start), end: BigInt(end) }));
-  const recorded = (...ranges: [number, number][]): RecordedRanges =>
+  const recorded = (...ranges: [number, number][]): PartitionRanges =>
     Object.fromEntries(ranges.map(([start, end], p) => [String(p), { start: String(start), end: String(end) }]));
   const ranges = (plan: { ranges: { partition: number; start: bigint; end: bigint }[] }) => plan.ranges.map((r) => [r.partition, Number(r.start), Number(r.end)]);
 

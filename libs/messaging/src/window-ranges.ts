@@ -1,7 +1,5 @@
+import type { PartitionRanges } from '@bulk-export/domain';
 import type { OffsetRange } from './topic-range-reader';
-
-/** Offsets a run recorded per partition (its ranges [start, end), as decimal strings). */
-export type RecordedRanges = Record<string, { start: string; end: string }>;
 
 /** The offsets a partition's log holds now: [low, high). */
 export interface LogBounds {
@@ -33,9 +31,9 @@ export interface PlanOptions {
   /** Each partition's log as it is now. */
   bounds: ReadonlyMap<number, LogBounds>;
   /** The ranges an earlier attempt of this run read and recorded, if one got that far. */
-  recorded: RecordedRanges | null;
+  recorded: PartitionRanges | null;
   /** The ranges the run of the previous window recorded, if any. */
-  previous: RecordedRanges | null;
+  previous: PartitionRanges | null;
   /**
    * Events: a window starts where the previous window stopped reading. Profiles read the
    * whole topic every time, so the previous run only tells which rejected profiles it
@@ -50,7 +48,7 @@ export interface PlanOptions {
   recordedSent?: boolean;
 }
 
-const recordedRange = (ranges: RecordedRanges | null, partition: number) => {
+const recordedRange = (ranges: PartitionRanges | null, partition: number) => {
   const r = ranges?.[String(partition)];
   return r ? { start: BigInt(r.start), end: BigInt(r.end) } : null;
 };

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { DuckDb } from '@bulk-export/formats';
-import { RawRecord, RawSink, removeRawFiles } from './raw-sink';
+import type { RangeRecord } from '@bulk-export/messaging';
+import { RawSink, removeRawFiles } from './raw-sink';
 import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
 
 describe('RawSink', () => {
@@ -9,7 +10,7 @@ describe('RawSink', () => {
   let db: DuckDb;
   beforeEach(() => ({ db, dir } = scratch));
 
-  const record = (offset: number, key: Buffer | string | null, value: Buffer | string | null): RawRecord => ({
+  const record = (offset: number, key: Buffer | string | null, value: Buffer | string | null): RangeRecord => ({
     offset: BigInt(offset),
     timestamp: 1_700_000_000_000n + BigInt(offset),
     key: typeof key === 'string' ? Buffer.from(key) : key,

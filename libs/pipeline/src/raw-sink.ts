@@ -3,14 +3,7 @@ import { open, readdir, rm, FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBAppender } from '@duckdb/node-api';
 import { DuckDb, EventScanner, sqlString } from '@bulk-export/formats';
-
-/** A Kafka record as the sink takes it (the range reader's record). */
-export interface RawRecord {
-  offset: bigint;
-  timestamp: bigint;
-  key: Buffer | null;
-  value: Buffer | null;
-}
+import type { RangeRecord } from '@bulk-export/messaging';
 
 const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
@@ -68,7 +61,7 @@ function writeLine(
   buffer: Buffer,
   at: number,
   partition: number,
-  r: RawRecord,
+  r: RangeRecord,
   keyKind: number,
   keyBody: Buffer,
   kind: number,
@@ -276,7 +269,7 @@ export class RawSink {
   }
 
   /** Appends records of one partition, in offset order. */
-  async append(partition: number, records: RawRecord[]): Promise<void> {
+  async append(partition: number, records: RangeRecord[]): Promise<void> {
     const out = this.files.get(partition) ?? this.openPartition(partition);
     this.complete(await out.rotateIfFull());
     for (const r of records) {
@@ -368,7 +361,7 @@ export class RawSink {
     return file;
   }
 
-  private appendSlow(partition: number, r: RawRecord): void {
+  private appendSlow(partition: number, r: RangeRecord): void {
     this.slowCount += 1;
     const a = this.slow;
     a.appendInteger(partition);

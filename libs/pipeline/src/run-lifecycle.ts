@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { exportStatusEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
-import { nextAttemptAt, spreadOf } from '@bulk-export/domain';
+import { describeError, nextAttemptAt, spreadOf } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften, TaskHolder } from '@bulk-export/persistence';
@@ -49,7 +49,7 @@ export class RunLifecycle {
     holder: TaskHolder | Pick<TaskHolder, 'taskAttempt'>,
     error: unknown,
   ): Promise<void> {
-    const reason = describeFailure(error);
+    const reason = describeError(error);
     const retryAt = nextAttemptAt(holder.taskAttempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
     const { outcome } = await this.tasks.fail(task.id, holder, reason, retryAt);
     this.logger[outcome === 'stale' ? 'debug' : 'warn']('task try failed', { runId: task.runId, task: `${task.kind}-${task.seq}`, taskAttempt: holder.taskAttempt, reason, outcome });
@@ -80,7 +80,7 @@ export class RunLifecycle {
    */
   async failAttempt(runId: string, holder: RunHolder | Pick<RunHolder, 'attempt'>, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
     const { attempt } = holder;
-    const reason = describeFailure(error);
+    const reason = describeError(error);
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
     let paused = false;
     const recorded = await this.runs.fail(
@@ -145,10 +145,4 @@ export class RunLifecycle {
   async giveUp(command: { runId: string; attempt: number }, reason: string, stage: 'extract' | 'upload'): Promise<void> {
     await this.failAttempt(command.runId, { attempt: command.attempt }, reason, stage);
   }
-}
-
-/** A customer-readable reason; stack traces stay in the logs. */
-export function describeFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > 1000 ? `${message.slice(0, 1000)}…` : message;
 }

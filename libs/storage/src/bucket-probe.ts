@@ -1,14 +1,7 @@
 import { Storage } from '@google-cloud/storage';
 import { BucketNotFound, BucketNotWritable, InvalidServiceKey, StorageUnavailable } from '@bulk-export/domain';
 import { newId } from '@bulk-export/domain';
-
-/** HTTP status of a GCS client error, if it has one. */
-export function gcsStatus(error: unknown): number | undefined {
-  const e = error as { code?: unknown; response?: { status?: unknown } };
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.response?.status === 'number') return e.response.status;
-  return undefined;
-}
+import { httpStatus } from './http-status';
 
 /**
  * Checks for real that a bucket exists under exactly this name and that the key may
@@ -25,7 +18,7 @@ export async function probeBucket(storage: Storage, bucketName: string, clientEm
     if (refused) {
       throw new InvalidServiceKey(`Google refused the key of ${clientEmail} (${refused}): it may have been deleted or disabled; create a new key`, 'serviceKey');
     }
-    const status = gcsStatus(e);
+    const status = httpStatus(e);
     // 403: the key may write objects without being allowed to read bucket metadata; the probe decides.
     if (status !== 403) throw unavailable(e);
   }
@@ -33,7 +26,7 @@ export async function probeBucket(storage: Storage, bucketName: string, clientEm
   try {
     await probe.save('bulk-export write probe; safe to delete', { resumable: false, contentType: 'text/plain' });
   } catch (e) {
-    const status = gcsStatus(e);
+    const status = httpStatus(e);
     if (status === 404) throw notFound(bucketName);
     if (status === 401 || status === 403) {
       throw new BucketNotWritable(
@@ -46,7 +39,7 @@ export async function probeBucket(storage: Storage, bucketName: string, clientEm
   try {
     await probe.delete();
   } catch (e) {
-    const status = gcsStatus(e);
+    const status = httpStatus(e);
     if (status === 401 || status === 403) {
       throw new BucketNotWritable(
         `${clientEmail} may write to bucket \`${bucketName}\` but not delete from it; exports overwrite files when a run is retried, so grant it roles/storage.objectAdmin`,
@@ -62,7 +55,7 @@ function notFound(bucketName: string): BucketNotFound {
 }
 
 function unavailable(e: unknown): StorageUnavailable {
-  const status = gcsStatus(e);
+  const status = httpStatus(e);
   return new StorageUnavailable(`Google Cloud Storage could not be reached${status ? ` (HTTP ${status})` : ''}; try again later`);
 }
 

@@ -9,5 +9,6 @@ export * from './credential-cipher';
 export * from './gcs-client.factory';
 export * from './bucket-probe';
 export * from './object-upload';
+export * from './http-status';
 export * from './storage.module';
 export * from './transient-errors';

@@ -3,6 +3,7 @@ import { crc32c as crc32cUpdate } from '@node-rs/crc32';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { nextTryInMs, UploadTimedOut } from './transient-errors';
+import { httpStatus } from './http-status';
 
 export interface UploadedObject {
   name: string;
@@ -170,14 +171,4 @@ export async function deleteObjectsExcept(
     }
   }
   return result;
-}
-
-/**
- * The HTTP status of a failed storage call: `code` on most of the client's errors, `status`
- * (or the response's) on those of resumable uploads.
- */
-export function httpStatus(error: unknown): number | undefined {
-  const e = error as { code?: unknown; status?: unknown; response?: { status?: unknown } } | null;
-  for (const v of [e?.code, e?.status, e?.response?.status]) if (typeof v === 'number') return v;
-  return undefined;
 }

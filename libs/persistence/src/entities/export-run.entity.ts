@@ -1,9 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { RunStatus, TaskKind } from '@bulk-export/domain';
+import type { PartitionRanges, RunStatus, TaskKind } from '@bulk-export/domain';
 import { bigintAsNumber } from './columns';
-
-/** Kafka offsets a run read, per partition: [start, end). */
-export type PartitionRanges = Record<string, { start: string; end: string }>;
 
 /**
  * One run of an export: one window. The unique (export, window start) key makes "one run

@@ -11,5 +11,4 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 export { Account, ApiKey, Export, ExportFile, ExportRun, GcsCredential, OutboxMessage, RunTask, WebhookDelivery, WebhookEndpoint };
 export type { WebhookDeliveryStatus } from './webhook-delivery.entity';
-export type { PartitionRanges } from './export-run.entity';
 export const ENTITIES = [Account, ApiKey, GcsCredential, Export, ExportRun, ExportFile, RunTask, OutboxMessage, WebhookEndpoint, WebhookDelivery];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Not } from 'typeorm';
-import { ExtractResult, ExtractSpec, newId, nextPhase, runFiles, takeoversOnClaim, TaskKind, TaskSpec, WriteResult } from '@bulk-export/domain';
-import { Account, Export, ExportRun, PartitionRanges, RunTask } from '../entities';
+import { ExtractResult, ExtractSpec, newId, PartitionRanges, nextPhase, runFiles, takeoversOnClaim, TaskKind, TaskSpec, WriteResult } from '@bulk-export/domain';
+import { Account, Export, ExportRun, RunTask } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 import { completeRun, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from './runs.repository';
 

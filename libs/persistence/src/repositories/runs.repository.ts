@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { ExportStatus, RunChange, RunStatus } from '@bulk-export/domain';
+import type { ExportStatus, PartitionRanges, RunChange, RunStatus } from '@bulk-export/domain';
 import { claimed, failed, newId, oneTimeExportAfter, pauseReason, retriedByHand, takeoversOnClaim } from '@bulk-export/domain';
-import { Account, Export, ExportFile, ExportRun, PartitionRanges } from '../entities';
+import { Account, Export, ExportFile, ExportRun } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 
 /** Why the runs of a stopped export that had not started end `cancelled`. */

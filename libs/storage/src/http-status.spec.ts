@@ -1,4 +1,4 @@
-import { httpStatus } from './object-upload';
+import { httpStatus } from './http-status';
 
 describe('httpStatus', () => {
   it('reads the status wherever the storage client puts it', () => {
