@@ -1,12 +1,12 @@
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import type { Account, GcsCredential } from '@bulk-export/persistence';
-import { CredentialsRepository } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
 import { IdParam } from '../http/id.pipe';
 import { SaveCredentialDto } from './save-credential.dto';
 import { DeleteCredentialUseCase } from './delete-credential.use-case';
+import { ListCredentialsUseCase } from './list-credentials.use-case';
 import { SaveCredentialUseCase } from './save-credential.use-case';
 
 /** What a credential looks like from outside: never the key. */
@@ -24,7 +24,7 @@ export class CredentialsController {
   constructor(
     private readonly saveCredential: SaveCredentialUseCase,
     private readonly deleteCredential: DeleteCredentialUseCase,
-    private readonly credentials: CredentialsRepository,
+    private readonly listCredentials: ListCredentialsUseCase,
   ) {}
 
   @Post()
@@ -41,7 +41,7 @@ export class CredentialsController {
   @Get()
   @ApiOperation({ summary: 'The saved credentials, without keys.' })
   async list(@CurrentAccount() account: Account) {
-    return { items: (await this.credentials.listForAccount(account.id)).map(presentCredential) };
+    return { items: (await this.listCredentials.execute({ accountId: account.id })).map(presentCredential) };
   }
 
   /** Replaces the key (and bucket) of saved credentials, validated like a new one. */

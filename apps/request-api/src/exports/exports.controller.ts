@@ -1,14 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CreateExportRequest } from '@bulk-export/contracts';
-import { NotFound } from '@bulk-export/domain';
-import { Account, ExportsRepository, RunsRepository } from '@bulk-export/persistence';
+import { Account } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
 import { IdParam } from '../http/id.pipe';
 import { PageQuery } from '../http/page.query';
 import { CreateExportUseCase } from './create-export.use-case';
 import { presentExport, presentRun } from './export.presenter';
+import { GetExportUseCase } from './get-export.use-case';
+import { ListExportsUseCase } from './list-exports.use-case';
+import { ListRunsUseCase } from './list-runs.use-case';
 import { ResumeExportUseCase } from './resume-export.use-case';
 import { RetryRunUseCase } from './retry-run.use-case';
 import { StopExportUseCase } from './stop-export.use-case';
@@ -25,8 +27,9 @@ export class ExportsController {
     private readonly stopExport: StopExportUseCase,
     private readonly retryRun: RetryRunUseCase,
     private readonly resumeExport: ResumeExportUseCase,
-    private readonly exports: ExportsRepository,
-    private readonly runs: RunsRepository,
+    private readonly listExports: ListExportsUseCase,
+    private readonly getExport: GetExportUseCase,
+    private readonly listRunsOf: ListRunsUseCase,
   ) {}
 
   @Post()
@@ -45,24 +48,15 @@ export class ExportsController {
   @ApiOperation({ summary: 'The Activity Log: exports, newest first, with their runs.' })
   @ApiResponse({ status: 200, description: '`{ items, nextCursor }`' })
   async list(@CurrentAccount() account: Account, @Query() query: PageQuery) {
-    const limit = query.limit ?? 20;
-    const page = await this.exports.listForAccount(account.id, limit + 1, query.cursor);
-    const items = page.slice(0, limit);
-    const runs = await this.exports.runsOf(items.map((e) => e.id));
-    return {
-      items: items.map((e) => presentExport(e, runs.filter((r) => r.exportId === e.id))),
-      nextCursor: page.length > limit ? items[items.length - 1].id : null,
-    };
+    const { items, nextCursor } = await this.listExports.execute({ accountId: account.id, page: query });
+    return { items: items.map(({ exportRow, runs }) => presentExport(exportRow, runs)), nextCursor };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One export with its runs, rows, bytes and files.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   async get(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string) {
-    const exportRow = await this.exports.findForAccount(account.id, id);
-    if (!exportRow) throw new NotFound('export', id);
-    const runs = await this.exports.runsOf([exportRow.id]);
-    const files = await this.exports.filesOf(runs.map((r) => r.id));
+    const { exportRow, runs, files } = await this.getExport.execute({ accountId: account.id, exportId: id });
     return presentExport(exportRow, runs, files);
   }
 
@@ -91,16 +85,8 @@ export class ExportsController {
   @ApiOperation({ summary: 'The runs of an export, newest first.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   async listRuns(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string, @Query() query: PageQuery) {
-    const exportRow = await this.exports.findForAccount(account.id, id);
-    if (!exportRow) throw new NotFound('export', id);
-    const limit = query.limit ?? 20;
-    const page = await this.runs.listForExport(exportRow.id, limit + 1, query.cursor);
-    const items = page.slice(0, limit);
-    const files = await this.exports.filesOf(items.map((r) => r.id));
-    return {
-      items: items.map((r) => presentRun(r, files.filter((f) => f.runId === r.id))),
-      nextCursor: page.length > limit ? items[items.length - 1].id : null,
-    };
+    const { items, nextCursor } = await this.listRunsOf.execute({ accountId: account.id, exportId: id, page: query });
+    return { items: items.map(({ run, files }) => presentRun(run, files)), nextCursor };
   }
 
   /** Retries a failed run by hand. */

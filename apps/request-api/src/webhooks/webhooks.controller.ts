@@ -1,14 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CreateWebhookRequest } from '@bulk-export/contracts';
-import { NotFound } from '@bulk-export/domain';
-import { Account, WebhooksRepository } from '@bulk-export/persistence';
+import { Account } from '@bulk-export/persistence';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentAccount } from '../auth/current-account.decorator';
 import { IdParam } from '../http/id.pipe';
 import { PageQuery } from '../http/page.query';
 import { CreateWebhookUseCase, MAX_WEBHOOKS_PER_ACCOUNT } from './create-webhook.use-case';
 import { DeleteWebhookUseCase } from './delete-webhook.use-case';
+import { ListDeliveriesUseCase } from './list-deliveries.use-case';
+import { ListWebhooksUseCase } from './list-webhooks.use-case';
 import { presentDelivery, presentWebhook } from './webhook.presenter';
 
 @ApiTags('webhooks')
@@ -21,7 +22,8 @@ export class WebhooksController {
   constructor(
     private readonly createWebhook: CreateWebhookUseCase,
     private readonly deleteWebhook: DeleteWebhookUseCase,
-    private readonly webhooks: WebhooksRepository,
+    private readonly listWebhooks: ListWebhooksUseCase,
+    private readonly listDeliveries: ListDeliveriesUseCase,
   ) {}
 
   @Post()
@@ -39,7 +41,7 @@ export class WebhooksController {
   @ApiOperation({ summary: "The account's webhook endpoints, newest first (never their secrets)." })
   @ApiResponse({ status: 200, description: '`{ items: [{ id, url, events, createdAt }] }`' })
   async list(@CurrentAccount() account: Account) {
-    return { items: (await this.webhooks.listEndpoints(account.id)).map((w) => presentWebhook(w)) };
+    return { items: (await this.listWebhooks.execute({ accountId: account.id })).map((w) => presentWebhook(w)) };
   }
 
   @Delete(':id')
@@ -55,11 +57,7 @@ export class WebhooksController {
   @ApiResponse({ status: 200, description: '`{ items, nextCursor }`' })
   @ApiResponse({ status: 404, description: 'No such webhook for this account.' })
   async deliveries(@CurrentAccount() account: Account, @Param('id', new IdParam('webhook')) id: string, @Query() query: PageQuery) {
-    const endpoint = await this.webhooks.findEndpoint(account.id, id);
-    if (!endpoint) throw new NotFound('webhook', id);
-    const limit = query.limit ?? 20;
-    const page = await this.webhooks.listDeliveries(endpoint.id, limit + 1, query.cursor);
-    const items = page.slice(0, limit);
-    return { items: items.map(presentDelivery), nextCursor: page.length > limit ? items[items.length - 1].id : null };
+    const { items, nextCursor } = await this.listDeliveries.execute({ accountId: account.id, webhookId: id, page: query });
+    return { items: items.map(presentDelivery), nextCursor };
   }
 }
