@@ -1,5 +1,5 @@
-import { ExtractResult, extractTasks, newId } from '@bulk-export/domain';
-import { OutboxRepository, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften } from '@bulk-export/persistence';
+import { ExtractResult, extractTasks, newId, TakenOverTooOften } from '@bulk-export/domain';
+import { OutboxRepository, RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
 import { api, gcs, makeServiceKey, TestSystem } from '@bulk-export/testing';
 import { createExport } from './support/exports';
 

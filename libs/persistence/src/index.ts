@@ -12,6 +12,7 @@ export * from './repositories/accounts.repository';
 export * from './repositories/credentials.repository';
 export * from './repositories/exports.repository';
 export * from './repositories/outbox.repository';
+export * from './repositories/run-writes';
 export * from './repositories/runs.repository';
 export * from './repositories/run-tasks.repository';
 export * from './repositories/webhooks.repository';

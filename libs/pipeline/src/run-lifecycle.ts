@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { exportStatusEvent, runTaskCommand, RunTaskCommand, Topics } from '@bulk-export/contracts';
 import { AppConfig } from '@bulk-export/config';
-import { describeError, nextAttemptAt, spreadOf } from '@bulk-export/domain';
+import { describeError, nextAttemptAt, spreadOf, TakenOverTooOften } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften, TaskHolder } from '@bulk-export/persistence';
+import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TaskHolder } from '@bulk-export/persistence';
 import { StagingStore } from './staging-store';
 
 /**

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { exportStatusEvent, Topics } from '@bulk-export/contracts';
-import { Conflict, NotFound } from '@bulk-export/domain';
+import { CANCELLED_BY_STOP, Conflict, NotFound } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
-import { CANCELLED_BY_STOP, Export, ExportsRepository } from '@bulk-export/persistence';
+import { Export, ExportsRepository } from '@bulk-export/persistence';
 
 export interface StopExport {
   accountId: string;

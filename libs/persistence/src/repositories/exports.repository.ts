@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, LessThan } from 'typeorm';
 import { Export, ExportFile, ExportRun } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
-import { cancelNotStartedRuns } from './runs.repository';
+import { cancelNotStartedRuns } from './run-writes';
 
 /** Exports, as the Activity Log shows them. Reads are scoped to an account. */
 @Injectable()

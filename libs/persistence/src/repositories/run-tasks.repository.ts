@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Not } from 'typeorm';
-import { ExtractResult, ExtractSpec, newId, PartitionRanges, nextPhase, runFiles, takeoversOnClaim, TaskKind, TaskSpec, WriteResult } from '@bulk-export/domain';
-import { Account, Export, ExportRun, RunTask } from '../entities';
+import { ExtractResult, ExtractSpec, newId, PartitionRanges, nextPhase, planned, runFiles, takeoversWithin, TaskKind, TaskSpec, WriteResult } from '@bulk-export/domain';
+import { ExportRun, RunTask } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
-import { completeRun, RunContext, RunHolder, RunsRepository, TakenOverTooOften } from './runs.repository';
+import { applyToRun, completeRun, contextOf, RunContext, RunHolder } from './run-writes';
+import { RunsRepository } from './runs.repository';
 
 /** A task with its run, export and account. */
 export interface TaskContext extends RunContext {
@@ -52,8 +53,7 @@ export class RunTasksRepository {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.runs.lockRun(manager, runId, holder.attempt, ['running'], holder.claim);
       if (!run || run.phase) return false;
-      Object.assign(run, { offsets: plan.offsets, warning: plan.warning, phase: 'extract', rowsExtracted: 0, rowsRejected: 0 });
-      await manager.update(ExportRun, run.id, { offsets: plan.offsets, warning: plan.warning, phase: 'extract', rowsExtracted: 0, rowsRejected: 0 });
+      await applyToRun(manager, run, planned(plan.offsets, plan.warning));
       const tasks = await this.insert(manager, run, 'extract', plan.extracts);
       await this.outbox.add(manager, commands(tasks));
       if (tasks.length === 0) await this.advance(manager, run, commands);
@@ -77,14 +77,11 @@ export class RunTasksRepository {
       if (!task || task.nextAttemptAt) return null;
       const run = await manager.findOneBy(ExportRun, { id: task.runId });
       if (!run || run.attempt !== task.attempt || run.status !== 'running' || run.phase !== task.kind) return null;
-      const takeovers = takeoversOnClaim(task);
-      if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, WORKER_OF[task.kind]);
+      const takeovers = takeoversWithin(task, maxTakeovers, WORKER_OF[task.kind]);
       // The error of a failed try stays: it says why the task was tried again.
       Object.assign(task, { status: 'running', claim: newId(), takeovers, worker, startedAt: new Date() });
       await manager.update(RunTask, task.id, { status: 'running', claim: task.claim, takeovers, worker, startedAt: task.startedAt });
-      const exportRow = await manager.findOneByOrFail(Export, { id: run.exportId });
-      const account = await manager.findOneByOrFail(Account, { id: exportRow.accountId });
-      return { task, run, exportRow, account };
+      return { task, ...(await contextOf(manager, run)) };
     });
   }
 
@@ -137,7 +134,6 @@ export class RunTasksRepository {
       if (!found) return false;
       await manager.update(RunTask, taskId, { status: 'done', result: { files: files.length }, finishedAt: new Date() });
       const ctx = await completeRun(manager, found.run, files);
-      await manager.update(ExportRun, found.run.id, { phase: null });
       await this.outbox.add(manager, messages(ctx));
       return true;
     });
@@ -209,8 +205,7 @@ export class RunTasksRepository {
       extracts.map((t) => ({ id: t.id, spec: t.spec as ExtractSpec, result: t.result as ExtractResult })),
     );
     if (!next) return;
-    Object.assign(run, { ...next.run, phase: next.kind });
-    await manager.update(ExportRun, run.id, { ...next.run, phase: next.kind });
+    await applyToRun(manager, run, { ...next.run, phase: next.kind });
     const tasks = await this.insert(manager, run, next.kind, next.specs);
     await this.outbox.add(manager, commands(tasks));
   }
