@@ -16,6 +16,21 @@ ensure_node_modules() {
     echo "installing npm dependencies…"
     (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --prefer-offline)
   fi
+  use_project_node
+}
+
+# The project runs on Node.js 24, which npm installs as the `node` package (a devDependency:
+# the binary comes from the npm registry), so a machine whose own Node.js is older still runs
+# the tested version. Everything after this (npx, node, the services) uses it.
+use_project_node() {
+  export PATH="$REPO_ROOT/node_modules/.bin:$PATH"
+  hash -r
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 24 ]; then
+    echo "Node.js 24 is needed, found $(node -v) at $(command -v node); run npm ci in $REPO_ROOT" >&2
+    exit 1
+  fi
 }
 
 build() {

@@ -91,7 +91,11 @@ describe('deployment files', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThan(1);
-    for (const image of stages) expect(image).toMatch(/^node:20-bookworm-slim$/);
+    // The image runs the Node.js the tests run: the major of the `node` package in package.json.
+    const tested = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node;
+    const major = /^\^?(\d+)\./.exec(tested)?.[1];
+    for (const image of stages) expect(image).toBe(`node:${major}-bookworm-slim`);
+    expect(process.versions.node.split('.')[0]).toBe(major);
     expect(dockerfile).toMatch(/^USER\s+(?!root\b)\S+/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK[\s\S]*process\.env\.HTTP_PORT[\s\S]*\/health\/live/m);
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
