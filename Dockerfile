@@ -15,6 +15,8 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production HTTP_PORT=3000 STAGING_DIR=/staging
 # glibc malloc: two arenas, big blocks from mmap (why: scripts/lib.sh, BENCHMARKS.md).
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=262144
+# V8: Node.js 20's young generation size, and no warning for kafkajs' negative timer (why: scripts/lib.sh).
+ENV NODE_OPTIONS="--max-semi-space-size=16 --disable-warning=TimeoutNegativeWarning"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

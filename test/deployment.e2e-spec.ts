@@ -102,8 +102,13 @@ describe('deployment files', () => {
     expect(cmd).toEqual(['node', 'dist/apps/request-api/src/main.js']);
     const env = new Map<string, string>();
     for (const [, line] of dockerfile.matchAll(/^ENV\s+(.*)$/gm)) for (const [, variable, value] of line.matchAll(/([A-Z][A-Z0-9_]*)=(\S*)/g)) env.set(variable, value);
-    // Every variable is one of ours, or read by Node.js (NODE_ENV) or glibc's malloc (MALLOC_*).
-    for (const variable of env.keys()) if (variable !== 'NODE_ENV' && !variable.startsWith('MALLOC_')) expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
+    // Every variable is one of ours, or read by Node.js (NODE_ENV, NODE_OPTIONS) or glibc's malloc (MALLOC_*).
+    for (const variable of env.keys()) if (!['NODE_ENV', 'NODE_OPTIONS'].includes(variable) && !variable.startsWith('MALLOC_')) expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
+    // V8's settings are the ones the local scripts give the services.
+    const nodeOptions = (text: string, pattern: RegExp) => pattern.exec(text)?.[1];
+    const lib = readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8');
+    expect(nodeOptions(dockerfile, /^ENV NODE_OPTIONS="([^"]+)"$/m)).toBe(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m));
+    expect(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m)).toMatch(/--max-semi-space-size=16/);
     // The malloc settings are the ones the local scripts give the services.
     const local = [...readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/^export (MALLOC_\w+)="\$\{\1:-(\S+)\}"$/gm)].map(([, variable, value]) => [variable, value]);
     expect(local.length).toBeGreaterThan(0);
