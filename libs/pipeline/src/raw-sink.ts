@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { open, readdir, rm, FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBAppender } from '@duckdb/node-api';
-import { DuckDb, EventScanner, sqlString } from '@bulk-export/formats';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { EventScanner } from '@bulk-export/formats';
 
 /** A Kafka record as the sink takes it (the range reader's record). */
 export interface RawRecord {
