@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { DuckDb } from '@bulk-export/formats';
+import { DuckDb } from '@bulk-export/duckdb';
 import { RawRecord, RawSink, removeRawFiles } from './raw-sink';
-import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
+import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('RawSink', () => {
   const scratch = useScratchDuckDb('raw-sink-');

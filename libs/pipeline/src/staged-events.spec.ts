@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { DuckDb, DuckDbQueue, rowRangeSql } from '@bulk-export/formats';
+import { DuckDb, DuckDbQueue } from '@bulk-export/duckdb';
+import { rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
 import { COUNT_STAGED, selectRejectedSql, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
 import { stagedFiles, stagedSliceFile } from './staging';
-import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
+import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('staged slices', () => {
   const scratch = useScratchDuckDb('staged-');

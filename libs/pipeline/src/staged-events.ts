@@ -1,4 +1,5 @@
-import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/formats';
+import { sqlString } from '@bulk-export/duckdb';
+import { eventDaySql, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
 
 /**
  * The staging schema shared by the extractor (writes) and the uploader (reads).

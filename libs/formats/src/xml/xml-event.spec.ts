@@ -1,6 +1,6 @@
-import { xmlEvent, xmlEventsOfBlock, xmlText } from './xml';
-import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
-import { random } from './seeded-random.spec-helper';
+import { xmlEvent, xmlEventsOfBlock, xmlText } from './xml-event';
+import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from '../json/json-number-text';
+import { random } from '../seeded-random.spec-helper';
 import { SaxesParser } from 'saxes';
 import type { XmlLayout } from '@bulk-export/domain';
 

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget } from './group';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
+import { ChunkTarget } from '../chunking/chunk-writer';
 import { writeParquetGroup } from './parquet';
-import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
 
 describe('Parquet files', () => {
   const scratch = useScratchDuckDb('parquet-');

@@ -22,7 +22,7 @@
  * forbids are replaced by U+FFFD. Numbers are written as the event spells them (see
  * json-number-text.ts). Each event becomes one element; no file is built in memory.
  */
-import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
+import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from '../json/json-number-text';
 import type { XmlLayout } from '@bulk-export/domain';
 import { XmlTranscoder } from './xml-transcoder';
 
