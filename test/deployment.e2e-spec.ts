@@ -91,15 +91,24 @@ describe('deployment files', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThan(1);
-    for (const image of stages) expect(image).toMatch(/^node:20-bookworm-slim$/);
+    // The image runs the Node.js the tests run: the major of the `node` package in package.json.
+    const tested = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node;
+    const major = /^\^?(\d+)\./.exec(tested)?.[1];
+    for (const image of stages) expect(image).toBe(`node:${major}-bookworm-slim`);
+    expect(process.versions.node.split('.')[0]).toBe(major);
     expect(dockerfile).toMatch(/^USER\s+(?!root\b)\S+/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK[\s\S]*process\.env\.HTTP_PORT[\s\S]*\/health\/live/m);
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     expect(cmd).toEqual(['node', 'dist/apps/request-api/src/main.js']);
     const env = new Map<string, string>();
     for (const [, line] of dockerfile.matchAll(/^ENV\s+(.*)$/gm)) for (const [, variable, value] of line.matchAll(/([A-Z][A-Z0-9_]*)=(\S*)/g)) env.set(variable, value);
-    // Every variable is one of ours, or read by Node.js (NODE_ENV) or glibc's malloc (MALLOC_*).
-    for (const variable of env.keys()) if (variable !== 'NODE_ENV' && !variable.startsWith('MALLOC_')) expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
+    // Every variable is one of ours, or read by Node.js (NODE_ENV, NODE_OPTIONS) or glibc's malloc (MALLOC_*).
+    for (const variable of env.keys()) if (!['NODE_ENV', 'NODE_OPTIONS'].includes(variable) && !variable.startsWith('MALLOC_')) expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
+    // V8's settings are the ones the local scripts give the services.
+    const nodeOptions = (text: string, pattern: RegExp) => pattern.exec(text)?.[1];
+    const lib = readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8');
+    expect(nodeOptions(dockerfile, /^ENV NODE_OPTIONS="([^"]+)"$/m)).toBe(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m));
+    expect(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m)).toMatch(/--max-semi-space-size=16/);
     // The malloc settings are the ones the local scripts give the services.
     const local = [...readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/^export (MALLOC_\w+)="\$\{\1:-(\S+)\}"$/gm)].map(([, variable, value]) => [variable, value]);
     expect(local.length).toBeGreaterThan(0);

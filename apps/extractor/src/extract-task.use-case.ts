@@ -6,7 +6,8 @@ import { ExtractResult, ExtractSpec, formatDay, SLICES_PER_TASK } from '@bulk-ex
 import { CaptureOrder, DeadLetter, KafkaClient, OffsetRange, probeAfterRanges, readRanges } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { TaskContext, TaskHolder } from '@bulk-export/persistence';
-import { DuckDb, DuckDbQueue, maxEncodedEventNameBytes, shareOfMemoryLimit } from '@bulk-export/formats';
+import { DuckDb, DuckDbQueue, shareOfMemoryLimit } from '@bulk-export/duckdb';
+import { maxEncodedEventNameBytes } from '@bulk-export/formats';
 import {
   RawSink,
   RawSlice,

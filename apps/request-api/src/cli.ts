@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { InvalidConfiguration, loadConfig } from '@bulk-export/config';
 import { AccountsRepository, CredentialsRepository, dataSourceOptions, WebhooksRepository } from '@bulk-export/persistence';
 import { timeZoneName, TIME_ZONE_EXAMPLE } from '@bulk-export/domain';
-import { duckDbKnowsTimeZone } from '@bulk-export/formats';
+import { duckDbKnowsTimeZone } from '@bulk-export/duckdb';
 import { CredentialCipher } from '@bulk-export/storage';
 
 /**

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
-import { DuckDb } from '@bulk-export/formats';
+import { DuckDb } from '@bulk-export/duckdb';
 
 /**
  * The uploader's one DuckDB database: every write task gets a connection of its own (its

@@ -1,21 +1,25 @@
 /**
- * formats: how exported files look — the reversible event-name encoding, file and
- * manifest names, the day of an event, the chunked file writer, and each format's
- * serialisation.
+ * formats: how exported files look, by concern —
+ * - naming/: the reversible event-name encoding, file and manifest names, the day of an event;
+ * - json/: scanning JSON bytes (events of a raw message, the structure of a block, numbers as written);
+ * - xml/: the XML of an event, and the transcoder from JSON bytes;
+ * - chunking/: files cut at a size limit, spooled blocks of rows, the worker threads for blocks;
+ * - writers/: one writer per format, and writeGroup choosing among them.
+ * DuckDB itself is reached through `@bulk-export/duckdb`.
  */
-export * from './event-name';
-export * from './file-name';
-export * from './chunk-writer';
-export * from './event-day';
-export * from './line-files';
-export * from './json-lines';
-export * from './duckdb';
-export * from './group';
-export * from './json-structure';
-export * from './csv';
-export * from './json-number-text';
-export * from './xml';
-export * from './block-pool';
-export * from './parquet';
-export * from './write-group';
-export * from './event-scan';
+export * from './naming/event-name';
+export * from './naming/file-name';
+export * from './naming/event-day';
+export * from './json/event-scan';
+export * from './json/json-structure';
+export * from './json/json-number-text';
+export * from './xml/xml-event';
+export * from './chunking/chunk-writer';
+export * from './chunking/line-files';
+export * from './chunking/block-pool';
+export * from './writers/group';
+export * from './writers/json-lines';
+export * from './writers/csv';
+export * from './writers/xml';
+export * from './writers/parquet';
+export * from './writers/write-group';

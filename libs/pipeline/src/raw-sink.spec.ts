@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
-import { DuckDb } from '@bulk-export/formats';
+import { DuckDb } from '@bulk-export/duckdb';
 import type { RangeRecord } from '@bulk-export/messaging';
 import { RawSink, removeRawFiles } from './raw-sink';
-import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
+import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('RawSink', () => {
   const scratch = useScratchDuckDb('raw-sink-');

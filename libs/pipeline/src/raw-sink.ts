@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { open, readdir, rm, FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBAppender } from '@duckdb/node-api';
-import { DuckDb, EventScanner, sqlString } from '@bulk-export/formats';
+import { DuckDb, DuckDBAppender, sqlString } from '@bulk-export/duckdb';
+import { EventScanner } from '@bulk-export/formats';
 import type { RangeRecord } from '@bulk-export/messaging';
 
 const SEPARATOR = 0x01;
@@ -251,7 +251,7 @@ export class RawSink {
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
     // Not TEMP: a temporary table is seen only by its own connection, and slices are staged on others.
     await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB, checked_name VARCHAR, checked_ts VARCHAR, checked_day VARCHAR, json_cut INTEGER)`);
-    return new RawSink(db, dir, await db.connection.createAppender('raw_slow'), options);
+    return new RawSink(db, dir, await db.appender('raw_slow'), options);
   }
 
   get rows(): number {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { DuckDb, DuckDbQueue, rowRangeSql } from '@bulk-export/formats';
+import { DuckDb, DuckDbQueue } from '@bulk-export/duckdb';
+import { rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
 import { COUNT_STAGED, selectRejectedSql, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
 import { stagedFiles, stagedSliceFile } from './staging';
-import { useScratchDuckDb } from '../../formats/src/scratch-duckdb.spec-helper';
+import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('staged slices', () => {
   const scratch = useScratchDuckDb('staged-');
@@ -263,6 +264,7 @@ describe('staged slices', () => {
       ['k4', '{"name":"four"}'],
       ['k4', null],
       ['k"5', '{ "nested": {"a": [1, 2.50]} }'],
+      ['k6', ' \n\t{"name":"six"}'],
     ];
     const sink = await RawSink.open(db, dir, { sliceBytes: 1 << 20, onSlice: () => undefined });
     await sink.append(
@@ -277,9 +279,10 @@ describe('staged slices', () => {
       { eventName: 'profiles', ts: 20260101000001, profile: { identity: 'own-id', name: 'two' } },
       { eventName: 'profiles', ts: 20260101000002, profile: { identity: 'k3' } },
       { eventName: 'profiles', ts: 20260101000005, profile: { identity: 'k"5', nested: { a: [1, 2.5] } } },
+      { eventName: 'profiles', ts: 20260101000006, profile: { identity: 'k6', name: 'six' } },
     ];
     expect(await staged(false)).toEqual(alive);
-    expect(await staged(true)).toEqual([...alive.slice(0, 3), { eventName: 'profiles', ts: 20260101000004, profile: { identity: 'k4' }, deleted: true }, alive[3]]);
+    expect(await staged(true)).toEqual([...alive.slice(0, 3), { eventName: 'profiles', ts: 20260101000004, profile: { identity: 'k4' }, deleted: true }, ...alive.slice(3)]);
     // The identity comes first, so every format lists it first.
     const [first] = (await db.rows(`SELECT event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY "offset" LIMIT 1`)) as [string][];
     expect(Object.keys(JSON.parse(first[0]).profile)).toEqual(['identity', 'name', 'plan']);

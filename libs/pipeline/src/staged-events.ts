@@ -1,34 +1,21 @@
-import { eventDaySql, MAX_EVENT_NAME_BYTES, sqlString } from '@bulk-export/formats';
+import { sqlString } from '@bulk-export/duckdb';
+import { eventDaySql, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
 
 /**
- * The staging schema shared by the extractor (writes) and the uploader (reads).
+ * The staging schema shared by the extractor (writes) and the uploader (reads). One statement
+ * per slice of RawSink's `raw` classifies its messages and writes them to a staged Parquet file
+ * (row groups of 4096 rows); the uploader opens the slices' files, in order, as the view `staged`:
+ * - `event`: the event's JSON text (an event message as read, never re-serialised; a profile as
+ *   `{"eventName":"profiles","ts":…,"profile":…}`); `event_name`, `day` (yyyymmdd): its file group;
+ * - `reason`: why a message is unusable (`event` is then the message, for the dead-letter topic);
+ * - `partition`, `offset`, `capture_ms`, `key`; `raw_key`, `raw_value`: a rejected message's bytes
+ *   when they are not UTF-8; `json_cut`: where the JSON format's line starts (EventScanner's `cut`);
+ * - `slice`, and in the view `row_id` = (slice << 32) + position, rising in `staged`'s order.
  *
- * The extractor's `raw` (see RawSink) holds the Kafka messages exactly as read, in slices.
- * One statement per slice classifies its messages and writes them, sorted into file
- * groups, to a staged Parquet file; the uploader opens the slices' files, in order, as the
- * view `staged` (Parquet, in row groups of 4096 rows: DuckDB's own tables took twice the
- * memory to write):
- *
- * - `event`: the event as JSON text (for events, the message itself, never re-serialised;
- *   for profiles, `{"eventName":"profiles","ts":…,"profile":…}`);
- * - `event_name`, `day` (yyyymmdd): the file group, NULL for a rejected message;
- * - `reason`: why a message is not usable (then `event` is the message as read, for the
- *   dead-letter topic), or NULL;
- * - `partition`, `offset`, `capture_ms`, `key`: where Kafka had it;
- * - `raw_key`, `raw_value`: for a rejected message whose key or value is not UTF-8, its
- *   bytes (the dead-letter topic gets them as they came), else NULL;
- * - `json_cut`: for an event the JSON format writes as it is, where its line starts
- *   (EventScanner's `cut`; the line is `{` and the message's bytes from there), else NULL;
- * - `slice`: the slice's number, and in the view `row_id`: (slice << 32) + the row's
- *   position in its file, so row ids rise in the order `staged` lists the rows.
- *
- * Within a slice, events are sorted by (event name, day, partition, offset), rejected
- * messages last: a slice is small, so the sort's memory does not grow with the export,
- * and a group's rows are then contiguous in each file. The uploader reads a group with a
- * filter that Parquet's row-group statistics answer by skipping the other groups' rows,
- * so one pass per group costs that group's rows, not the whole export's; and slices in
- * Kafka order keep each group in (partition, offset) order. Profiles (deduplicated per
- * key, one group) are staged as one slice sorted by (partition, offset).
+ * A slice is sorted by (event name, day, partition, offset), rejects last: a slice is small, so
+ * the sort's memory does not grow with the export, and a group's rows are contiguous in each
+ * file, so Parquet's row-group statistics let the uploader read one group for that group's cost.
+ * Profiles (deduplicated per key, one group) are one slice sorted by (partition, offset).
  */
 
 /**
@@ -128,7 +115,7 @@ const profileRecordSql = (ts: string) => `CASE WHEN value IS NULL
   ELSE json_object('eventName', 'profiles', 'ts', ${ts}, 'profile', (CASE
     WHEN json_exists(value, '$.identity') THEN value
     WHEN json_keys(value) = [] THEN '{"identity":' || to_json(key)::VARCHAR || '}'
-    ELSE '{"identity":' || to_json(key)::VARCHAR || ',' || regexp_replace(value, '^\s*\{', '') END)::JSON)
+    ELSE '{"identity":' || to_json(key)::VARCHAR || ',' || regexp_replace(value, '^\\s*\\{', '') END)::JSON)
   END::VARCHAR`;
 
 /**

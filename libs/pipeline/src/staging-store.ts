@@ -128,7 +128,7 @@ export class StagingStore {
       await fetchOne(STAGED_LIST);
     } catch (e) {
       if (httpStatus(e) !== 404) throw e;
-      throw new Error(`the staged data is missing from the staging store (gs://${this.location.bucket}/${prefix}): the run's attempt is retried, and extracts the window again`);
+      throw new Error(`the staged data is missing from the staging store (gs://${this.location.bucket}/${prefix}): the run's attempt is retried, and extracts the window again`, { cause: e });
     }
     const { files } = JSON.parse(await readFile(join(dir, STAGED_LIST), 'utf8')) as { files: string[] };
     for (const name of files) await fetchOne(name);

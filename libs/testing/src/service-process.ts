@@ -50,8 +50,8 @@ export class ServiceProcess {
     // SERVICE_NODE_ARGS: extra Node.js flags for the services, e.g. `--cpu-prof --cpu-prof-dir=…` (the benchmark's --cpu-prof).
     const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
-      // MALLOC_*: glibc's allocator settings for the services (scripts/lib.sh sets them).
-      env: { PATH: process.env.PATH ?? '', ...mallocSettings(), ...this.env, HTTP_PORT: '0' },
+      // MALLOC_* and NODE_OPTIONS: the allocator's and V8's settings for the services (scripts/lib.sh sets them).
+      env: { PATH: process.env.PATH ?? '', ...runtimeSettings(), ...this.env, HTTP_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -98,6 +98,8 @@ export class ServiceProcess {
 }
 
 /** The glibc allocator settings (MALLOC_*) of this process's environment, passed on to a service. */
-function mallocSettings(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MALLOC_') && e[1] !== undefined));
+function runtimeSettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => (e[0].startsWith('MALLOC_') || e[0] === 'NODE_OPTIONS') && e[1] !== undefined),
+  );
 }

@@ -1,4 +1,6 @@
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+export type { DuckDBAppender };
 
 export interface DuckDbOptions {
   memoryLimit: string;
@@ -21,7 +23,7 @@ export function shareOfMemoryLimit(limit: string, parts: number): string {
 export class DuckDb {
   private constructor(
     private readonly instance: DuckDBInstance,
-    readonly connection: DuckDBConnection,
+    private readonly connection: DuckDBConnection,
     /** Whether closing this also closes the database (false for extra connections). */
     private readonly owner = true,
   ) {}
@@ -47,6 +49,11 @@ export class DuckDb {
   /** Another connection to the same database, for work in parallel; closing it leaves the database open. */
   async connect(): Promise<DuckDb> {
     return new DuckDb(this.instance, await this.instance.connect(), false);
+  }
+
+  /** Appends rows to `table` on this connection, in bulk (they are in the table once flushed). */
+  async appender(table: string): Promise<DuckDBAppender> {
+    return this.connection.createAppender(table);
   }
 
   async run(sql: string): Promise<void> {

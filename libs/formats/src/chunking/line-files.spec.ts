@@ -1,12 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget } from './group';
-import { jsonLinesSql, writeJsonGroup } from './json-lines';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
+import { jsonLinesSql, writeJsonGroup } from '../writers/json-lines';
+import { ChunkTarget } from './chunk-writer';
 import { writeLineFiles } from './line-files';
-import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
 
 describe('line files written by DuckDB', () => {
   const scratch = useScratchDuckDb('line-files-');

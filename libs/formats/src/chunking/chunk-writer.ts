@@ -11,6 +11,14 @@ export interface Chunk {
   bytes: number;
 }
 
+/** Where a format writer puts its files: local paths by index, the size limit, and who takes finished files. */
+export interface ChunkTarget {
+  pathOf(index: number): string;
+  maxBytes: number;
+  gzip: boolean;
+  onChunk(chunk: { index: number; path: string; rows: number; bytes: number }): Promise<void>;
+}
+
 export interface ChunkWriterOptions {
   /** Local path of the file with this index. */
   pathOf(index: number): string;

@@ -1,5 +1,5 @@
 import { EventScanner, isDayTime } from './event-scan';
-import { random as seededRandom } from './seeded-random.spec-helper';
+import { random as seededRandom } from '../seeded-random.spec-helper';
 
 describe('EventScanner', () => {
   const scanner = new EventScanner();

@@ -1,5 +1,5 @@
 import { JsonStructure, jsonPointer, leafPaths, mergeStructures, normaliseStructure, structureOfBlock, widenStructure } from './json-structure';
-import { random } from './seeded-random.spec-helper';
+import { random } from '../seeded-random.spec-helper';
 
 describe('json structures', () => {
   it('normalises types and key order', () => {

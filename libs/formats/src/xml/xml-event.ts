@@ -1,28 +1,19 @@
 /**
  * The XML format, written by our own streaming writer: one well-formed document per file,
+ * `<Events>` of `<Event><ts/><eventName/><profile/><deviceInfo/><eventProps/></Event>`; no file is
+ * built in memory. Two layouts (XmlLayout):
+ * - `documented`, the platform's own: `profile` and `deviceInfo` hold one element per key
+ *   (`<email>a@b.c</email>`), or `<entry><key>k</key><value>v</value></entry>` for a key that is
+ *   not an XML NCName; `eventProps` holds one entry per property. Nested objects follow their
+ *   field's rule; an array holds one `<item>` per value.
+ * - `typed`: every object holds entries and every array items, each with `type` = string, number,
+ *   boolean, null, object or array.
  *
- *   <?xml version="1.0" encoding="UTF-8"?>
- *   <Events>
- *     <Event><ts>…</ts><eventName>…</eventName><profile>…</profile><deviceInfo>…</deviceInfo><eventProps>…</eventProps></Event>
- *   </Events>
- *
- * Two layouts (XmlLayout):
- * - `documented`, the platform's own: `profile` and `deviceInfo` hold one element named by
- *   each key (`<email>a@b.c</email>`); a key that is not an XML name (NCName: a letter or
- *   `_` first, then letters, digits, `_ - .`; no `:`) falls back to an
- *   `<entry><key>k</key><value>v</value></entry>` in its place. `eventProps` holds one
- *   `<entry><key>k</key><value>v</value></entry>` per property. A nested object follows
- *   the rule of the field it is in (named elements under profile and deviceInfo, entries
- *   under eventProps); an array holds one `<item>` per value.
- * - `typed`: every object holds `<entry><key>k</key><value type="…">v</value></entry>` and
- *   every array `<item type="…">`; `type` is string, number, boolean, null, object or array.
- *
- * Null is an empty element. A profile export's deleted profile carries `<deleted>true</deleted>`
- * after its profile. Text is escaped (& < > " ', and CR as &#13;) and characters XML 1.0
- * forbids are replaced by U+FFFD. Numbers are written as the event spells them (see
- * json-number-text.ts). Each event becomes one element; no file is built in memory.
+ * Null is an empty element; a deleted profile carries `<deleted>true</deleted>`. Text is escaped
+ * (& < > " ', CR as &#13;), characters XML 1.0 forbids become U+FFFD, and numbers keep the
+ * event's spelling (json-number-text.ts).
  */
-import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from './json-number-text';
+import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from '../json/json-number-text';
 import type { XmlLayout } from '@bulk-export/domain';
 import { XmlTranscoder } from './xml-transcoder';
 
@@ -52,6 +43,8 @@ function typeOf(value: unknown): string {
 // XML 1.0's NameStartChar and NameChar without ':' (an NCName: namespace-aware parsers take it too).
 const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
+// The class holds combining marks (U+0300–U+036F) on their own, as the XML grammar lists them.
+// eslint-disable-next-line no-misleading-character-class
 const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*$`, 'u');
 
 /** Whether `key` can be an element's name (an NCName). */

@@ -1,5 +1,5 @@
 import type { ExportCompression, ExportFormat, XmlLayout } from '@bulk-export/domain';
-import { sqlString } from './event-day';
+import { sqlString } from '@bulk-export/duckdb';
 
 /**
  * What a group's files hold: `events`, or a profile export's `profiles`, whose records may
@@ -44,12 +44,4 @@ export function groupRowsSql(columns: string, group: { eventName: string; day: s
  */
 export function rowRangeSql(first: bigint, last: bigint): string {
   return `slice BETWEEN ${first >> 32n} AND ${last >> 32n} AND row_id BETWEEN ${first} AND ${last}`;
-}
-
-/** Where a format writer puts its files: local paths by index, the size limit, and who takes finished files. */
-export interface ChunkTarget {
-  pathOf(index: number): string;
-  maxBytes: number;
-  gzip: boolean;
-  onChunk(chunk: { index: number; path: string; rows: number; bytes: number }): Promise<void>;
 }

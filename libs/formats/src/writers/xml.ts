@@ -1,11 +1,9 @@
-import { ChunkWriter } from './chunk-writer';
-import { DuckDb } from './duckdb';
-import { ChunkTarget, FileGroup, groupRowsSql } from './group';
-import { spooledBlocks } from './line-files';
-import { XmlBlock, XML_FOOTER, XML_HEADER } from './xml-event';
-import { BlockPool, XmlOptions } from './block-pool';
-
-export * from './xml-event';
+import { DuckDb } from '@bulk-export/duckdb';
+import { BlockPool, XmlOptions } from '../chunking/block-pool';
+import { ChunkTarget, ChunkWriter } from '../chunking/chunk-writer';
+import { spooledBlocks } from '../chunking/line-files';
+import { XmlBlock, XML_FOOTER, XML_HEADER } from '../xml/xml-event';
+import { FileGroup, groupRowsSql } from './group';
 
 /** Blocks converted ahead of the one being written, per group. */
 const BLOCKS_AHEAD = 2;

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { structureOfBlock } from './json-structure';
+import { structureOfBlock } from '../json/json-structure';
 import type { XmlLayout } from '@bulk-export/domain';
-import { xmlEventsOfBlock, XmlRecords } from './xml-event';
+import { xmlEventsOfBlock, XmlRecords } from '../xml/xml-event';
 
 interface Message {
   id: number;

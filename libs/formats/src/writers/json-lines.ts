@@ -1,8 +1,7 @@
-import { ChunkWriter } from './chunk-writer';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup, groupRowsSql, Records, recordFields } from './group';
-import { spooledBlocks, writeLineFiles } from './line-files';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { ChunkTarget, ChunkWriter } from '../chunking/chunk-writer';
+import { spooledBlocks, writeLineFiles } from '../chunking/line-files';
+import { FileGroup, groupRowsSql, Records, recordFields } from './group';
 
 /**
  * The JSON format: a file's first line is the event name (as a JSON string, so any name

@@ -1,7 +1,6 @@
 import { CSV_MACROS, csvRowsSql } from './csv';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('CSV rows', () => {
   const scratch = useScratchDuckDb('csv-', 1);

@@ -1,6 +1,7 @@
+import { DuckDb } from '@bulk-export/duckdb';
+import { ChunkTarget } from '../chunking/chunk-writer';
 import { writeCsvGroup } from './csv';
-import { DuckDb } from './duckdb';
-import { ChunkTarget, FileGroup, GroupFormat } from './group';
+import { FileGroup, GroupFormat } from './group';
 import { writeJsonGroup } from './json-lines';
 import { writeParquetGroup } from './parquet';
 import { writeXmlGroup } from './xml';

@@ -1,9 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { ChunkWriter } from './chunk-writer';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget } from './group';
+import { ChunkTarget, ChunkWriter } from './chunk-writer';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
 
 /** Digits of the length that precedes each line in the spool file. */
 const LENGTH_DIGITS = 10;

@@ -28,33 +28,25 @@ const MAX_DEPTH = 512;
 const KEY_OTHER = -1;
 const KEY_EVENT_NAME = 0;
 const KEY_TS = 1;
-const KEY_PROFILE = 2;
-const KEY_DEVICE_INFO = 3;
-const KEY_EVENT_PROPS = 4;
+// profile, deviceInfo and eventProps are keys 2, 3 and 4: only their order is compared.
 const KEYS = ['eventName', 'ts', 'profile', 'deviceInfo', 'eventProps'].map((k) => Buffer.from(k, 'latin1'));
 const NAME_HEAD = Buffer.from('{"eventName":"', 'latin1');
 
 /**
- * A fast look at an event message's bytes, in JavaScript, for the common case: one strict
- * JSON object (RFC 8259: no NaN, Infinity or trailing comma) whose `eventName` is a string,
- * whose `ts` is absent, null, a string or an integer, and whose `profile`, `deviceInfo` and
- * `eventProps` are objects, null or absent. For such a message `scan` returns true and
- * gives what the staging needs: the name's and ts's bytes (what DuckDB's json_extract_string
- * would give) and, for the JSON format, `cut`.
+ * A fast look, in JavaScript, at the common event message: one strict JSON object (RFC 8259)
+ * whose `eventName` is a string, `ts` absent, null, a string or an integer, and `profile`,
+ * `deviceInfo`, `eventProps` objects, null or absent. For it `scan` returns true with what the
+ * staging needs: the name's and ts's bytes (as DuckDB's json_extract_string gives them) and `cut`.
  *
- * It is a shortcut, never a second opinion: `scan` returns false for anything it does not
- * settle exactly as DuckDB's JSON functions do (invalid JSON, a top-level key written with
- * escapes or given twice, a name or ts with escapes, a `\u` escape of a surrogate, an
- * integer ts DuckDB would respell, nesting beyond 512, a field of another type...), and
- * the staging then classifies that message in SQL as before. Every message `scan` accepts
- * is one that DuckDB reads as a valid JSON object, so the SQL's reasons before the name's
- * own checks cannot apply to it.
+ * A shortcut, never a second opinion: `scan` returns false for anything it cannot settle exactly
+ * as DuckDB's JSON functions would (invalid JSON, a top-level key escaped or repeated, escapes in
+ * name or ts, a `\u` surrogate, a ts DuckDB would respell, nesting beyond 512, another type…), and
+ * the staging classifies that message in SQL. So the SQL's reasons before the name's checks never
+ * apply to a message `scan` accepts.
  *
- * `cut`: for a message that json-lines.ts writes as it is (it begins exactly with
- * `{"eventName":"<name>",` and its other top-level keys are a subset of ts, profile,
- * deviceInfo, eventProps, in that order, each once), the length of that beginning: the
- * JSON line is `{` followed by the message's bytes from `cut`. 0 otherwise (the line is
- * then decided in SQL, as before).
+ * `cut`: for a message json-lines.ts writes as it is (`{"eventName":"<name>",` first, then a subset
+ * of ts, profile, deviceInfo, eventProps in that order, once each), the length of that beginning:
+ * the line is `{` and the message's bytes from `cut`. 0 otherwise (SQL decides the line).
  */
 export class EventScanner {
   nameStart = 0;

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget } from './group';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
+import { ChunkTarget } from '../chunking/chunk-writer';
 import { writeParquetGroup } from './parquet';
-import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
 
 describe('Parquet files', () => {
   const scratch = useScratchDuckDb('parquet-');
@@ -30,7 +29,7 @@ describe('Parquet files', () => {
       `SELECT eventProps.big, eventProps.neg, eventProps.wide, eventProps.e, typeof(eventProps.big), typeof(eventProps.neg), typeof(eventProps.wide) FROM read_parquet(${file})`,
     );
     expect(rows).toEqual([
-      [9007199254740993n, -9223372036854774000n, 18446744073709551615, 100n, 'BIGINT', 'BIGINT', 'DOUBLE'],
+      [9007199254740993n, -9223372036854774000n, 2 ** 64, 100n, 'BIGINT', 'BIGINT', 'DOUBLE'],
       [12n, -1n, 1, 7n, 'BIGINT', 'BIGINT', 'DOUBLE'],
     ]);
   });

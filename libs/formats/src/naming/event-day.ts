@@ -17,8 +17,3 @@ export function eventDaySql(tsText: string, captureMs: string, timeZone: string)
     ELSE ${local(captureMs)}
   END`;
 }
-
-/** Quotes a string as an SQL literal. */
-export function sqlString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}

@@ -1,9 +1,9 @@
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup, groupRowsSql, Records } from './group';
-import { BlockPool, StructureOfBlocks } from './block-pool';
-import { spooledBlocks, writeLineFiles } from './line-files';
-import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from './json-structure';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { BlockPool, StructureOfBlocks } from '../chunking/block-pool';
+import { ChunkTarget } from '../chunking/chunk-writer';
+import { spooledBlocks, writeLineFiles } from '../chunking/line-files';
+import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from '../json/json-structure';
+import { FileGroup, groupRowsSql, Records } from './group';
 
 /**
  * The CSV format: a header row, then one row per event; nested fields are flattened into

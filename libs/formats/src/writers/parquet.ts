@@ -1,11 +1,10 @@
 import { rename, rm, stat } from 'node:fs/promises';
-import { RecordTooLarge } from './chunk-writer';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget, FileGroup, groupRowsSql, Records, recordFields, rowRangeSql } from './group';
-import { BlockPool, StructureOfBlocks } from './block-pool';
-import { normaliseStructure } from './json-structure';
-import { spooledBlocks } from './line-files';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { BlockPool, StructureOfBlocks } from '../chunking/block-pool';
+import { ChunkTarget, RecordTooLarge } from '../chunking/chunk-writer';
+import { spooledBlocks } from '../chunking/line-files';
+import { normaliseStructure } from '../json/json-structure';
+import { FileGroup, groupRowsSql, Records, recordFields, rowRangeSql } from './group';
 
 /** Columns in file order (a profile's `deleted` after its profile). */
 const ORDER = ['ts', 'eventName', 'profile', 'deleted', 'deviceInfo', 'eventProps'];

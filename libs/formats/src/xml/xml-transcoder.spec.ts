@@ -1,4 +1,4 @@
-import { random } from './seeded-random.spec-helper';
+import { random } from '../seeded-random.spec-helper';
 import type { XmlLayout } from '@bulk-export/domain';
 import { slowXmlEvent, xmlEventsOfBlock, XmlRecords } from './xml-event';
 import { XmlTranscoder } from './xml-transcoder';

@@ -1,10 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExportFormat } from '@bulk-export/domain';
-import { DuckDb } from './duckdb';
-import { sqlString } from './event-day';
-import { ChunkTarget } from './group';
-import { useScratchDuckDb } from './scratch-duckdb.spec-helper';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
+import { ChunkTarget } from '../chunking/chunk-writer';
 import { writeGroup } from './write-group';
 
 describe('a profile export group with a deleted profile, in every format', () => {

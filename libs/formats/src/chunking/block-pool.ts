@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BoundedTasks } from '@bulk-export/domain';
-import { JsonStructure, mergeStructures, structureOfBlock } from './json-structure';
+import { JsonStructure, mergeStructures, structureOfBlock } from '../json/json-structure';
 import type { XmlLayout } from '@bulk-export/domain';
-import { XmlBlock, xmlEventsOfBlock, XmlRecords } from './xml-event';
+import { XmlBlock, xmlEventsOfBlock, XmlRecords } from '../xml/xml-event';
 
 type Task = 'xml' | 'structure';
 /** How the XML of a block is written (xmlEventsOfBlock). */

@@ -1,6 +1,6 @@
 import type { XmlLayout } from '@bulk-export/domain';
 import type { XmlRecords } from './xml-event';
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, DIGIT_0, DIGIT_9, isSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, DIGIT_0, DIGIT_9, isSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../json/json-bytes';
 
 /**
  * The `<Event>` element of an event straight from its JSON bytes into an output buffer:
