@@ -11,7 +11,10 @@ export class ExtractTasksController {
   constructor(private readonly extractTask: ExtractTaskUseCase) {}
 
   // A group of its own: members of one group must all subscribe to the same topics.
-  @HandleCommands('extractTasks', (bytes) => decodeMessage(RunTaskCommand, bytes), { group: 'tasks', concurrency: (c) => c.EXTRACT_TASKS_AT_ONCE })
+  @HandleCommands('extractTasks', (bytes) => decodeMessage(RunTaskCommand, bytes), {
+    group: 'tasks',
+    concurrency: (c) => c.EXTRACT_TASKS_AT_ONCE,
+  })
   extract(@Payload() command: RunTaskCommand): Promise<void> {
     return this.extractTask.execute(command);
   }

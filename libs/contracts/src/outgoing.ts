@@ -20,7 +20,11 @@ export interface StatusChange {
 }
 
 /** The ExportEvent of a status change, keyed by its export so an export's events stay in order. */
-export function exportStatusEvent(change: StatusChange, at: Date, topics: Pick<Topics, 'exportEvents'>): Outgoing<ExportEvent> {
+export function exportStatusEvent(
+  change: StatusChange,
+  at: Date,
+  topics: Pick<Topics, 'exportEvents'>,
+): Outgoing<ExportEvent> {
   const { exportId, accountId, runId, status, error, warning } = change;
   const payload: ExportEvent = {
     version: 1,
@@ -37,6 +41,13 @@ export function exportStatusEvent(change: StatusChange, at: Date, topics: Pick<T
 }
 
 /** The command that has the extractors plan attempt `attempt` of run `id`, keyed by its export. */
-export function planRunCommand(run: { id: string; exportId: string; attempt: number }, topics: Pick<Topics, 'planRuns'>): Outgoing<PlanRunCommand> {
-  return { topic: topics.planRuns, key: run.exportId, payload: { version: 1, runId: run.id, exportId: run.exportId, attempt: run.attempt } };
+export function planRunCommand(
+  run: { id: string; exportId: string; attempt: number },
+  topics: Pick<Topics, 'planRuns'>,
+): Outgoing<PlanRunCommand> {
+  return {
+    topic: topics.planRuns,
+    key: run.exportId,
+    payload: { version: 1, runId: run.id, exportId: run.exportId, attempt: run.attempt },
+  };
 }

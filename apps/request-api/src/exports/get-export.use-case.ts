@@ -12,7 +12,10 @@ export interface GetExport {
 export class GetExportUseCase {
   constructor(private readonly exports: ExportsRepository) {}
 
-  async execute({ accountId, exportId }: GetExport): Promise<{ exportRow: Export; runs: ExportRun[]; files: ExportFile[] }> {
+  async execute({
+    accountId,
+    exportId,
+  }: GetExport): Promise<{ exportRow: Export; runs: ExportRun[]; files: ExportFile[] }> {
     const exportRow = await this.exports.findForAccount(accountId, exportId);
     if (!exportRow) throw new NotFound('export', exportId);
     const runs = await this.exports.runsOf([exportRow.id]);

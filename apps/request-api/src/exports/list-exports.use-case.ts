@@ -14,8 +14,13 @@ export class ListExportsUseCase {
   constructor(private readonly exports: ExportsRepository) {}
 
   async execute({ accountId, page }: ListExports): Promise<Page<{ exportRow: Export; runs: ExportRun[] }>> {
-    const { items, nextCursor } = await readPage(page, (limit, cursor) => this.exports.listForAccount(accountId, limit, cursor));
+    const { items, nextCursor } = await readPage(page, (limit, cursor) =>
+      this.exports.listForAccount(accountId, limit, cursor),
+    );
     const runs = await this.exports.runsOf(items.map((e) => e.id));
-    return { items: items.map((exportRow) => ({ exportRow, runs: runs.filter((r) => r.exportId === exportRow.id) })), nextCursor };
+    return {
+      items: items.map((exportRow) => ({ exportRow, runs: runs.filter((r) => r.exportId === exportRow.id) })),
+      nextCursor,
+    };
   }
 }

@@ -21,7 +21,9 @@ export class ListRunsUseCase {
   async execute({ accountId, exportId, page }: ListRuns): Promise<Page<{ run: ExportRun; files: ExportFile[] }>> {
     const exportRow = await this.exports.findForAccount(accountId, exportId);
     if (!exportRow) throw new NotFound('export', exportId);
-    const { items, nextCursor } = await readPage(page, (limit, cursor) => this.runs.listForExport(exportRow.id, limit, cursor));
+    const { items, nextCursor } = await readPage(page, (limit, cursor) =>
+      this.runs.listForExport(exportRow.id, limit, cursor),
+    );
     const files = await this.exports.filesOf(items.map((r) => r.id));
     return { items: items.map((run) => ({ run, files: files.filter((f) => f.runId === run.id) })), nextCursor };
   }

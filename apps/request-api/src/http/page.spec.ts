@@ -2,7 +2,8 @@ import { readPage } from './page';
 
 describe('readPage', () => {
   const rows = ['r5', 'r4', 'r3', 'r2', 'r1'].map((id) => ({ id }));
-  const read = (limit: number, cursor?: string) => Promise.resolve(rows.filter((r) => !cursor || r.id < cursor).slice(0, limit));
+  const read = (limit: number, cursor?: string) =>
+    Promise.resolve(rows.filter((r) => !cursor || r.id < cursor).slice(0, limit));
 
   it('reads one row more than the page to know whether another follows', async () => {
     const asked: number[] = [];
@@ -12,7 +13,10 @@ describe('readPage', () => {
   });
 
   it('continues from the cursor and ends with a null cursor', async () => {
-    expect(await readPage({ limit: 2, cursor: 'r3' }, read)).toEqual({ items: [{ id: 'r2' }, { id: 'r1' }], nextCursor: null });
+    expect(await readPage({ limit: 2, cursor: 'r3' }, read)).toEqual({
+      items: [{ id: 'r2' }, { id: 'r1' }],
+      nextCursor: null,
+    });
   });
 
   it('takes 20 by default', async () => {

@@ -18,5 +18,8 @@ export class PlanRunsTopic1764400000012 implements MigrationInterface {
 
 /** Renames the topic of unpublished outbox rows, whatever TOPIC_PREFIX they carry. */
 async function rename(q: QueryRunner, from: string, to: string): Promise<void> {
-  await q.query(`UPDATE outbox SET topic = left(topic, length(topic) - length($1)) || $2 WHERE published_at IS NULL AND right(topic, length($1)) = $1`, [from, to]);
+  await q.query(
+    `UPDATE outbox SET topic = left(topic, length(topic) - length($1)) || $2 WHERE published_at IS NULL AND right(topic, length($1)) = $1`,
+    [from, to],
+  );
 }

@@ -51,7 +51,11 @@ export async function cancelNotStartedRuns(manager: EntityManager, exportId: str
  */
 export async function completeRun(manager: EntityManager, run: ExportRun, files: FileRecord[]): Promise<RunContext> {
   await manager.delete(ExportFile, { runId: run.id });
-  if (files.length > 0) await manager.insert(ExportFile, files.map((f) => ({ ...f, id: newId(), runId: run.id })));
+  if (files.length > 0)
+    await manager.insert(
+      ExportFile,
+      files.map((f) => ({ ...f, id: newId(), runId: run.id })),
+    );
   await applyToRun(manager, run, completed(files, new Date()));
   const ctx = await contextOf(manager, run);
   await applyToExport(manager, ctx.exportRow, oneTimeExportAfter(ctx.exportRow, 'done'));
@@ -71,7 +75,11 @@ export async function applyToRun(manager: EntityManager, run: ExportRun, change:
 }
 
 /** Writes an export's change (run-rules), if any, and keeps the loaded row in step. */
-export async function applyToExport(manager: EntityManager, exportRow: Export, change: ExportChange | null): Promise<void> {
+export async function applyToExport(
+  manager: EntityManager,
+  exportRow: Export,
+  change: ExportChange | null,
+): Promise<void> {
   if (!change) return;
   Object.assign(exportRow, change);
   await manager.update(Export, exportRow.id, change);
