@@ -16,3 +16,4 @@ export * from './postgres-outage';
 export * from './http-probe';
 export * from './tcp-fault-proxy';
 export * from './http-fault-proxy';
+export * from './factories';
