@@ -1,7 +1,6 @@
 import { ExtractResult, extractTasks, newId } from '@bulk-export/domain';
-import { OutboxRepository, RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften } from '@bulk-export/persistence';
-import { api, gcs, makeServiceKey, TestSystem } from '@bulk-export/testing';
-import { createExport } from './support/exports';
+import { RunsRepository, RunTask, RunTasksRepository, TakenOverTooOften } from '@bulk-export/persistence';
+import { TestWorld } from '@bulk-export/testing';
 
 /**
  * A run's attempt is planned by the extractor that holds the run, then fans out into tasks
@@ -11,37 +10,34 @@ import { createExport } from './support/exports';
  * it is refused. Against the real Postgres, with no worker running (the test plays every worker).
  */
 describe('run and task claims', () => {
-  let system: TestSystem;
+  let world: TestWorld;
   let runs: RunsRepository;
   let tasks: RunTasksRepository;
+  let accountId: string;
+  let credentialId: string;
   const commands = (created: RunTask[]) => created.map((t) => ({ topic: 'test.tasks', key: t.id, payload: { taskId: t.id } }));
 
   beforeAll(async () => {
-    system = await TestSystem.start({}, ['request-api']);
-    const outbox = new OutboxRepository(system.db);
-    runs = new RunsRepository(system.db, outbox);
-    tasks = new RunTasksRepository(system.db, outbox, runs);
+    world = await TestWorld.open();
+    ({ runs, tasks } = world);
+    accountId = (await world.account()).account.id;
+    credentialId = (await world.credential(accountId)).credential.id;
   });
 
   afterAll(async () => {
-    await system?.stop();
+    await world?.close();
   });
 
+  /** A one-time export's run as the scheduler makes it: pending, attempt 1 (no scheduler runs here). */
   async function newRun(): Promise<string> {
-    const account = await system.createAccount();
-    const bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
     const to = Date.now() - 1000;
-    const exportId = await createExport(system, account, { credentialId: saved.body.id, type: 'all_events', from: new Date(to - 60_000).toISOString(), to: new Date(to).toISOString(), format: 'json' });
-    const runId = newId();
-    // No scheduler runs here: the run is made as the scheduler would make it.
-    await system.db.query(`INSERT INTO export_runs (id, export_id, window_start, window_end, status, attempt) VALUES ($1, $2, $3, $4, 'pending', 1)`, [runId, exportId, new Date(to - 60_000), new Date(to)]);
-    return runId;
+    const exportRow = await world.export(accountId, credentialId, { windowFrom: new Date(to - 60_000), windowTo: new Date(to) });
+    return (await world.run(exportRow)).id;
   }
   const row = async (runId: string) =>
-    (await system.db.query(`SELECT status, attempt, phase, rows_extracted, rows_written, files_count, claim, takeovers, warning FROM export_runs WHERE id = $1`, [runId]))[0];
+    (await world.db.query(`SELECT status, attempt, phase, rows_extracted, rows_written, files_count, claim, takeovers, warning FROM export_runs WHERE id = $1`, [runId]))[0];
   const tasksOf = async (runId: string, kind: string) =>
-    (await system.db.query(`SELECT id, seq, status, task_attempt, claim, spec, takeovers FROM run_tasks WHERE run_id = $1 AND kind = $2 ORDER BY attempt, seq`, [runId, kind])) as {
+    (await world.db.query(`SELECT id, seq, status, task_attempt, claim, spec, takeovers FROM run_tasks WHERE run_id = $1 AND kind = $2 ORDER BY attempt, seq`, [runId, kind])) as {
       id: string;
       seq: number;
       status: string;
@@ -125,7 +121,7 @@ describe('run and task claims', () => {
       ['b', '20260101', 2, [extracts[1].id]],
     ]);
     // The outbox got a command for every task made.
-    const queued = await system.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'test.tasks' AND payload->>'taskId' IN (SELECT id FROM run_tasks WHERE run_id = $1)`, [runId]);
+    const queued = await world.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'test.tasks' AND payload->>'taskId' IN (SELECT id FROM run_tasks WHERE run_id = $1)`, [runId]);
     expect(queued[0].n).toBe(6);
 
     for (const [i, w] of writes.entries()) {

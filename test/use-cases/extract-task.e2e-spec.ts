@@ -34,7 +34,7 @@ describe('ExtractTaskUseCase', () => {
   it('stages each task’s range and records its groups; the last task makes one write task per group, with their commands', async () => {
     // 10 events and 2 messages that are not events, in two tasks of 6 offsets.
     const values = [...events(10), 'not json at all', JSON.stringify({ no: 'event name' })];
-    const { run, tasks } = await plannedRunOver(world, owner, credentialId, values, 6);
+    const { run, tasks } = await plannedRunOver(workers, owner, credentialId, values, 6);
     expect(tasks.map((t) => [t.kind, t.seq])).toEqual([['extract', 0], ['extract', 1]]);
 
     const mark = await world.outboxMark();
@@ -66,7 +66,7 @@ describe('ExtractTaskUseCase', () => {
   });
 
   it("ignores a stale command: a done task's, an older try's", async () => {
-    const { run, tasks } = await plannedRunOver(world, owner, credentialId, events(4), 10);
+    const { run, tasks } = await plannedRunOver(workers, owner, credentialId, events(4), 10);
     await useCase.execute(commandOf(tasks[0]));
     const done = await world.taskRow(tasks[0].id);
     const mark = await world.outboxMark();
@@ -78,7 +78,7 @@ describe('ExtractTaskUseCase', () => {
   });
 
   it('fails a try taken over too often: the task waits for its retry (backoff); its last try fails the run’s attempt, with its status event', async () => {
-    const { exportRow, run, tasks } = await plannedRunOver(world, owner, credentialId, events(3), 10);
+    const { exportRow, run, tasks } = await plannedRunOver(workers, owner, credentialId, events(3), 10);
     // A worker took the task and vanished; another took it over (the most allowed) and vanished too.
     await world.db.query(`UPDATE run_tasks SET status = 'running', claim = 'gone', takeovers = 1 WHERE id = $1`, [tasks[0].id]);
     const mark = await world.outboxMark();

@@ -78,19 +78,23 @@ export function events(n: number, names = 2, tag = 'a'): string[] {
  * offsets (as the extractor plans it). Returns the run and its extract tasks.
  */
 export async function plannedRunOver(
-  world: TestWorld,
+  workers: Workers,
   owner: AccountFixture,
   credentialId: string,
   values: string[],
   perTask: number,
   exportOverrides: Partial<Export> = {},
 ): Promise<{ exportRow: Export; run: ExportRun; tasks: RunTask[] }> {
+  const { world } = workers;
   await createTopic({ topic: owner.eventsTopic, numPartitions: 1 });
+  // The topic may hold an earlier test's events: the window's start where they end.
+  const [{ high }] = await workers.kafka.admin.fetchTopicOffsets(owner.eventsTopic);
   const { from, to } = await produceInWindow(owner.eventsTopic, values);
   const exportRow = await world.export(owner.account.id, credentialId, { windowFrom: new Date(from), windowTo: new Date(to), ...exportOverrides });
   const pending = await world.run(exportRow);
-  const range = { partition: 0, start: 0n, end: BigInt(values.length) };
-  const { run, tasks } = await world.plannedRun(pending, extractTasks([range], [], perTask, false), { '0': { start: '0', end: String(values.length) } });
+  const range = { partition: 0, start: BigInt(high), end: BigInt(high) + BigInt(values.length) };
+  const offsets = { '0': { start: range.start.toString(), end: range.end.toString() } };
+  const { run, tasks } = await world.plannedRun(pending, extractTasks([range], [], perTask, false), offsets);
   return { exportRow, run, tasks };
 }
 
@@ -103,7 +107,7 @@ export async function extractedRun(
   exportOverrides: Partial<Export> = {},
 ): Promise<{ exportRow: Export; run: ExportRun; writes: RunTask[] }> {
   const { world } = workers;
-  const { exportRow, run, tasks } = await plannedRunOver(world, owner, credentialId, values, 1000, exportOverrides);
+  const { exportRow, run, tasks } = await plannedRunOver(workers, owner, credentialId, values, 1000, exportOverrides);
   const extract = workers.extractTask();
   for (const task of tasks) await extract.execute(commandOf(task));
   const after = await world.runRow(run.id);
