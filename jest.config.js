@@ -24,7 +24,10 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/support/cleanup.ts'],
       testEnvironment: 'node',
       // In-process tests of use cases load the services' code, and with it this ES module.
-      moduleNameMapper: { '^@platformatic/kafka$': '<rootDir>/test/support/platformatic-kafka.js', ...moduleNameMapper },
+      moduleNameMapper: {
+        '^@platformatic/kafka$': '<rootDir>/test/support/platformatic-kafka.js',
+        ...moduleNameMapper,
+      },
       transform,
     },
   ],

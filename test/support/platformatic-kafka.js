@@ -3,4 +3,4 @@
 // builtin comes from process.getBuiltinModule: Jest's `require('node:module')` would hand
 // back a require that goes through Jest (and this mapping) again.
 const { createRequire } = process.getBuiltinModule('node:module');
-module.exports = createRequire(__filename)('@platformatic/kafka');
+module.exports = createRequire(`${__dirname}/`)('@platformatic/kafka');

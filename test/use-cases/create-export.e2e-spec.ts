@@ -54,14 +54,41 @@ describe('CreateExportUseCase', () => {
         id: expect.any(String),
         topic: world.topics.exportEvents,
         key: created.id,
-        payload: { version: 1, type: 'export-status', exportId: created.id, accountId: owner.account.id, status: 'pending', at: new Date(now).toISOString() },
+        payload: {
+          version: 1,
+          type: 'export-status',
+          exportId: created.id,
+          accountId: owner.account.id,
+          status: 'pending',
+          at: new Date(now).toISOString(),
+        },
       },
     ]);
   });
 
   it('saves a recurring export starting now, with no end', async () => {
-    const created = await useCase.execute({ accountId: owner.account.id, credentialId: saved.credential.id, type: 'select_events', events: ['Charged'], frequency: 'recurring', intervalHours: 6, format: 'csv', compression: 'gzip' }, now);
-    expect(await world.exportRow(created.id)).toMatchObject({ frequency: 'recurring', intervalHours: 6, windowFrom: new Date(now), windowTo: null, eventNames: ['Charged'], compression: 'gzip', profileMode: 'incremental' });
+    const created = await useCase.execute(
+      {
+        accountId: owner.account.id,
+        credentialId: saved.credential.id,
+        type: 'select_events',
+        events: ['Charged'],
+        frequency: 'recurring',
+        intervalHours: 6,
+        format: 'csv',
+        compression: 'gzip',
+      },
+      now,
+    );
+    expect(await world.exportRow(created.id)).toMatchObject({
+      frequency: 'recurring',
+      intervalHours: 6,
+      windowFrom: new Date(now),
+      windowTo: null,
+      eventNames: ['Charged'],
+      compression: 'gzip',
+      profileMode: 'incremental',
+    });
   });
 
   it('creates one export for one idempotency key, however often it is asked', async () => {
@@ -87,9 +114,16 @@ describe('CreateExportUseCase', () => {
   it('refuses a one-time profile export while a recurring one is scheduled (409), and allows it once that one is stopped', async () => {
     const account = await world.account();
     const { credential } = await world.credential(account.account.id, { bucket: saved.bucket });
-    const recurring = await world.export(account.account.id, credential.id, { type: 'all_profiles', frequency: 'recurring' });
+    const recurring = await world.export(account.account.id, credential.id, {
+      type: 'all_profiles',
+      frequency: 'recurring',
+    });
     const profiles = oneTime({ accountId: account.account.id, credentialId: credential.id, type: 'all_profiles' });
-    await expect(useCase.execute(profiles, now)).rejects.toThrow(new Conflict(`a recurring profile export (${recurring.id}) is scheduled for this account: stop it first (POST /v1/exports/${recurring.id}/stop)`));
+    await expect(useCase.execute(profiles, now)).rejects.toThrow(
+      new Conflict(
+        `a recurring profile export (${recurring.id}) is scheduled for this account: stop it first (POST /v1/exports/${recurring.id}/stop)`,
+      ),
+    );
     await world.db.query(`UPDATE exports SET status = 'stopped' WHERE id = $1`, [recurring.id]);
     expect((await useCase.execute(profiles, now)).type).toBe('all_profiles');
   });
@@ -107,6 +141,8 @@ describe('CreateExportUseCase', () => {
       expect(error).toBeInstanceOf(InvalidField);
       expect((error as InvalidField).field).toBe(field);
     }
-    await expect(useCase.execute({ ...oneTime(), frequency: 'recurring', intervalHours: 1 }, now)).rejects.toThrow(InvalidField);
+    await expect(useCase.execute({ ...oneTime(), frequency: 'recurring', intervalHours: 1 }, now)).rejects.toThrow(
+      InvalidField,
+    );
   });
 });

@@ -30,9 +30,19 @@ describe('credentials use cases', () => {
       const serviceKey = makeServiceKey('a');
       const saved = await save.execute({ accountId: owner.account.id, serviceKey, bucket });
       const row = await stored(saved.id);
-      expect(row).toMatchObject({ accountId: owner.account.id, bucket, clientEmail: serviceKey.client_email, projectId: 'bulk-export-test', kekId: 'test', deletedAt: null });
+      expect(row).toMatchObject({
+        accountId: owner.account.id,
+        bucket,
+        clientEmail: serviceKey.client_email,
+        projectId: 'bulk-export-test',
+        kekId: 'test',
+        deletedAt: null,
+      });
       expect(row.ciphertext.toString('utf8')).not.toContain('PRIVATE KEY');
-      expect(JSON.parse(world.cipher.open(row, row.id))).toMatchObject({ private_key: serviceKey.private_key, client_email: serviceKey.client_email });
+      expect(JSON.parse(world.cipher.open(row, row.id))).toMatchObject({
+        private_key: serviceKey.private_key,
+        client_email: serviceKey.client_email,
+      });
       expect(await gcs.list(bucket)).toEqual([]);
     });
 
@@ -40,19 +50,41 @@ describe('credentials use cases', () => {
       const bucket = await gcs.createBucket();
       const first = await save.execute({ accountId: owner.account.id, serviceKey: makeServiceKey('old'), bucket });
       const rotated = makeServiceKey('new');
-      const replaced = await save.execute({ accountId: owner.account.id, serviceKey: rotated, bucket, replaceId: first.id });
+      const replaced = await save.execute({
+        accountId: owner.account.id,
+        serviceKey: rotated,
+        bucket,
+        replaceId: first.id,
+      });
       expect(replaced.id).toBe(first.id);
       const row = await stored(first.id);
       expect(JSON.parse(world.cipher.open(row, row.id)).private_key_id).toBe('idnew');
       expect(await world.db.getRepository(GcsCredential).countBy({ accountId: owner.account.id, bucket })).toBe(1);
-      await expect(save.execute({ accountId: owner.account.id, serviceKey: rotated, bucket, replaceId: '01JUNKNOWNCREDENTIAL00000' })).rejects.toThrow(NotFound);
+      await expect(
+        save.execute({
+          accountId: owner.account.id,
+          serviceKey: rotated,
+          bucket,
+          replaceId: '01JUNKNOWNCREDENTIAL00000',
+        }),
+      ).rejects.toThrow(NotFound);
     });
 
     it('refuses a bucket that does not exist, a bucket name that is not valid and a key that is not one, storing nothing', async () => {
       const before = await world.db.getRepository(GcsCredential).countBy({ accountId: owner.account.id });
-      await expect(save.execute({ accountId: owner.account.id, serviceKey: makeServiceKey(), bucket: `bx-missing-${Date.now()}` })).rejects.toThrow(BucketNotFound);
-      await expect(save.execute({ accountId: owner.account.id, serviceKey: makeServiceKey(), bucket: 'No_Such..Bucket' })).rejects.toThrow(InvalidBucketName);
-      await expect(save.execute({ accountId: owner.account.id, serviceKey: { type: 'service_account' }, bucket: await gcs.createBucket() })).rejects.toThrow(InvalidServiceKey);
+      await expect(
+        save.execute({ accountId: owner.account.id, serviceKey: makeServiceKey(), bucket: `bx-missing-${Date.now()}` }),
+      ).rejects.toThrow(BucketNotFound);
+      await expect(
+        save.execute({ accountId: owner.account.id, serviceKey: makeServiceKey(), bucket: 'No_Such..Bucket' }),
+      ).rejects.toThrow(InvalidBucketName);
+      await expect(
+        save.execute({
+          accountId: owner.account.id,
+          serviceKey: { type: 'service_account' },
+          bucket: await gcs.createBucket(),
+        }),
+      ).rejects.toThrow(InvalidServiceKey);
       expect(await world.db.getRepository(GcsCredential).countBy({ accountId: owner.account.id })).toBe(before);
     });
   });
@@ -64,11 +96,17 @@ describe('credentials use cases', () => {
       const row = await stored(credential.id);
       expect(row).toMatchObject({ bucket, deletedAt: expect.any(Date) });
       expect([row.wrappedKey.length, row.ciphertext.length]).toEqual([0, 0]);
-      await expect(remove.execute({ accountId: owner.account.id, credentialId: credential.id })).rejects.toThrow(NotFound);
+      await expect(remove.execute({ accountId: owner.account.id, credentialId: credential.id })).rejects.toThrow(
+        NotFound,
+      );
     });
 
     it('refuses (409, naming the export) while a one-time export not finished or a scheduled recurring one uses them', async () => {
-      for (const active of [{ status: 'pending' }, { status: 'running' }, { frequency: 'recurring', status: 'pending' }] as const) {
+      for (const active of [
+        { status: 'pending' },
+        { status: 'running' },
+        { frequency: 'recurring', status: 'pending' },
+      ] as const) {
         const { credential } = await world.credential(owner.account.id);
         const exportRow = await world.export(owner.account.id, credential.id, active);
         await expect(remove.execute({ accountId: owner.account.id, credentialId: credential.id })).rejects.toThrow(
@@ -91,7 +129,9 @@ describe('credentials use cases', () => {
     it("answers 404 for another account's credentials and leaves them", async () => {
       const stranger = await world.account();
       const { credential } = await world.credential(stranger.account.id);
-      await expect(remove.execute({ accountId: owner.account.id, credentialId: credential.id })).rejects.toThrow(NotFound);
+      await expect(remove.execute({ accountId: owner.account.id, credentialId: credential.id })).rejects.toThrow(
+        NotFound,
+      );
       expect((await stored(credential.id)).deletedAt).toBeNull();
     });
   });

@@ -28,15 +28,33 @@ describe('RetryRunUseCase', () => {
     const retried = await useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: run.id });
 
     expect(retried).toMatchObject({ id: run.id, status: 'pending', attempt: 6 });
-    expect(await world.runRow(run.id)).toMatchObject({ status: 'pending', attempt: 6, nextAttemptAt: null, finishedAt: null, claim: null });
+    expect(await world.runRow(run.id)).toMatchObject({
+      status: 'pending',
+      attempt: 6,
+      nextAttemptAt: null,
+      finishedAt: null,
+      claim: null,
+    });
     expect(await world.exportRow(exportRow.id)).toMatchObject({ status: 'pending', error: null });
     const messages = await world.outboxSince(mark);
     expect(messages.map((m) => ({ topic: m.topic, key: m.key, payload: m.payload }))).toEqual([
-      { topic: world.topics.windowCommands, key: exportRow.id, payload: { version: 1, runId: run.id, exportId: exportRow.id, attempt: 6 } },
+      {
+        topic: world.topics.windowCommands,
+        key: exportRow.id,
+        payload: { version: 1, runId: run.id, exportId: exportRow.id, attempt: 6 },
+      },
       {
         topic: world.topics.exportEvents,
         key: exportRow.id,
-        payload: { version: 1, type: 'export-status', exportId: exportRow.id, accountId: owner.account.id, runId: run.id, status: 'pending', at: expect.any(String) },
+        payload: {
+          version: 1,
+          type: 'export-status',
+          exportId: exportRow.id,
+          accountId: owner.account.id,
+          runId: run.id,
+          status: 'pending',
+          at: expect.any(String),
+        },
       },
     ]);
   });
@@ -46,17 +64,27 @@ describe('RetryRunUseCase', () => {
     const mark = await world.outboxMark();
     for (const status of ['done', 'running', 'pending', 'cancelled'] as const) {
       const run = await world.run(exportRow, { status, windowStart: new Date(Date.now() - Math.random() * 1e9) });
-      await expect(useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: run.id })).rejects.toThrow(new Conflict('only a failed run can be retried'));
+      await expect(
+        useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: run.id }),
+      ).rejects.toThrow(new Conflict('only a failed run can be retried'));
       expect((await world.runRow(run.id)).status).toBe(status);
     }
-    await expect(useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: '01JUNKNOWNRUN000000000000' })).rejects.toThrow(NotFound);
+    await expect(
+      useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: '01JUNKNOWNRUN000000000000' }),
+    ).rejects.toThrow(NotFound);
     expect(await world.outboxSince(mark)).toEqual([]);
   });
 
   it('refuses the failed run of a stopped export (409)', async () => {
-    const exportRow = await world.export(owner.account.id, credentialId, { frequency: 'recurring', status: 'stopped', stoppedAt: new Date() });
+    const exportRow = await world.export(owner.account.id, credentialId, {
+      frequency: 'recurring',
+      status: 'stopped',
+      stoppedAt: new Date(),
+    });
     const run = await world.run(exportRow, { status: 'failed' });
-    await expect(useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: run.id })).rejects.toThrow(/was stopped, so its runs are not retried/);
+    await expect(
+      useCase.execute({ accountId: owner.account.id, exportId: exportRow.id, runId: run.id }),
+    ).rejects.toThrow(/was stopped, so its runs are not retried/);
     expect(await world.runRow(run.id)).toMatchObject({ status: 'failed', attempt: 1 });
   });
 
@@ -64,9 +92,13 @@ describe('RetryRunUseCase', () => {
     const stranger = await world.account();
     const theirs = await world.export(stranger.account.id, (await world.credential(stranger.account.id)).credential.id);
     const theirRun = await world.run(theirs, { status: 'failed' });
-    await expect(useCase.execute({ accountId: owner.account.id, exportId: theirs.id, runId: theirRun.id })).rejects.toThrow(NotFound);
+    await expect(
+      useCase.execute({ accountId: owner.account.id, exportId: theirs.id, runId: theirRun.id }),
+    ).rejects.toThrow(NotFound);
     const mine = await world.export(owner.account.id, credentialId);
-    await expect(useCase.execute({ accountId: owner.account.id, exportId: mine.id, runId: theirRun.id })).rejects.toThrow(NotFound);
+    await expect(
+      useCase.execute({ accountId: owner.account.id, exportId: mine.id, runId: theirRun.id }),
+    ).rejects.toThrow(NotFound);
     expect((await world.runRow(theirRun.id)).status).toBe('failed');
   });
 });

@@ -32,35 +32,62 @@ describe('WriteGroupUseCase', () => {
   });
 
   it('uploads each group in Kafka order and records its files; the last write task makes the finish task, with its command', async () => {
-    const { exportRow, run, writes } = await extractedRun(workers, owner, saved.credential.id, events(10), { prefix: 'out/' });
+    const { exportRow, run, writes } = await extractedRun(workers, owner, saved.credential.id, events(10), {
+      prefix: 'out/',
+    });
     const objects = new RunObjects(exportRow.prefix, exportRow.id, run.windowEnd);
     const [e0, e1] = writes.map((t) => t.spec as WriteSpec);
     const mark = await world.outboxMark();
 
     await useCase.execute(commandOf(writes[0]));
-    const name = objects.file({ eventName: 'E0', day: e0.day, index: 0, databaseId: owner.account.databaseId, extension: 'json' });
+    const name = objects.file({
+      eventName: 'E0',
+      day: e0.day,
+      index: 0,
+      databaseId: owner.account.databaseId,
+      extension: 'json',
+    });
     const listed = await gcs.list(saved.bucket);
     expect(listed.map((o) => o.name)).toEqual([name]);
     const task = await world.taskRow(writes[0].id);
     expect(task).toMatchObject({ status: 'done' });
-    expect((task.result as { files: TaskFile[] }).files).toEqual([{ objectName: name, eventName: 'E0', day: e0.day, fileIndex: 0, rows: 5, bytes: listed[0].size, crc32c: listed[0].crc32c }]);
+    expect((task.result as { files: TaskFile[] }).files).toEqual([
+      {
+        objectName: name,
+        eventName: 'E0',
+        day: e0.day,
+        fileIndex: 0,
+        rows: 5,
+        bytes: listed[0].size,
+        crc32c: listed[0].crc32c,
+      },
+    ]);
     const file = readJsonFile(await gcs.download(saved.bucket, name));
     expect(file.rows.map((r) => (r as { eventProps: { seq: number } }).eventProps.seq)).toEqual([0, 2, 4, 6, 8]);
     expect(await world.runRow(run.id)).toMatchObject({ phase: 'write', rowsWritten: 5, filesCount: 1 });
     expect(await world.outboxSince(mark)).toEqual([]);
 
     await useCase.execute(commandOf(writes[1]));
-    expect((await gcs.list(saved.bucket)).map((o) => o.name)).toEqual([name, objects.file({ eventName: 'E1', day: e1.day, index: 0, databaseId: owner.account.databaseId, extension: 'json' })]);
+    expect((await gcs.list(saved.bucket)).map((o) => o.name)).toEqual([
+      name,
+      objects.file({ eventName: 'E1', day: e1.day, index: 0, databaseId: owner.account.databaseId, extension: 'json' }),
+    ]);
     expect(await world.runRow(run.id)).toMatchObject({ phase: 'finish', rowsWritten: 10, filesCount: 2 });
     const [finish] = await world.tasksOf(run.id, 'finish');
     expect((await world.outboxSince(mark)).map((m) => [m.topic, m.payload])).toEqual([
-      [world.topics.writeTasks, { version: 1, runId: run.id, attempt: 1, taskId: finish.id, kind: 'finish', taskAttempt: 1 }],
+      [
+        world.topics.writeTasks,
+        { version: 1, runId: run.id, attempt: 1, taskId: finish.id, kind: 'finish', taskAttempt: 1 },
+      ],
     ]);
     await gcs.empty(saved.bucket);
   });
 
   it('writes Parquet with the codec the export asked for', async () => {
-    const { writes } = await extractedRun(workers, owner, saved.credential.id, events(3, 1), { format: 'parquet', compression: 'zstd' });
+    const { writes } = await extractedRun(workers, owner, saved.credential.id, events(3, 1), {
+      format: 'parquet',
+      compression: 'zstd',
+    });
     await useCase.execute(commandOf(writes[0]));
     const [object] = await gcs.list(saved.bucket);
     expect(object.name).toMatch(/\.parquet$/);
@@ -79,7 +106,14 @@ describe('WriteGroupUseCase', () => {
     await gcs.deleteBucket(bucket);
     const mark = await world.outboxMark();
     await useCase.execute(commandOf(writes[0]));
-    expect(await world.taskRow(writes[0].id)).toMatchObject({ status: 'pending', taskAttempt: 2, claim: null, result: null, nextAttemptAt: expect.any(Date), error: expect.stringMatching(/bucket|404|Not Found/i) });
+    expect(await world.taskRow(writes[0].id)).toMatchObject({
+      status: 'pending',
+      taskAttempt: 2,
+      claim: null,
+      result: null,
+      nextAttemptAt: expect.any(Date),
+      error: expect.stringMatching(/bucket|404|Not Found/i),
+    });
     expect(await world.runRow(run.id)).toMatchObject({ phase: 'write', rowsWritten: 0, filesCount: 0 });
     expect(await world.outboxSince(mark)).toEqual([]);
   });

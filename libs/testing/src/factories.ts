@@ -153,17 +153,29 @@ export class TestWorld {
   /** An account with one API key. */
   async account(overrides: { timeZone?: string; databaseId?: string; name?: string } = {}): Promise<AccountFixture> {
     const databaseId = overrides.databaseId ?? `db_${uniqueSuffix()}`;
-    const account = await this.accounts.createAccount({ name: overrides.name ?? `test ${databaseId}`, databaseId, timeZone: overrides.timeZone ?? 'UTC' });
+    const account = await this.accounts.createAccount({
+      name: overrides.name ?? `test ${databaseId}`,
+      databaseId,
+      timeZone: overrides.timeZone ?? 'UTC',
+    });
     const { secret } = await this.accounts.addApiKey(account.id, 'test');
     const topic = (template: string) => template.split('{accountId}').join(account.id);
-    return { account, apiKey: secret, eventsTopic: topic(this.config.EVENTS_TOPIC_TEMPLATE), profilesTopic: topic(this.config.PROFILES_TOPIC_TEMPLATE) };
+    return {
+      account,
+      apiKey: secret,
+      eventsTopic: topic(this.config.EVENTS_TOPIC_TEMPLATE),
+      profilesTopic: topic(this.config.PROFILES_TOPIC_TEMPLATE),
+    };
   }
 
   /**
    * Saved GCS credentials of `accountId`: a real service-account key sealed as the API seals
    * it, for a new bucket of fake-gcs-server (or `bucket`, created here unless it exists).
    */
-  async credential(accountId: string, overrides: { bucket?: string; deleted?: boolean } = {}): Promise<CredentialFixture> {
+  async credential(
+    accountId: string,
+    overrides: { bucket?: string; deleted?: boolean } = {},
+  ): Promise<CredentialFixture> {
     const bucket = overrides.bucket ?? (await gcs.createBucket());
     const serviceKey = makeServiceKey();
     const id = newId();
@@ -223,7 +235,10 @@ export class TestWorld {
    */
   async run(exportRow: Export, overrides: Partial<ExportRun> = {}): Promise<ExportRun> {
     const start = overrides.windowStart ?? exportRow.windowFrom;
-    const end = overrides.windowEnd ?? exportRow.windowTo ?? new Date(start.getTime() + (exportRow.intervalHours ?? 1) * 3_600_000);
+    const end =
+      overrides.windowEnd ??
+      exportRow.windowTo ??
+      new Date(start.getTime() + (exportRow.intervalHours ?? 1) * 3_600_000);
     const status: RunStatus = overrides.status ?? 'pending';
     const finished = status === 'done' || status === 'failed' || status === 'cancelled';
     const run = this.db.getRepository(ExportRun).create({
@@ -250,7 +265,10 @@ export class TestWorld {
    * A task of `run`'s current attempt, inserted as a phase's start would insert it. By
    * default the first extract task, pending, its first try, over no offsets.
    */
-  async task(run: ExportRun, overrides: Partial<RunTask> & { kind?: TaskKind; status?: TaskStatus; spec?: TaskSpec } = {}): Promise<RunTask> {
+  async task(
+    run: ExportRun,
+    overrides: Partial<RunTask> & { kind?: TaskKind; status?: TaskStatus; spec?: TaskSpec } = {},
+  ): Promise<RunTask> {
     const spec: ExtractSpec = { ranges: [], probe: [], deadLettered: [], block: 0 };
     const task = this.db.getRepository(RunTask).create({
       id: newId(),
@@ -272,11 +290,23 @@ export class TestWorld {
    * RunTasksRepository.plan with `extracts`), appending the task commands an extractor
    * would. Returns the run as it is then, with its extract tasks.
    */
-  async plannedRun(run: ExportRun, extracts: ExtractSpec[], offsets: Record<string, { start: string; end: string }> = {}): Promise<{ run: ExportRun; tasks: RunTask[] }> {
+  async plannedRun(
+    run: ExportRun,
+    extracts: ExtractSpec[],
+    offsets: Record<string, { start: string; end: string }> = {},
+  ): Promise<{ run: ExportRun; tasks: RunTask[] }> {
     const ctx = await this.runs.startExtraction(run.id, run.attempt, () => []);
     if (!ctx) throw new Error(`run ${run.id} could not be claimed for extraction`);
-    const planned = await this.tasks.plan(run.id, { attempt: run.attempt, claim: ctx.run.claim as string }, { offsets, warning: null, extracts }, (tasks) =>
-      tasks.map((t) => ({ topic: t.kind === 'extract' ? this.topics.extractTasks : this.topics.writeTasks, key: t.runId, payload: { taskId: t.id } })),
+    const planned = await this.tasks.plan(
+      run.id,
+      { attempt: run.attempt, claim: ctx.run.claim as string },
+      { offsets, warning: null, extracts },
+      (tasks) =>
+        tasks.map((t) => ({
+          topic: t.kind === 'extract' ? this.topics.extractTasks : this.topics.writeTasks,
+          key: t.runId,
+          payload: { taskId: t.id },
+        })),
     );
     if (!planned) throw new Error(`run ${run.id} could not be planned`);
     return { run: await this.runRow(run.id), tasks: await this.tasks.tasksOf(run.id, run.attempt) };
@@ -302,7 +332,10 @@ export class TestWorld {
 
   /** The tasks of a run's attempt of one kind, in order. */
   async tasksOf(runId: string, kind: TaskKind, attempt?: number): Promise<RunTask[]> {
-    return this.db.getRepository(RunTask).find({ where: { runId, kind, ...(attempt === undefined ? {} : { attempt }) }, order: { attempt: 'ASC', seq: 'ASC' } });
+    return this.db.getRepository(RunTask).find({
+      where: { runId, kind, ...(attempt === undefined ? {} : { attempt }) },
+      order: { attempt: 'ASC', seq: 'ASC' },
+    });
   }
 
   /** The id of the newest outbox message (0 if none): what an action appends comes after it. */
@@ -313,7 +346,10 @@ export class TestWorld {
 
   /** The outbox messages appended after `mark` (outboxMark), in order. */
   async outboxSince(mark = '0'): Promise<OutboxRow[]> {
-    const rows = (await this.db.query(`SELECT id::text AS id, topic, key, payload FROM outbox WHERE id > $1 ORDER BY id`, [mark])) as OutboxRow[];
+    const rows = (await this.db.query(
+      `SELECT id::text AS id, topic, key, payload FROM outbox WHERE id > $1 ORDER BY id`,
+      [mark],
+    )) as OutboxRow[];
     return rows;
   }
 }

@@ -49,11 +49,25 @@ export class Workers {
   }
 
   writeGroup(): WriteGroupUseCase {
-    return new WriteGroupUseCase(this.steps, this.staging, this.bucket, this.duckdb, this.world.config, this.world.metrics);
+    return new WriteGroupUseCase(
+      this.steps,
+      this.staging,
+      this.bucket,
+      this.duckdb,
+      this.world.config,
+      this.world.metrics,
+    );
   }
 
   finishRun(): FinishRunUseCase {
-    return new FinishRunUseCase(this.steps, this.world.tasks, this.lifecycle, this.staging, this.bucket, this.world.metrics);
+    return new FinishRunUseCase(
+      this.steps,
+      this.world.tasks,
+      this.lifecycle,
+      this.staging,
+      this.bucket,
+      this.world.metrics,
+    );
   }
 
   async close(): Promise<void> {
@@ -69,7 +83,14 @@ export function commandOf(task: RunTask): TaskCommand {
 
 /** `n` events (event names E0, E1… round `names`), each tagged with its place, as JSON Lines values. */
 export function events(n: number, names = 2, tag = 'a'): string[] {
-  return Array.from({ length: n }, (_, seq) => JSON.stringify({ eventName: `E${seq % names}`, ts: 20261201120000, profile: { identity: `u${seq}` }, eventProps: { tag, seq } }));
+  return Array.from({ length: n }, (_, seq) =>
+    JSON.stringify({
+      eventName: `E${seq % names}`,
+      ts: 20261201120000,
+      profile: { identity: `u${seq}` },
+      eventProps: { tag, seq },
+    }),
+  );
 }
 
 /**
@@ -90,7 +111,11 @@ export async function plannedRunOver(
   // The topic may hold an earlier test's events: the window's start where they end.
   const [{ high }] = await workers.kafka.admin.fetchTopicOffsets(owner.eventsTopic);
   const { from, to } = await produceInWindow(owner.eventsTopic, values);
-  const exportRow = await world.export(owner.account.id, credentialId, { windowFrom: new Date(from), windowTo: new Date(to), ...exportOverrides });
+  const exportRow = await world.export(owner.account.id, credentialId, {
+    windowFrom: new Date(from),
+    windowTo: new Date(to),
+    ...exportOverrides,
+  });
   const pending = await world.run(exportRow);
   const range = { partition: 0, start: BigInt(high), end: BigInt(high) + BigInt(values.length) };
   const offsets = { '0': { start: range.start.toString(), end: range.end.toString() } };
@@ -111,6 +136,9 @@ export async function extractedRun(
   const extract = workers.extractTask();
   for (const task of tasks) await extract.execute(commandOf(task));
   const after = await world.runRow(run.id);
-  if (after.phase !== 'write') throw new Error(`run ${run.id} is at ${after.phase} after its extraction, not write: ${world.logLines.filter((l) => l.includes('"error"')).join('')}`);
+  if (after.phase !== 'write')
+    throw new Error(
+      `run ${run.id} is at ${after.phase} after its extraction, not write: ${world.logLines.filter((l) => l.includes('"error"')).join('')}`,
+    );
   return { exportRow, run: after, writes: await world.tasksOf(run.id, 'write') };
 }
