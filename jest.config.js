@@ -23,7 +23,11 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/cleanup.ts'],
       testEnvironment: 'node',
-      moduleNameMapper,
+      // In-process tests of use cases load the services' code, and with it this ES module.
+      moduleNameMapper: {
+        '^@platformatic/kafka$': '<rootDir>/test/support/platformatic-kafka.js',
+        ...moduleNameMapper,
+      },
       transform,
     },
   ],

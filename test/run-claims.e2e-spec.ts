@@ -1,7 +1,6 @@
 import { ExtractResult, extractTasks, newId, TakenOverTooOften } from '@bulk-export/domain';
-import { OutboxRepository, RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
-import { api, gcs, makeServiceKey, TestSystem } from '@bulk-export/testing';
-import { createExport } from './support/exports';
+import { RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
+import { TestWorld } from '@bulk-export/testing';
 
 /**
  * A run's attempt is planned by the extractor that holds the run, then fans out into tasks
@@ -11,37 +10,46 @@ import { createExport } from './support/exports';
  * it is refused. Against the real Postgres, with no worker running (the test plays every worker).
  */
 describe('run and task claims', () => {
-  let system: TestSystem;
+  let world: TestWorld;
   let runs: RunsRepository;
   let tasks: RunTasksRepository;
-  const commands = (created: RunTask[]) => created.map((t) => ({ topic: 'test.tasks', key: t.id, payload: { taskId: t.id } }));
+  let accountId: string;
+  let credentialId: string;
+  const commands = (created: RunTask[]) =>
+    created.map((t) => ({ topic: 'test.tasks', key: t.id, payload: { taskId: t.id } }));
 
   beforeAll(async () => {
-    system = await TestSystem.start({}, ['request-api']);
-    const outbox = new OutboxRepository(system.db);
-    runs = new RunsRepository(system.db, outbox);
-    tasks = new RunTasksRepository(system.db, outbox, runs);
+    world = await TestWorld.open();
+    ({ runs, tasks } = world);
+    accountId = (await world.account()).account.id;
+    credentialId = (await world.credential(accountId)).credential.id;
   });
 
   afterAll(async () => {
-    await system?.stop();
+    await world?.close();
   });
 
+  /** A one-time export's run as the scheduler makes it: pending, attempt 1 (no scheduler runs here). */
   async function newRun(): Promise<string> {
-    const account = await system.createAccount();
-    const bucket = await gcs.createBucket();
-    const saved = await api<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
     const to = Date.now() - 1000;
-    const exportId = await createExport(system, account, { credentialId: saved.body.id, type: 'all_events', from: new Date(to - 60_000).toISOString(), to: new Date(to).toISOString(), format: 'json' });
-    const runId = newId();
-    // No scheduler runs here: the run is made as the scheduler would make it.
-    await system.db.query(`INSERT INTO export_runs (id, export_id, window_start, window_end, status, attempt) VALUES ($1, $2, $3, $4, 'pending', 1)`, [runId, exportId, new Date(to - 60_000), new Date(to)]);
-    return runId;
+    const exportRow = await world.export(accountId, credentialId, {
+      windowFrom: new Date(to - 60_000),
+      windowTo: new Date(to),
+    });
+    return (await world.run(exportRow)).id;
   }
   const row = async (runId: string) =>
-    (await system.db.query(`SELECT status, attempt, phase, rows_extracted, rows_written, files_count, claim, takeovers, warning FROM export_runs WHERE id = $1`, [runId]))[0];
+    (
+      await world.db.query(
+        `SELECT status, attempt, phase, rows_extracted, rows_written, files_count, claim, takeovers, warning FROM export_runs WHERE id = $1`,
+        [runId],
+      )
+    )[0];
   const tasksOf = async (runId: string, kind: string) =>
-    (await system.db.query(`SELECT id, seq, status, task_attempt, claim, spec, takeovers FROM run_tasks WHERE run_id = $1 AND kind = $2 ORDER BY attempt, seq`, [runId, kind])) as {
+    (await world.db.query(
+      `SELECT id, seq, status, task_attempt, claim, spec, takeovers FROM run_tasks WHERE run_id = $1 AND kind = $2 ORDER BY attempt, seq`,
+      [runId, kind],
+    )) as {
       id: string;
       seq: number;
       status: string;
@@ -71,7 +79,15 @@ describe('run and task claims', () => {
     warning,
     staging: `staging-${newId()}`,
   });
-  const file = (eventName: string, day: string, index: number, rows: number) => ({ objectName: `${eventName}-${day}-${index}`, eventName, day, fileIndex: index, rows, bytes: rows * 10, crc32c: 'AAAAAA==' });
+  const file = (eventName: string, day: string, index: number, rows: number) => ({
+    objectName: `${eventName}-${day}-${index}`,
+    eventName,
+    day,
+    fileIndex: index,
+    rows,
+    bytes: rows * 10,
+    crc32c: 'AAAAAA==',
+  });
 
   async function planned(runId: string): Promise<{ attempt: number; claim: string }> {
     const ctx = await runs.startExtraction(runId, 1, () => []);
@@ -86,7 +102,9 @@ describe('run and task claims', () => {
     const second = await runs.startExtraction(runId, 1, () => []);
     expect(second?.run.claim).not.toBe(first?.run.claim);
     expect(await tasks.plan(runId, { attempt: 1, claim: first!.run.claim! }, plan, commands)).toBe(false);
-    expect(await runs.fail(runId, { attempt: 1, claim: first!.run.claim! }, 'lost worker failed', new Date(), () => [])).toBe(false);
+    expect(
+      await runs.fail(runId, { attempt: 1, claim: first!.run.claim! }, 'lost worker failed', new Date(), () => []),
+    ).toBe(false);
     expect(await tasks.plan(runId, { attempt: 1, claim: second!.run.claim! }, plan, commands)).toBe(true);
     expect(await tasks.plan(runId, { attempt: 1, claim: second!.run.claim! }, plan, commands)).toBe(false);
     expect(await row(runId)).toMatchObject({ status: 'running', phase: 'extract', warning: 'planned warning' });
@@ -106,31 +124,79 @@ describe('run and task claims', () => {
     // A redelivered command takes the task over; the worker that lost it can record nothing.
     const lost = await tasks.start(extracts[0].id, 1, 'worker-a');
     const held = await tasks.start(extracts[0].id, 1, 'worker-b');
-    expect(await tasks.complete(extracts[0].id, { taskAttempt: 1, claim: lost!.task.claim! }, extracted([['a', '20260101', 3]]), commands)).toBe(false);
-    expect(await tasks.complete(extracts[0].id, { taskAttempt: 1, claim: held!.task.claim! }, extracted([['a', '20260101', 3]]), commands)).toBe(true);
+    expect(
+      await tasks.complete(
+        extracts[0].id,
+        { taskAttempt: 1, claim: lost!.task.claim! },
+        extracted([['a', '20260101', 3]]),
+        commands,
+      ),
+    ).toBe(false);
+    expect(
+      await tasks.complete(
+        extracts[0].id,
+        { taskAttempt: 1, claim: held!.task.claim! },
+        extracted([['a', '20260101', 3]]),
+        commands,
+      ),
+    ).toBe(true);
     expect(await tasks.start(extracts[0].id, 1, 'worker-a')).toBeNull(); // done
     expect(await tasks.start(extracts[1].id, 2, 'worker-a')).toBeNull(); // a try that does not exist
     const second = await tasks.start(extracts[1].id, 1, 'worker-a');
-    const results = [extracted([['b', '20260101', 2], ['a', '20260101', 4]], 'out of order in partition 0'), extracted([['a', '20260102', 5]])];
-    expect(await tasks.complete(extracts[1].id, { taskAttempt: 1, claim: second!.task.claim! }, results[0], commands)).toBe(true);
+    const results = [
+      extracted(
+        [
+          ['b', '20260101', 2],
+          ['a', '20260101', 4],
+        ],
+        'out of order in partition 0',
+      ),
+      extracted([['a', '20260102', 5]]),
+    ];
+    expect(
+      await tasks.complete(extracts[1].id, { taskAttempt: 1, claim: second!.task.claim! }, results[0], commands),
+    ).toBe(true);
     expect(await tasksOf(runId, 'write')).toEqual([]);
     const third = await tasks.start(extracts[2].id, 1, 'worker-b');
-    expect(await tasks.complete(extracts[2].id, { taskAttempt: 1, claim: third!.task.claim! }, results[1], commands)).toBe(true);
+    expect(
+      await tasks.complete(extracts[2].id, { taskAttempt: 1, claim: third!.task.claim! }, results[1], commands),
+    ).toBe(true);
 
-    expect(await row(runId)).toMatchObject({ phase: 'write', rows_extracted: '14', warning: 'planned warning; out of order in partition 0' });
+    expect(await row(runId)).toMatchObject({
+      phase: 'write',
+      rows_extracted: '14',
+      warning: 'planned warning; out of order in partition 0',
+    });
     const writes = await tasksOf(runId, 'write');
-    expect(writes.map((t) => [t.spec.eventName, t.spec.day, t.spec.rows, t.spec.sources!.map((s) => s.taskId)])).toEqual([
+    expect(
+      writes.map((t) => [t.spec.eventName, t.spec.day, t.spec.rows, t.spec.sources!.map((s) => s.taskId)]),
+    ).toEqual([
       ['a', '20260101', 7, [extracts[0].id, extracts[1].id]],
       ['a', '20260102', 5, [extracts[2].id]],
       ['b', '20260101', 2, [extracts[1].id]],
     ]);
     // The outbox got a command for every task made.
-    const queued = await system.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'test.tasks' AND payload->>'taskId' IN (SELECT id FROM run_tasks WHERE run_id = $1)`, [runId]);
+    const queued = await world.db.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE topic = 'test.tasks' AND payload->>'taskId' IN (SELECT id FROM run_tasks WHERE run_id = $1)`,
+      [runId],
+    );
     expect(queued[0].n).toBe(6);
 
     for (const [i, w] of writes.entries()) {
       const ctx = await tasks.start(w.id, 1, 'worker-a');
-      expect(await tasks.complete(w.id, { taskAttempt: 1, claim: ctx!.task.claim! }, { files: [file(w.spec.eventName!, w.spec.day!, 0, w.spec.rows!), ...(i === 0 ? [file('a', '20260101', 1, 0)] : [])] }, commands)).toBe(true);
+      expect(
+        await tasks.complete(
+          w.id,
+          { taskAttempt: 1, claim: ctx!.task.claim! },
+          {
+            files: [
+              file(w.spec.eventName!, w.spec.day!, 0, w.spec.rows!),
+              ...(i === 0 ? [file('a', '20260101', 1, 0)] : []),
+            ],
+          },
+          commands,
+        ),
+      ).toBe(true);
     }
     expect(await row(runId)).toMatchObject({ phase: 'finish', rows_written: '14', files_count: 4 });
     const [finish] = await tasksOf(runId, 'finish');
@@ -145,7 +211,14 @@ describe('run and task claims', () => {
   it('goes straight to the finish when the window has nothing to read', async () => {
     const runId = await newRun();
     const ctx = await runs.startExtraction(runId, 1, () => []);
-    expect(await tasks.plan(runId, { attempt: 1, claim: ctx!.run.claim! }, { offsets: {}, warning: null, extracts: [] }, commands)).toBe(true);
+    expect(
+      await tasks.plan(
+        runId,
+        { attempt: 1, claim: ctx!.run.claim! },
+        { offsets: {}, warning: null, extracts: [] },
+        commands,
+      ),
+    ).toBe(true);
     expect(await row(runId)).toMatchObject({ phase: 'finish' });
     expect(await tasksOf(runId, 'finish')).toHaveLength(1);
   });
@@ -156,8 +229,12 @@ describe('run and task claims', () => {
     const [task] = await tasksOf(runId, 'extract');
     const ctx = await tasks.start(task.id, 1, 'worker-a');
     const inAMinute = new Date(Date.now() + 60_000);
-    expect((await tasks.fail(task.id, { taskAttempt: 1, claim: 'not-the-claim' }, 'lost worker', inAMinute)).outcome).toBe('stale');
-    expect((await tasks.fail(task.id, { taskAttempt: 1, claim: ctx!.task.claim! }, 'staging store down', inAMinute)).outcome).toBe('retried');
+    expect(
+      (await tasks.fail(task.id, { taskAttempt: 1, claim: 'not-the-claim' }, 'lost worker', inAMinute)).outcome,
+    ).toBe('stale');
+    expect(
+      (await tasks.fail(task.id, { taskAttempt: 1, claim: ctx!.task.claim! }, 'staging store down', inAMinute)).outcome,
+    ).toBe('retried');
     expect((await tasksOf(runId, 'extract'))[0]).toMatchObject({ status: 'pending', task_attempt: 2, claim: null });
     expect(await tasks.start(task.id, 1, 'worker-a')).toBeNull(); // the failed try's command
     expect(await tasks.start(task.id, 2, 'worker-a')).toBeNull(); // waits for its time
@@ -182,7 +259,9 @@ describe('run and task claims', () => {
     await tasks.start(task.id, 1, 'worker-b', 1); // it died; the command came again
     const held = (await tasksOf(runId, 'extract'))[0];
     expect(held.takeovers).toBe(1);
-    await expect(tasks.start(task.id, 1, 'worker-c', 1)).rejects.toThrow(/the extractor working on this attempt stopped 2 times before finishing it/);
+    await expect(tasks.start(task.id, 1, 'worker-c', 1)).rejects.toThrow(
+      /the extractor working on this attempt stopped 2 times before finishing it/,
+    );
     expect((await tasksOf(runId, 'extract'))[0]).toMatchObject({ claim: held.claim, takeovers: 1 });
   });
 
@@ -195,10 +274,14 @@ describe('run and task claims', () => {
     expect((await row(runId)).takeovers).toBe(2);
     const held = await claimOf();
     await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(TakenOverTooOften);
-    await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(/the extractor working on this attempt stopped 3 times before finishing it/);
+    await expect(runs.startExtraction(runId, 1, () => [], 2)).rejects.toThrow(
+      /the extractor working on this attempt stopped 3 times before finishing it/,
+    );
     expect(await claimOf()).toBe(held);
     expect((await row(runId)).takeovers).toBe(2);
-    expect(await runs.fail(runId, { attempt: 1 }, 'taken over too often', new Date(Date.now() - 1), () => [])).toBe(true);
+    expect(await runs.fail(runId, { attempt: 1 }, 'taken over too often', new Date(Date.now() - 1), () => [])).toBe(
+      true,
+    );
     expect(await row(runId)).toMatchObject({ status: 'pending', attempt: 2, claim: null, takeovers: 0 });
   });
 });

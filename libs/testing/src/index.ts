@@ -1,6 +1,7 @@
 /**
  * testing: helpers for tests against the real stack — isolated systems of real service
- * processes, kcat produce/consume, fake-gcs-server access, service-account keys, and
+ * processes, a world of real repositories with factories for in-process tests of use cases
+ * (TestWorld), kcat produce/consume, fake-gcs-server access, service-account keys, and
  * waiting on conditions with deadlines.
  */
 export * from './wait-for';
@@ -16,3 +17,4 @@ export * from './postgres-outage';
 export * from './http-probe';
 export * from './tcp-fault-proxy';
 export * from './http-fault-proxy';
+export * from './factories';
