@@ -36,7 +36,10 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-/** Every `--set KEY=VALUE`: settings for the services (e.g. `--set EXTRACT_TASKS_AT_ONCE=2`), to measure one against another. */
+/**
+ * Every `--set KEY=VALUE`: settings for the services (e.g. `--set EXTRACT_TASKS_AT_ONCE=2`), to measure one against
+ * another.
+ */
 function settings(): Record<string, string> {
   const set: Record<string, string> = {};
   process.argv.forEach((a, i) => {
@@ -48,22 +51,37 @@ function settings(): Record<string, string> {
   return set;
 }
 
-/** Reads the whole topic with kcat; resolves to kcat's own CPU seconds (no other child of the bench ends meanwhile: the services run on). */
+/**
+ * Reads the whole topic with kcat; resolves to kcat's own CPU seconds (no other child of the bench ends meanwhile: the
+ * services run on).
+ */
 async function kcatRead(topic: string): Promise<number> {
   const before = reapedChildrenCpuSeconds();
   await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn('kcat', ['-C', '-b', 'localhost:9092', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(
+      'kcat',
+      ['-C', '-b', 'localhost:9092', '-t', topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`kcat exited ${code}`))));
   });
   return round(reapedChildrenCpuSeconds() - before);
 }
 
-/** Reads the whole topic with a kafkajs consumer (eachBatch, counting messages): the client the services use for commands. */
+/**
+ * Reads the whole topic with a kafkajs consumer (eachBatch, counting messages): the client the services use for
+ * commands.
+ */
 async function timeKafkajsRead(topic: string, events: number): Promise<number> {
   registerCompressionCodecs();
   const kafka = new Kafka({ clientId: 'bench', brokers: ['localhost:9092'], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `bench-read-${Date.now()}`, maxBytesPerPartition: 8 << 20, maxBytes: 64 << 20, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `bench-read-${Date.now()}`,
+    maxBytesPerPartition: 8 << 20,
+    maxBytes: 64 << 20,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const started = process.hrtime.bigint();
@@ -87,22 +105,41 @@ async function timeRangeReader(topic: string): Promise<number> {
   const kafka = new Kafka({ clientId: 'bench', brokers: ['localhost:9092'], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const ranges = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, start: BigInt(p.low), end: BigInt(p.high) }));
+  const ranges = (await admin.fetchTopicOffsets(topic)).map((p) => ({
+    partition: p.partition,
+    start: BigInt(p.low),
+    end: BigInt(p.high),
+  }));
   await admin.disconnect();
   const started = process.hrtime.bigint();
   let count = 0;
-  await readRanges({ clientId: 'bench', brokers: ['localhost:9092'] }, { debug: () => undefined }, { topic, ranges, onRecords: (_, records) => void (count += records.length) });
+  await readRanges(
+    { clientId: 'bench', brokers: ['localhost:9092'] },
+    { debug: () => undefined },
+    { topic, ranges, onRecords: (_, records) => void (count += records.length) },
+  );
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 async function duckdbAlone(file: string, formats: string[], dir: string): Promise<Record<string, number>> {
-  const db = await DuckDBInstance.create(':memory:', { memory_limit: '1GB', threads: '2', temp_directory: join(dir, 'duckdb-spill') });
+  const db = await DuckDBInstance.create(':memory:', {
+    memory_limit: '1GB',
+    threads: '2',
+    temp_directory: join(dir, 'duckdb-spill'),
+  });
   const c = await db.connect();
-  await c.run(`CREATE TABLE events AS SELECT * FROM read_json('${file}', format = 'newline_delimited', union_by_name = true, sample_size = -1)`);
+  await c.run(
+    `CREATE TABLE events AS SELECT * FROM read_json('${file}', format = 'newline_delimited', union_by_name = true, sample_size = -1)`,
+  );
   const seconds: Record<string, number> = {};
   for (const format of formats.filter((f) => f !== 'xml')) {
     const target = join(dir, `duck.${format}`);
-    const options = format === 'parquet' ? '(FORMAT parquet, COMPRESSION snappy)' : format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT json)';
+    const options =
+      format === 'parquet'
+        ? '(FORMAT parquet, COMPRESSION snappy)'
+        : format === 'csv'
+          ? '(FORMAT csv, HEADER true)'
+          : '(FORMAT json)';
     const started = process.hrtime.bigint();
     await c.run(`COPY events TO '${target}' ${options}`);
     seconds[format] = Number(process.hrtime.bigint() - started) / 1e9;
@@ -127,7 +164,9 @@ async function removeBenchData(bucket: string, topic: string): Promise<void> {
       }
     }
   } catch (e) {
-    console.error(`could not remove the bench's bucket ${bucket} or topic ${topic}: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(
+      `could not remove the bench's bucket ${bucket} or topic ${topic}: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -155,12 +194,22 @@ async function exportOnce(s: ExportSetup, format: string): Promise<Figures> {
   const m = await measure(bench.pids(), stackPids(), async () => {
     const created = await api<{ id: string }>(bench.system.api, 'POST', '/v1/exports', {
       apiKey: account.apiKey,
-      body: { partner: 'gcp', credentialId: s.credentialId, type: 'all_events', frequency: 'one_time', from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString(), format },
+      body: {
+        partner: 'gcp',
+        credentialId: s.credentialId,
+        type: 'all_events',
+        frequency: 'one_time',
+        from: new Date(s.from).toISOString(),
+        to: new Date(s.to).toISOString(),
+        format,
+      },
     });
     return waitFor(
       `${format} export done`,
       async () => {
-        const res = await api<ExportStatus>(bench.system.api, 'GET', `/v1/exports/${created.body.id}`, { apiKey: account.apiKey });
+        const res = await api<ExportStatus>(bench.system.api, 'GET', `/v1/exports/${created.body.id}`, {
+          apiKey: account.apiKey,
+        });
         if (res.body.status === 'failed') throw new Error(`export failed: ${res.body.runs[0]?.error}`);
         return res.body.status === 'done' ? res.body : undefined;
       },
@@ -189,7 +238,8 @@ async function main(): Promise<void> {
   const formats = arg('formats', 'json,csv,xml,parquet').split(',');
   const replicas = Number(arg('replicas', '1'));
   const rounds = Number(arg('rounds', '1'));
-  if (!(Number.isInteger(replicas) && replicas >= 1 && Number.isInteger(rounds) && rounds >= 1)) throw new Error('--replicas and --rounds take a whole number from 1');
+  if (!(Number.isInteger(replicas) && replicas >= 1 && Number.isInteger(rounds) && rounds >= 1))
+    throw new Error('--replicas and --rounds take a whole number from 1');
   const work = mkdtempSync(join(tmpdir(), 'bench-'));
   const file = join(work, 'events.jsonl');
   console.log(`generating ${events} events…`);
@@ -208,14 +258,25 @@ async function main(): Promise<void> {
   let bucket = '';
   let topic = '';
   const bench = await BenchSystem.start(
-    { LOG_LEVEL: 'info', STAGING_DIR: join(work, 'staging'), WINDOW_GRACE_MS: '0', KAFKA_SESSION_TIMEOUT_MS: '10000', ...settings() },
+    {
+      LOG_LEVEL: 'info',
+      STAGING_DIR: join(work, 'staging'),
+      WINDOW_GRACE_MS: '0',
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
+      ...settings(),
+    },
     replicas,
   );
   try {
     const account = await bench.system.createAccount();
     bucket = await gcs.createBucket();
     topic = account.eventsTopic;
-    const credentialId = (await api<{ id: string }>(bench.system.api, 'POST', '/v1/credentials/gcp', { apiKey: account.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).body.id;
+    const credentialId = (
+      await api<{ id: string }>(bench.system.api, 'POST', '/v1/credentials/gcp', {
+        apiKey: account.apiKey,
+        body: { serviceKey: makeServiceKey(), bucket },
+      })
+    ).body.id;
     const from = Date.now();
     console.log(`replaying into ${topic} with kcat…`);
     const replayStarted = Date.now();
@@ -227,13 +288,26 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const kcat = await measure({}, stackPids(), () => kcatRead(topic));
     const kcatRate = events / kcat.seconds;
-    rows.push({ what: 'kcat read (the limit)', seconds: kcat.seconds, eventsPerSecond: kcatRate, mbPerSecond: mb / kcat.seconds, ratioToKcat: 1, cpuSeconds: { kcat: kcat.result, ...kcat.cpuSeconds } });
+    rows.push({
+      what: 'kcat read (the limit)',
+      seconds: kcat.seconds,
+      eventsPerSecond: kcatRate,
+      mbPerSecond: mb / kcat.seconds,
+      ratioToKcat: 1,
+      cpuSeconds: { kcat: kcat.result, ...kcat.cpuSeconds },
+    });
     // The two Kafka clients side by side, reading only (no staging).
     for (const [what, seconds] of [
       ['read only: kafkajs consumer', await timeKafkajsRead(topic, events)],
       ['read only: range reader (@platformatic/kafka)', await timeRangeReader(topic)],
     ] as const) {
-      rows.push({ what, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
+      rows.push({
+        what,
+        seconds,
+        eventsPerSecond: events / seconds,
+        mbPerSecond: mb / seconds,
+        ratioToKcat: events / seconds / kcatRate,
+      });
     }
 
     const setup: ExportSetup = { bench, account, credentialId, from, to, events, mb, kcatRate };
@@ -247,15 +321,30 @@ async function main(): Promise<void> {
       }
     }
     for (const [format, figures] of byFormat) {
-      rows.push({ what: `export ${format}`, ...medianFigures(figures), replicas, ...(rounds > 1 ? { rounds: figures } : {}) });
+      rows.push({
+        what: `export ${format}`,
+        ...medianFigures(figures),
+        replicas,
+        ...(rounds > 1 ? { rounds: figures } : {}),
+      });
     }
 
     const duck = process.argv.includes('--skip-duckdb') ? {} : await duckdbAlone(file, formats, work);
     for (const [format, seconds] of Object.entries(duck)) {
-      rows.push({ what: `DuckDB alone: COPY table → ${format}`, seconds, eventsPerSecond: events / seconds, mbPerSecond: mb / seconds, ratioToKcat: events / seconds / kcatRate });
+      rows.push({
+        what: `DuckDB alone: COPY table → ${format}`,
+        seconds,
+        eventsPerSecond: events / seconds,
+        mbPerSecond: mb / seconds,
+        ratioToKcat: events / seconds / kcatRate,
+      });
     }
 
-    const columns = { rssKeys: Object.keys(bench.pids()), cpuKeys: [...bench.workerKeys, 'extractor+uploader', 'kcat', ...Object.keys(stackPids())], workKeys: bench.workerKeys };
+    const columns = {
+      rssKeys: Object.keys(bench.pids()),
+      cpuKeys: [...bench.workerKeys, 'extractor+uploader', 'kcat', ...Object.keys(stackPids())],
+      workKeys: bench.workerKeys,
+    };
     console.log(`\n${rounds > 1 ? `exports: the median of ${rounds} rounds\n` : ''}${formatTable(rows, columns)}`);
 
     const result = {
@@ -263,7 +352,12 @@ async function main(): Promise<void> {
       events,
       inputMb: Math.round(mb),
       bytesPerEvent: Math.round(bytes / events),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
       replicas,
       settings: settings(),
       rows,

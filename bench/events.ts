@@ -27,7 +27,18 @@ function rng(seed: number): () => number {
   };
 }
 
-const NAMES = ['App Launched', 'Charged', 'Product Viewed', 'Added To Cart', 'Search', 'Notification Clicked', 'App Uninstalled', 'Page-View/Home', 'Signed Up', 'Rated'];
+const NAMES = [
+  'App Launched',
+  'Charged',
+  'Product Viewed',
+  'Added To Cart',
+  'Search',
+  'Notification Clicked',
+  'App Uninstalled',
+  'Page-View/Home',
+  'Signed Up',
+  'Rated',
+];
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'Ünïcødé', 'quote"d', 'a,b', '<tag>', 'plain', 'x'];
 
 export async function writeEventFile(path: string, options: EventFileOptions): Promise<{ bytes: number }> {
@@ -48,12 +59,23 @@ export async function writeEventFile(path: string, options: EventFileOptions): P
     const props: Record<string, unknown> = {};
     for (const { key, kind } of schemas[e]) {
       switch (kind) {
-        case 0: props[key] = pick(WORDS); break;
-        case 1: props[key] = Math.floor(random() * 100000); break;
-        case 2: props[key] = Math.round(random() * 10000) / 100; break;
-        case 3: props[key] = random() < 0.5; break;
-        case 4: props[key] = random() < 0.3 ? null : pick(WORDS); break;
-        default: props[key] = random() < 0.5 ? { nested: pick(WORDS), n: i % 97 } : [1, pick(WORDS)];
+        case 0:
+          props[key] = pick(WORDS);
+          break;
+        case 1:
+          props[key] = Math.floor(random() * 100000);
+          break;
+        case 2:
+          props[key] = Math.round(random() * 10000) / 100;
+          break;
+        case 3:
+          props[key] = random() < 0.5;
+          break;
+        case 4:
+          props[key] = random() < 0.3 ? null : pick(WORDS);
+          break;
+        default:
+          props[key] = random() < 0.5 ? { nested: pick(WORDS), n: i % 97 } : [1, pick(WORDS)];
       }
     }
     const t = new Date(last - Math.floor(random() * options.days) * 86_400_000 + Math.floor(random() * 86_400_000));
@@ -62,7 +84,11 @@ export async function writeEventFile(path: string, options: EventFileOptions): P
       eventName: names[e],
       ts,
       profile: { identity: `user-${Math.floor(random() * 100000)}`, platform: pick(['Android', 'iOS', 'Web']) },
-      deviceInfo: { make: pick(['Google', 'Apple', 'Samsung']), model: pick(['Pixel 8', 'iPhone 15', 'S24']), appVersion: '5.2.1' },
+      deviceInfo: {
+        make: pick(['Google', 'Apple', 'Samsung']),
+        model: pick(['Pixel 8', 'iPhone 15', 'S24']),
+        appVersion: '5.2.1',
+      },
       eventProps: props,
     };
     const line = JSON.stringify(event) + '\n';

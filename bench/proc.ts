@@ -67,7 +67,11 @@ export const round = (value: number, digits = 2): number => Math.round(value * 1
  * Runs `work` and measures it: wall time, the CPU seconds of every process in `services`
  * and `others`, and the peak RSS of those in `services` (sampled every 100 ms).
  */
-export async function measure<T>(services: Record<string, number>, others: Record<string, number>, work: () => Promise<T>): Promise<Measured<T>> {
+export async function measure<T>(
+  services: Record<string, number>,
+  others: Record<string, number>,
+  work: () => Promise<T>,
+): Promise<Measured<T>> {
   const all = { ...services, ...others };
   const peak: Record<string, number> = Object.fromEntries(Object.keys(services).map((name) => [name, 0]));
   const sample = () => {
@@ -84,7 +88,9 @@ export async function measure<T>(services: Record<string, number>, others: Recor
       result,
       seconds,
       peakRssMb: Object.fromEntries(Object.entries(peak).map(([name, mb]) => [name, Math.round(mb)])),
-      cpuSeconds: Object.fromEntries(Object.entries(all).map(([name, pid]) => [name, round(cpuSeconds(pid) - cpuBefore[name])])),
+      cpuSeconds: Object.fromEntries(
+        Object.entries(all).map(([name, pid]) => [name, round(cpuSeconds(pid) - cpuBefore[name])]),
+      ),
     };
   } finally {
     clearInterval(sampler);

@@ -11,9 +11,29 @@ import { writeEventFile } from './events';
  */
 export function kcatReplay(brokers: string, topic: string, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-P', '-b', brokers, '-t', topic, '-l', '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'compression.type=lz4', file], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(
+      'kcat',
+      [
+        '-P',
+        '-b',
+        brokers,
+        '-t',
+        topic,
+        '-l',
+        '-X',
+        'linger.ms=50',
+        '-X',
+        'batch.num.messages=10000',
+        '-X',
+        'queue.buffering.max.messages=1000000',
+        '-X',
+        'compression.type=lz4',
+        file,
+      ],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited with ${code}`))));
   });
@@ -36,7 +56,13 @@ async function main(): Promise<void> {
     file = join(generated, 'events.jsonl');
     const count = Number(arg('count', '100000'));
     const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
-    const { bytes } = await writeEventFile(file, { count, days: Number(arg('days', '2')), eventNames: Number(arg('event-names', '8')), seed: Number(arg('seed', '1')), lastDay: today });
+    const { bytes } = await writeEventFile(file, {
+      count,
+      days: Number(arg('days', '2')),
+      eventNames: Number(arg('event-names', '8')),
+      seed: Number(arg('seed', '1')),
+      lastDay: today,
+    });
     console.log(`generated ${count} events (${(bytes / 1e6).toFixed(1)} MB) in ${file}`);
   }
   try {

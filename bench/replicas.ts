@@ -1,6 +1,9 @@
 import { ServiceName, ServiceProcess, TestSystem } from '@bulk-export/testing';
 
-/** The services that may run as several replicas, and the counter (of their /metrics) that says how much of an export each did. */
+/**
+ * The services that may run as several replicas, and the counter (of their /metrics) that says how much of an export
+ * each did.
+ */
 const WORKERS = { extractor: 'bulk_export_events_read_total', uploader: 'bulk_export_rows_written_total' } as const;
 type WorkerName = keyof typeof WORKERS;
 
@@ -24,12 +27,20 @@ export class BenchSystem {
 
   static async start(env: Record<string, string>, replicas: number): Promise<BenchSystem> {
     const system = await TestSystem.start(env, ['request-api', 'scheduler']);
-    const processes: BenchProcess[] = (['request-api', 'scheduler'] as const).map((name) => ({ key: name, name, service: system.service(name) }));
+    const processes: BenchProcess[] = (['request-api', 'scheduler'] as const).map((name) => ({
+      key: name,
+      name,
+      service: system.service(name),
+    }));
     for (const name of Object.keys(WORKERS) as WorkerName[]) {
       for (let i = 1; i <= replicas; i++) {
         // Instance 0 logs to <name>.log; the replicas' logs are named as their keys.
         const instance = replicas === 1 ? 0 : i;
-        processes.push({ key: instance ? `${name}-${i}` : name, name, service: new ServiceProcess(name, system.env, system.logDir, instance) });
+        processes.push({
+          key: instance ? `${name}-${i}` : name,
+          name,
+          service: new ServiceProcess(name, system.env, system.logDir, instance),
+        });
       }
     }
     const bench = new BenchSystem(system, processes);
@@ -56,7 +67,9 @@ export class BenchSystem {
     return Object.fromEntries(this.processes.map((p) => [p.key, p.service.pid]));
   }
 
-  /** By worker key, how much it has done so far: events read (extractors), rows written (uploaders), from its /metrics. */
+  /**
+   * By worker key, how much it has done so far: events read (extractors), rows written (uploaders), from its /metrics.
+   */
   async workDone(): Promise<Record<string, number>> {
     return Object.fromEntries(
       await Promise.all(

@@ -54,18 +54,36 @@ export function medianFigures(rounds: Figures[]): Figures {
 }
 
 /** `extractor-2` → `extr2`, `request-api` → `api`: the table's short names. */
-const short = (key: string) => key.replace('request-api', 'api').replace('scheduler', 'sched').replace('extractor', 'extr').replace('uploader', 'upl').replace('-', '');
+const short = (key: string) =>
+  key
+    .replace('request-api', 'api')
+    .replace('scheduler', 'sched')
+    .replace('extractor', 'extr')
+    .replace('uploader', 'upl')
+    .replace('-', '');
 
 /**
  * The table: per-process columns list the figures in the order of `rssKeys` (the services),
  * `cpuKeys` and `workKeys` (the replicas); a process a row did not measure shows `-`.
  */
-export function formatTable(rows: Row[], columns: { rssKeys: string[]; cpuKeys: string[]; workKeys: string[] }): string {
+export function formatTable(
+  rows: Row[],
+  columns: { rssKeys: string[]; cpuKeys: string[]; workKeys: string[] },
+): string {
   const list = (keys: string[], record: Record<string, number> | undefined, format: (v: number) => string) =>
     record ? keys.map((k) => (record[k] === undefined ? '-' : format(record[k]))).join(' / ') : '';
   const header = (title: string, keys: string[]) => `${title} (${keys.map(short).join('/')})`;
   const table = [
-    ['what', 'seconds', 'events/s', 'MB/s', '× kcat', header('peak RSS MB', columns.rssKeys), header('CPU s', columns.cpuKeys), header('events read / rows written', columns.workKeys)],
+    [
+      'what',
+      'seconds',
+      'events/s',
+      'MB/s',
+      '× kcat',
+      header('peak RSS MB', columns.rssKeys),
+      header('CPU s', columns.cpuKeys),
+      header('events read / rows written', columns.workKeys),
+    ],
     ...rows.map((r) => [
       r.what,
       r.seconds.toFixed(2),
@@ -78,5 +96,12 @@ export function formatTable(rows: Row[], columns: { rssKeys: string[]; cpuKeys: 
     ]),
   ];
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  return table.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return table
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

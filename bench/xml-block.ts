@@ -98,25 +98,43 @@ async function main(): Promise<void> {
   const converters: [string, Convert][] = [
     ['xmlEventsOfBlock (documented)', (bytes, ranges) => xmlEventsOfBlock(bytes, ranges, undefined, 'documented')],
     ['xmlEventsOfBlock (typed)', (bytes, ranges) => xmlEventsOfBlock(bytes, ranges, undefined, 'typed')],
-    ['  slow path for every event (documented)', (bytes, ranges) => {
-      let n = 0;
-      for (let i = 0; i < ranges.length; i += 2) n += slowXmlEvent(bytes, ranges[i], ranges[i + 1]).length;
-      return n;
-    }],
+    [
+      '  slow path for every event (documented)',
+      (bytes, ranges) => {
+        let n = 0;
+        for (let i = 0; i < ranges.length; i += 2) n += slowXmlEvent(bytes, ranges[i], ranges[i + 1]).length;
+        return n;
+      },
+    ],
   ];
   // The baseline may be older than the layouts: it writes what it writes (the typed layout, before them).
-  if (baseline) converters.unshift(['xmlEventsOfBlock of baseline', ((await import(resolve(baseline))) as { xmlEventsOfBlock: Convert }).xmlEventsOfBlock]);
+  if (baseline)
+    converters.unshift([
+      'xmlEventsOfBlock of baseline',
+      ((await import(resolve(baseline))) as { xmlEventsOfBlock: Convert }).xmlEventsOfBlock,
+    ]);
   const work = mkdtempSync(join(tmpdir(), 'xml-block-'));
   try {
     const file = join(work, 'events.jsonl');
     await writeEventFile(file, { count, days: 2, eventNames: 8, seed: 42, lastDay: '20261128' });
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     const withBig = (share: number) =>
-      lines.map((l, i) => (i % Math.round(1 / share) === 0 ? l.replace('"eventProps":{', `"eventProps":{"big":${9007199254740993n + BigInt(i)},`) : l));
+      lines.map((l, i) =>
+        i % Math.round(1 / share) === 0
+          ? l.replace('"eventProps":{', `"eventProps":{"big":${9007199254740993n + BigInt(i)},`)
+          : l,
+      );
     measure('bench events (no number at risk)', lines, rounds, converters);
     measure('1% of events with a 19-digit integer', withBig(0.01), rounds, converters);
     measure('every event with a 19-digit integer', withBig(1), rounds, converters);
-    measure('every event with a key given twice', lines.map((l) => l.replace('"eventProps":{', '"eventProps":{"twice":1,"twice":2,')), rounds, converters);
+    measure(
+      'every event with a key given twice',
+      lines.map((l) => l.replace('"eventProps":{', '"eventProps":{"twice":1,"twice":2,')),
+      rounds,
+      converters,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

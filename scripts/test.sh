@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: everything the project checks. Brings up what it needs itself (the local
-# stack), type-checks, builds, then runs the unit tests and the end-to-end suites against
-# the real Kafka, Postgres and fake-gcs-server.
+# stack), type-checks, lints (ESLint, Prettier), builds, then runs the unit tests and the
+# end-to-end suites against the real Kafka, Postgres and fake-gcs-server.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
@@ -10,6 +10,8 @@ ensure_node_modules
 bash scripts/stack.sh up
 echo "type-checking…"
 npx tsc -p tsconfig.json --noEmit
+echo "linting…"
+npm run --silent lint
 build
 
 mkdir -p "$STACK_DIR/test-results"

@@ -25,7 +25,12 @@ describe('chunking at MAX_FILE_BYTES', () => {
     ({ from, to } = await produceInWindow(
       account.eventsTopic,
       Array.from({ length: COUNT }, (_, i) =>
-        JSON.stringify({ eventName: 'Product Viewed', ts: 20261127100000, profile: { identity: `u${i}` }, eventProps: { seq: i, text: `value ${i} `.repeat(1 + (i % 7)) } }),
+        JSON.stringify({
+          eventName: 'Product Viewed',
+          ts: 20261127100000,
+          profile: { identity: `u${i}` },
+          eventProps: { seq: i, text: `value ${i} `.repeat(1 + (i % 7)) },
+        }),
       ),
     ));
   });
@@ -42,7 +47,11 @@ describe('chunking at MAX_FILE_BYTES', () => {
     ['parquet', undefined],
   ])('%s (compression %s)', async (format, compression) => {
     const id = await createExport(system, account, {
-      credentialId, type: 'all_events', format, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
+      credentialId,
+      type: 'all_events',
+      format,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
       ...(compression ? { compression } : {}),
     });
     const exported = await exportDone(system, account, id);
@@ -59,15 +68,18 @@ describe('chunking at MAX_FILE_BYTES', () => {
     for (const o of objects) {
       expect(o.size).toBeLessThanOrEqual(LIMIT);
       const content = unzipIf(await gcs.download(bucket, o.name), compression === 'gzip');
-      if (format === 'json') seqs.push(...readJsonFile(content).rows.map((r) => (r as { eventProps: { seq: number } }).eventProps.seq));
+      if (format === 'json')
+        seqs.push(...readJsonFile(content).rows.map((r) => (r as { eventProps: { seq: number } }).eventProps.seq));
       if (format === 'csv') {
         const file = await readCsvFile(content);
         const column = file.header.indexOf('eventProps.seq');
         seqs.push(...file.rows.map((r) => Number(r[column])));
       }
       // The documented XML layout writes values as text.
-      if (format === 'xml') seqs.push(...readXmlFile(content).events.map((e) => Number((e.eventProps as { seq: string }).seq)));
-      if (format === 'parquet') seqs.push(...(await readParquetFile(content)).rows.map((r) => (r.eventProps as { seq: number }).seq));
+      if (format === 'xml')
+        seqs.push(...readXmlFile(content).events.map((e) => Number((e.eventProps as { seq: string }).seq)));
+      if (format === 'parquet')
+        seqs.push(...(await readParquetFile(content)).rows.map((r) => (r.eventProps as { seq: number }).seq));
     }
     expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: COUNT }, (_, i) => i));
     expect(exported.runs[0].rowsWritten).toBe(COUNT);

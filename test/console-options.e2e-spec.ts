@@ -30,7 +30,8 @@ describe('console: export options and resume', () => {
     await system?.stop();
   });
 
-  const openCreate = () => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Create Export', exact: true }).click();
+  const openCreate = () =>
+    page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Create Export', exact: true }).click();
 
   it('sends the advanced options and shows them on the export', async () => {
     await openCreate();
@@ -45,15 +46,22 @@ describe('console: export options and resume', () => {
     await page.getByRole('button', { name: 'Create Export' }).click();
     await page.getByText(/Export \w+ created/).waitFor();
     const id = (await page.locator('tr[data-export-id]').first().getAttribute('data-export-id')) as string;
-    const body = (await api<Record<string, unknown>>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey })).body;
-    expect([body.prefix, body.maxFileMb, body.xmlLayout, body.profileMode]).toEqual(['clevertap/exports/', 5, 'typed', 'snapshot']);
+    const body = (
+      await api<Record<string, unknown>>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey })
+    ).body;
+    expect([body.prefix, body.maxFileMb, body.xmlLayout, body.profileMode]).toEqual([
+      'clevertap/exports/',
+      5,
+      'typed',
+      'snapshot',
+    ]);
     await page.getByRole('link', { name: id }).click();
     await page.getByText(`gs://${bucket}/clevertap/exports/${id}-*`).waitFor();
     await page.getByText('files up to 5 MB, typed XML, snapshot profiles').waitFor();
     expect((await api(system.api, 'POST', `/v1/exports/${id}/stop`, { apiKey: account.apiKey })).status).toBe(200);
   });
 
-  it('shows the API\'s refusal of a file size under its field', async () => {
+  it("shows the API's refusal of a file size under its field", async () => {
     await openCreate();
     await page.getByText('Advanced').click();
     await page.getByLabel('Largest file (MB)').fill('500');
@@ -67,7 +75,14 @@ describe('console: export options and resume', () => {
   it('resumes a paused export from its page', async () => {
     const created = await api<{ id: string }>(system.api, 'POST', '/v1/exports', {
       apiKey: account.apiKey,
-      body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'recurring', intervalHours: 6, format: 'json' },
+      body: {
+        partner: 'gcp',
+        credentialId,
+        type: 'all_events',
+        frequency: 'recurring',
+        intervalHours: 6,
+        format: 'json',
+      },
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
@@ -78,12 +93,20 @@ describe('console: export options and resume', () => {
     ]);
     await page.goto(`${system.api}/console/#/exports/${id}`);
     await page.getByText('Paused', { exact: true }).first().waitFor();
-    await page.getByText(/paused after 3 runs in a row failed/).first().waitFor();
+    await page
+      .getByText(/paused after 3 runs in a row failed/)
+      .first()
+      .waitFor();
     await page.getByRole('button', { name: 'Resume export' }).click();
-    await waitFor('export pending again', async () => {
-      const body = (await api<{ status: string }>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey })).body;
-      return body.status === 'pending' ? body : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 200 });
+    await waitFor(
+      'export pending again',
+      async () => {
+        const body = (await api<{ status: string }>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey }))
+          .body;
+        return body.status === 'pending' ? body : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     await page.getByText('Pending', { exact: true }).first().waitFor();
     expect(await page.getByRole('button', { name: 'Resume export' }).count()).toBe(0);
   });

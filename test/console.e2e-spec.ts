@@ -31,7 +31,8 @@ describe('admin console in Chromium', () => {
   const consoleLines: string[] = [];
 
   /** A link of the console's navigation bar. */
-  const nav = (name: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
+  const nav = (name: string) =>
+    page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   /** Waits until `text` is visible on the page (inside `scope` when given). */
   const see = async (text: string | RegExp, scope = 'body', timeout = 15_000) => {
@@ -95,7 +96,11 @@ describe('admin console in Chromium', () => {
     await shot('02-credentials-bucket-not-found');
 
     await page.getByLabel('Service Key').fill('');
-    await page.getByLabel('…or pick the key file (.json)').setInputFiles({ name: 'key.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(makeServiceKey('console'))) });
+    await page.getByLabel('…or pick the key file (.json)').setInputFiles({
+      name: 'key.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(makeServiceKey('console'))),
+    });
     await page.waitForFunction("document.getElementById('service-key').value.includes('service_account')");
     await page.getByLabel('Bucket Name').fill(bucket);
     await page.getByRole('button', { name: 'Save Credentials' }).click();
@@ -119,7 +124,13 @@ describe('admin console in Chromium', () => {
   });
 
   it('creates a one-time export of events produced with kcat and watches the Activity Log reach Done without reloading', async () => {
-    const produced = await produceInWindow(account.eventsTopic, [event('App Launched', 1), event('App Launched', 2), event('Charged', 3), event('App Launched', 4), event('Charged', 5)]);
+    const produced = await produceInWindow(account.eventsTopic, [
+      event('App Launched', 1),
+      event('App Launched', 2),
+      event('Charged', 3),
+      event('App Launched', 4),
+      event('Charged', 5),
+    ]);
     const from = Math.floor(produced.from / 1000) * 1000;
     const to = Math.ceil(produced.to / 1000) * 1000;
     await clockPast(to);
@@ -152,7 +163,9 @@ describe('admin console in Chromium', () => {
     const files = body.runs.flatMap((r) => r.files.map((f) => f.name));
     expect(shown.sort()).toEqual(files.sort());
     expect(shown).toHaveLength(2); // App Launched and Charged, one day
-    const bucket = (await api<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].bucket;
+    const bucket = (
+      await api<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })
+    ).body.items[0].bucket;
     const inBucket = (await gcs.list(bucket)).map((o) => o.name);
     for (const name of shown) {
       expect(name.startsWith(`${id}-`)).toBe(true);
@@ -170,10 +183,21 @@ describe('admin console in Chromium', () => {
     // A window that ends a few seconds from now: the export is pending when its page opens.
     const from = Math.floor(Date.now() / 1000) * 1000 - 1000;
     const to = from + 8000;
-    const credentialId = (await api<{ items: { id: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].id;
+    const credentialId = (
+      await api<{ items: { id: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })
+    ).body.items[0].id;
     const created = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
       apiKey: account.apiKey,
-      body: { partner: 'gcp', credentialId, type: 'select_events', events: ['Charged'], frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'csv' },
+      body: {
+        partner: 'gcp',
+        credentialId,
+        type: 'select_events',
+        events: ['Charged'],
+        frequency: 'one_time',
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        format: 'csv',
+      },
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
@@ -248,9 +272,21 @@ describe('admin console in Chromium', () => {
   });
 
   it('pages through the Activity Log', async () => {
-    const credentialId = (await api<{ items: { id: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].id;
+    const credentialId = (
+      await api<{ items: { id: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })
+    ).body.items[0].id;
     for (let i = 0; i < 20; i++) {
-      const res = await api(system.api, 'POST', '/v1/exports', { apiKey: account.apiKey, body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'recurring', intervalHours: 24, format: 'parquet' } });
+      const res = await api(system.api, 'POST', '/v1/exports', {
+        apiKey: account.apiKey,
+        body: {
+          partner: 'gcp',
+          credentialId,
+          type: 'all_events',
+          frequency: 'recurring',
+          intervalHours: 24,
+          format: 'parquet',
+        },
+      });
       expect(res.status).toBe(201);
     }
     await nav('Activity Log').click();
@@ -269,7 +305,9 @@ describe('admin console in Chromium', () => {
 
   it('replaces the key of saved credentials, and deletes credentials', async () => {
     await nav('Credentials').click();
-    const bucket = (await api<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })).body.items[0].bucket;
+    const bucket = (
+      await api<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: account.apiKey })
+    ).body.items[0].bucket;
     await page.getByRole('button', { name: `Replace the key of bucket ${bucket}` }).click();
     await page.getByRole('heading', { name: `Replace the key of bucket ${bucket}` }).waitFor();
     await page.waitForFunction("document.activeElement?.id === 'service-key'", undefined, { timeout: 5_000 });

@@ -14,7 +14,9 @@ const ROOT = resolve(__dirname, '..');
 // Fields with an initialiser show up on an instance; the others only in the source.
 const SETTINGS = new Set([
   ...Object.keys(new AppConfig()),
-  ...[...readFileSync(join(ROOT, 'libs/config/src/app-config.ts'), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+)[?]?:/gm)].map((m) => m[1]),
+  ...[
+    ...readFileSync(join(ROOT, 'libs/config/src/app-config.ts'), 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+)[?]?:/gm),
+  ].map((m) => m[1]),
 ]);
 const SECRET_SETTINGS = ['DATABASE_URL', 'CREDENTIALS_KEKS'];
 const OUR_SERVICES = ['request-api', 'scheduler', 'extractor', 'uploader'];
@@ -81,10 +83,21 @@ function render(overlay: string): { status: number | null; stdout: string; stder
 }
 
 describe('deployment files', () => {
-  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
 
   it('knows the settings (sanity check of the parser)', () => {
-    for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'CREDENTIALS_KEKS', 'HTTP_PORT', 'STAGING_DIR', 'GCS_API_ENDPOINT', 'LOG_LEVEL']) expect(SETTINGS.has(name)).toBe(true);
+    for (const name of [
+      'DATABASE_URL',
+      'KAFKA_BROKERS',
+      'CREDENTIALS_KEKS',
+      'HTTP_PORT',
+      'STAGING_DIR',
+      'GCS_API_ENDPOINT',
+      'LOG_LEVEL',
+    ])
+      expect(SETTINGS.has(name)).toBe(true);
   });
 
   it('the Dockerfile builds one Debian-based image, runs as non-root and checks /health/live on HTTP_PORT', () => {
@@ -92,7 +105,9 @@ describe('deployment files', () => {
     const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThan(1);
     // The image runs the Node.js the tests run: the major of the `node` package in package.json.
-    const tested = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node;
+    const tested = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+    ).devDependencies.node;
     const major = /^\^?(\d+)\./.exec(tested)?.[1];
     for (const image of stages) expect(image).toBe(`node:${major}-bookworm-slim`);
     expect(process.versions.node.split('.')[0]).toBe(major);
@@ -101,25 +116,37 @@ describe('deployment files', () => {
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     expect(cmd).toEqual(['node', 'dist/apps/request-api/src/main.js']);
     const env = new Map<string, string>();
-    for (const [, line] of dockerfile.matchAll(/^ENV\s+(.*)$/gm)) for (const [, variable, value] of line.matchAll(/([A-Z][A-Z0-9_]*)=(\S*)/g)) env.set(variable, value);
+    for (const [, line] of dockerfile.matchAll(/^ENV\s+(.*)$/gm))
+      for (const [, variable, value] of line.matchAll(/([A-Z][A-Z0-9_]*)=(\S*)/g)) env.set(variable, value);
     // Every variable is one of ours, or read by Node.js (NODE_ENV, NODE_OPTIONS) or glibc's malloc (MALLOC_*).
-    for (const variable of env.keys()) if (!['NODE_ENV', 'NODE_OPTIONS'].includes(variable) && !variable.startsWith('MALLOC_')) expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
+    for (const variable of env.keys())
+      if (!['NODE_ENV', 'NODE_OPTIONS'].includes(variable) && !variable.startsWith('MALLOC_'))
+        expect(`${variable} ${SETTINGS.has(variable)}`).toBe(`${variable} true`);
     // V8's settings are the ones the local scripts give the services.
     const nodeOptions = (text: string, pattern: RegExp) => pattern.exec(text)?.[1];
     const lib = readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8');
-    expect(nodeOptions(dockerfile, /^ENV NODE_OPTIONS="([^"]+)"$/m)).toBe(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m));
-    expect(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m)).toMatch(/--max-semi-space-size=16/);
+    expect(nodeOptions(dockerfile, /^ENV NODE_OPTIONS="([^"]+)"$/m)).toBe(
+      nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m),
+    );
+    expect(nodeOptions(lib, /^export NODE_OPTIONS="\$\{NODE_OPTIONS:-([^}]+)\}"$/m)).toMatch(
+      /--max-semi-space-size=16/,
+    );
     // The malloc settings are the ones the local scripts give the services.
-    const local = [...readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/^export (MALLOC_\w+)="\$\{\1:-(\S+)\}"$/gm)].map(([, variable, value]) => [variable, value]);
+    const local = [
+      ...readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8').matchAll(/^export (MALLOC_\w+)="\$\{\1:-(\S+)\}"$/gm),
+    ].map(([, variable, value]) => [variable, value]);
     expect(local.length).toBeGreaterThan(0);
     expect([...env].filter(([variable]) => variable.startsWith('MALLOC_'))).toEqual(local);
   });
 
   it('docker-compose.yml has the whole stack and only real settings', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['extractor', 'fake-gcs', 'kafka', 'migrate', 'postgres', 'request-api', 'scheduler', 'uploader'].sort());
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['extractor', 'fake-gcs', 'kafka', 'migrate', 'postgres', 'request-api', 'scheduler', 'uploader'].sort(),
+    );
     for (const name of [...OUR_SERVICES, 'migrate']) {
       const service = compose.services[name];
-      for (const variable of Object.keys(service.environment ?? {})) expect(`${name}: ${variable} ${SETTINGS.has(variable)}`).toBe(`${name}: ${variable} true`);
+      for (const variable of Object.keys(service.environment ?? {}))
+        expect(`${name}: ${variable} ${SETTINGS.has(variable)}`).toBe(`${name}: ${variable} true`);
       const entry = (service.command ?? []).find((c) => c.startsWith('dist/'));
       expect(`${name}: ${entry}`).toMatch(/: dist\//);
       expect(existsSync(join(ROOT, entry as string))).toBe(true);
@@ -132,21 +159,32 @@ describe('deployment files', () => {
       expect(service.depends_on?.migrate?.condition).toBe('service_completed_successfully');
       expect(service.depends_on?.kafka?.condition).toBe('service_healthy');
       // The services reach Kafka through the listener it advertises to the other containers.
-      expect(String(compose.services.kafka.environment?.KAFKA_ADVERTISED_LISTENERS).split(',')).toContain(`PLAINTEXT://${service.environment?.KAFKA_BROKERS}`);
+      expect(String(compose.services.kafka.environment?.KAFKA_ADVERTISED_LISTENERS).split(',')).toContain(
+        `PLAINTEXT://${service.environment?.KAFKA_BROKERS}`,
+      );
     }
     for (const [name, service] of Object.entries(compose.services)) {
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         expect(compose.services[dependency]).toBeDefined();
-        if (condition === 'service_healthy') expect(`${dependency} healthcheck ${Boolean(compose.services[dependency].healthcheck)}`).toBe(`${dependency} healthcheck true`);
-        expect(`${name} → ${dependency}: ${condition}`).toMatch(/: (service_healthy|service_completed_successfully|service_started)$/);
+        if (condition === 'service_healthy')
+          expect(`${dependency} healthcheck ${Boolean(compose.services[dependency].healthcheck)}`).toBe(
+            `${dependency} healthcheck true`,
+          );
+        expect(`${name} → ${dependency}: ${condition}`).toMatch(
+          /: (service_healthy|service_completed_successfully|service_started)$/,
+        );
       }
     }
-    expect(compose.services['request-api'].ports).toEqual([`${PORTS['request-api']}:${compose.services['request-api'].environment?.HTTP_PORT}`]);
+    expect(compose.services['request-api'].ports).toEqual([
+      `${PORTS['request-api']}:${compose.services['request-api'].environment?.HTTP_PORT}`,
+    ]);
     // Extractor and uploader share one named volume, mounted where STAGING_DIR points.
     const staging = compose.services.extractor.volumes;
     expect(staging).toEqual(compose.services.uploader.volumes);
     expect(staging?.map((v) => v.split(':')[1])).toContain(compose.services.extractor.environment?.STAGING_DIR);
-    expect(compose.services.extractor.environment?.STAGING_DIR).toBe(compose.services.uploader.environment?.STAGING_DIR);
+    expect(compose.services.extractor.environment?.STAGING_DIR).toBe(
+      compose.services.uploader.environment?.STAGING_DIR,
+    );
     expect(compose.services.migrate.depends_on?.postgres?.condition).toBe('service_healthy');
   });
 
@@ -157,8 +195,13 @@ describe('deployment files', () => {
       expect(rendered.stderr.replace(/installing kustomize.*\n?/, '')).toBe('');
       expect(rendered.status).toBe(0);
       const docs = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as Resource);
-      const names = (kind: string) => docs.filter((d) => d.kind === kind).map((d) => d.metadata.name).sort();
-      const byName = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name) as Resource;
+      const names = (kind: string) =>
+        docs
+          .filter((d) => d.kind === kind)
+          .map((d) => d.metadata.name)
+          .sort();
+      const byName = (kind: string, name: string) =>
+        docs.find((d) => d.kind === kind && d.metadata.name === name) as Resource;
       expect(names('Deployment')).toEqual([...OUR_SERVICES].sort());
       expect(names('HorizontalPodAutoscaler')).toEqual(['extractor', 'uploader']);
       expect(names('PodDisruptionBudget').length).toBeGreaterThan(0);
@@ -199,7 +242,8 @@ describe('deployment files', () => {
         expect(port).toBe(PORTS[name]);
         const http = container.ports?.find((p) => p.containerPort === port);
         expect(http).toBeDefined();
-        for (const probe of [container.livenessProbe, container.readinessProbe]) expect([http?.name, port]).toContain(probe?.httpGet.port);
+        for (const probe of [container.livenessProbe, container.readinessProbe])
+          expect([http?.name, port]).toContain(probe?.httpGet.port);
         expect(deployment.spec.template.metadata?.annotations?.['prometheus.io/port']).toBe(String(port));
         const service = byName('Service', name);
         if (service) expect([http?.name, port]).toContain(service.spec.ports[0].targetPort);
@@ -223,7 +267,8 @@ describe('deployment files', () => {
         expect(deployment.spec.replicas).toBeUndefined();
         const pod = deployment.spec.template.spec;
         const [container] = pod.containers;
-        const duckdbLimit = container.env?.find((e) => e.name === 'DUCKDB_MEMORY_LIMIT')?.value ?? config.data?.DUCKDB_MEMORY_LIMIT;
+        const duckdbLimit =
+          container.env?.find((e) => e.name === 'DUCKDB_MEMORY_LIMIT')?.value ?? config.data?.DUCKDB_MEMORY_LIMIT;
         expect(bytes(duckdbLimit as string)).toBeLessThan(bytes(container.resources.limits.memory));
         const mount = container.volumeMounts?.find((m) => m.mountPath === config.data?.STAGING_DIR);
         const volume = pod.volumes?.find((v) => v.name === mount?.name);

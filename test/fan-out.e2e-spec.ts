@@ -41,7 +41,15 @@ describe('one run across two extractors and two uploaders', () => {
     for (const name of ['extractor', 'uploader'] as const) {
       for (const i of [1, 2]) {
         // Each replica has its own scratch folder, as on its own machine.
-        replicas.set(`${name}-${i}`, new ServiceProcess(name, { ...system.env, STAGING_DIR: mkdtempSync(join(tmpdir(), `bx-${name}-${i}-`)) }, system.logDir, i));
+        replicas.set(
+          `${name}-${i}`,
+          new ServiceProcess(
+            name,
+            { ...system.env, STAGING_DIR: mkdtempSync(join(tmpdir(), `bx-${name}-${i}-`)) },
+            system.logDir,
+            i,
+          ),
+        );
       }
     }
     await Promise.all([...replicas.values()].map((r) => r.start()));
@@ -57,7 +65,12 @@ describe('one run across two extractors and two uploaders', () => {
 
   const values = (tag: string) =>
     Array.from({ length: EVENTS }, (_, seq) =>
-      JSON.stringify({ eventName: `E${seq % 4}`, ts: Math.floor(seq / 4) % 2 ? 20261201120000 : 20261202120000, profile: { identity: `u${seq}` }, eventProps: { tag, seq } }),
+      JSON.stringify({
+        eventName: `E${seq % 4}`,
+        ts: Math.floor(seq / 4) % 2 ? 20261201120000 : 20261202120000,
+        profile: { identity: `u${seq}` },
+        eventProps: { tag, seq },
+      }),
     );
   /** Every event of the files, by its seq: each exactly once, and in its file group. */
   const exportedSeqs = async (files: FileBody[], tag: string) => {
@@ -67,21 +80,41 @@ describe('one run across two extractors and two uploaders', () => {
       expect(content.eventName).toBe(f.eventName);
       for (const row of content.rows as { ts: number; eventProps: { tag: string; seq: number } }[]) {
         expect(row.eventProps.tag).toBe(tag);
-        expect([`E${row.eventProps.seq % 4}`, Math.floor(row.eventProps.seq / 4) % 2 ? '20261201' : '20261202']).toEqual([f.eventName, f.day]);
+        expect([
+          `E${row.eventProps.seq % 4}`,
+          Math.floor(row.eventProps.seq / 4) % 2 ? '20261201' : '20261202',
+        ]).toEqual([f.eventName, f.day]);
         seqs.push(row.eventProps.seq);
       }
     }
     return seqs.sort((a, b) => a - b);
   };
   const all = Array.from({ length: EVENTS }, (_, i) => i);
-  type TaskRow = { kind: string; seq: number; worker: string; task_attempt: number; takeovers: number; error: string | null; status: string };
+  type TaskRow = {
+    kind: string;
+    seq: number;
+    worker: string;
+    task_attempt: number;
+    takeovers: number;
+    error: string | null;
+    status: string;
+  };
   const tasksOf = async (runId: string) =>
-    (await system.db.query(`SELECT kind, seq, worker, task_attempt, takeovers, error, status FROM run_tasks WHERE run_id = $1 ORDER BY kind, seq`, [runId])) as TaskRow[];
+    (await system.db.query(
+      `SELECT kind, seq, worker, task_attempt, takeovers, error, status FROM run_tasks WHERE run_id = $1 ORDER BY kind, seq`,
+      [runId],
+    )) as TaskRow[];
   /** The replica (extractor-1, …) a task's worker is: workers are named host:pid. */
   const replicaOf = (worker: string) => [...replicas].find(([, r]) => worker.endsWith(`:${r.pid}`))?.[0] ?? worker;
   const exportWindow = async (tag: string) => {
     const { from, to } = await produceInWindow(account.eventsTopic, values(tag));
-    return createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    return createExport(system, account, {
+      credentialId,
+      type: 'all_events',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      format: 'json',
+    });
   };
 
   it('shares one run between the replicas, each doing part of it, and exports every event exactly once', async () => {
@@ -96,14 +129,18 @@ describe('one run across two extractors and two uploaders', () => {
     const tasks = await tasksOf(run.id);
     const extracts = tasks.filter((t) => t.kind === 'extract');
     const writes = tasks.filter((t) => t.kind === 'write');
-    // Each partition's range cut in pieces of at most 2,500 offsets (kcat spreads the events at random over the 3 partitions).
+    // Each partition's range cut in pieces of at most 2,500 offsets (kcat spreads the events at random over the 3
+    // partitions).
     expect(extracts.length).toBeGreaterThanOrEqual(5);
     expect(writes).toHaveLength(8);
     expect(tasks.filter((t) => t.kind === 'finish')).toHaveLength(1);
     expect(new Set(extracts.map((t) => replicaOf(t.worker)))).toEqual(new Set(['extractor-1', 'extractor-2']));
     expect(new Set(writes.map((t) => replicaOf(t.worker)))).toEqual(new Set(['uploader-1', 'uploader-2']));
     // The staging is gone once the run is done.
-    await waitFor('staging objects removed', async () => ((await gcs.list(staging)).length === 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
+    await waitFor('staging objects removed', async () => ((await gcs.list(staging)).length === 0 ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
   }, 180_000);
 
   it('stays exact when an extractor and an uploader are killed in the middle of a task', async () => {
@@ -113,7 +150,10 @@ describe('one run across two extractors and two uploaders', () => {
       await waitFor(
         `a ${kind} task running on ${name}`,
         async () => {
-          const running = (await system.db.query(`SELECT worker FROM run_tasks WHERE kind = $1 AND status = 'running' AND worker LIKE $2`, [kind, `%:${replica.pid}`])) as unknown[];
+          const running = (await system.db.query(
+            `SELECT worker FROM run_tasks WHERE kind = $1 AND status = 'running' AND worker LIKE $2`,
+            [kind, `%:${replica.pid}`],
+          )) as unknown[];
           return running.length > 0 ? true : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 10 },
@@ -128,7 +168,9 @@ describe('one run across two extractors and two uploaders', () => {
     expect(await exportedSeqs(run.files, 'killed')).toEqual(all);
     // The killed replicas' tasks were taken over by the others.
     const tasks = await tasksOf(run.id);
-    expect(tasks.filter((t) => t.kind === 'extract' && t.takeovers === 1).map((t) => replicaOf(t.worker))).toEqual(['extractor-2']);
+    expect(tasks.filter((t) => t.kind === 'extract' && t.takeovers === 1).map((t) => replicaOf(t.worker))).toEqual([
+      'extractor-2',
+    ]);
     // An uploader runs WRITE_TASKS_AT_ONCE (2) write tasks at once: one or two were taken over.
     const takenOver = tasks.filter((t) => t.kind === 'write' && t.takeovers === 1).map((t) => replicaOf(t.worker));
     expect(takenOver.length).toBeGreaterThanOrEqual(1);
@@ -140,8 +182,14 @@ describe('one run across two extractors and two uploaders', () => {
     const inStaging = (url = '') => url.includes(`/b/${staging}/o`);
     let uploads = 0;
     // The third staging object written (an extract task's publish), and the first read (a write task's fetch).
-    proxy.failNext({ kind: 'status', status: 403 }, (req) => req.method === 'POST' && inStaging(req.url) && ++uploads === 3);
-    proxy.failNext({ kind: 'status', status: 403 }, (req) => req.method === 'GET' && inStaging(req.url) && (req.url ?? '').includes('alt=media'));
+    proxy.failNext(
+      { kind: 'status', status: 403 },
+      (req) => req.method === 'POST' && inStaging(req.url) && ++uploads === 3,
+    );
+    proxy.failNext(
+      { kind: 'status', status: 403 },
+      (req) => req.method === 'GET' && inStaging(req.url) && (req.url ?? '').includes('alt=media'),
+    );
     const done = await exportDone(system, account, await exportWindow('faults'));
     const [run] = done.runs;
     expect(proxy.pending).toBe(0);

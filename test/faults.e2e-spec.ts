@@ -6,11 +6,22 @@ import { produceInWindow, saveCredentials } from './support/exports';
 /**
  * Crashes at the worst moments: a SIGKILLed extractor while it reads a window, a
  * SIGKILLed uploader while it uploads files, an uploader stalled (SIGSTOP) until another
- * took its tasks over, an object written by someone else under a write task's feet. The export still ends `done` with every event exactly once, and a
+ * took its tasks over, an object written by someone else under a write task's feet. The export still ends `done` with
+ * every event exactly once, and a
  * retried upload rewrites the same file names.
  */
-interface RunBody { id: string; status: string; attempt: number; rowsWritten: number; files: { name: string; rows: number }[] }
-interface ExportBody { id: string; status: string; runs: RunBody[] }
+interface RunBody {
+  id: string;
+  status: string;
+  attempt: number;
+  rowsWritten: number;
+  files: { name: string; rows: number }[];
+}
+interface ExportBody {
+  id: string;
+  status: string;
+  runs: RunBody[];
+}
 
 const EVENTS = 60_000;
 
@@ -30,7 +41,12 @@ describe('faults: services killed mid-run', () => {
     ({ from, to } = await produceInWindow(
       account.eventsTopic,
       Array.from({ length: EVENTS }, (_, i) =>
-        JSON.stringify({ eventName: names[i % 3], ts: 20261127000000 + (i % 2) * 1000000, profile: { identity: `u${i}` }, eventProps: { seq: i, pad: 'x'.repeat(100) } }),
+        JSON.stringify({
+          eventName: names[i % 3],
+          ts: 20261127000000 + (i % 2) * 1000000,
+          profile: { identity: `u${i}` },
+          eventProps: { seq: i, pad: 'x'.repeat(100) },
+        }),
       ),
     ));
   });
@@ -42,7 +58,15 @@ describe('faults: services killed mid-run', () => {
   async function createExport(): Promise<string> {
     const res = await api<ExportBody>(system.api, 'POST', '/v1/exports', {
       apiKey: account.apiKey,
-      body: { partner: 'gcp', credentialId, type: 'all_events', frequency: 'one_time', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' },
+      body: {
+        partner: 'gcp',
+        credentialId,
+        type: 'all_events',
+        frequency: 'one_time',
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        format: 'json',
+      },
     });
     expect(res.status).toBe(201);
     return res.body.id;
@@ -64,7 +88,9 @@ describe('faults: services killed mid-run', () => {
       },
       { timeoutMs: 120_000 },
     );
-    const objects = (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId) && !o.name.endsWith('-manifest.json'));
+    const objects = (await gcs.list(bucket)).filter(
+      (o) => o.name.startsWith(exportId) && !o.name.endsWith('-manifest.json'),
+    );
     expect(objects.map((o) => o.name).sort()).toEqual(done.runs[0].files.map((f) => f.name).sort());
     const seen = new Set<number>();
     const indexes = new Map<string, number[]>();
@@ -97,7 +123,11 @@ describe('faults: services killed mid-run', () => {
   it('survives the uploader being killed while it uploads, rewriting the same names', async () => {
     const uploader = system.service('uploader');
     const exportId = await createExport();
-    await waitFor('some files uploaded', async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3, { intervalMs: 20 });
+    await waitFor(
+      'some files uploaded',
+      async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3,
+      { intervalMs: 20 },
+    );
     await uploader.kill();
     const before = (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).map((o) => o.name);
     expect((await runStatus(exportId))?.status).toBe('running');
@@ -111,10 +141,23 @@ describe('faults: services killed mid-run', () => {
     const uploader = system.service('uploader');
     const exportId = await createExport();
     // Killed once a group has files beyond what it will have with four times the file size.
-    await waitFor('a file with index 8 uploaded', async () => (await gcs.list(bucket)).some((o) => o.name.startsWith(exportId) && !o.name.endsWith('-manifest.json') && parseFileName(o.name).index >= 8), { intervalMs: 20 });
+    await waitFor(
+      'a file with index 8 uploaded',
+      async () =>
+        (await gcs.list(bucket)).some(
+          (o) => o.name.startsWith(exportId) && !o.name.endsWith('-manifest.json') && parseFileName(o.name).index >= 8,
+        ),
+      { intervalMs: 20 },
+    );
     await uploader.kill();
-    // The uploader comes back with another MAX_FILE_BYTES (a new configuration, or a new version cutting files differently).
-    const bigger = new ServiceProcess('uploader', { ...system.env, MAX_FILE_BYTES: String(256 * 1024) }, system.logDir, 1);
+    // The uploader comes back with another MAX_FILE_BYTES (a new configuration, or a new version cutting files
+    // differently).
+    const bigger = new ServiceProcess(
+      'uploader',
+      { ...system.env, MAX_FILE_BYTES: String(256 * 1024) },
+      system.logDir,
+      1,
+    );
     await bigger.start();
     try {
       const done = await expectExactlyOnce(exportId, 256 * 1024);
@@ -128,11 +171,20 @@ describe('faults: services killed mid-run', () => {
   it('keeps an uploader that stalled and lost the run from overwriting the files of the one that took it over', async () => {
     const stalled = system.service('uploader');
     const exportId = await createExport();
-    await waitFor('some files uploaded', async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3, { intervalMs: 20 });
+    await waitFor(
+      'some files uploaded',
+      async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3,
+      { intervalMs: 20 },
+    );
     // Stalled mid-run (a long pause, a partition): its session ends and the command goes to another uploader,
     // which cuts the files differently (half the size), so the same names hold other bytes.
     process.kill(stalled.pid, 'SIGSTOP');
-    const other = new ServiceProcess('uploader', { ...system.env, MAX_FILE_BYTES: String(32 * 1024) }, system.logDir, 2);
+    const other = new ServiceProcess(
+      'uploader',
+      { ...system.env, MAX_FILE_BYTES: String(32 * 1024) },
+      system.logDir,
+      2,
+    );
     try {
       await other.start();
       const done = await expectExactlyOnce(exportId, 32 * 1024);
@@ -149,9 +201,18 @@ describe('faults: services killed mid-run', () => {
         },
         { timeoutMs: 60_000 },
       );
-      const manifest = JSON.parse((await gcs.download(bucket, (await gcs.list(bucket)).find((o) => o.name.startsWith(exportId) && o.name.endsWith('-manifest.json'))!.name)).toString());
+      const manifest = JSON.parse(
+        (
+          await gcs.download(
+            bucket,
+            (await gcs.list(bucket)).find((o) => o.name.startsWith(exportId) && o.name.endsWith('-manifest.json'))!
+              .name,
+          )
+        ).toString(),
+      );
       const objects = new Map((await gcs.list(bucket)).map((o) => [o.name, o.crc32c]));
-      for (const file of manifest.files as { name: string; crc32c: string }[]) expect(objects.get(file.name)).toBe(file.crc32c);
+      for (const file of manifest.files as { name: string; crc32c: string }[])
+        expect(objects.get(file.name)).toBe(file.crc32c);
       expect(await expectExactlyOnce(exportId, 32 * 1024)).toEqual(done);
     } finally {
       if (stalled.pid) process.kill(stalled.pid, 'SIGCONT');
@@ -164,8 +225,13 @@ describe('faults: services killed mid-run', () => {
   it("stops a write task's try when another worker wrote one of its objects since it began, and the retry writes it again", async () => {
     const uploader = system.service('uploader');
     const exportId = await createExport();
-    await waitFor('some files uploaded', async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3, { intervalMs: 20 });
-    // Held still in the middle of a write task (about 30 files a group), while an object appears twelve files ahead of it.
+    await waitFor(
+      'some files uploaded',
+      async () => (await gcs.list(bucket)).filter((o) => o.name.startsWith(exportId)).length >= 3,
+      { intervalMs: 20 },
+    );
+    // Held still in the middle of a write task (about 30 files a group), while an object appears twelve files ahead of
+    // it.
     process.kill(uploader.pid, 'SIGSTOP');
     let foreign: string;
     try {
@@ -173,17 +239,32 @@ describe('faults: services killed mid-run', () => {
         `SELECT t.spec FROM run_tasks t JOIN export_runs r ON r.id = t.run_id WHERE r.export_id = $1 AND t.kind = 'write' AND t.status = 'running' ORDER BY t.seq LIMIT 1`,
         [exportId],
       )) as { spec: { eventName: string; day: string } }[];
-      const written = (await gcs.list(bucket)).map((o) => o.name).filter((n) => n.startsWith(exportId) && !n.endsWith('-manifest.json')).map(parseFileName);
-      const indexes = written.filter((p) => p.eventName === running.spec.eventName && p.day === running.spec.day).map((p) => p.index);
-      foreign = fileName({ ...written[0], eventName: running.spec.eventName, day: running.spec.day, index: Math.max(-1, ...indexes) + 12 });
+      const written = (await gcs.list(bucket))
+        .map((o) => o.name)
+        .filter((n) => n.startsWith(exportId) && !n.endsWith('-manifest.json'))
+        .map(parseFileName);
+      const indexes = written
+        .filter((p) => p.eventName === running.spec.eventName && p.day === running.spec.day)
+        .map((p) => p.index);
+      foreign = fileName({
+        ...written[0],
+        eventName: running.spec.eventName,
+        day: running.spec.day,
+        index: Math.max(-1, ...indexes) + 12,
+      });
       await gcs.upload(bucket, foreign, '{"written by":"another worker"}');
     } finally {
       process.kill(uploader.pid, 'SIGCONT');
     }
     const done = await expectExactlyOnce(exportId);
     expect(done.runs[0].attempt).toBe(1);
-    expect(readFileSync(uploader.logPath, 'utf8')).toContain(`object ${foreign} was written by another worker while this attempt ran (it is no longer absent)`);
-    const retried = (await system.db.query(`SELECT t.task_attempt FROM run_tasks t JOIN export_runs r ON r.id = t.run_id WHERE r.export_id = $1 AND t.kind = 'write' AND t.task_attempt = 2`, [exportId])) as unknown[];
+    expect(readFileSync(uploader.logPath, 'utf8')).toContain(
+      `object ${foreign} was written by another worker while this attempt ran (it is no longer absent)`,
+    );
+    const retried = (await system.db.query(
+      `SELECT t.task_attempt FROM run_tasks t JOIN export_runs r ON r.id = t.run_id WHERE r.export_id = $1 AND t.kind = 'write' AND t.task_attempt = 2`,
+      [exportId],
+    )) as unknown[];
     expect(retried).toHaveLength(1);
   });
 
@@ -198,7 +279,10 @@ describe('faults: services killed mid-run', () => {
         const rows = await system.db.query(`SELECT id FROM export_runs WHERE export_id = $1`, [exportId]);
         return rows.length ? (rows as { id: string }[]) : undefined;
       });
-      await system.db.query(`UPDATE export_runs SET status = 'running', claim = 'a-worker-that-died', takeovers = 3 WHERE id = $1`, [run.id]);
+      await system.db.query(
+        `UPDATE export_runs SET status = 'running', claim = 'a-worker-that-died', takeovers = 3 WHERE id = $1`,
+        [run.id],
+      );
     } finally {
       await extractor.start();
     }

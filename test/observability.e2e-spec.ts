@@ -18,7 +18,14 @@ describe('observability', () => {
     from = Date.now() + 1;
     await clockPast(from);
     await kcatProduce(account.eventsTopic, [
-      ...Array.from({ length: COUNT }, (_, i) => JSON.stringify({ eventName: `E${i % 4}`, ts: 20261127100000, profile: { identity: `u${i}` }, eventProps: { i, pad: 'p'.repeat(80) } })),
+      ...Array.from({ length: COUNT }, (_, i) =>
+        JSON.stringify({
+          eventName: `E${i % 4}`,
+          ts: 20261127100000,
+          profile: { identity: `u${i}` },
+          eventProps: { i, pad: 'p'.repeat(80) },
+        }),
+      ),
       'not an event',
     ]);
     to = Date.now() + 1;
@@ -42,13 +49,24 @@ describe('observability', () => {
   });
 
   it('shows progress while a run is under way, then the metrics of what it did', async () => {
-    const id = await createExport(system, account, { credentialId, type: 'all_events', format: 'json', from: new Date(from).toISOString(), to: new Date(to).toISOString() });
-    const progress = await waitFor('progress of a running run', async () => {
-      const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey });
-      const run = res.body.runs[0] as (ExportBody['runs'][0] & { filesCount: number; bytesWritten: number }) | undefined;
-      if (res.body.status === 'done') throw new Error('finished before any progress was seen');
-      return run?.status === 'running' && (run.rowsExtracted > 0 || run.filesCount > 0) ? run : undefined;
-    }, { intervalMs: 20 });
+    const id = await createExport(system, account, {
+      credentialId,
+      type: 'all_events',
+      format: 'json',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+    });
+    const progress = await waitFor(
+      'progress of a running run',
+      async () => {
+        const res = await api<ExportBody>(system.api, 'GET', `/v1/exports/${id}`, { apiKey: account.apiKey });
+        const run = res.body.runs[0] as
+          (ExportBody['runs'][0] & { filesCount: number; bytesWritten: number }) | undefined;
+        if (res.body.status === 'done') throw new Error('finished before any progress was seen');
+        return run?.status === 'running' && (run.rowsExtracted > 0 || run.filesCount > 0) ? run : undefined;
+      },
+      { intervalMs: 20 },
+    );
     expect(progress.rowsExtracted + progress.rowsWritten).toBeGreaterThan(0);
     const done = await exportDone(system, account, id);
     expect(done.runs[0].rowsWritten).toBe(COUNT);
@@ -56,7 +74,9 @@ describe('observability', () => {
     const scrape = async (name: ServiceName) => (await fetch(`${system.service(name).url}/metrics`)).text();
     /** The value of a metric's sample whose labels include `label` (label order does not matter). */
     const value = (text: string, metric: string, label = '') => {
-      const line = text.split('\n').find((l) => (l.startsWith(`${metric}{`) || l.startsWith(`${metric} `)) && l.includes(label));
+      const line = text
+        .split('\n')
+        .find((l) => (l.startsWith(`${metric}{`) || l.startsWith(`${metric} `)) && l.includes(label));
       return line ? Number(line.split(' ').pop()) : NaN;
     };
     const extractor = await scrape('extractor');
@@ -67,13 +87,19 @@ describe('observability', () => {
     const uploader = await scrape('uploader');
     expect(value(uploader, 'bulk_export_rows_written_total', 'format="json"')).toBe(COUNT);
     expect(value(uploader, 'bulk_export_files_uploaded_total', 'format="json"')).toBe(done.runs[0].files.length);
-    expect(value(uploader, 'bulk_export_bytes_uploaded_total', 'format="json"')).toBe(done.runs[0].files.reduce((n, f) => n + f.bytes, 0));
+    expect(value(uploader, 'bulk_export_bytes_uploaded_total', 'format="json"')).toBe(
+      done.runs[0].files.reduce((n, f) => n + f.bytes, 0),
+    );
     expect(value(uploader, 'bulk_export_runs_completed_total', 'format="json"')).toBe(1);
     // The lag gauge is refreshed every 5 s: it comes down to 0 once the command is committed.
-    await waitFor('uploader consumer lag 0', async () => value(await scrape('uploader'), 'bulk_export_consumer_lag', 'export.write-tasks"') === 0, {
-      timeoutMs: 20_000,
-      intervalMs: 500,
-    });
+    await waitFor(
+      'uploader consumer lag 0',
+      async () => value(await scrape('uploader'), 'bulk_export_consumer_lag', 'export.write-tasks"') === 0,
+      {
+        timeoutMs: 20_000,
+        intervalMs: 500,
+      },
+    );
     expect(value(await scrape('scheduler'), 'bulk_export_windows_emitted_total', 'kind="window"')).toBe(1);
     expect(await scrape('request-api')).toContain('process_resident_memory_bytes');
   });
@@ -81,8 +107,13 @@ describe('observability', () => {
   it('describes every REST route in the OpenAPI document served at /docs', async () => {
     const res = await fetch(`${system.api}/docs-json`);
     expect(res.status).toBe(200);
-    const spec = (await res.json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
-    const routes = Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const spec = (await res.json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const routes = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(routes.sort()).toEqual(
       [
         'GET /health/live',
@@ -107,9 +138,12 @@ describe('observability', () => {
     );
     for (const [path, methods] of Object.entries(spec.paths)) {
       if (!path.startsWith('/v1')) continue;
-      for (const operation of Object.values(methods)) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401']));
+      for (const operation of Object.values(methods))
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401']));
     }
-    expect(Object.keys(spec.components.schemas)).toEqual(expect.arrayContaining(['CreateExportRequest', 'SaveCredentialDto', 'CreateWebhookRequest']));
+    expect(Object.keys(spec.components.schemas)).toEqual(
+      expect.arrayContaining(['CreateExportRequest', 'SaveCredentialDto', 'CreateWebhookRequest']),
+    );
     expect((await fetch(`${system.api}/docs`)).status).toBe(200);
   });
 });

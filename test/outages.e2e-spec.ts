@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
-import { api, HttpProbe, OwnKafka, ProbeAnswer, ServiceProcess, TestAccount, TestSystem, waitFor, withPostgresStopped } from '@bulk-export/testing';
+import {
+  api,
+  HttpProbe,
+  OwnKafka,
+  ProbeAnswer,
+  ServiceProcess,
+  TestAccount,
+  TestSystem,
+  waitFor,
+  withPostgresStopped,
+} from '@bulk-export/testing';
 import { oneTimeExportBody, saveCredentials } from './support/exports';
 
 /**
@@ -23,7 +33,8 @@ function probeRoutes(system: TestSystem, account: TestAccount, credentialId: str
   );
 }
 
-const unanswered = (answers: ProbeAnswer[]) => answers.filter((a) => a.status === 0 || a.error !== undefined || a.ms > 2000);
+const unanswered = (answers: ProbeAnswer[]) =>
+  answers.filter((a) => a.status === 0 || a.error !== undefined || a.ms > 2000);
 
 describe('outages: the Kafka broker killed for 30 s under request-api', () => {
   let kafka: OwnKafka;
@@ -33,8 +44,12 @@ describe('outages: the Kafka broker killed for 30 s under request-api', () => {
 
   beforeAll(async () => {
     kafka = await OwnKafka.start();
-    // kafkajs gives its consumer up after one retry, as it did after ten in the outage reported: the service opens a new one.
-    system = await TestSystem.start({ KAFKA_BROKERS: kafka.brokers, KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_CONSUMER_RETRIES: '1' }, ['request-api']);
+    // kafkajs gives its consumer up after one retry, as it did after ten in the outage reported: the service opens a
+    // new one.
+    system = await TestSystem.start(
+      { KAFKA_BROKERS: kafka.brokers, KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_CONSUMER_RETRIES: '1' },
+      ['request-api'],
+    );
     account = await system.createAccount();
     ({ credentialId } = await saveCredentials(system, account));
   }, 180_000);
@@ -72,11 +87,18 @@ describe('outages: the Kafka broker killed for 30 s under request-api', () => {
       } finally {
         await fresh.stop();
       }
-      await waitFor('the broker down for 30 s', () => Date.now() - killedAt >= 30_000, { timeoutMs: 60_000, intervalMs: 500 });
+      await waitFor('the broker down for 30 s', () => Date.now() - killedAt >= 30_000, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      });
     } finally {
       await kafka.resume();
     }
-    await waitFor('request-api ready again', async () => (await api(system.api, 'GET', '/health/ready')).status === 200, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitFor(
+      'request-api ready again',
+      async () => (await api(system.api, 'GET', '/health/ready')).status === 200,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     const answers = await probe.stop();
 
     expect(service.pid).toBe(pid);
@@ -85,19 +107,43 @@ describe('outages: the Kafka broker killed for 30 s under request-api', () => {
     const created = answers.filter((a) => a.path === '/v1/exports' && a.status === 201).length;
     expect(created).toBeGreaterThan(10);
     // Every export created during the outage is delivered to Kafka through the outbox once it is back.
-    await waitFor('the outbox published', async () => Number((await system.db.query(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`))[0].n) === 0, {
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      'the outbox published',
+      async () =>
+        Number((await system.db.query(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`))[0].n) === 0,
+      {
+        timeoutMs: 60_000,
+      },
+    );
     // The consumer works again: a command sent on Kafka now is handled.
-    const producer = new Kafka({ clientId: 'outage-test', brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).producer();
+    const producer = new Kafka({
+      clientId: 'outage-test',
+      brokers: [kafka.brokers],
+      logLevel: logLevel.NOTHING,
+    }).producer();
     await producer.connect();
     try {
       const key = `after-outage-${Date.now()}`;
       await producer.send({
         topic: `${system.env.TOPIC_PREFIX}export.commands`,
-        messages: [{ key: account.id, value: JSON.stringify({ version: 1, type: 'create-export', accountId: account.id, idempotencyKey: key, export: oneTimeExportBody(credentialId) }) }],
+        messages: [
+          {
+            key: account.id,
+            value: JSON.stringify({
+              version: 1,
+              type: 'create-export',
+              accountId: account.id,
+              idempotencyKey: key,
+              export: oneTimeExportBody(credentialId),
+            }),
+          },
+        ],
       });
-      await waitFor('the command handled', async () => (await system.db.query(`SELECT 1 FROM exports WHERE idempotency_key = $1`, [key])).length === 1, { timeoutMs: 60_000 });
+      await waitFor(
+        'the command handled',
+        async () => (await system.db.query(`SELECT 1 FROM exports WHERE idempotency_key = $1`, [key])).length === 1,
+        { timeoutMs: 60_000 },
+      );
     } finally {
       await producer.disconnect();
     }
@@ -147,9 +193,16 @@ describe('outages: Postgres stopped under request-api', () => {
     expect(unanswered(answers)).toEqual([]);
     expect(answers.filter((a) => a.status !== 503 || a.code !== 'unavailable' || a.retryAfter !== '5')).toEqual([]);
 
-    await waitFor('request-api ready again', async () => (await api(system.api, 'GET', '/health/ready')).status === 200, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      'request-api ready again',
+      async () => (await api(system.api, 'GET', '/health/ready')).status === 200,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     expect(await count()).toBe(before);
-    const res = await api(system.api, 'POST', '/v1/exports', { apiKey: account.apiKey, body: oneTimeExportBody(credentialId) });
+    const res = await api(system.api, 'POST', '/v1/exports', {
+      apiKey: account.apiKey,
+      body: oneTimeExportBody(credentialId),
+    });
     expect(res.status).toBe(201);
     expect(await count()).toBe(before + 1);
   });

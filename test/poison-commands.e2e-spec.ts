@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { api, gcs, kcatConsumeAll, kcatProduce, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import { gcs, kcatConsumeAll, kcatProduce, STACK, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
 import { createExport, exportDone, oneTimeExportBody, produceInWindow, saveCredentials } from './support/exports';
 
 /**
@@ -28,7 +28,9 @@ describe('commands that keep failing', () => {
         IF NEW.idempotency_key LIKE 'poison-%' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
         RETURN NEW;
       END $$`);
-    await system.db.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON exports FOR EACH ROW EXECUTE FUNCTION refuse_poison()`);
+    await system.db.query(
+      `CREATE TRIGGER refuse_poison BEFORE INSERT ON exports FOR EACH ROW EXECUTE FUNCTION refuse_poison()`,
+    );
   });
 
   afterAll(async () => {
@@ -44,7 +46,13 @@ describe('commands that keep failing', () => {
       idempotencyKey,
       export: oneTimeExportBody(credentialId),
     });
-  type Result = { type: string; status: string; code?: string; idempotencyKey?: string; errors?: { message: string }[] };
+  type Result = {
+    type: string;
+    status: string;
+    code?: string;
+    idempotencyKey?: string;
+    errors?: { message: string }[];
+  };
   const answers = async (prefix: string) =>
     (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`))
       .map((m) => JSON.parse(m.value) as Result)
@@ -63,7 +71,9 @@ describe('commands that keep failing', () => {
     });
     const refused = results.find((r) => r.idempotencyKey === `poison-${run}`);
     expect(refused).toMatchObject({ status: 'rejected', code: 'internal_error' });
-    expect(refused?.errors?.[0].message).toMatch(/^the command failed 3 times while the service's dependencies answered: .*refused by the test trigger/);
+    expect(refused?.errors?.[0].message).toMatch(
+      /^the command failed 3 times while the service's dependencies answered: .*refused by the test trigger/,
+    );
     expect(results.find((r) => r.idempotencyKey === `good-${run}`)?.status).toBe('accepted');
 
     const dead = await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`);
@@ -81,12 +91,19 @@ describe('commands that keep failing', () => {
     await admin.connect();
     try {
       await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [database],
+      );
       await kcatProduce(commands(), [command(`outage-${run}`)], [account.id]);
       // Past COMMAND_MAX_FAILURES, and still kept: the database does not answer.
-      await waitFor('the command waiting for the database', async () => logSince(logged).includes('command failed while a dependency is down; it waits for it'), {
-        timeoutMs: 60_000,
-      });
+      await waitFor(
+        'the command waiting for the database',
+        async () => logSince(logged).includes('command failed while a dependency is down; it waits for it'),
+        {
+          timeoutMs: 60_000,
+        },
+      );
       expect(await answers(`outage-${run}`)).toEqual([]);
     } finally {
       await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
@@ -124,7 +141,14 @@ describe('run commands that keep failing', () => {
     ({ bucket, credentialId } = await saveCredentials(system, account));
     ({ from, to } = await produceInWindow(
       account.eventsTopic,
-      Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ eventName: 'Charged', ts: 20261127000000 + i, profile: { identity: `u${i}` }, eventProps: { seq: i } })),
+      Array.from({ length: EVENTS }, (_, i) =>
+        JSON.stringify({
+          eventName: 'Charged',
+          ts: 20261127000000 + i,
+          profile: { identity: `u${i}` },
+          eventProps: { seq: i },
+        }),
+      ),
     ));
   });
 
@@ -140,18 +164,28 @@ describe('run commands that keep failing', () => {
         IF NEW.attempt = 1 AND (${condition}) THEN RAISE EXCEPTION 'claim refused by the test trigger'; END IF;
         RETURN NEW;
       END $$`);
-    await system.db.query(`CREATE TRIGGER refuse_claim BEFORE UPDATE ON export_runs FOR EACH ROW EXECUTE FUNCTION refuse_claim()`);
+    await system.db.query(
+      `CREATE TRIGGER refuse_claim BEFORE UPDATE ON export_runs FOR EACH ROW EXECUTE FUNCTION refuse_claim()`,
+    );
   }
 
   async function exportWithPoisonedFirstAttempt(commandTopic: string): Promise<void> {
-    const exportId = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const exportId = await createExport(system, account, {
+      credentialId,
+      type: 'all_events',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      format: 'json',
+    });
     const done = await exportDone(system, account, exportId);
     expect(done.runs).toHaveLength(1);
     const [run] = done.runs;
     expect(run).toMatchObject({ status: 'done', attempt: 2, rowsWritten: EVENTS });
 
     // Attempt 1's command was dead-lettered with why, and the run recorded that attempt's failure.
-    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) => m.value.includes(run.id));
+    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) =>
+      m.value.includes(run.id),
+    );
     expect(dead).toHaveLength(1);
     expect(dead[0].headers).toContain('failed 3 times');
     expect(dead[0].headers).toContain(`${system.env.TOPIC_PREFIX}${commandTopic}`);
@@ -179,20 +213,35 @@ describe('run commands that keep failing', () => {
         IF NEW.kind = 'write' AND NEW.task_attempt = 1 AND NEW.status = 'running' THEN RAISE EXCEPTION 'task claim refused by the test trigger'; END IF;
         RETURN NEW;
       END $$`);
-    await system.db.query(`CREATE TRIGGER refuse_task_claim BEFORE UPDATE ON run_tasks FOR EACH ROW EXECUTE FUNCTION refuse_task_claim()`);
-    const exportId = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    await system.db.query(
+      `CREATE TRIGGER refuse_task_claim BEFORE UPDATE ON run_tasks FOR EACH ROW EXECUTE FUNCTION refuse_task_claim()`,
+    );
+    const exportId = await createExport(system, account, {
+      credentialId,
+      type: 'all_events',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      format: 'json',
+    });
     const done = await exportDone(system, account, exportId);
     const [run] = done.runs;
     expect(run).toMatchObject({ status: 'done', attempt: 1, rowsWritten: EVENTS });
-    const [task] = (await system.db.query(`SELECT id, task_attempt, status, error FROM run_tasks WHERE run_id = $1 AND kind = 'write'`, [run.id])) as {
+    const [task] = (await system.db.query(
+      `SELECT id, task_attempt, status, error FROM run_tasks WHERE run_id = $1 AND kind = 'write'`,
+      [run.id],
+    )) as {
       id: string;
       task_attempt: number;
       status: string;
       error: string;
     }[];
     expect(task).toMatchObject({ task_attempt: 2, status: 'done' });
-    expect(task.error).toMatch(/^the command failed 3 times while the service's dependencies answered: .*task claim refused by the test trigger/);
-    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) => m.value.includes(task.id));
+    expect(task.error).toMatch(
+      /^the command failed 3 times while the service's dependencies answered: .*task claim refused by the test trigger/,
+    );
+    const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).filter((m) =>
+      m.value.includes(task.id),
+    );
     expect(dead).toHaveLength(1);
     expect(dead[0].headers).toContain(`${system.env.TOPIC_PREFIX}export.write-tasks`);
     expect(JSON.parse(dead[0].value)).toMatchObject({ runId: run.id, taskId: task.id, taskAttempt: 1 });

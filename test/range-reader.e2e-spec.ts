@@ -46,7 +46,9 @@ describe('range reader and transactions', () => {
   beforeAll(async () => {
     await admin.connect();
     await createTopic({ topic, numPartitions: 1 });
-    const transactional = await connected(kafka.producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 }));
+    const transactional = await connected(
+      kafka.producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 }),
+    );
     const plain = await connected(kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     const send = async (sender: Pick<Producer, 'send'>, values: string[], keep: boolean) => {
       await sender.send({ topic, messages: values.map((value) => ({ value: `${value} ${pad}` })) });

@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CredentialCipher } from '@bulk-export/storage';
-import { api, clockPast, gcs, kcatConsumeAll, kcatProduce, makeServiceKey, TestAccount, TestSystem, waitFor } from '@bulk-export/testing';
+import {
+  api,
+  clockPast,
+  gcs,
+  kcatConsumeAll,
+  kcatProduce,
+  makeServiceKey,
+  TestAccount,
+  TestSystem,
+  waitFor,
+} from '@bulk-export/testing';
 import { createExport, exportDone, ExportBody } from './support/exports';
 
 /**
@@ -16,7 +26,12 @@ import { createExport, exportDone, ExportBody } from './support/exports';
 const MARKER = `LEAKCHECK${randomBytes(6).toString('hex')}`;
 const cli = (system: TestSystem, args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [join(__dirname, '../dist/apps/request-api/src/cli.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: system.env.DATABASE_URL, CREDENTIALS_KEKS: system.env.CREDENTIALS_KEKS, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: system.env.DATABASE_URL,
+      CREDENTIALS_KEKS: system.env.CREDENTIALS_KEKS,
+      ...env,
+    },
     encoding: 'utf8',
   });
 
@@ -46,14 +61,30 @@ describe('security', () => {
   const markedKey = () => ({ ...makeServiceKey(MARKER), notes: `secret ${MARKER}` });
 
   it("answers 404 on every route for another account's ids, and changes nothing", async () => {
-    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: a.apiKey, body: { serviceKey: markedKey(), bucket } });
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', {
+      apiKey: a.apiKey,
+      body: { serviceKey: markedKey(), bucket },
+    });
     expect(cred.status).toBe(201);
     const from = Date.now() + 1;
     await clockPast(from);
-    await kcatProduce(a.eventsTopic, [JSON.stringify({ eventName: 'Private', ts: 20261127100000, profile: { identity: 'a1' }, eventProps: { secret: 'a-only' } })]);
+    await kcatProduce(a.eventsTopic, [
+      JSON.stringify({
+        eventName: 'Private',
+        ts: 20261127100000,
+        profile: { identity: 'a1' },
+        eventProps: { secret: 'a-only' },
+      }),
+    ]);
     const to = Date.now() + 1;
     await clockPast(to);
-    const exportId = await createExport(system, a, { credentialId: cred.body.id, type: 'all_events', format: 'json', from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+    const exportId = await createExport(system, a, {
+      credentialId: cred.body.id,
+      type: 'all_events',
+      format: 'json',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+    });
     const done = await exportDone(system, a, exportId);
     const runId = done.runs[0].id;
     const body = { serviceKey: makeServiceKey(), bucket };
@@ -64,37 +95,89 @@ describe('security', () => {
       ['POST', `/v1/exports/${exportId}/runs/${runId}/retry`],
       ['PUT', `/v1/credentials/gcp/${cred.body.id}`, body],
       ['DELETE', `/v1/credentials/gcp/${cred.body.id}`],
-      ['POST', '/v1/exports', { partner: 'gcp', credentialId: cred.body.id, type: 'all_events', frequency: 'recurring', intervalHours: 4, format: 'json' }],
+      [
+        'POST',
+        '/v1/exports',
+        {
+          partner: 'gcp',
+          credentialId: cred.body.id,
+          type: 'all_events',
+          frequency: 'recurring',
+          intervalHours: 4,
+          format: 'json',
+        },
+      ],
     ];
     for (const [method, path, payload] of attempts) {
       const res = await call(system.api, method, path, { apiKey: b.apiKey, body: payload });
       expect(`${method} ${path} → ${res.status}`).toBe(`${method} ${path} → 404`);
     }
-    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: b.apiKey })).body.items).toEqual([]);
-    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: b.apiKey })).body.items).toEqual([]);
+    expect(
+      (await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: b.apiKey })).body.items,
+    ).toEqual([]);
+    expect(
+      (await call<{ items: unknown[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: b.apiKey })).body.items,
+    ).toEqual([]);
     const after = await call<ExportBody>(system.api, 'GET', `/v1/exports/${exportId}`, { apiKey: a.apiKey });
     expect(after.body.status).toBe('done');
-    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: a.apiKey })).body.items).toHaveLength(1);
+    expect(
+      (await call<{ items: unknown[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: a.apiKey })).body.items,
+    ).toHaveLength(1);
   });
 
   it('replaces and deletes credentials; refuses to delete those an active export uses (409 naming it)', async () => {
-    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: a.apiKey, body: { serviceKey: markedKey(), bucket } });
-    const replaced = await call<{ id: string; clientEmail: string }>(system.api, 'PUT', `/v1/credentials/gcp/${cred.body.id}`, {
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', {
       apiKey: a.apiKey,
-      body: { serviceKey: JSON.stringify({ ...markedKey(), client_email: 'rotated@bulk-export-test.iam.gserviceaccount.com' }), bucket },
+      body: { serviceKey: markedKey(), bucket },
     });
+    const replaced = await call<{ id: string; clientEmail: string }>(
+      system.api,
+      'PUT',
+      `/v1/credentials/gcp/${cred.body.id}`,
+      {
+        apiKey: a.apiKey,
+        body: {
+          serviceKey: JSON.stringify({
+            ...markedKey(),
+            client_email: 'rotated@bulk-export-test.iam.gserviceaccount.com',
+          }),
+          bucket,
+        },
+      },
+    );
     expect(replaced.status).toBe(200);
-    expect(replaced.body).toMatchObject({ id: cred.body.id, clientEmail: 'rotated@bulk-export-test.iam.gserviceaccount.com' });
-    const missing = await call<{ code: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: a.apiKey, body: { serviceKey: markedKey(), bucket: 'no-such-bucket-anywhere' } });
+    expect(replaced.body).toMatchObject({
+      id: cred.body.id,
+      clientEmail: 'rotated@bulk-export-test.iam.gserviceaccount.com',
+    });
+    const missing = await call<{ code: string }>(system.api, 'POST', '/v1/credentials/gcp', {
+      apiKey: a.apiKey,
+      body: { serviceKey: markedKey(), bucket: 'no-such-bucket-anywhere' },
+    });
     expect(missing.status).toBe(422);
-    const recurring = await createExport(system, a, { credentialId: cred.body.id, type: 'all_events', frequency: 'recurring', intervalHours: 24, format: 'json' });
-    const refused = await call<{ message: string }>(system.api, 'DELETE', `/v1/credentials/gcp/${cred.body.id}`, { apiKey: a.apiKey });
+    const recurring = await createExport(system, a, {
+      credentialId: cred.body.id,
+      type: 'all_events',
+      frequency: 'recurring',
+      intervalHours: 24,
+      format: 'json',
+    });
+    const refused = await call<{ message: string }>(system.api, 'DELETE', `/v1/credentials/gcp/${cred.body.id}`, {
+      apiKey: a.apiKey,
+    });
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain(recurring);
     await call(system.api, 'POST', `/v1/exports/${recurring}/stop`, { apiKey: a.apiKey });
     const deleted = await api(system.api, 'DELETE', `/v1/credentials/gcp/${cred.body.id}`, { apiKey: a.apiKey });
     expect(deleted.status).toBe(204);
-    expect((await call(system.api, 'PUT', `/v1/credentials/gcp/${cred.body.id}`, { apiKey: a.apiKey, body: { serviceKey: makeServiceKey(), bucket } })).status).toBe(404);
+    expect(
+      (
+        await call(system.api, 'PUT', `/v1/credentials/gcp/${cred.body.id}`, {
+          apiKey: a.apiKey,
+          body: { serviceKey: makeServiceKey(), bucket },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('re-encrypts every stored key under a new key-encryption key', async () => {
@@ -115,7 +198,9 @@ describe('security', () => {
       expect(() => onlyOld.open(sealed, row.id)).toThrow();
     }
     // Put the old key back in front so the running services keep working.
-    expect(cli(system, ['rotate-keks'], { CREDENTIALS_KEKS: `${system.env.CREDENTIALS_KEKS},new:${fresh}` }).status).toBe(0);
+    expect(
+      cli(system, ['rotate-keks'], { CREDENTIALS_KEKS: `${system.env.CREDENTIALS_KEKS},new:${fresh}` }).status,
+    ).toBe(0);
   });
 
   it('creates, lists and revokes API keys from the operator CLI', async () => {
@@ -126,7 +211,11 @@ describe('security', () => {
     expect((await api(system.api, 'GET', '/v1/exports', { apiKey })).status).toBe(200);
     const listed = cli(system, ['list-api-keys', a.id]);
     expect(listed.stdout).not.toContain(apiKey);
-    const entry = listed.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((k) => k.keyId === keyId);
+    const entry = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((k) => k.keyId === keyId);
     expect(entry).toMatchObject({ name: 'ci', prefix: apiKey.slice(0, 7), revokedAt: null });
     expect(entry.lastUsedAt).not.toBeNull();
     expect(cli(system, ['revoke-api-key', keyId]).status).toBe(0);
@@ -148,37 +237,99 @@ describe('security', () => {
     const created = cli(system, ['create-account', 'Zoned', databaseId, 'europe/berlin']);
     expect(created.status).toBe(0);
     const { accountId } = JSON.parse(created.stdout) as { accountId: string };
-    expect(await system.db.query('SELECT time_zone FROM accounts WHERE id = $1', [accountId])).toEqual([{ time_zone: 'Europe/Berlin' }]);
+    expect(await system.db.query('SELECT time_zone FROM accounts WHERE id = $1', [accountId])).toEqual([
+      { time_zone: 'Europe/Berlin' },
+    ]);
   });
 
   it('rejects hostile bodies with 4xx naming the field', async () => {
-    const big = await api<{ code: string }>(system.api, 'POST', '/v1/exports', { apiKey: b.apiKey, body: { partner: 'x'.repeat(1_000_000) } });
+    const big = await api<{ code: string }>(system.api, 'POST', '/v1/exports', {
+      apiKey: b.apiKey,
+      body: { partner: 'x'.repeat(1_000_000) },
+    });
     expect(big.status).toBe(413);
     const wrongTypes = await api<{ errors: { field: string }[] }>(system.api, 'POST', '/v1/exports', {
       apiKey: b.apiKey,
-      body: { partner: 'gcp', credentialId: 42, type: 'select_events', events: 'Charged', frequency: 'recurring', intervalHours: '6', format: 'json' },
+      body: {
+        partner: 'gcp',
+        credentialId: 42,
+        type: 'select_events',
+        events: 'Charged',
+        frequency: 'recurring',
+        intervalHours: '6',
+        format: 'json',
+      },
     });
     expect(wrongTypes.status).toBe(400);
-    expect(wrongTypes.body.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['credentialId', 'events', 'intervalHours']));
-    const bucketNumber = await api<{ errors: { field: string }[] }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: b.apiKey, body: { serviceKey: makeServiceKey(), bucket: 12 } });
+    expect(wrongTypes.body.errors.map((e) => e.field)).toEqual(
+      expect.arrayContaining(['credentialId', 'events', 'intervalHours']),
+    );
+    const bucketNumber = await api<{ errors: { field: string }[] }>(system.api, 'POST', '/v1/credentials/gcp', {
+      apiKey: b.apiKey,
+      body: { serviceKey: makeServiceKey(), bucket: 12 },
+    });
     expect(bucketNumber.status).toBe(400);
     expect(bucketNumber.body.errors.map((e) => e.field)).toContain('bucket');
   });
 
   it('refuses NUL and lone surrogates in any string of a body with 400 naming the field, and stores nothing', async () => {
     const c = await system.createAccount();
-    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: c.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', {
+      apiKey: c.apiKey,
+      body: { serviceKey: makeServiceKey(), bucket },
+    });
     expect(cred.status).toBe(201);
-    const create = { partner: 'gcp', credentialId: cred.body.id, type: 'select_events', frequency: 'recurring', intervalHours: 6, format: 'json' };
+    const create = {
+      partner: 'gcp',
+      credentialId: cred.body.id,
+      type: 'select_events',
+      frequency: 'recurring',
+      intervalHours: 6,
+      format: 'json',
+    };
     const attempts: [string, string, unknown, string][] = [
       ['POST', '/v1/exports', { ...create, events: ['Charged', 'App\u0000Launched'] }, 'events.1'],
       ['POST', '/v1/exports', { ...create, events: ['\ud800'] }, 'events.0'],
-      ['POST', '/v1/credentials/gcp', { serviceKey: { ...makeServiceKey(), client_email: 'x\u0000@bulk-export-test.iam.gserviceaccount.com' }, bucket }, 'serviceKey.client_email'],
-      ['POST', '/v1/credentials/gcp', { serviceKey: { ...makeServiceKey(), project_id: 'demo\udc00' }, bucket }, 'serviceKey.project_id'],
-      ['PUT', `/v1/credentials/gcp/${cred.body.id}`, { serviceKey: makeServiceKey(), bucket: `${bucket}\u0000` }, 'bucket'],
+      [
+        'POST',
+        '/v1/credentials/gcp',
+        {
+          serviceKey: { ...makeServiceKey(), client_email: 'x\u0000@bulk-export-test.iam.gserviceaccount.com' },
+          bucket,
+        },
+        'serviceKey.client_email',
+      ],
+      [
+        'POST',
+        '/v1/credentials/gcp',
+        { serviceKey: { ...makeServiceKey(), project_id: 'demo\udc00' }, bucket },
+        'serviceKey.project_id',
+      ],
+      [
+        'PUT',
+        `/v1/credentials/gcp/${cred.body.id}`,
+        { serviceKey: makeServiceKey(), bucket: `${bucket}\u0000` },
+        'bucket',
+      ],
       // A key sent as text holds only the escapes; they become NUL or a surrogate when it is parsed.
-      ['POST', '/v1/credentials/gcp', { serviceKey: JSON.stringify({ ...makeServiceKey(), client_email: 'x\u0000@bulk-export-test.iam.gserviceaccount.com' }), bucket }, 'serviceKey.client_email'],
-      ['POST', '/v1/credentials/gcp', { serviceKey: JSON.stringify({ ...makeServiceKey(), project_id: 'demo\ud800' }), bucket }, 'serviceKey.project_id'],
+      [
+        'POST',
+        '/v1/credentials/gcp',
+        {
+          serviceKey: JSON.stringify({
+            ...makeServiceKey(),
+            client_email: 'x\u0000@bulk-export-test.iam.gserviceaccount.com',
+          }),
+          bucket,
+        },
+        'serviceKey.client_email',
+      ],
+      [
+        'POST',
+        '/v1/credentials/gcp',
+        { serviceKey: JSON.stringify({ ...makeServiceKey(), project_id: 'demo\ud800' }), bucket },
+        'serviceKey.project_id',
+      ],
     ];
     for (const [method, path, body, field] of attempts) {
       const res = await call<{ message: string; field?: string }>(system.api, method, path, { apiKey: c.apiKey, body });
@@ -187,14 +338,21 @@ describe('security', () => {
       expect(res.body.field ?? res.body.message).toContain(field);
       expect(res.body.message).toContain(field.split('.').pop());
     }
-    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: c.apiKey })).body.items).toEqual([]);
-    const credentials = await call<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', { apiKey: c.apiKey });
+    expect(
+      (await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: c.apiKey })).body.items,
+    ).toEqual([]);
+    const credentials = await call<{ items: { bucket: string }[] }>(system.api, 'GET', '/v1/credentials/gcp', {
+      apiKey: c.apiKey,
+    });
     expect(credentials.body.items.map((i) => i.bucket)).toEqual([bucket]);
   });
 
   it('refuses __proto__, constructor and prototype in bodies and query strings with 400 naming the property', async () => {
     const c = await system.createAccount();
-    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: c.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', {
+      apiKey: c.apiKey,
+      body: { serviceKey: makeServiceKey(), bucket },
+    });
     expect(cred.status).toBe(201);
     // Raw text: JSON.parse makes these own properties, as an object literal would not.
     const fields = `"partner": "gcp", "credentialId": "${cred.body.id}", "type": "all_events", "frequency": "recurring", "intervalHours": 6, "format": "json"`;
@@ -212,18 +370,35 @@ describe('security', () => {
       expect(`${method} ${path} → ${res.status}`).toBe(`${method} ${path} → 400`);
       expect(res.body).toMatchObject({ code: 'invalid_request', message: `${field}: is not a known field` });
     }
-    expect((await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: c.apiKey })).body.items).toEqual([]);
+    expect(
+      (await call<{ items: unknown[] }>(system.api, 'GET', '/v1/exports', { apiKey: c.apiKey })).body.items,
+    ).toEqual([]);
   });
 
   it('refuses create-export commands with such text or keys: answered as invalid and dead-lettered, nothing stored', async () => {
     const c = await system.createAccount();
-    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', { apiKey: c.apiKey, body: { serviceKey: makeServiceKey(), bucket } });
+    const cred = await call<{ id: string }>(system.api, 'POST', '/v1/credentials/gcp', {
+      apiKey: c.apiKey,
+      body: { serviceKey: makeServiceKey(), bucket },
+    });
     expect(cred.status).toBe(201);
     const key = `hostile-${Date.now()}`;
     const command = (idempotencyKey: string, fields: Record<string, unknown> = {}) =>
       JSON.stringify({
-        version: 1, type: 'create-export', accountId: c.id, idempotencyKey,
-        export: { partner: 'gcp', credentialId: cred.body.id, type: 'select_events', events: ['Charged'], frequency: 'recurring', intervalHours: 6, format: 'json', ...fields },
+        version: 1,
+        type: 'create-export',
+        accountId: c.id,
+        idempotencyKey,
+        export: {
+          partner: 'gcp',
+          credentialId: cred.body.id,
+          type: 'select_events',
+          events: ['Charged'],
+          frequency: 'recurring',
+          intervalHours: 6,
+          format: 'json',
+          ...fields,
+        },
       });
     // [idempotency key, message text (JSON escapes NUL and lone surrogates, so one line each), field named]
     const sent: [string, string, string][] = [
@@ -231,20 +406,40 @@ describe('security', () => {
       [`${key}-surrogate`, command(`${key}-surrogate`, { events: ['\ud800'] }), 'export.events.0'],
       [`${key}-\u0000`, command(`${key}-\u0000`), 'idempotencyKey'],
       [`${key}-proto`, command(`${key}-proto`).replace('{', '{"__proto__": {"x": 1}, '), '__proto__'],
-      [`${key}-constructor`, command(`${key}-constructor`).replace('{"partner"', '{"constructor": {"x": 1}, "partner"'), 'export.constructor'],
+      [
+        `${key}-constructor`,
+        command(`${key}-constructor`).replace('{"partner"', '{"constructor": {"x": 1}, "partner"'),
+        'export.constructor',
+      ],
     ];
-    await kcatProduce(`${system.env.TOPIC_PREFIX}export.commands`, sent.map(([, text]) => text));
+    await kcatProduce(
+      `${system.env.TOPIC_PREFIX}export.commands`,
+      sent.map(([, text]) => text),
+    );
 
-    type Result = { type: string; status: string; code?: string; idempotencyKey?: string; errors?: { field: string }[] };
+    type Result = {
+      type: string;
+      status: string;
+      code?: string;
+      idempotencyKey?: string;
+      errors?: { field: string }[];
+    };
     const keys = sent.map(([k]) => k);
     const results = await waitFor('an answer to every hostile command', async () => {
-      const all = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`)).map((m) => JSON.parse(m.value) as Result);
+      const all = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.events`)).map(
+        (m) => JSON.parse(m.value) as Result,
+      );
       const answers = all.filter((r) => r.type === 'command-result' && keys.includes(r.idempotencyKey ?? ''));
       return answers.length >= sent.length ? answers : undefined;
     });
     for (const [k, , field] of sent) {
       const answer = results.find((r) => r.idempotencyKey === k);
-      expect({ key: k, status: answer?.status, code: answer?.code, fields: answer?.errors?.map((e) => e.field) }).toEqual({ key: k, status: 'rejected', code: 'invalid_command', fields: [field] });
+      expect({
+        key: k,
+        status: answer?.status,
+        code: answer?.code,
+        fields: answer?.errors?.map((e) => e.field),
+      }).toEqual({ key: k, status: 'rejected', code: 'invalid_command', fields: [field] });
     }
     const dead = (await kcatConsumeAll(`${system.env.TOPIC_PREFIX}export.dead-letter`)).map((m) => m.value);
     expect(dead).toEqual(expect.arrayContaining(sent.map(([, text]) => text)));
@@ -270,7 +465,9 @@ describe('security', () => {
     const statuses: number[] = [];
     let held: Response | null = null;
     for (let i = 0; i < 40 && !held; i++) {
-      const res = await fetch(`${system.api}/v1/exports`, { headers: { authorization: `Bearer bx_guess_${i}_${randomBytes(8).toString('hex')}` } });
+      const res = await fetch(`${system.api}/v1/exports`, {
+        headers: { authorization: `Bearer bx_guess_${i}_${randomBytes(8).toString('hex')}` },
+      });
       statuses.push(res.status);
       if (res.status === 429) held = res;
     }
@@ -288,7 +485,14 @@ describe('security', () => {
 
   it('never lets the key out: not in responses, logs, Kafka messages or the database in clear', async () => {
     const prefix = system.env.TOPIC_PREFIX;
-    const topics = ['export.events', 'export.plan-runs', 'export.extract-tasks', 'export.write-tasks', 'export.dead-letter', 'export.commands'].map((t) => `${prefix}${t}`);
+    const topics = [
+      'export.events',
+      'export.plan-runs',
+      'export.extract-tasks',
+      'export.write-tasks',
+      'export.dead-letter',
+      'export.commands',
+    ].map((t) => `${prefix}${t}`);
     const messages = (await Promise.all(topics.map((t) => kcatConsumeAll(t).catch(() => [])))).flat();
     expect(messages.length).toBeGreaterThan(0);
     const dump: { t: string }[] = await system.db.query(`

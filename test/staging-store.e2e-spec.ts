@@ -21,7 +21,11 @@ describe('staging through a bucket, no shared filesystem', () => {
 
   beforeAll(async () => {
     staging = await gcs.createBucket();
-    system = await TestSystem.start({ STAGING_URI: `gs://${staging}/bulk-export/`, RUN_RETRY_BASE_MS: '300' }, ['request-api', 'scheduler', 'extractor']);
+    system = await TestSystem.start({ STAGING_URI: `gs://${staging}/bulk-export/`, RUN_RETRY_BASE_MS: '300' }, [
+      'request-api',
+      'scheduler',
+      'extractor',
+    ]);
     // The uploader has a scratch folder of its own, as on another machine.
     uploader = new ServiceProcess('uploader', { ...system.env, STAGING_DIR: uploaderScratch }, system.logDir);
     await uploader.start();
@@ -35,11 +39,20 @@ describe('staging through a bucket, no shared filesystem', () => {
   });
 
   const values = (tag: string, n: number) =>
-    Array.from({ length: n }, (_, seq) => JSON.stringify({ eventName: `E${seq % 3}`, ts: 20261201120000, profile: { identity: `u${seq}` }, eventProps: { tag, seq } }));
+    Array.from({ length: n }, (_, seq) =>
+      JSON.stringify({
+        eventName: `E${seq % 3}`,
+        ts: 20261201120000,
+        profile: { identity: `u${seq}` },
+        eventProps: { tag, seq },
+      }),
+    );
   const seqsOf = async (files: { name: string }[], tag: string) => {
     const seqs: number[] = [];
     for (const f of files) {
-      for (const row of readJsonFile(await gcs.download(bucket, f.name)).rows as { eventProps: { tag: string; seq: number } }[]) {
+      for (const row of readJsonFile(await gcs.download(bucket, f.name)).rows as {
+        eventProps: { tag: string; seq: number };
+      }[]) {
         expect(row.eventProps.tag).toBe(tag);
         seqs.push(row.eventProps.seq);
       }
@@ -50,23 +63,43 @@ describe('staging through a bucket, no shared filesystem', () => {
 
   it('exports a window staged in the bucket, and removes the staging once the run is done', async () => {
     const { from, to } = await produceInWindow(account.eventsTopic, values('a', 2000));
-    const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const id = await createExport(system, account, {
+      credentialId,
+      type: 'all_events',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      format: 'json',
+    });
     const exported = await exportDone(system, account, id);
     expect(await seqsOf(exported.runs[0].files, 'a')).toEqual(Array.from({ length: 2000 }, (_, i) => i));
-    await waitFor('staging objects removed', async () => ((await stagingObjects()).length === 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
-    // Nothing was ever staged in the uploader's folder but its own copy, which is gone too (DuckDB's spill folder stays).
+    await waitFor('staging objects removed', async () => ((await stagingObjects()).length === 0 ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    // Nothing was ever staged in the uploader's folder but its own copy, which is gone too (DuckDB's spill folder
+    // stays).
     expect(readdirSync(uploaderScratch).filter((name) => name !== 'uploader-spill')).toEqual([]);
   });
 
   it('retries an attempt whose staged window is gone from the store when the uploader reads it, and exports it exactly', async () => {
     await uploader.stop();
     const { from, to } = await produceInWindow(account.eventsTopic, values('b', 1500));
-    const id = await createExport(system, account, { credentialId, type: 'all_events', from: new Date(from).toISOString(), to: new Date(to).toISOString(), format: 'json' });
+    const id = await createExport(system, account, {
+      credentialId,
+      type: 'all_events',
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      format: 'json',
+    });
     // Staged and handed over, with no uploader to take it: the objects are there, listed last.
-    const objects = await waitFor('window staged in the bucket', async () => {
-      const names = await stagingObjects();
-      return names.some((n) => n.endsWith('/staged.json')) ? names : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    const objects = await waitFor(
+      'window staged in the bucket',
+      async () => {
+        const names = await stagingObjects();
+        return names.some((n) => n.endsWith('/staged.json')) ? names : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     expect(objects.every((n) => n.startsWith('bulk-export/'))).toBe(true);
     expect(objects.filter((n) => n.endsWith('.parquet')).length).toBeGreaterThan(0);
     // The store loses them (an operator's lifecycle rule too eager, a deleted prefix…).
@@ -76,8 +109,13 @@ describe('staging through a bucket, no shared filesystem', () => {
     const exported = await exportDone(system, account, id);
     expect(exported.runs[0].attempt).toBe(2);
     expect(await seqsOf(exported.runs[0].files, 'b')).toEqual(Array.from({ length: 1500 }, (_, i) => i));
-    const [failed] = await system.db.query(`SELECT count(*)::int AS n FROM outbox WHERE payload->>'error' LIKE '%missing from the staging store%'`);
+    const [failed] = await system.db.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE payload->>'error' LIKE '%missing from the staging store%'`,
+    );
     expect(failed.n).toBeGreaterThan(0);
-    await waitFor('staging objects removed', async () => ((await stagingObjects()).length === 0 ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 });
+    await waitFor('staging objects removed', async () => ((await stagingObjects()).length === 0 ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
   });
 });

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { AppConfig } from '@bulk-export/config';
-import { deleteObjectsExcept, GcsClientFactory, objectGenerations, ObjectChangedError, parseServiceAccountKey, uploadFile } from '@bulk-export/storage';
+import {
+  deleteObjectsExcept,
+  GcsClientFactory,
+  objectGenerations,
+  ObjectChangedError,
+  parseServiceAccountKey,
+  uploadFile,
+} from '@bulk-export/storage';
 import { gcs, makeServiceKey, STACK } from '@bulk-export/testing';
 
 /**
@@ -25,7 +32,9 @@ describe('object uploads', () => {
   };
 
   beforeAll(async () => {
-    storage = new GcsClientFactory({ GCS_API_ENDPOINT: STACK.gcsEndpoint } as AppConfig).forKey(parseServiceAccountKey(JSON.stringify(makeServiceKey())));
+    storage = new GcsClientFactory({ GCS_API_ENDPOINT: STACK.gcsEndpoint } as AppConfig).forKey(
+      parseServiceAccountKey(JSON.stringify(makeServiceKey())),
+    );
     bucket = await gcs.createBucket();
   });
 
@@ -37,7 +46,9 @@ describe('object uploads', () => {
 
   it('writes an object that must not exist yet, and will not replace it with other bytes', async () => {
     await uploadFile(storage, bucket, localFile('first'), 'run-a-x', 'text/plain', 0);
-    await expect(uploadFile(storage, bucket, localFile('second'), 'run-a-x', 'text/plain', 0)).rejects.toThrow(ObjectChangedError);
+    await expect(uploadFile(storage, bucket, localFile('second'), 'run-a-x', 'text/plain', 0)).rejects.toThrow(
+      ObjectChangedError,
+    );
     await expect(uploadFile(storage, bucket, localFile('second'), 'run-a-x', 'text/plain', 0)).rejects.toThrow(
       /object run-a-x was written by another worker while this attempt ran \(it is no longer absent\)/,
     );
@@ -50,7 +61,9 @@ describe('object uploads', () => {
     const stale = await objectGenerations(storage, bucket, 'run-b-');
     const newer = await objectGenerations(storage, bucket, 'run-b-');
     await uploadFile(storage, bucket, localFile('attempt 3'), 'run-b-x', 'text/plain', newer.get('run-b-x'));
-    await expect(uploadFile(storage, bucket, localFile('attempt 2, other bytes'), 'run-b-x', 'text/plain', stale.get('run-b-x'))).rejects.toThrow(
+    await expect(
+      uploadFile(storage, bucket, localFile('attempt 2, other bytes'), 'run-b-x', 'text/plain', stale.get('run-b-x')),
+    ).rejects.toThrow(
       `object run-b-x was written by another worker while this attempt ran (it is no longer generation ${stale.get('run-b-x')})`,
     );
     expect(await content('run-b-x')).toBe('attempt 3');
@@ -66,7 +79,9 @@ describe('object uploads', () => {
     await uploadFile(storage, bucket, localFile(same), 'run-c-x', 'application/octet-stream', 0);
     const before = await objectGenerations(storage, bucket, 'run-c-');
     // The same data written by another attempt, or this request retried after it had succeeded.
-    await expect(uploadFile(storage, bucket, localFile(same), 'run-c-x', 'application/octet-stream', 0)).resolves.toMatchObject({ bytes: 4096 });
+    await expect(
+      uploadFile(storage, bucket, localFile(same), 'run-c-x', 'application/octet-stream', 0),
+    ).resolves.toMatchObject({ bytes: 4096 });
     expect(await objectGenerations(storage, bucket, 'run-c-')).toEqual(before);
   });
 
@@ -75,20 +90,32 @@ describe('object uploads', () => {
     await uploadFile(storage, bucket, localFile(big), 'run-d-x', 'application/octet-stream', 0);
     const other = Buffer.from(big);
     other[0] ^= 0xff;
-    await expect(uploadFile(storage, bucket, localFile(other), 'run-d-x', 'application/octet-stream', 0)).rejects.toThrow(ObjectChangedError);
+    await expect(
+      uploadFile(storage, bucket, localFile(other), 'run-d-x', 'application/octet-stream', 0),
+    ).rejects.toThrow(ObjectChangedError);
     expect((await gcs.download(bucket, 'run-d-x')).equals(big)).toBe(true);
   });
 
   it('lists the generations of one run only, and deletes what the run did not write and saw unchanged', async () => {
-    for (const name of ['run-e-1', 'run-e-2', 'run-e-3', 'run-e2-1']) await uploadFile(storage, bucket, localFile(name), name, 'text/plain', 0);
+    for (const name of ['run-e-1', 'run-e-2', 'run-e-3', 'run-e2-1'])
+      await uploadFile(storage, bucket, localFile(name), name, 'text/plain', 0);
     const seen = await objectGenerations(storage, bucket, 'run-e-');
     expect([...seen.keys()].sort()).toEqual(['run-e-1', 'run-e-2', 'run-e-3']);
     for (const generation of seen.values()) expect(generation).toMatch(/^\d+$/);
-    // While the attempt ran, another worker (a newer attempt) wrote run-e-3 again and run-e-4: those are not this attempt's to delete.
+    // While the attempt ran, another worker (a newer attempt) wrote run-e-3 again and run-e-4: those are not this
+    // attempt's to delete.
     await uploadFile(storage, bucket, localFile('newer'), 'run-e-3', 'text/plain', seen.get('run-e-3'));
     await uploadFile(storage, bucket, localFile('newer'), 'run-e-4', 'text/plain', 0);
-    expect(await deleteObjectsExcept(storage, bucket, 'run-e-', new Set(['run-e-1']), seen)).toEqual({ removed: ['run-e-2'], left: ['run-e-3', 'run-e-4'] });
-    expect((await gcs.list(bucket)).map((o) => o.name).filter((n) => n.startsWith('run-e'))).toEqual(['run-e-1', 'run-e-3', 'run-e-4', 'run-e2-1']);
+    expect(await deleteObjectsExcept(storage, bucket, 'run-e-', new Set(['run-e-1']), seen)).toEqual({
+      removed: ['run-e-2'],
+      left: ['run-e-3', 'run-e-4'],
+    });
+    expect((await gcs.list(bucket)).map((o) => o.name).filter((n) => n.startsWith('run-e'))).toEqual([
+      'run-e-1',
+      'run-e-3',
+      'run-e-4',
+      'run-e2-1',
+    ]);
   });
 
   it('uploads without a precondition when none is given', async () => {

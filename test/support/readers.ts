@@ -50,12 +50,14 @@ export function readJsonFile(content: Buffer): { eventName: string; rows: Json[]
 /** CSV through DuckDB's reader, every cell as text; returns the header and the rows. */
 export async function readCsvFile(content: Buffer): Promise<{ header: string[]; rows: string[][] }> {
   const header = await duck<unknown[]>(
-    (p) => `SELECT * FROM read_csv('${p}', header = false, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true) LIMIT 1`,
+    (p) =>
+      `SELECT * FROM read_csv('${p}', header = false, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true) LIMIT 1`,
     content,
     'f.csv',
   );
   const rows = await duck<unknown[]>(
-    (p) => `SELECT * FROM read_csv('${p}', header = true, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true, null_padding = false)`,
+    (p) =>
+      `SELECT * FROM read_csv('${p}', header = true, all_varchar = true, quote = '"', escape = '"', delim = ',', strict_mode = true, null_padding = false)`,
     content,
     'f.csv',
   );
@@ -66,10 +68,26 @@ export async function readCsvFile(content: Buffer): Promise<{ header: string[]; 
 export async function readParquetFile(
   content: Buffer,
 ): Promise<{ rows: Record<string, Json>[]; types: Record<string, string>; codecs: string[] }> {
-  const rows = await duck<[string]>((p) => `SELECT to_json(t)::VARCHAR FROM read_parquet('${p}') t`, content, 'f.parquet');
-  const schema = await duck<[string, string]>((p) => `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${p}'))`, content, 'f.parquet');
-  const codecs = await duck<[string]>((p) => `SELECT DISTINCT compression FROM parquet_metadata('${p}') ORDER BY 1`, content, 'f.parquet');
-  return { rows: rows.map(([j]) => JSON.parse(j) as Record<string, Json>), types: Object.fromEntries(schema), codecs: codecs.map(([c]) => c) };
+  const rows = await duck<[string]>(
+    (p) => `SELECT to_json(t)::VARCHAR FROM read_parquet('${p}') t`,
+    content,
+    'f.parquet',
+  );
+  const schema = await duck<[string, string]>(
+    (p) => `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${p}'))`,
+    content,
+    'f.parquet',
+  );
+  const codecs = await duck<[string]>(
+    (p) => `SELECT DISTINCT compression FROM parquet_metadata('${p}') ORDER BY 1`,
+    content,
+    'f.parquet',
+  );
+  return {
+    rows: rows.map(([j]) => JSON.parse(j) as Record<string, Json>),
+    types: Object.fromEntries(schema),
+    codecs: codecs.map(([c]) => c),
+  };
 }
 
 /**
@@ -104,7 +122,9 @@ export function readXmlFile(content: Buffer): { root: string; events: Record<str
     switch (type) {
       case undefined:
         if (node.children.length === 0) return node.text;
-        return node.children.every((c) => c.name === 'item') ? node.children.map((c) => value(c, c.attributes.type)) : object(node);
+        return node.children.every((c) => c.name === 'item')
+          ? node.children.map((c) => value(c, c.attributes.type))
+          : object(node);
       case 'null':
         return null;
       case 'number':
@@ -143,7 +163,10 @@ export function readXmlFile(content: Buffer): { root: string; events: Record<str
   return { root: r.name, events };
 }
 
-/** A value as the documented XML layout writes it, read back as text: numbers and booleans as written, null and empty containers as ''. */
+/**
+ * A value as the documented XML layout writes it, read back as text: numbers and booleans as written, null and empty
+ * containers as ''.
+ */
 export function asXmlText(v: unknown): Json {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);

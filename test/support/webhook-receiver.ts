@@ -16,7 +16,12 @@ export interface Received {
  * header's `t` must be recent, and `v1` must be the HMAC-SHA256 of "<t>.<raw body>" under
  * the endpoint's secret, compared in constant time.
  */
-export function verifySignature(header: string | undefined, rawBody: string, secret: string, toleranceSeconds = 300): boolean {
+export function verifySignature(
+  header: string | undefined,
+  rawBody: string,
+  secret: string,
+  toleranceSeconds = 300,
+): boolean {
   const parts = Object.fromEntries((header ?? '').split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = Number(parts.t);
   if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds || !parts.v1) return false;
@@ -47,7 +52,13 @@ export class WebhookReceiver {
         const secret = receiver.secrets.get(path);
         const signature = req.headers['x-bulkexport-signature'];
         const answered = receiver.scripts.get(path)?.shift() ?? 200;
-        receiver.received.push({ path, headers: req.headers, body, verified: !!secret && verifySignature(typeof signature === 'string' ? signature : undefined, body, secret), answered });
+        receiver.received.push({
+          path,
+          headers: req.headers,
+          body,
+          verified: !!secret && verifySignature(typeof signature === 'string' ? signature : undefined, body, secret),
+          answered,
+        });
         res.writeHead(answered).end();
       });
     });
@@ -66,7 +77,9 @@ export class WebhookReceiver {
   }
 
   at(path: string): (Received & { event: { id: string; type: string; data: Record<string, unknown> } })[] {
-    return this.received.filter((r) => r.path === path).map((r) => ({ ...r, event: JSON.parse(r.body) as { id: string; type: string; data: Record<string, unknown> } }));
+    return this.received
+      .filter((r) => r.path === path)
+      .map((r) => ({ ...r, event: JSON.parse(r.body) as { id: string; type: string; data: Record<string, unknown> } }));
   }
 
   async stop(): Promise<void> {

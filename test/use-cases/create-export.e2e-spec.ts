@@ -2,7 +2,10 @@ import { Conflict, InvalidField, NotFound } from '@bulk-export/domain';
 import { AccountFixture, CredentialFixture, TestWorld } from '@bulk-export/testing';
 import { CreateExport, CreateExportUseCase } from '../../apps/request-api/src/exports/create-export.use-case';
 
-/** CreateExportUseCase in-process against Postgres: the export row, its one status event in the outbox, and the product's refusals. */
+/**
+ * CreateExportUseCase in-process against Postgres: the export row, its one status event in the outbox, and the
+ * product's refusals.
+ */
 describe('CreateExportUseCase', () => {
   let world: TestWorld;
   let useCase: CreateExportUseCase;

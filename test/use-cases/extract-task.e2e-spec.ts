@@ -127,7 +127,8 @@ describe('ExtractTaskUseCase', () => {
     expect(retrying.nextAttemptAt!.getTime()).toBeLessThanOrEqual(Date.now() + RETRY_BASE_MS);
     expect(await world.outboxSince(mark)).toEqual([]);
 
-    // Its last try (RUN_MAX_ATTEMPTS = 2) is taken over too often as well: the run's attempt fails and waits for its retry.
+    // Its last try (RUN_MAX_ATTEMPTS = 2) is taken over too often as well: the run's attempt fails and waits for its
+    // retry.
     await world.db.query(
       `UPDATE run_tasks SET status = 'running', claim = 'gone', takeovers = 1, next_attempt_at = NULL WHERE id = $1`,
       [tasks[0].id],

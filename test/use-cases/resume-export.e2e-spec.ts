@@ -2,7 +2,10 @@ import { BucketNotFound, Conflict, NotFound } from '@bulk-export/domain';
 import { AccountFixture, gcs, TestWorld } from '@bulk-export/testing';
 import { ResumeExportUseCase } from '../../apps/request-api/src/exports/resume-export.use-case';
 
-/** ResumeExportUseCase in-process against Postgres and fake-gcs-server: the credentials are probed again before a paused export resumes. */
+/**
+ * ResumeExportUseCase in-process against Postgres and fake-gcs-server: the credentials are probed again before a paused
+ * export resumes.
+ */
 describe('ResumeExportUseCase', () => {
   let world: TestWorld;
   let useCase: ResumeExportUseCase;

@@ -2,7 +2,10 @@ import { CANCELLED_BY_STOP, Conflict, NotFound } from '@bulk-export/domain';
 import { AccountFixture, TestWorld } from '@bulk-export/testing';
 import { StopExportUseCase } from '../../apps/request-api/src/exports/stop-export.use-case';
 
-/** StopExportUseCase in-process against Postgres: runs not started end cancelled, one under way goes on, and the outbox says so. */
+/**
+ * StopExportUseCase in-process against Postgres: runs not started end cancelled, one under way goes on, and the outbox
+ * says so.
+ */
 describe('StopExportUseCase', () => {
   let world: TestWorld;
   let useCase: StopExportUseCase;

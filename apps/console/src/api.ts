@@ -35,7 +35,13 @@ async function request<T>(method: string, path: string, body?: unknown, key = ap
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
   } catch {
     throw new ApiError(0, 'network', 'the server could not be reached; check your connection and try again');
   }
@@ -48,8 +54,19 @@ async function request<T>(method: string, path: string, body?: unknown, key = ap
     // not JSON: handled below
   }
   if (res.ok) return parsed as T;
-  const e = (parsed ?? {}) as { code?: string; message?: string; field?: string; errors?: { field: string; message: string }[] };
-  const error = new ApiError(res.status, e.code ?? `http_${res.status}`, e.message ?? `the server answered HTTP ${res.status}`, e.field, e.errors ?? []);
+  const e = (parsed ?? {}) as {
+    code?: string;
+    message?: string;
+    field?: string;
+    errors?: { field: string; message: string }[];
+  };
+  const error = new ApiError(
+    res.status,
+    e.code ?? `http_${res.status}`,
+    e.message ?? `the server answered HTTP ${res.status}`,
+    e.field,
+    e.errors ?? [],
+  );
   if (res.status === 401 && key === apiKey()) onUnauthenticated();
   return Promise.reject(error);
 }
@@ -60,12 +77,19 @@ export const api = {
   checkKey: (key: string) => request<{ items: Credential[] }>('GET', '/v1/credentials/gcp', undefined, key),
   credentials: () => request<{ items: Credential[] }>('GET', '/v1/credentials/gcp'),
   saveCredential: (body: { serviceKey: string; bucket: string }, replaceId?: string) =>
-    replaceId ? request<Credential>('PUT', `/v1/credentials/gcp/${encodeURIComponent(replaceId)}`, body) : request<Credential>('POST', '/v1/credentials/gcp', body),
+    replaceId
+      ? request<Credential>('PUT', `/v1/credentials/gcp/${encodeURIComponent(replaceId)}`, body)
+      : request<Credential>('POST', '/v1/credentials/gcp', body),
   deleteCredential: (id: string) => request<void>('DELETE', `/v1/credentials/gcp/${encodeURIComponent(id)}`),
-  exports: (cursor?: string, limit = 20) => request<Page<ExportView>>('GET', `/v1/exports?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  exports: (cursor?: string, limit = 20) =>
+    request<Page<ExportView>>(
+      'GET',
+      `/v1/exports?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    ),
   export: (id: string) => request<ExportView>('GET', `/v1/exports/${encodeURIComponent(id)}`),
   createExport: (body: Record<string, unknown>) => request<ExportView>('POST', '/v1/exports', body),
   stop: (id: string) => request<ExportView>('POST', `/v1/exports/${encodeURIComponent(id)}/stop`),
   resume: (id: string) => request<ExportView>('POST', `/v1/exports/${encodeURIComponent(id)}/resume`),
-  retry: (id: string, runId: string) => request<unknown>('POST', `/v1/exports/${encodeURIComponent(id)}/runs/${encodeURIComponent(runId)}/retry`),
+  retry: (id: string, runId: string) =>
+    request<unknown>('POST', `/v1/exports/${encodeURIComponent(id)}/runs/${encodeURIComponent(runId)}/retry`),
 };

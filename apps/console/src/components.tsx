@@ -3,7 +3,14 @@ import { useEffect, useRef } from 'preact/hooks';
 import { statusLabel } from './format';
 
 /** A labelled control with its hint and error below; the error is announced and tied to the control. */
-export function Field(props: { id: string; label: string; hint?: ComponentChildren; error?: string; extra?: string | null; children: ComponentChildren }) {
+export function Field(props: {
+  id: string;
+  label: string;
+  hint?: ComponentChildren;
+  error?: string;
+  extra?: string | null;
+  children: ComponentChildren;
+}) {
   return (
     <div class={`field${props.error ? ' has-error' : ''}`}>
       <label for={props.id}>{props.label}</label>

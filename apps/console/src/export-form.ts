@@ -69,7 +69,13 @@ export function earliestStart(now: number): number {
  * A value the browser cannot read is sent as typed, so the API names the field.
  */
 export function exportRequest(form: ExportForm, toInstant: (local: string) => string | null): Record<string, unknown> {
-  const body: Record<string, unknown> = { partner: form.partner, credentialId: form.credentialId, type: form.type, frequency: form.frequency, format: form.format };
+  const body: Record<string, unknown> = {
+    partner: form.partner,
+    credentialId: form.credentialId,
+    type: form.type,
+    frequency: form.frequency,
+    format: form.format,
+  };
   if (form.type === 'select_events') body.events = form.events;
   const instant = (v: string) => toInstant(v) ?? v;
   if (form.frequency === 'one_time') {

@@ -20,7 +20,11 @@ export function isUnderWay(status: string): boolean {
   return status === 'pending' || status === 'running';
 }
 
-export const TYPE_LABELS: Record<string, string> = { all_events: 'All events', select_events: 'Select events', all_profiles: 'All user profiles' };
+export const TYPE_LABELS: Record<string, string> = {
+  all_events: 'All events',
+  select_events: 'Select events',
+  all_profiles: 'All user profiles',
+};
 export const FREQUENCY_LABELS: Record<string, string> = { one_time: 'One time', recurring: 'Recurring' };
 export const FORMAT_LABELS: Record<string, string> = { json: 'JSON', xml: 'XML', csv: 'CSV', parquet: 'Parquet' };
 

@@ -3,7 +3,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic } from '@bulk-export/contracts';
 import { ExtractResult, ExtractSpec, formatDay, SLICES_PER_TASK } from '@bulk-export/domain';
-import { CaptureOrder, DeadLetter, KafkaClient, OffsetRange, probeAfterRanges, readRanges } from '@bulk-export/messaging';
+import {
+  CaptureOrder,
+  DeadLetter,
+  KafkaClient,
+  OffsetRange,
+  probeAfterRanges,
+  readRanges,
+} from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { TaskContext, TaskHolder } from '@bulk-export/persistence';
 import { DuckDb, DuckDbQueue, shareOfMemoryLimit } from '@bulk-export/duckdb';
@@ -27,7 +34,11 @@ import {
 /** The name of a task's staging: the claim keeps a worker that lost the task out of its successor's folder. */
 const partOf = (ctx: TaskContext, holder: TaskHolder) => `t${(ctx.task.spec as ExtractSpec).block}-${holder.claim}`;
 
-const toRange = (r: { partition: number; start: string; end: string }): OffsetRange => ({ partition: r.partition, start: BigInt(r.start), end: BigInt(r.end) });
+const toRange = (r: { partition: number; start: string; end: string }): OffsetRange => ({
+  partition: r.partition,
+  start: BigInt(r.start),
+  end: BigInt(r.end),
+});
 
 /**
  * One extract task: reads its offset range in batches into local line files that DuckDB
@@ -57,7 +68,12 @@ export class ExtractTaskUseCase {
         throw e;
       });
       const recorded = await this.steps.complete(ctx, holder, result);
-      log.info('extract task done', { rows: result.rows, rejected: result.rejected, groups: result.groups.length, recorded });
+      log.info('extract task done', {
+        rows: result.rows,
+        rejected: result.rejected,
+        groups: result.groups.length,
+        recorded,
+      });
     });
   }
 
@@ -70,7 +86,10 @@ export class ExtractTaskUseCase {
     const spec = ctx.task.spec as ExtractSpec;
     const profiles = exportRow.type === 'all_profiles';
     const incremental = profiles && exportRow.frequency === 'recurring' && exportRow.profileMode === 'incremental';
-    const topic = accountTopic(profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE, account.id);
+    const topic = accountTopic(
+      profiles ? this.config.PROFILES_TOPIC_TEMPLATE : this.config.EVENTS_TOPIC_TEMPLATE,
+      account.id,
+    );
     const part = partOf(ctx, holder);
     const dir = this.staging.localDir(run.id, run.attempt, part);
     await mkdir(dir, { recursive: true });
@@ -78,7 +97,11 @@ export class ExtractTaskUseCase {
     // Timestamps out of order around the window (producers' clocks) are said in the run's warning.
     const order = new CaptureOrder(profiles && !incremental ? 0 : run.windowStart.getTime(), run.windowEnd.getTime());
     let result: ExtractResult;
-    const db = await DuckDb.open(':memory:', { memoryLimit: shareOfMemoryLimit(this.config.DUCKDB_MEMORY_LIMIT, this.config.EXTRACT_TASKS_AT_ONCE), threads: this.config.DUCKDB_THREADS, spillDir: dir });
+    const db = await DuckDb.open(':memory:', {
+      memoryLimit: shareOfMemoryLimit(this.config.DUCKDB_MEMORY_LIMIT, this.config.EXTRACT_TASKS_AT_ONCE),
+      threads: this.config.DUCKDB_THREADS,
+      spillDir: dir,
+    });
     try {
       const t0 = Date.now();
       // Event slices are staged as the read completes them, one at a time, then the rest side by side.
@@ -87,31 +110,75 @@ export class ExtractTaskUseCase {
       const stager = profiles
         ? null
         : new DuckDbQueue<RawSlice>(db, (connection, slice) =>
-            connection.run(writeStagedSql(stageEventsSql(account.timeZone, names, slice.select, maxNameBytes), slice.number, stagedSliceFile(dir, slice.number))),
+            connection.run(
+              writeStagedSql(
+                stageEventsSql(account.timeZone, names, slice.select, maxNameBytes),
+                slice.number,
+                stagedSliceFile(dir, slice.number),
+              ),
+            ),
           );
       let read: { rows: number; slices: number };
       try {
-        read = await this.read(db, dir, topic, ranges, stager, order, profiles ? undefined : { first: spec.block * SLICES_PER_TASK, size: SLICES_PER_TASK });
-        await probeAfterRanges(this.kafka, this.logger, topic, ranges.filter((r) => spec.probe.includes(r.partition)), order);
+        read = await this.read(
+          db,
+          dir,
+          topic,
+          ranges,
+          stager,
+          order,
+          profiles ? undefined : { first: spec.block * SLICES_PER_TASK, size: SLICES_PER_TASK },
+        );
+        await probeAfterRanges(
+          this.kafka,
+          this.logger,
+          topic,
+          ranges.filter((r) => spec.probe.includes(r.partition)),
+          order,
+        );
       } catch (e) {
         await stager?.abort();
         throw e;
       }
       const t1 = Date.now();
       if (stager) await stager.finish(this.config.DUCKDB_THREADS);
-      else await db.run(writeStagedSql(stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone), incremental), 0, stagedSliceFile(dir, 0)));
+      else
+        await db.run(
+          writeStagedSql(
+            stageProfilesSql(account.timeZone, formatDay(run.windowEnd, account.timeZone), incremental),
+            0,
+            stagedSliceFile(dir, 0),
+          ),
+        );
       await db.run(stagedViewSql(await stagedFiles(dir)));
       const t2 = Date.now();
       await removeRawFiles(dir);
       // One pass: the file groups staged, and the rejected messages (no event name) as the group of NULLs.
-      const counted = (await db.rows('SELECT event_name, day, count(*) FROM staged GROUP BY ALL')) as [string | null, string | null, bigint][];
-      const groups = counted.filter(([eventName]) => eventName !== null).map(([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }));
+      const counted = (await db.rows('SELECT event_name, day, count(*) FROM staged GROUP BY ALL')) as [
+        string | null,
+        string | null,
+        bigint,
+      ][];
+      const groups = counted
+        .filter(([eventName]) => eventName !== null)
+        .map(([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }));
       const rowsRejected = Number(counted.find(([eventName]) => eventName === null)?.[2] ?? 0);
       const rowsStaged = groups.reduce((n, g) => n + g.rows, 0);
-      await this.deadLetterRejected(db, selectRejectedSql(spec.deadLettered.map(toRange)), topic, profiles ? 'profiles' : 'events');
+      await this.deadLetterRejected(
+        db,
+        selectRejectedSql(spec.deadLettered.map(toRange)),
+        topic,
+        profiles ? 'profiles' : 'events',
+      );
       const warning = order.warning();
       if (warning) log.warn('message timestamps are out of order around the window', { warning });
-      log.info('staging timings', { readMs: t1 - t0, stageAfterReadMs: t2 - t1, slices: read.slices, deadLetterMs: Date.now() - t2, rowsRead: read.rows });
+      log.info('staging timings', {
+        readMs: t1 - t0,
+        stageAfterReadMs: t2 - t1,
+        slices: read.slices,
+        deadLetterMs: Date.now() - t2,
+        rowsRead: read.rows,
+      });
       result = { rows: read.rows, rejected: rowsRejected, groups, warning, staging: part };
       this.metrics.eventsStaged.inc(rowsStaged);
     } finally {
@@ -162,7 +229,8 @@ export class ExtractTaskUseCase {
   private async deadLetterRejected(db: DuckDb, select: string, topic: string, source: string): Promise<void> {
     for await (const rows of db.stream(select)) {
       // A key or value that was not UTF-8 goes as its bytes (raw_key, raw_value).
-      const bytesOr = (raw: unknown, text: unknown) => (raw instanceof Uint8Array ? Buffer.from(raw) : text === null ? null : String(text));
+      const bytesOr = (raw: unknown, text: unknown) =>
+        raw instanceof Uint8Array ? Buffer.from(raw) : text === null ? null : String(text);
       const sources = rows.map(([partition, offset, key, value, , rawKey, rawValue]) => ({
         topic,
         partition: Number(partition),
@@ -170,7 +238,11 @@ export class ExtractTaskUseCase {
         key: bytesOr(rawKey, key),
         value: bytesOr(rawValue, value),
       }));
-      await this.deadLetter.send(sources, rows.map((r) => String(r[4])), source);
+      await this.deadLetter.send(
+        sources,
+        rows.map((r) => String(r[4])),
+        source,
+      );
     }
   }
 }

@@ -1,7 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import {
+  HEALTH_CHECKS,
+  HealthController,
+  LIVENESS_CHECKS,
+  Logger,
+  ObservabilityModule,
+} from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle, StagingStore, TaskSteps } from '@bulk-export/pipeline';
 import { ExtractTaskUseCase } from './extract-task.use-case';
@@ -16,7 +22,12 @@ export class ExtractorModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: ExtractorModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger, SERVICE), PersistenceModule.forRoot(), MessagingModule.forRoot(SERVICE)],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger, SERVICE),
+        PersistenceModule.forRoot(),
+        MessagingModule.forRoot(SERVICE),
+      ],
       controllers: [HealthController, PlanRunsController, ExtractTasksController],
       providers: [
         RunLifecycle,
@@ -24,7 +35,11 @@ export class ExtractorModule {
         TaskSteps,
         PlanRunUseCase,
         ExtractTaskUseCase,
-        { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
+        {
+          provide: LIVENESS_CHECKS,
+          inject: [KafkaCommandTransport],
+          useFactory: (t: KafkaCommandTransport) => [t.liveness],
+        },
         {
           provide: HEALTH_CHECKS,
           inject: [PostgresHealth, KafkaHealth, KafkaCommandTransport],

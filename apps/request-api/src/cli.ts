@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { InvalidConfiguration, loadConfig } from '@bulk-export/config';
-import { AccountsRepository, CredentialsRepository, dataSourceOptions, WebhooksRepository } from '@bulk-export/persistence';
+import {
+  AccountsRepository,
+  CredentialsRepository,
+  dataSourceOptions,
+  WebhooksRepository,
+} from '@bulk-export/persistence';
 import { timeZoneName, TIME_ZONE_EXAMPLE } from '@bulk-export/domain';
 import { duckDbKnowsTimeZone } from '@bulk-export/duckdb';
 import { CredentialCipher } from '@bulk-export/storage';
@@ -12,7 +17,8 @@ import { CredentialCipher } from '@bulk-export/storage';
  *   create-api-key <accountId> <name>               adds an API key and prints it (shown once)
  *   list-api-keys <accountId>                       the account's keys (never the secrets)
  *   revoke-api-key <keyId>                          the key stops working at once
- *   rotate-keks                                     re-encrypts every stored key and webhook secret under the first of CREDENTIALS_KEKS
+ *   rotate-keks                                     re-encrypts every stored key and webhook secret under the
+ *                                                   first of CREDENTIALS_KEKS
  *   ensure-dev-account <apiKey>                     the local stack's development account, with that key
  */
 const DEV_ACCOUNT_ID = '01JDEVACC0VNT000000000000D';
@@ -50,7 +56,16 @@ async function main(args: string[]): Promise<void> {
         const [accountId] = rest;
         if (!accountId) throw new Error('usage: list-api-keys <accountId>');
         for (const k of await accounts.listApiKeys(accountId)) {
-          console.log(JSON.stringify({ keyId: k.id, name: k.name, prefix: k.prefix, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt }));
+          console.log(
+            JSON.stringify({
+              keyId: k.id,
+              name: k.name,
+              prefix: k.prefix,
+              createdAt: k.createdAt,
+              lastUsedAt: k.lastUsedAt,
+              revokedAt: k.revokedAt,
+            }),
+          );
         }
         break;
       }
@@ -62,7 +77,8 @@ async function main(args: string[]): Promise<void> {
         break;
       }
       case 'rotate-keks': {
-        if (!config.CREDENTIALS_KEKS) throw new Error('CREDENTIALS_KEKS is required: the new key first, then the old ones');
+        if (!config.CREDENTIALS_KEKS)
+          throw new Error('CREDENTIALS_KEKS is required: the new key first, then the old ones');
         const cipher = new CredentialCipher(config.CREDENTIALS_KEKS);
         const credentials = new CredentialsRepository(dataSource);
         let rotated = 0;
@@ -86,13 +102,17 @@ async function main(args: string[]): Promise<void> {
       case 'ensure-dev-account': {
         const [apiKey] = rest;
         if (!apiKey) throw new Error('usage: ensure-dev-account <apiKey>');
-        const account = (await accounts.findAccount(DEV_ACCOUNT_ID)) ?? (await accounts.createAccount({ id: DEV_ACCOUNT_ID, name: 'Development', databaseId: 'dev' }));
+        const account =
+          (await accounts.findAccount(DEV_ACCOUNT_ID)) ??
+          (await accounts.createAccount({ id: DEV_ACCOUNT_ID, name: 'Development', databaseId: 'dev' }));
         if (!(await accounts.hasApiKey(apiKey))) await accounts.addApiKey(account.id, 'development', apiKey);
         console.log(JSON.stringify({ accountId: account.id, databaseId: account.databaseId }));
         break;
       }
       default:
-        throw new Error('commands: create-account, create-api-key, list-api-keys, revoke-api-key, rotate-keks, ensure-dev-account');
+        throw new Error(
+          'commands: create-account, create-api-key, list-api-keys, revoke-api-key, rotate-keks, ensure-dev-account',
+        );
     }
   } finally {
     await dataSource.destroy();

@@ -23,7 +23,9 @@ runService({
       app,
       new DocumentBuilder()
         .setTitle('Bulk Export')
-        .setDescription('Exports product-analytics events and user profiles from Kafka to Google Cloud Storage. Errors are `{ code, message, field? }`.')
+        .setDescription(
+          'Exports product-analytics events and user profiles from Kafka to Google Cloud Storage. Errors are `{ code, message, field? }`.',
+        )
         .setVersion('1')
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key' })
         .build(),

@@ -4,7 +4,13 @@ import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
 import { ExportCommandsController } from './commands/export-commands.controller';
 import { ExportCommandsHandler } from './commands/export-commands.handler';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import {
+  HEALTH_CHECKS,
+  HealthController,
+  LIVENESS_CHECKS,
+  Logger,
+  ObservabilityModule,
+} from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { StorageModule } from '@bulk-export/storage';
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -44,7 +50,14 @@ export class RequestApiModule {
         MessagingModule.forRoot(SERVICE),
         StorageModule,
       ],
-      controllers: [HealthController, CredentialsController, ExportsController, WebhooksController, ExportCommandsController, WebhookEventsController],
+      controllers: [
+        HealthController,
+        CredentialsController,
+        ExportsController,
+        WebhooksController,
+        ExportCommandsController,
+        WebhookEventsController,
+      ],
       providers: [
         ApiKeyGuard,
         SaveCredentialUseCase,
@@ -65,7 +78,11 @@ export class RequestApiModule {
         ListWebhooksUseCase,
         WebhookDispatcher,
         WebhookEventsHandler,
-        { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
+        {
+          provide: LIVENESS_CHECKS,
+          inject: [KafkaCommandTransport],
+          useFactory: (t: KafkaCommandTransport) => [t.liveness],
+        },
         {
           provide: HEALTH_CHECKS,
           inject: [PostgresHealth, KafkaHealth, KafkaCommandTransport],

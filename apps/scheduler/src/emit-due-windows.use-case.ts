@@ -26,11 +26,17 @@ export class EmitDueWindowsUseCase {
     @Inject(TOPICS) private readonly topics: Topics,
   ) {}
 
-  async execute(command: EmitDueWindows): Promise<{ created: ExportRun[]; retried: ExportRun[]; retriedTasks: RunTask[] }> {
+  async execute(
+    command: EmitDueWindows,
+  ): Promise<{ created: ExportRun[]; retried: ExportRun[]; retriedTasks: RunTask[] }> {
     const dueBefore = new Date(command.now.getTime() - command.graceMs);
     const messages = ({ run, exportRow }: { run: ExportRun; exportRow: Export }): OutboxEntry[] => [
       planRunCommand(run, this.topics),
-      exportStatusEvent({ exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending' }, command.now, this.topics),
+      exportStatusEvent(
+        { exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending' },
+        command.now,
+        this.topics,
+      ),
     ];
     const created = await this.runs.createDueOneTimeRuns(dueBefore, command.limit, messages);
     const recurring = await this.runs.createDueRecurringRuns(
@@ -49,9 +55,13 @@ export class EmitDueWindowsUseCase {
       messages,
     );
     created.push(...recurring);
-    const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [planRunCommand(run, this.topics)]);
+    const retried = await this.runs.emitDueRetries(command.now, command.limit, ({ run }) => [
+      planRunCommand(run, this.topics),
+    ]);
     // A task tried again goes round by its place: its phase's others are under way.
-    const retriedTasks = await this.tasks.emitDueRetries(command.now, command.limit, (tasks) => tasks.map((t) => runTaskCommand(t, t.seq, this.topics)));
+    const retriedTasks = await this.tasks.emitDueRetries(command.now, command.limit, (tasks) =>
+      tasks.map((t) => runTaskCommand(t, t.seq, this.topics)),
+    );
     return { created, retried, retriedTasks };
   }
 }

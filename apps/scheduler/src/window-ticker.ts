@@ -22,7 +22,8 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
     name: 'window-ticker',
     check: async () => {
       const silentFor = Date.now() - this.lastSuccess;
-      if (silentFor > Math.max(30_000, this.config.SCHEDULER_TICK_MS * 10)) throw new Error(`no successful tick for ${Math.round(silentFor / 1000)}s`);
+      if (silentFor > Math.max(30_000, this.config.SCHEDULER_TICK_MS * 10))
+        throw new Error(`no successful tick for ${Math.round(silentFor / 1000)}s`);
     },
   };
   private ticking: Promise<void> | null = null;
@@ -48,7 +49,8 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
   /** For /health/live: no tick has hung for CONSUMER_STUCK_MINUTES. */
   async check(): Promise<void> {
     const busyFor = this.ticking ? Date.now() - this.tickStarted : 0;
-    if (busyFor > this.config.CONSUMER_STUCK_MINUTES * 60_000) throw new Error(`a tick has been running for ${Math.round(busyFor / 1000)}s (stuck)`);
+    if (busyFor > this.config.CONSUMER_STUCK_MINUTES * 60_000)
+      throw new Error(`a tick has been running for ${Math.round(busyFor / 1000)}s (stuck)`);
   }
 
   private async tick(): Promise<void> {
@@ -66,8 +68,14 @@ export class WindowTicker implements OnApplicationBootstrap, OnApplicationShutdo
         this.metrics.windowsEmitted.inc({ kind: 'window' }, created.length);
         this.metrics.windowsEmitted.inc({ kind: 'retry' }, retried.length);
         for (const run of created) this.logger.info('window emitted', { exportId: run.exportId, runId: run.id });
-        for (const run of retried) this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
-        for (const task of retriedTasks) this.logger.info('task retry emitted', { runId: task.runId, task: `${task.kind}-${task.seq}`, taskAttempt: task.taskAttempt });
+        for (const run of retried)
+          this.logger.info('retry emitted', { exportId: run.exportId, runId: run.id, attempt: run.attempt });
+        for (const task of retriedTasks)
+          this.logger.info('task retry emitted', {
+            runId: task.runId,
+            task: `${task.kind}-${task.seq}`,
+            taskAttempt: task.taskAttempt,
+          });
       } while (emitted >= BATCH);
       this.lastSuccess = Date.now();
     } catch (e) {

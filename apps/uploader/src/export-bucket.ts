@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Storage } from '@google-cloud/storage';
 import { Export, CredentialsRepository } from '@bulk-export/persistence';
-import { CredentialCipher, GcsClientFactory, httpStatus, objectGenerations, parseServiceAccountKey } from '@bulk-export/storage';
+import {
+  CredentialCipher,
+  GcsClientFactory,
+  httpStatus,
+  objectGenerations,
+  parseServiceAccountKey,
+} from '@bulk-export/storage';
 import { Logger } from '@bulk-export/observability';
 
 /** The customer's bucket of an export, opened with its saved key. */
@@ -38,7 +44,10 @@ export class ExportBucket {
       return await objectGenerations(handle.storage, handle.bucket, prefix);
     } catch (e) {
       if (httpStatus(e) !== 403) throw e;
-      log.warn("the key may not list the bucket: uploads replace objects without generation preconditions, and an earlier attempt's extra files stay", { error: e });
+      log.warn(
+        "the key may not list the bucket: uploads replace objects without generation preconditions, and an earlier attempt's extra files stay",
+        { error: e },
+      );
       return null;
     }
   }

@@ -35,7 +35,9 @@ export class FinishRunUseCase {
       const scratch = join(this.staging.localRunRoot(ctx.run.id), `finish-${holder.claim}`);
       await mkdir(scratch, { recursive: true });
       try {
-        await this.writeManifest(bucket, ctx, objects.manifest, files, scratch, (name) => (seen ? (seen.get(name) ?? 0) : undefined));
+        await this.writeManifest(bucket, ctx, objects.manifest, files, scratch, (name) =>
+          seen ? (seen.get(name) ?? 0) : undefined,
+        );
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
@@ -59,15 +61,28 @@ export class FinishRunUseCase {
    * objects unchanged since `seen` was listed. Without the permission to delete, the run
    * goes on and says which objects are left.
    */
-  private async removeStaleObjects(bucket: ExportBucketHandle, objects: RunObjects, files: TaskFile[], seen: ReadonlyMap<string, string>, log: Logger): Promise<void> {
+  private async removeStaleObjects(
+    bucket: ExportBucketHandle,
+    objects: RunObjects,
+    files: TaskFile[],
+    seen: ReadonlyMap<string, string>,
+    log: Logger,
+  ): Promise<void> {
     const keep = new Set([...files.map((f) => f.objectName), objects.manifest]);
     try {
       const { removed, left } = await deleteObjectsExcept(bucket.storage, bucket.bucket, objects.prefix, keep, seen);
-      if (removed.length > 0) log.info('removed objects of an earlier attempt that this one did not write', { objects: removed });
-      if (left.length > 0) log.warn("left objects that another worker wrote while this attempt ran; the manifest lists this run's files", { objects: left });
+      if (removed.length > 0)
+        log.info('removed objects of an earlier attempt that this one did not write', { objects: removed });
+      if (left.length > 0)
+        log.warn("left objects that another worker wrote while this attempt ran; the manifest lists this run's files", {
+          objects: left,
+        });
     } catch (e) {
       if (httpStatus(e) !== 403) throw e;
-      log.warn("could not remove objects of an earlier attempt (no permission to delete); the manifest lists this run's files", { error: e });
+      log.warn(
+        "could not remove objects of an earlier attempt (no permission to delete); the manifest lists this run's files",
+        { error: e },
+      );
     }
   }
 
@@ -88,12 +103,22 @@ export class FinishRunUseCase {
       databaseId: account.databaseId,
       window: { start: run.windowStart.toISOString(), end: run.windowEnd.toISOString() },
       type: exportRow.type,
-      ...(exportRow.type === 'all_profiles' ? { profileMode: exportRow.frequency === 'recurring' ? exportRow.profileMode : 'snapshot' } : {}),
+      ...(exportRow.type === 'all_profiles'
+        ? { profileMode: exportRow.frequency === 'recurring' ? exportRow.profileMode : 'snapshot' }
+        : {}),
       format: exportRow.format,
       compression: exportRow.compression,
       rows: files.reduce((n, f) => n + f.rows, 0),
       bytes: files.reduce((n, f) => n + f.bytes, 0),
-      files: files.map((f) => ({ name: f.objectName, eventName: f.eventName, day: f.day, index: f.fileIndex, rows: f.rows, bytes: f.bytes, crc32c: f.crc32c })),
+      files: files.map((f) => ({
+        name: f.objectName,
+        eventName: f.eventName,
+        day: f.day,
+        index: f.fileIndex,
+        rows: f.rows,
+        bytes: f.bytes,
+        crc32c: f.crc32c,
+      })),
     };
     // Local name: the object's may hold the export's folder.
     const path = join(scratch, 'manifest.json');

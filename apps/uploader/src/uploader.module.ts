@@ -1,7 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@bulk-export/config';
 import { KafkaCommandTransport, KafkaHealth, MessagingModule } from '@bulk-export/messaging';
-import { HEALTH_CHECKS, HealthController, LIVENESS_CHECKS, Logger, ObservabilityModule } from '@bulk-export/observability';
+import {
+  HEALTH_CHECKS,
+  HealthController,
+  LIVENESS_CHECKS,
+  Logger,
+  ObservabilityModule,
+} from '@bulk-export/observability';
 import { PersistenceModule, PostgresHealth } from '@bulk-export/persistence';
 import { RunLifecycle, StagingStore, TaskSteps } from '@bulk-export/pipeline';
 import { StorageModule } from '@bulk-export/storage';
@@ -34,7 +40,11 @@ export class UploaderModule {
         UploaderDuckDb,
         WriteGroupUseCase,
         FinishRunUseCase,
-        { provide: LIVENESS_CHECKS, inject: [KafkaCommandTransport], useFactory: (t: KafkaCommandTransport) => [t.liveness] },
+        {
+          provide: LIVENESS_CHECKS,
+          inject: [KafkaCommandTransport],
+          useFactory: (t: KafkaCommandTransport) => [t.liveness],
+        },
         {
           provide: HEALTH_CHECKS,
           inject: [PostgresHealth, KafkaHealth, KafkaCommandTransport],

@@ -46,7 +46,12 @@ export class WriteGroupUseCase {
       const started = Date.now();
       const files = await this.write(ctx, holder, log);
       const recorded = await this.steps.complete(ctx, holder, { files });
-      log.info('group written', { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), ms: Date.now() - started, recorded });
+      log.info('group written', {
+        files: files.length,
+        rows: files.reduce((n, f) => n + f.rows, 0),
+        ms: Date.now() - started,
+        recorded,
+      });
     });
   }
 
@@ -55,10 +60,12 @@ export class WriteGroupUseCase {
     const group = ctx.task.spec as WriteSpec;
     const bucket = await this.bucket.open(exportRow);
     const sources = [];
-    for (const source of group.sources) sources.push(...(await stagedFiles(await this.staging.fetch(run.id, run.attempt, source.staging))));
+    for (const source of group.sources)
+      sources.push(...(await stagedFiles(await this.staging.fetch(run.id, run.attempt, source.staging))));
     const objects = new RunObjects(exportRow.prefix, exportRow.id, run.windowEnd);
     const seen = await this.bucket.generations(bucket, objects.groupPrefix(group.eventName, group.day), log);
-    // The task's own folder (removed however the task ends): another worker that still works on this task (it lost the command) keeps its own.
+    // The task's own folder (removed however the task ends): another worker that still works on this task (it lost the
+    // command) keeps its own.
     const outDir = join(this.staging.localRunRoot(run.id), `out-${holder.claim}`);
     await mkdir(outDir, { recursive: true });
     const expected = (name: string): ExpectedGeneration => (seen ? (seen.get(name) ?? 0) : undefined);
@@ -70,7 +77,10 @@ export class WriteGroupUseCase {
       xmlLayout: exportRow.xmlLayout,
       records: exportRow.type === 'all_profiles' ? 'profiles' : 'events',
     };
-    const maxBytes = Math.min(this.config.MAX_FILE_BYTES, exportRow.maxFileMb === null ? Infinity : exportRow.maxFileMb * 1024 * 1024);
+    const maxBytes = Math.min(
+      this.config.MAX_FILE_BYTES,
+      exportRow.maxFileMb === null ? Infinity : exportRow.maxFileMb * 1024 * 1024,
+    );
     const files: TaskFile[] = [];
     const uploads = new BoundedTasks(UPLOADS_IN_FLIGHT);
     let db: DuckDb | null = null;
@@ -84,10 +94,31 @@ export class WriteGroupUseCase {
         gzip: exportRow.compression === 'gzip',
         onChunk: (chunk) =>
           uploads.add(async () => {
-            const name = objects.file({ eventName: group.eventName, day: group.day, index: chunk.index, databaseId: account.databaseId, extension });
-            const uploaded = await uploadFile(bucket.storage, bucket.bucket, chunk.path, name, contentType, expected(name));
+            const name = objects.file({
+              eventName: group.eventName,
+              day: group.day,
+              index: chunk.index,
+              databaseId: account.databaseId,
+              extension,
+            });
+            const uploaded = await uploadFile(
+              bucket.storage,
+              bucket.bucket,
+              chunk.path,
+              name,
+              contentType,
+              expected(name),
+            );
             await unlink(chunk.path);
-            files.push({ objectName: name, eventName: group.eventName, day: group.day, fileIndex: chunk.index, rows: chunk.rows, bytes: uploaded.bytes, crc32c: uploaded.crc32c });
+            files.push({
+              objectName: name,
+              eventName: group.eventName,
+              day: group.day,
+              fileIndex: chunk.index,
+              rows: chunk.rows,
+              bytes: uploaded.bytes,
+              crc32c: uploaded.crc32c,
+            });
             const format = exportRow.format;
             this.metrics.rowsWritten.inc({ format }, chunk.rows);
             this.metrics.bytesUploaded.inc({ format }, uploaded.bytes);

@@ -14,7 +14,9 @@ export class WriteTasksController {
     private readonly finishRun: FinishRunUseCase,
   ) {}
 
-  @HandleCommands('writeTasks', (bytes) => decodeMessage(RunTaskCommand, bytes), { concurrency: (c) => c.WRITE_TASKS_AT_ONCE })
+  @HandleCommands('writeTasks', (bytes) => decodeMessage(RunTaskCommand, bytes), {
+    concurrency: (c) => c.WRITE_TASKS_AT_ONCE,
+  })
   handle(@Payload() command: RunTaskCommand): Promise<void> {
     return command.kind === 'finish' ? this.finishRun.execute(command) : this.writeGroup.execute(command);
   }

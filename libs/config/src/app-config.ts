@@ -1,16 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 /**
  * Every setting of every service, one schema. Field names are the environment variable
@@ -35,7 +25,9 @@ export class AppConfig {
   @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port…]' })
   KAFKA_BROKERS: string = 'localhost:9092';
 
-  /** Prefix of the service's own topics and consumer groups; lets several deployments (or test runs) share a cluster. */
+  /**
+   * Prefix of the service's own topics and consumer groups; lets several deployments (or test runs) share a cluster.
+   */
   @IsString()
   @Matches(/^[A-Za-z0-9._-]*$/, { message: 'TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-"' })
   TOPIC_PREFIX: string = '';
@@ -300,7 +292,9 @@ export class AppConfig {
   })
   WEBHOOK_ALLOWED_HOSTS?: string;
 
-  /** First wait before a failed webhook delivery is tried again, in milliseconds; doubles each attempt, at most an hour. */
+  /**
+   * First wait before a failed webhook delivery is tried again, in milliseconds; doubles each attempt, at most an hour.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(10)
@@ -321,7 +315,10 @@ export class AppConfig {
   @Max(60_000)
   WEBHOOK_TIMEOUT_MS: number = 10_000;
 
-  /** How often request-api looks for webhook deliveries that are due, in milliseconds (it also looks right after an event). */
+  /**
+   * How often request-api looks for webhook deliveries that are due, in milliseconds (it also looks right after an
+   * event).
+   */
   @Type(() => Number)
   @IsInt()
   @Min(20)

@@ -21,7 +21,13 @@ export interface LoadConfigOptions {
  * The only place in the project that looks at environment variables.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['HTTP_PORT', 'DATABASE_URL', 'GCS_API_ENDPOINT', 'CREDENTIALS_KEKS', 'WEBHOOK_ALLOWED_HOSTS']);
+  const known = Object.keys(new AppConfig()).concat([
+    'HTTP_PORT',
+    'DATABASE_URL',
+    'GCS_API_ENDPOINT',
+    'CREDENTIALS_KEKS',
+    'WEBHOOK_ALLOWED_HOSTS',
+  ]);
   const raw: Record<string, unknown> = { ...options.defaults };
   for (const name of new Set(known)) {
     const value = env[name];

@@ -1,5 +1,12 @@
 import { Decoded, decodeMessage } from './decode';
-import { CreateExportCommand, CreateWebhookCommand, DeleteWebhookCommand, ExportCommand, ResumeExportCommand, StopExportCommand } from './messages';
+import {
+  CreateExportCommand,
+  CreateWebhookCommand,
+  DeleteWebhookCommand,
+  ExportCommand,
+  ResumeExportCommand,
+  StopExportCommand,
+} from './messages';
 
 /** Decodes a message of the command topic by its `type`. */
 export function decodeExportCommand(bytes: Buffer | null | undefined): Decoded<ExportCommand> {
@@ -14,5 +21,8 @@ export function decodeExportCommand(bytes: Buffer | null | undefined): Decoded<E
   if (type === 'resume-export') return decodeMessage(ResumeExportCommand, bytes);
   if (type === 'create-webhook') return decodeMessage(CreateWebhookCommand, bytes);
   if (type === 'delete-webhook') return decodeMessage(DeleteWebhookCommand, bytes);
-  return { ok: false, reason: 'type: must be "create-export", "stop-export", "resume-export", "create-webhook" or "delete-webhook"' };
+  return {
+    ok: false,
+    reason: 'type: must be "create-export", "stop-export", "resume-export", "create-webhook" or "delete-webhook"',
+  };
 }

@@ -6,11 +6,22 @@ const UNKNOWN = 'is not a known field';
 
 describe('findInputProblems', () => {
   it('finds nothing in ordinary input', () => {
-    expect(findInputProblems({ partner: 'gcp', events: ['Charged', 'App 😀'], intervalHours: 6, nested: { list: [null, true, 1.5, { a: 'b' }] } })).toEqual([]);
+    expect(
+      findInputProblems({
+        partner: 'gcp',
+        events: ['Charged', 'App 😀'],
+        intervalHours: 6,
+        nested: { list: [null, true, 1.5, { a: 'b' }] },
+      }),
+    ).toEqual([]);
   });
 
   it('names every string PostgreSQL cannot store, by its path, in input order', () => {
-    const body = { bucket: 'b\u0000', events: ['ok', 'a\ud800', 'b\u0000'], export: { serviceKey: { client_email: '\udc00x' } } };
+    const body = {
+      bucket: 'b\u0000',
+      events: ['ok', 'a\ud800', 'b\u0000'],
+      export: { serviceKey: { client_email: '\udc00x' } },
+    };
     expect(findInputProblems(body)).toEqual([
       { field: 'bucket', message: NUL },
       { field: 'events.1', message: SURROGATE },
@@ -20,7 +31,9 @@ describe('findInputProblems', () => {
   });
 
   it('names the prototype keys JSON.parse makes own properties, at any depth', () => {
-    const parsed: unknown = JSON.parse('{"__proto__": {"x": 1}, "export": {"constructor": {"y": "\\u0000"}, "list": [{"prototype": 1}]}}');
+    const parsed: unknown = JSON.parse(
+      '{"__proto__": {"x": 1}, "export": {"constructor": {"y": "\\u0000"}, "list": [{"prototype": 1}]}}',
+    );
     expect(findInputProblems(parsed)).toEqual([
       { field: '__proto__', message: UNKNOWN },
       { field: 'export.constructor', message: UNKNOWN },
@@ -29,7 +42,9 @@ describe('findInputProblems', () => {
   });
 
   it('walks very long arrays without running out of stack', () => {
-    expect(findInputProblems({ list: Array.from({ length: 500_000 }, (_, i) => (i === 499_999 ? '\u0000' : i)) })).toEqual([{ field: 'list.499999', message: NUL }]);
+    expect(
+      findInputProblems({ list: Array.from({ length: 500_000 }, (_, i) => (i === 499_999 ? '\u0000' : i)) }),
+    ).toEqual([{ field: 'list.499999', message: NUL }]);
   });
 });
 

@@ -1,6 +1,18 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { Equals, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
+import {
+  Equals,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { CreateExportRequest } from './create-export.request';
 import { CreateWebhookRequest } from './create-webhook.request';
 import { IsDateTime } from './is-date-time';
@@ -93,7 +105,9 @@ export class CreateWebhookCommand {
   @IsId() accountId: string;
   @IsString() @Length(1, 200) idempotencyKey: string;
   @IsDefined() @IsObject() @ValidateNested() @Type(() => CreateWebhookRequest) webhook: CreateWebhookRequest;
-  @IsString() @Matches(/^[\x21-\x7e]{32,200}$/, { message: 'secret must be 32 to 200 printable ASCII characters, no spaces' }) secret: string;
+  @IsString()
+  @Matches(/^[\x21-\x7e]{32,200}$/, { message: 'secret must be 32 to 200 printable ASCII characters, no spaces' })
+  secret: string;
 }
 
 /** internal service → request-api: delete a webhook endpoint (its deliveries not sent yet are dropped). */
@@ -106,10 +120,17 @@ export class DeleteWebhookCommand {
   @IsOptional() @IsString() @Length(1, 200) idempotencyKey?: string;
 }
 
-export type ExportCommand = CreateExportCommand | StopExportCommand | ResumeExportCommand | CreateWebhookCommand | DeleteWebhookCommand;
+export type ExportCommand =
+  CreateExportCommand | StopExportCommand | ResumeExportCommand | CreateWebhookCommand | DeleteWebhookCommand;
 
 /** The `type` of every command of the command topic. */
-export const COMMAND_TYPES = ['create-export', 'stop-export', 'resume-export', 'create-webhook', 'delete-webhook'] as const;
+export const COMMAND_TYPES = [
+  'create-export',
+  'stop-export',
+  'resume-export',
+  'create-webhook',
+  'delete-webhook',
+] as const;
 
 /** request-api → internal services, on the events topic: what became of a command. */
 export class CommandResult {

@@ -1,7 +1,10 @@
 import { RunTaskCommand } from './messages';
 import { Topics } from './topics';
 
-/** A message key that spreads: `<group>#<n>` goes to partition n modulo the topic's partitions (the services' partitioner). */
+/**
+ * A message key that spreads: `<group>#<n>` goes to partition n modulo the topic's partitions (the services'
+ * partitioner).
+ */
 export const SPREAD_KEY = /#(\d+)$/;
 
 export function spreadKey(group: string, n: number): string {
@@ -21,6 +24,13 @@ export function runTaskCommand(
   return {
     topic: task.kind === 'extract' ? topics.extractTasks : topics.writeTasks,
     key: spreadKey(task.runId, spread),
-    payload: { version: 1, runId: task.runId, attempt: task.attempt, taskId: task.id, kind: task.kind, taskAttempt: task.taskAttempt },
+    payload: {
+      version: 1,
+      runId: task.runId,
+      attempt: task.attempt,
+      taskId: task.id,
+      kind: task.kind,
+      taskAttempt: task.taskAttempt,
+    },
   };
 }

@@ -17,7 +17,8 @@ export function parseDateTime(text: string): number | null {
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
   const millis = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
   // Leap seconds (60) are refused: a JavaScript instant cannot hold one.
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return null;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+    return null;
   let offsetMinutes = 0;
   if (!m[8]) {
     const offsetHours = Number(m[10]);

@@ -3,7 +3,8 @@
  * returns `code` and `message`; the Kafka command consumer answers with the same.
  * Messages are written for the customer and never contain secrets.
  */
-export type ErrorKind = 'invalid' | 'unprocessable' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'rate_limited';
+export type ErrorKind =
+  'invalid' | 'unprocessable' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'rate_limited';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;

@@ -14,11 +14,13 @@ export function checkPrefix(prefix: string): string {
   const fail = (why: string) => new InvalidField('prefix', `prefix ${why}`);
   if (prefix.startsWith('/')) throw fail('must be relative to the bucket: remove the leading "/"');
   if (/[\u0000-\u001f\u007f-\u009f]/.test(prefix)) throw fail('must not contain control characters');
-  if (/[\uD800-\uDFFF]/.test(prefix.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) throw fail('must be valid Unicode text');
+  if (/[\uD800-\uDFFF]/.test(prefix.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')))
+    throw fail('must be valid Unicode text');
   const folder = prefix.endsWith('/') ? prefix : `${prefix}/`;
   const segments = folder.slice(0, -1).split('/');
   if (segments.some((s) => s === '..' || s === '.')) throw fail('must not contain a "." or ".." segment');
   if (segments.some((s) => s === '')) throw fail('must not contain an empty segment ("//")');
-  if (Buffer.byteLength(folder, 'utf8') > MAX_PREFIX_BYTES) throw fail(`must be at most ${MAX_PREFIX_BYTES} bytes (UTF-8) with its final "/"`);
+  if (Buffer.byteLength(folder, 'utf8') > MAX_PREFIX_BYTES)
+    throw fail(`must be at most ${MAX_PREFIX_BYTES} bytes (UTF-8) with its final "/"`);
   return folder;
 }

@@ -1,29 +1,79 @@
-import { claimed, completed, planned, failed, mayPause, oneTimeExportAfter, pausedExport, plannable, retriedByHand, TakenOverTooOften, takeoversWithin } from './run-rules';
+import {
+  claimed,
+  completed,
+  planned,
+  failed,
+  mayPause,
+  oneTimeExportAfter,
+  pausedExport,
+  plannable,
+  retriedByHand,
+  TakenOverTooOften,
+  takeoversWithin,
+} from './run-rules';
 
 describe('run rules', () => {
   const now = new Date('2026-12-01T00:00:00Z');
   const later = new Date('2026-12-01T01:00:00Z');
 
   it('claims an attempt: running, with the claim and the takeovers counted', () => {
-    expect(claimed('c1', 2, now)).toEqual({ status: 'running', error: null, startedAt: now, claim: 'c1', takeovers: 2 });
+    expect(claimed('c1', 2, now)).toEqual({
+      status: 'running',
+      error: null,
+      startedAt: now,
+      claim: 'c1',
+      takeovers: 2,
+    });
   });
 
   it('waits for the next attempt after a failure with a retry time, releasing everything held', () => {
-    expect(failed(1, 'boom', later, false, now)).toEqual({ status: 'pending', attempt: 2, nextAttemptAt: later, error: 'boom', claim: null, phase: null, takeovers: 0 });
+    expect(failed(1, 'boom', later, false, now)).toEqual({
+      status: 'pending',
+      attempt: 2,
+      nextAttemptAt: later,
+      error: 'boom',
+      claim: null,
+      phase: null,
+      takeovers: 0,
+    });
   });
 
   it('fails for good without a retry time, or when the export was stopped (saying so)', () => {
-    expect(failed(3, 'boom', null, false, now)).toMatchObject({ status: 'failed', error: 'boom', finishedAt: now, nextAttemptAt: null, claim: null, phase: null });
-    expect(failed(1, 'boom', later, true, now)).toMatchObject({ status: 'failed', error: 'boom (not retried: the export was stopped)' });
+    expect(failed(3, 'boom', null, false, now)).toMatchObject({
+      status: 'failed',
+      error: 'boom',
+      finishedAt: now,
+      nextAttemptAt: null,
+      claim: null,
+      phase: null,
+    });
+    expect(failed(1, 'boom', later, true, now)).toMatchObject({
+      status: 'failed',
+      error: 'boom (not retried: the export was stopped)',
+    });
   });
 
   it('plans an attempt: its offsets and warning, extraction starting from zero rows', () => {
     const offsets = { '0': { start: '5', end: '9' } };
-    expect(planned(offsets, null)).toEqual({ offsets, warning: null, phase: 'extract', rowsExtracted: 0, rowsRejected: 0 });
+    expect(planned(offsets, null)).toEqual({
+      offsets,
+      warning: null,
+      phase: 'extract',
+      rowsExtracted: 0,
+      rowsRejected: 0,
+    });
   });
 
   it('completes a run with the sums of its files, holding nothing', () => {
-    expect(completed([{ rows: 3, bytes: 30 }, { rows: 4, bytes: 41 }], now)).toEqual({
+    expect(
+      completed(
+        [
+          { rows: 3, bytes: 30 },
+          { rows: 4, bytes: 41 },
+        ],
+        now,
+      ),
+    ).toEqual({
       status: 'done',
       rowsWritten: 7,
       bytesWritten: 71,
@@ -39,12 +89,20 @@ describe('run rules', () => {
   it('counts a takeover of a held attempt and refuses one past the limit', () => {
     expect(takeoversWithin({ status: 'pending', claim: null, takeovers: 0 }, 1, 'extractor')).toBe(0);
     expect(takeoversWithin({ status: 'running', claim: 'c1', takeovers: 0 }, 1, 'extractor')).toBe(1);
-    expect(() => takeoversWithin({ status: 'running', claim: 'c1', takeovers: 1 }, 1, 'uploader')).toThrow(TakenOverTooOften);
-    expect(() => takeoversWithin({ status: 'running', claim: 'c1', takeovers: 1 }, 1, 'uploader')).toThrow(/the uploader working on this attempt stopped 2 times/);
+    expect(() => takeoversWithin({ status: 'running', claim: 'c1', takeovers: 1 }, 1, 'uploader')).toThrow(
+      TakenOverTooOften,
+    );
+    expect(() => takeoversWithin({ status: 'running', claim: 'c1', takeovers: 1 }, 1, 'uploader')).toThrow(
+      /the uploader working on this attempt stopped 2 times/,
+    );
   });
 
   it('lets a command plan an attempt unless it waits for a retry, is planned, or its export was stopped before it started', () => {
-    const run = (status: 'pending' | 'running', nextAttemptAt: Date | null = null, phase: 'extract' | null = null) => ({ status, nextAttemptAt, phase });
+    const run = (status: 'pending' | 'running', nextAttemptAt: Date | null = null, phase: 'extract' | null = null) => ({
+      status,
+      nextAttemptAt,
+      phase,
+    });
     expect(plannable(run('pending'), 'pending')).toBe(true);
     expect(plannable(run('running'), 'running')).toBe(true);
     expect(plannable(run('running'), 'stopped')).toBe(true);
@@ -61,11 +119,23 @@ describe('run rules', () => {
   });
 
   it('pauses an export with the reason', () => {
-    expect(pausedExport('three runs failed', now)).toEqual({ status: 'paused', error: 'three runs failed', pausedAt: now });
+    expect(pausedExport('three runs failed', now)).toEqual({
+      status: 'paused',
+      error: 'three runs failed',
+      pausedAt: now,
+    });
   });
 
   it('puts a failed run up for its next attempt now, by hand', () => {
-    expect(retriedByHand(2)).toEqual({ status: 'pending', attempt: 3, nextAttemptAt: null, finishedAt: null, claim: null, phase: null, takeovers: 0 });
+    expect(retriedByHand(2)).toEqual({
+      status: 'pending',
+      attempt: 3,
+      nextAttemptAt: null,
+      finishedAt: null,
+      claim: null,
+      phase: null,
+      takeovers: 0,
+    });
   });
 
   it('moves a one-time export with its run, and leaves a recurring one alone', () => {
@@ -74,7 +144,10 @@ describe('run rules', () => {
     expect(oneTimeExportAfter(oneTime('running'), 'started')).toBeNull();
     expect(oneTimeExportAfter(oneTime('failed'), 'retried by hand')).toEqual({ status: 'pending', error: null });
     expect(oneTimeExportAfter(oneTime('running'), 'done')).toEqual({ status: 'done', error: null });
-    expect(oneTimeExportAfter(oneTime('running'), 'failed for good', 'why')).toEqual({ status: 'failed', error: 'why' });
+    expect(oneTimeExportAfter(oneTime('running'), 'failed for good', 'why')).toEqual({
+      status: 'failed',
+      error: 'why',
+    });
     expect(oneTimeExportAfter({ frequency: 'recurring', status: 'pending' }, 'failed for good', 'why')).toBeNull();
   });
 });

@@ -47,10 +47,22 @@ export function claimed(claim: string, takeovers: number, now: Date): RunChange 
  * A failed attempt: with `retryAt`, the run waits as `pending` for its next attempt; without,
  * or when its export was stopped while it ran, it ends `failed` with the reason.
  */
-export function failed(attempt: number, error: string, retryAt: Date | null, exportStopped: boolean, now: Date): RunChange {
+export function failed(
+  attempt: number,
+  error: string,
+  retryAt: Date | null,
+  exportStopped: boolean,
+  now: Date,
+): RunChange {
   return retryAt && !exportStopped
     ? { status: 'pending', attempt: attempt + 1, nextAttemptAt: retryAt, error, ...RELEASED }
-    : { status: 'failed', error: retryAt ? `${error} (not retried: the export was stopped)` : error, finishedAt: now, nextAttemptAt: null, ...RELEASED };
+    : {
+        status: 'failed',
+        error: retryAt ? `${error} (not retried: the export was stopped)` : error,
+        finishedAt: now,
+        nextAttemptAt: null,
+        ...RELEASED,
+      };
 }
 
 /**
@@ -58,11 +70,17 @@ export function failed(attempt: number, error: string, retryAt: Date | null, exp
  * waits for a retry, not once its tasks are planned (they carry the attempt on), and not a
  * run that had not started when its export was stopped.
  */
-export function plannable(run: { status: RunStatus; nextAttemptAt: Date | null; phase: TaskKind | null }, exportStatus: ExportStatus): boolean {
+export function plannable(
+  run: { status: RunStatus; nextAttemptAt: Date | null; phase: TaskKind | null },
+  exportStatus: ExportStatus,
+): boolean {
   return !run.nextAttemptAt && !run.phase && !(exportStatus === 'stopped' && run.status === 'pending');
 }
 
-/** Whether a failed attempt may pause its export (pauseReason decides): a run failed for good of a recurring export still scheduled. */
+/**
+ * Whether a failed attempt may pause its export (pauseReason decides): a run failed for good of a recurring export
+ * still scheduled.
+ */
 export function mayPause(run: { status: RunStatus }, exportRow: { frequency: string; status: ExportStatus }): boolean {
   return run.status === 'failed' && exportRow.frequency === 'recurring' && exportRow.status === 'pending';
 }
@@ -106,7 +124,11 @@ export class TakenOverTooOften extends Error {
 }
 
 /** The takeovers a claim of `held` counts (takeoversOnClaim); past `maxTakeovers` it throws TakenOverTooOften. */
-export function takeoversWithin(held: { status: string; claim: string | null; takeovers: number }, maxTakeovers: number, worker: string): number {
+export function takeoversWithin(
+  held: { status: string; claim: string | null; takeovers: number },
+  maxTakeovers: number,
+  worker: string,
+): number {
   const takeovers = takeoversOnClaim(held);
   if (takeovers > maxTakeovers) throw new TakenOverTooOften(takeovers, worker);
   return takeovers;

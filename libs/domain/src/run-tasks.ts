@@ -24,7 +24,9 @@ export interface RangeText {
 
 export interface ExtractSpec {
   ranges: RangeText[];
-  /** Partitions whose range ends where the window does: the messages after it are probed for out-of-order timestamps. */
+  /**
+   * Partitions whose range ends where the window does: the messages after it are probed for out-of-order timestamps.
+   */
   probe: number[];
   /** Offsets whose rejected messages an earlier attempt already dead-lettered. */
   deadLettered: RangeText[];
@@ -88,11 +90,17 @@ export function extractTasks(
   maxOffsets: number,
   whole: boolean,
 ): ExtractSpec[] {
-  if (!Number.isInteger(maxOffsets) || maxOffsets < 1) throw new Error(`maxOffsets must be a positive integer, not ${maxOffsets}`);
-  const text = (r: { partition: number; start: bigint; end: bigint }): RangeText => ({ partition: r.partition, start: r.start.toString(), end: r.end.toString() });
+  if (!Number.isInteger(maxOffsets) || maxOffsets < 1)
+    throw new Error(`maxOffsets must be a positive integer, not ${maxOffsets}`);
+  const text = (r: { partition: number; start: bigint; end: bigint }): RangeText => ({
+    partition: r.partition,
+    start: r.start.toString(),
+    end: r.end.toString(),
+  });
   const all = [...ranges].sort((a, b) => a.partition - b.partition);
   const sorted = all.filter((r) => r.end > r.start);
-  // An empty range reads nothing, but the messages after it are probed all the same: its partition goes with the first task.
+  // An empty range reads nothing, but the messages after it are probed all the same: its partition goes with the first
+  // task.
   const empty = all.filter((r) => r.end <= r.start);
   const sentIn = (partition: number, start: bigint, end: bigint) =>
     deadLettered
@@ -116,7 +124,12 @@ export function extractTasks(
     const step = (r.end - r.start + pieces - 1n) / pieces;
     for (let start = r.start; start < r.end; start += step) {
       const end = start + step < r.end ? start + step : r.end;
-      specs.push({ ranges: [text({ partition: r.partition, start, end })], probe: end === r.end ? [r.partition] : [], deadLettered: sentIn(r.partition, start, end), block: specs.length });
+      specs.push({
+        ranges: [text({ partition: r.partition, start, end })],
+        probe: end === r.end ? [r.partition] : [],
+        deadLettered: sentIn(r.partition, start, end),
+        block: specs.length,
+      });
     }
   }
   if (empty.length > 0) {
@@ -124,7 +137,10 @@ export function extractTasks(
     specs[0].ranges.push(...empty.map(text));
     specs[0].probe.push(...empty.map((r) => r.partition));
   }
-  if (specs.length > MAX_TASK_BLOCKS) throw new Error(`the window needs ${specs.length} extract tasks, more than ${MAX_TASK_BLOCKS}: raise EXTRACT_TASK_MAX_OFFSETS`);
+  if (specs.length > MAX_TASK_BLOCKS)
+    throw new Error(
+      `the window needs ${specs.length} extract tasks, more than ${MAX_TASK_BLOCKS}: raise EXTRACT_TASK_MAX_OFFSETS`,
+    );
   return specs;
 }
 
@@ -188,7 +204,10 @@ export function nextPhase(
  * the same extract tasks, so each staged byte is downloaded about once, not once per
  * replica. A run with few days spreads each day's groups over partitions/days partitions.
  */
-export function spreadOf(tasks: readonly { kind: TaskKind; seq: number; spec: TaskSpec }[], partitions: number): number[] {
+export function spreadOf(
+  tasks: readonly { kind: TaskKind; seq: number; spec: TaskSpec }[],
+  partitions: number,
+): number[] {
   const days = [...new Set(tasks.filter((t) => t.kind === 'write').map((t) => (t.spec as WriteSpec).day))].sort();
   const perDay = Math.max(1, Math.floor(partitions / Math.max(1, days.length)));
   // A group's place among its day's groups (in the tasks' order): a day's groups go round its partitions evenly.
@@ -203,7 +222,11 @@ export function spreadOf(tasks: readonly { kind: TaskKind; seq: number; spec: Ta
 }
 
 /** What the extract tasks found, summed for the run. */
-export function extractTotals(results: readonly ExtractResult[]): { rowsExtracted: number; rowsRejected: number; warnings: string[] } {
+export function extractTotals(results: readonly ExtractResult[]): {
+  rowsExtracted: number;
+  rowsRejected: number;
+  warnings: string[];
+} {
   return {
     rowsExtracted: results.reduce((n, r) => n + r.rows, 0),
     rowsRejected: results.reduce((n, r) => n + r.rejected, 0),

@@ -35,7 +35,12 @@ export function isWindowDue(window: Window, now: number, graceMs: number): boole
 
 /** yyyymmdd of an instant in a time zone (IANA name, e.g. "Europe/Berlin"). */
 export function formatDay(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(instant);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}${get('month')}${get('day')}`;
 }
@@ -54,7 +59,14 @@ export function checkRecurringStart(startAt: number, now: number): number {
  * previous one ended (`lastEnd`, or the export's start), lasts `intervalMs`, and is due
  * once it has closed and the grace has passed. At most `limit`.
  */
-export function dueWindows(firstStart: number, lastEnd: number | null, intervalMs: number, now: number, graceMs: number, limit: number): Window[] {
+export function dueWindows(
+  firstStart: number,
+  lastEnd: number | null,
+  intervalMs: number,
+  now: number,
+  graceMs: number,
+  limit: number,
+): Window[] {
   const windows: Window[] = [];
   let start = lastEnd ?? firstStart;
   while (windows.length < limit) {

@@ -12,7 +12,9 @@ export interface DuckDbOptions {
 
 const UNITS: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 
-/** One of `parts` equal shares of a memory limit such as `256MB` (DUCKDB_MEMORY_LIMIT), for databases open side by side. */
+/**
+ * One of `parts` equal shares of a memory limit such as `256MB` (DUCKDB_MEMORY_LIMIT), for databases open side by side.
+ */
 export function shareOfMemoryLimit(limit: string, parts: number): string {
   const m = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)$/i.exec(limit.trim());
   if (!m) throw new Error(`not a memory limit: ${limit}`);
@@ -80,7 +82,11 @@ export class DuckDb {
    * connection: one item's query runs in DuckDB while JavaScript handles another's. After a
    * failure no further item starts, and the first failure is thrown.
    */
-  async forEachInParallel(count: number, workers: number, work: (connection: DuckDb, index: number) => Promise<void>): Promise<void> {
+  async forEachInParallel(
+    count: number,
+    workers: number,
+    work: (connection: DuckDb, index: number) => Promise<void>,
+  ): Promise<void> {
     const queue = new DuckDbQueue<number>(this, work);
     for (let index = 0; index < count; index++) queue.add(index);
     await queue.finish(workers);

@@ -10,7 +10,9 @@ export async function timestampType(kafka: Pick<KafkaClient, 'admin'>, topic: st
     includeSynonyms: false,
     resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['message.timestamp.type'] }],
   });
-  return described.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type')?.configValue ?? null;
+  return (
+    described.resources[0]?.configEntries.find((e) => e.configName === 'message.timestamp.type')?.configValue ?? null
+  );
 }
 
 /** Reads the probe after each range's end (probeRanges) into `order`. */
@@ -26,6 +28,9 @@ export async function probeAfterRanges(
   const bounds = await logBounds(kafka as KafkaClient, topic);
   const probe = probeRanges(ranges, new Map([...bounds].map(([p, b]) => [p, b.high])));
   if (probe.length === 0) return;
-  await readRanges(kafka, logger, { topic, ranges: probe, onRecords: (partition, records) => order.observeAfterEnd(partition, records) });
+  await readRanges(kafka, logger, {
+    topic,
+    ranges: probe,
+    onRecords: (partition, records) => order.observeAfterEnd(partition, records),
+  });
 }
-

@@ -1,6 +1,11 @@
 import { CaptureOrder, createTimeWarning, joinWarnings, probeRanges } from './capture-order';
 
-const rec = (offset: number, timestamp: number) => ({ offset: BigInt(offset), timestamp: BigInt(timestamp), key: null, value: null });
+const rec = (offset: number, timestamp: number) => ({
+  offset: BigInt(offset),
+  timestamp: BigInt(timestamp),
+  key: null,
+  value: null,
+});
 const START = 1_000_000;
 const END = 2_000_000;
 
@@ -15,7 +20,13 @@ describe('CaptureOrder', () => {
   it('names the messages stamped inside the window but stored after a later-stamped one, which the window left out', () => {
     // The partition's first message is stamped after the window: the window's range is [0, 0).
     const order = new CaptureOrder(START, END);
-    order.observeAfterEnd(2, [rec(0, END + 50_000), rec(1, START + 1), rec(2, START + 2), rec(3, END + 60_000), rec(4, START + 3)]);
+    order.observeAfterEnd(2, [
+      rec(0, END + 50_000),
+      rec(1, START + 1),
+      rec(2, START + 2),
+      rec(3, END + 60_000),
+      rec(4, START + 3),
+    ]);
     expect(order.warning()).toBe(
       `message timestamps are out of order: partition 2: 3 messages (offsets 1–4) are stamped inside the window but stored after offset 0, stamped later (${new Date(END + 50_000).toISOString()}), so the window's offsets, found by time, leave them out of this export; the producers' clocks stamp the messages (CreateTime): set the topic's message.timestamp.type to LogAppendTime`,
     );
@@ -65,7 +76,9 @@ describe('probeRanges', () => {
 
 describe('createTimeWarning / joinWarnings', () => {
   it('warns for CreateTime only', () => {
-    expect(createTimeWarning('events.a', 'CreateTime')).toMatch(/^topic events\.a keeps the producers' timestamps \(message\.timestamp\.type=CreateTime\)/);
+    expect(createTimeWarning('events.a', 'CreateTime')).toMatch(
+      /^topic events\.a keeps the producers' timestamps \(message\.timestamp\.type=CreateTime\)/,
+    );
     expect(createTimeWarning('events.a', 'LogAppendTime')).toBeNull();
     expect(createTimeWarning('events.a', null)).toBeNull();
   });

@@ -48,7 +48,12 @@ export class CaptureOrder {
       if (r.timestamp < 0n) continue;
       if (r.timestamp < p.maxTimestamp) {
         p.backwards += 1;
-        p.first ??= { offset: r.offset, timestamp: r.timestamp, afterOffset: p.maxOffset, afterTimestamp: p.maxTimestamp };
+        p.first ??= {
+          offset: r.offset,
+          timestamp: r.timestamp,
+          afterOffset: p.maxOffset,
+          afterTimestamp: p.maxTimestamp,
+        };
       } else {
         p.maxTimestamp = r.timestamp;
         p.maxOffset = r.offset;
@@ -56,14 +61,19 @@ export class CaptureOrder {
     }
   }
 
-  /** Records at and after the range's end (the probe), in offset order: those stamped inside the window were left out. */
+  /**
+   * Records at and after the range's end (the probe), in offset order: those stamped inside the window were left out.
+   */
   observeAfterEnd(partition: number, records: readonly RangeRecord[]): void {
     const p = this.partition(partition);
     for (const r of records) {
       if (r.timestamp >= BigInt(this.startMs) && r.timestamp < BigInt(this.endMs)) {
         if (p.leftOut === 0) {
           p.leftOutFrom = r.offset;
-          p.leftOutAfter = p.maxTimestamp >= BigInt(this.endMs) ? { offset: r.offset, timestamp: r.timestamp, afterOffset: p.maxOffset, afterTimestamp: p.maxTimestamp } : null;
+          p.leftOutAfter =
+            p.maxTimestamp >= BigInt(this.endMs)
+              ? { offset: r.offset, timestamp: r.timestamp, afterOffset: p.maxOffset, afterTimestamp: p.maxTimestamp }
+              : null;
         }
         p.leftOut += 1;
         p.leftOutTo = r.offset;
@@ -79,7 +89,9 @@ export class CaptureOrder {
     const parts: string[] = [];
     for (const [partition, p] of [...this.partitions].sort((a, b) => a[0] - b[0])) {
       if (p.leftOut > 0) {
-        const after = p.leftOutAfter ? ` after offset ${p.leftOutAfter.afterOffset}, stamped later (${iso(p.leftOutAfter.afterTimestamp)})` : ' after the window\'s end offset';
+        const after = p.leftOutAfter
+          ? ` after offset ${p.leftOutAfter.afterOffset}, stamped later (${iso(p.leftOutAfter.afterTimestamp)})`
+          : " after the window's end offset";
         parts.push(
           `partition ${partition}: ${p.leftOut === 1 ? `1 message (offset ${p.leftOutFrom}) is` : `${p.leftOut} messages (offsets ${p.leftOutFrom}–${p.leftOutTo}) are`} stamped inside the window but stored${after}, so the window's offsets, found by time, leave ${p.leftOut === 1 ? 'it' : 'them'} out of this export`,
         );
@@ -97,7 +109,16 @@ export class CaptureOrder {
   private partition(partition: number): PartitionOrder {
     let p = this.partitions.get(partition);
     if (!p) {
-      p = { maxOffset: -1n, maxTimestamp: -1n, backwards: 0, first: null, leftOut: 0, leftOutFrom: 0n, leftOutTo: 0n, leftOutAfter: null };
+      p = {
+        maxOffset: -1n,
+        maxTimestamp: -1n,
+        backwards: 0,
+        first: null,
+        leftOut: 0,
+        leftOutFrom: 0n,
+        leftOutTo: 0n,
+        leftOutAfter: null,
+      };
       this.partitions.set(partition, p);
     }
     return p;

@@ -63,7 +63,13 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
     private readonly kafkaReady: Promise<void>,
     private readonly options: CommandConsumerOptions<T>,
   ) {
-    this.supervisor = new ConsumerSupervisor(options.topic, (watch) => this.open(watch), options.stuckMs ?? 10 * 60_000, logger, metrics);
+    this.supervisor = new ConsumerSupervisor(
+      options.topic,
+      (watch) => this.open(watch),
+      options.stuckMs ?? 10 * 60_000,
+      logger,
+      metrics,
+    );
   }
 
   /** Fails once the consumer has been down for CONSUMER_STUCK_MINUTES: for /health/live. */
@@ -112,7 +118,10 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
     await this.supervisor.stop();
   }
 
-  /** One kafkajs consumer of the topic, connected, subscribed and running (ConsumerSupervisor replaces it when it crashes). */
+  /**
+   * One kafkajs consumer of the topic, connected, subscribed and running (ConsumerSupervisor replaces it when it
+   * crashes).
+   */
   private async open(watch: (consumer: Consumer) => void): Promise<Consumer> {
     const { topic, groupId } = this.options;
     const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
@@ -156,10 +165,20 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
 
   /** Dead-letters a message with the reason. */
   async reject(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {
-    await this.deadLetter.send([{ topic, partition, offset: message.offset, key: message.key, value: message.value }], [reason], topic);
+    await this.deadLetter.send(
+      [{ topic, partition, offset: message.offset, key: message.key, value: message.value }],
+      [reason],
+      topic,
+    );
   }
 
-  private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, current: () => boolean): Promise<void> {
+  private async process(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+    current: () => boolean,
+  ): Promise<void> {
     const decoded = this.options.decode(message.value);
     if (!decoded.ok) {
       await this.reject(topic, partition, message, decoded.reason);
@@ -208,7 +227,9 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
             this.logger.error('command dead-lettered as a poison message', { ...where, error });
             await this.reject(topic, partition, message, reason);
             // It is dead-lettered: a failed answer is logged, and the command is not handled again.
-            await this.options.onGiveUp?.(command, reason).catch((e: unknown) => this.logger.error('could not answer a command given up', { ...where, error: e }));
+            await this.options
+              .onGiveUp?.(command, reason)
+              .catch((e: unknown) => this.logger.error('could not answer a command given up', { ...where, error: e }));
             return;
           }
           this.logger.warn('command failed while a dependency is down; it waits for it', { ...where, down, error });
@@ -230,7 +251,10 @@ export class CommandConsumer<T extends object> implements OnApplicationBootstrap
       .join('; ');
   }
 
-  /** Waits before the next try (backoff doubling from retryBaseMs), and gives up waiting if the command is no longer this consumer's. */
+  /**
+   * Waits before the next try (backoff doubling from retryBaseMs), and gives up waiting if the command is no longer
+   * this consumer's.
+   */
   private async backOff(tries: number, current: () => boolean): Promise<void> {
     const delay = Math.min(MAX_RETRY_DELAY_MS, (this.options.retryBaseMs ?? 500) * 2 ** Math.min(tries - 1, 16));
     const until = Date.now() + delay;

@@ -3,7 +3,10 @@ import { decompressFrame, compressFrame } from 'lz4-napi';
 import { decompress as zstdDecompress } from 'fzstd';
 // kafkajs-snappy has no types; it exports a codec factory handling Kafka's xerial framing.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const SnappyCodec = require('kafkajs-snappy') as () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> };
+const SnappyCodec = require('kafkajs-snappy') as () => {
+  compress(e: { buffer: Buffer }): Promise<Buffer>;
+  decompress(b: Buffer): Promise<Buffer>;
+};
 
 let registered = false;
 

@@ -56,7 +56,9 @@ describe('ConsumerSupervisor', () => {
       expect(consumers).toHaveLength(1);
 
       // kafkajs gives that consumer up: a new one is opened in the process, with no exit.
-      consumers[0].emitter.emit('consumer.crash', { payload: { error: new Error('group coordinator not found'), restart: false } });
+      consumers[0].emitter.emit('consumer.crash', {
+        payload: { error: new Error('group coordinator not found'), restart: false },
+      });
       expect(await passes(supervisor.readiness)).toBe(false);
       await until(async () => consumers.length === 2 && (await passes(supervisor.readiness)));
       // A crash kafkajs restarts by itself is down until the consumer joins its group again.
@@ -77,7 +79,10 @@ describe('ConsumerSupervisor', () => {
       consumers.push(consumer);
       watch(consumer);
       // The first one crashes for good before its open returns, as consumer.run() does.
-      if (consumers.length === 1) consumer.emitter.emit('consumer.crash', { payload: { error: new Error('The coordinator is loading'), restart: false } });
+      if (consumers.length === 1)
+        consumer.emitter.emit('consumer.crash', {
+          payload: { error: new Error('The coordinator is loading'), restart: false },
+        });
       return consumer;
     };
     const supervisor = new ConsumerSupervisor('t', open, 60_000, logger, new Metrics('test'));

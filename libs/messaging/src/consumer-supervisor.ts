@@ -41,14 +41,18 @@ export class ConsumerSupervisor {
       name,
       check: async () => {
         const down = this.downForMs();
-        if (down !== null && down >= this.stuckMs) throw new Error(`not consuming for ${Math.round(down / 1000)}s (stuck)${this.reason()}`);
+        if (down !== null && down >= this.stuckMs)
+          throw new Error(`not consuming for ${Math.round(down / 1000)}s (stuck)${this.reason()}`);
       },
     };
     this.readiness = {
       name,
       check: async () => {
         const down = this.downForMs();
-        if (down !== null) throw new Error(`${this.consumer ? 'reconnecting' : 'connecting'} for ${Math.round(down / 1000)}s${this.reason()}`);
+        if (down !== null)
+          throw new Error(
+            `${this.consumer ? 'reconnecting' : 'connecting'} for ${Math.round(down / 1000)}s${this.reason()}`,
+          );
       },
     };
   }
@@ -84,17 +88,27 @@ export class ConsumerSupervisor {
         if (this.reopen) {
           // kafkajs gave it up while it started (e.g. "the coordinator is loading" on a broker just up): it never ran.
           const delay = backoffDelay(attempt, 1000, 15_000);
-          this.logger.warn('consumer crashed while it started; opening it again', { topic: this.topic, attempt, retryInMs: delay });
+          this.logger.warn('consumer crashed while it started; opening it again', {
+            topic: this.topic,
+            attempt,
+            retryInMs: delay,
+          });
           await sleepUnless(delay, () => this.stopped);
           continue;
         }
         this.markUp();
-        if (attempt > 1 || this.crashes > 0) this.logger.info('consumer reconnected', { topic: this.topic, attempts: attempt, crashes: this.crashes });
+        if (attempt > 1 || this.crashes > 0)
+          this.logger.info('consumer reconnected', { topic: this.topic, attempts: attempt, crashes: this.crashes });
         return;
       } catch (error) {
         this.lastError = error instanceof Error ? error : new Error(String(error));
         const delay = backoffDelay(attempt, 1000, 15_000);
-        this.logger.warn('consumer could not connect; trying again later', { topic: this.topic, attempt, retryInMs: delay, error });
+        this.logger.warn('consumer could not connect; trying again later', {
+          topic: this.topic,
+          attempt,
+          retryInMs: delay,
+          error,
+        });
         await sleepUnless(delay, () => this.stopped);
       }
     }
@@ -126,7 +140,9 @@ export class ConsumerSupervisor {
     const consumer = this.consumer;
     this.consumer = null;
     this.markDown();
-    await consumer?.disconnect().catch((error: unknown) => this.logger.debug('consumer disconnect failed', { topic: this.topic, error }));
+    await consumer
+      ?.disconnect()
+      .catch((error: unknown) => this.logger.debug('consumer disconnect failed', { topic: this.topic, error }));
   }
 
   private markUp(): void {

@@ -11,7 +11,9 @@ const BATCH_BYTES = 512 * 1024;
 export const DEAD_LETTER_VALUE_BYTES = 900 * 1024;
 const KEY_BYTES = 16 * 1024;
 
-/** About what a message takes in a batch on the wire: its key's and value's UTF-8 bytes (as cut), and room for headers. */
+/**
+ * About what a message takes in a batch on the wire: its key's and value's UTF-8 bytes (as cut), and room for headers.
+ */
 export function deadLetterSize(s: Pick<DeadLetterSource, 'key' | 'value'>): number {
   return Math.min(byteLength(s.value), DEAD_LETTER_VALUE_BYTES) + Math.min(byteLength(s.key), KEY_BYTES) + 256;
 }
@@ -49,7 +51,10 @@ export class DeadLetter {
     private readonly metrics: Metrics,
   ) {}
 
-  /** `source` names the kind of topic for the metric (e.g. `events`, or one of our topics): never an account's topic name. */
+  /**
+   * `source` names the kind of topic for the metric (e.g. `events`, or one of our topics): never an account's topic
+   * name.
+   */
   async send(sources: DeadLetterSource[], reasons: string[], source: string): Promise<void> {
     if (sources.length === 0) return;
     // Send in batches the broker accepts (its default limit for one request is 1 MB).
@@ -57,7 +62,8 @@ export class DeadLetter {
     while (start < sources.length) {
       let end = start;
       let bytes = 0;
-      while (end < sources.length && (end === start || bytes + deadLetterSize(sources[end]) < BATCH_BYTES)) bytes += deadLetterSize(sources[end++]);
+      while (end < sources.length && (end === start || bytes + deadLetterSize(sources[end]) < BATCH_BYTES))
+        bytes += deadLetterSize(sources[end++]);
       await this.sendBatch(sources.slice(start, end), reasons.slice(start, end));
       start = end;
     }

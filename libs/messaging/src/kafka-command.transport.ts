@@ -17,7 +17,10 @@ export type CommandTopic = keyof Topics;
 /** What a command handler's `@EventPattern` carries: how a message of its topic becomes a command. */
 interface CommandExtras {
   decode(bytes: Buffer | null): Decoded<object>;
-  /** A consumer group of its own, `<service>.<group>` (e.g. webhooks following the events topic); the service's group by default. */
+  /**
+   * A consumer group of its own, `<service>.<group>` (e.g. webhooks following the events topic); the service's group by
+   * default.
+   */
   group?: string;
   /** How many of its partitions' commands are handled at once (1 by default), from the configuration. */
   concurrency?: (config: AppConfig) => number;
@@ -44,8 +47,7 @@ export const HandleCommands = <T extends object>(
   topic: CommandTopic,
   decode: (bytes: Buffer | null) => Decoded<T>,
   options: Pick<CommandExtras, 'group' | 'concurrency'> = {},
-): MethodDecorator =>
-  EventPattern(topic, { decode, ...options } satisfies CommandExtras);
+): MethodDecorator => EventPattern(topic, { decode, ...options } satisfies CommandExtras);
 /** Called with an InvalidCommand for a message of `topic` that could not be decoded (after it was dead-lettered). */
 export const InvalidCommands = (topic: CommandTopic): MethodDecorator => EventPattern(`${topic}:invalid`);
 /** Called with a GivenUpCommand for a command of `topic` given up as poison (after it was dead-lettered). */
@@ -106,24 +108,41 @@ export class KafkaCommandTransport extends Server implements CustomTransportStra
       if (pattern.includes(':')) continue;
       const extras = handler.extras as Partial<CommandExtras> | undefined;
       const topic = this.topics[pattern as CommandTopic];
-      if (!topic || !extras?.decode) throw new Error(`@EventPattern('${pattern}') is not a command handler: use @HandleCommands(topic, decode)`);
+      if (!topic || !extras?.decode)
+        throw new Error(`@EventPattern('${pattern}') is not a command handler: use @HandleCommands(topic, decode)`);
       const invalid = this.messageHandlers.get(`${pattern}:invalid`);
       const givenUp = this.messageHandlers.get(`${pattern}:given-up`);
-      const consumer = new CommandConsumer<object>(this.kafka, this.deadLetter, this.log, this.metrics, this.messaging.ready, {
-        topic,
-        groupId: consumerGroup(this.config.TOPIC_PREFIX, extras.group ? `${this.service}.${extras.group}` : this.service),
-        sessionTimeoutMs: this.config.KAFKA_SESSION_TIMEOUT_MS,
-        maxFailures: this.config.COMMAND_MAX_FAILURES,
-        retryBaseMs: this.config.COMMAND_RETRY_BASE_MS,
-        stuckMs: this.config.CONSUMER_STUCK_MINUTES * 60_000,
-        kafkaRetries: this.config.KAFKA_CONSUMER_RETRIES,
-        concurrency: extras.concurrency?.(this.config) ?? 1,
-        dependencies: this.dependencies,
-        decode: extras.decode,
-        handle: (command) => this.invoke(handler, command, topic) as Promise<void | { rejected: string }>,
-        onInvalid: invalid ? async (reason, message) => void (await this.invoke(invalid, { reason, message } satisfies InvalidCommand, topic)) : undefined,
-        onGiveUp: givenUp ? async (command, reason) => void (await this.invoke(givenUp, { command, reason } satisfies GivenUpCommand<object>, topic)) : undefined,
-      });
+      const consumer = new CommandConsumer<object>(
+        this.kafka,
+        this.deadLetter,
+        this.log,
+        this.metrics,
+        this.messaging.ready,
+        {
+          topic,
+          groupId: consumerGroup(
+            this.config.TOPIC_PREFIX,
+            extras.group ? `${this.service}.${extras.group}` : this.service,
+          ),
+          sessionTimeoutMs: this.config.KAFKA_SESSION_TIMEOUT_MS,
+          maxFailures: this.config.COMMAND_MAX_FAILURES,
+          retryBaseMs: this.config.COMMAND_RETRY_BASE_MS,
+          stuckMs: this.config.CONSUMER_STUCK_MINUTES * 60_000,
+          kafkaRetries: this.config.KAFKA_CONSUMER_RETRIES,
+          concurrency: extras.concurrency?.(this.config) ?? 1,
+          dependencies: this.dependencies,
+          decode: extras.decode,
+          handle: (command) => this.invoke(handler, command, topic) as Promise<void | { rejected: string }>,
+          onInvalid: invalid
+            ? async (reason, message) =>
+                void (await this.invoke(invalid, { reason, message } satisfies InvalidCommand, topic))
+            : undefined,
+          onGiveUp: givenUp
+            ? async (command, reason) =>
+                void (await this.invoke(givenUp, { command, reason } satisfies GivenUpCommand<object>, topic))
+            : undefined,
+        },
+      );
       this.consumers.push(consumer);
       consumer.onApplicationBootstrap();
     }
@@ -142,7 +161,10 @@ export class KafkaCommandTransport extends Server implements CustomTransportStra
     return this.kafka as T;
   }
 
-  /** Runs a Nest handler (guards, pipes, interceptors, CommandErrors) and returns what it returned, or throws what it threw. */
+  /**
+   * Runs a Nest handler (guards, pipes, interceptors, CommandErrors) and returns what it returned, or throws what it
+   * threw.
+   */
   private async invoke(handler: MessageHandler, data: unknown, topic: string): Promise<unknown> {
     const result: unknown = await handler(data, new CommandContext([topic]));
     return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;

@@ -4,9 +4,23 @@ import { quietIdleRequestQueues, requestQueueClass } from './kafkajs-request-que
 describe('kafkajs request queues', () => {
   const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
   const newQueue = (maxInFlightRequests: number | null) =>
-    new (requestQueueClass())({ maxInFlightRequests, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: 'b:9092', logger: silent });
+    new (requestQueueClass())({
+      maxInFlightRequests,
+      requestTimeout: 30_000,
+      enforceRequestTimeout: false,
+      clientId: 'test',
+      broker: 'b:9092',
+      logger: silent,
+    });
   const request = (correlationId: number, sent: number[]) => ({
-    entry: { correlationId, apiName: 'Test', apiKey: 0, apiVersion: 0, resolve: () => undefined, reject: () => undefined },
+    entry: {
+      correlationId,
+      apiName: 'Test',
+      apiKey: 0,
+      apiVersion: 0,
+      resolve: () => undefined,
+      reject: () => undefined,
+    },
     expectResponse: true,
     sendRequest: () => sent.push(correlationId),
   });

@@ -26,16 +26,24 @@ export function quietIdleRequestQueues(): void {
   if (installed) return;
   const original = RequestQueue.prototype.scheduleCheckPendingRequests;
   if (typeof original !== 'function') {
-    throw new Error('kafkajs changed: RequestQueue.scheduleCheckPendingRequests is gone; review libs/messaging/src/kafkajs-request-queue.ts');
+    throw new Error(
+      'kafkajs changed: RequestQueue.scheduleCheckPendingRequests is gone; review libs/messaging/src/kafkajs-request-queue.ts',
+    );
   }
   installed = true;
-  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleWhilePending(this: RequestQueueInternals): void {
+  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleWhilePending(
+    this: RequestQueueInternals,
+  ): void {
     if (this.pending.length === 0) return;
     original.call(this);
   };
 }
 
 /** The request queue class itself, for tests. */
-export function requestQueueClass(): new (options: Record<string, unknown>) => RequestQueueInternals & Record<string, unknown> {
-  return RequestQueue as unknown as new (options: Record<string, unknown>) => RequestQueueInternals & Record<string, unknown>;
+export function requestQueueClass(): new (
+  options: Record<string, unknown>,
+) => RequestQueueInternals & Record<string, unknown> {
+  return RequestQueue as unknown as new (
+    options: Record<string, unknown>,
+  ) => RequestQueueInternals & Record<string, unknown>;
 }

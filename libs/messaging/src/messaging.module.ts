@@ -1,4 +1,12 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { AppConfig } from '@bulk-export/config';
 import { Topics, topicNames } from '@bulk-export/contracts';
 import { backoffDelay } from '@bulk-export/domain';
@@ -101,12 +109,40 @@ export class MessagingModule {
         MessagingLifecycle,
         {
           provide: KafkaCommandTransport,
-          inject: [KafkaClient, DeadLetter, Logger, Metrics, TOPICS, AppConfig, PostgresHealth, KafkaHealth, MessagingLifecycle],
-          useFactory: (k: KafkaClient, d: DeadLetter, l: Logger, m: Metrics, t: Topics, c: AppConfig, p: PostgresHealth, kh: KafkaHealth, ml: MessagingLifecycle) =>
-            new KafkaCommandTransport(service, k, d, l, m, t, c, [p, kh], ml),
+          inject: [
+            KafkaClient,
+            DeadLetter,
+            Logger,
+            Metrics,
+            TOPICS,
+            AppConfig,
+            PostgresHealth,
+            KafkaHealth,
+            MessagingLifecycle,
+          ],
+          useFactory: (
+            k: KafkaClient,
+            d: DeadLetter,
+            l: Logger,
+            m: Metrics,
+            t: Topics,
+            c: AppConfig,
+            p: PostgresHealth,
+            kh: KafkaHealth,
+            ml: MessagingLifecycle,
+          ) => new KafkaCommandTransport(service, k, d, l, m, t, c, [p, kh], ml),
         },
       ],
-      exports: [SERVICE_NAME, TOPICS, KafkaClient, OutboxRelay, DeadLetter, KafkaHealth, MessagingLifecycle, KafkaCommandTransport],
+      exports: [
+        SERVICE_NAME,
+        TOPICS,
+        KafkaClient,
+        OutboxRelay,
+        DeadLetter,
+        KafkaHealth,
+        MessagingLifecycle,
+        KafkaCommandTransport,
+      ],
     };
   }
 }

@@ -10,7 +10,8 @@ const CLEANUP_EVERY_POLLS = 10;
 
 /**
  * Publishes the outbox to Kafka: polls, and is nudged after every commit that appended to
- * the outbox (OutboxRepository.onAppended), so a command does not wait for the next poll. Several relays (replicas, services) may run:
+ * the outbox (OutboxRepository.onAppended), so a command does not wait for the next poll. Several relays (replicas,
+ * services) may run:
  * each row is locked by one of them. Publishing is at least once. Published rows are
  * deleted once older than the retention, in batches, at most every CLEANUP_EVERY_POLLS polls.
  */

@@ -27,7 +27,12 @@ export interface RangeRecord {
  * watermark when there is none). Consecutive windows therefore share their boundary
  * offsets: no gap, no overlap. Empty when the topic does not exist (nothing was captured).
  */
-export async function windowOffsets(kafka: KafkaClient, topic: string, startMs: number, endMs: number): Promise<OffsetRange[]> {
+export async function windowOffsets(
+  kafka: KafkaClient,
+  topic: string,
+  startMs: number,
+  endMs: number,
+): Promise<OffsetRange[]> {
   const topics = await kafka.admin.listTopics();
   if (!topics.includes(topic)) return [];
   const [starts, ends] = await Promise.all([
@@ -76,9 +81,11 @@ const bytesOf = (data: unknown): Buffer => (Buffer.isBuffer(data) ? data : (data
 function useNativeCodecs(): void {
   if (codecsSet) return;
   codecsSet = true;
-  (compressionsAlgorithms.lz4 as { decompressSync(data: unknown): Buffer }).decompressSync = (data) => decompressFrameSync(bytesOf(data));
+  (compressionsAlgorithms.lz4 as { decompressSync(data: unknown): Buffer }).decompressSync = (data) =>
+    decompressFrameSync(bytesOf(data));
   if (compressionsAlgorithms.zstd.available) return;
-  (compressionsAlgorithms.zstd as { decompressSync(data: unknown): Buffer }).decompressSync = (data) => Buffer.from(zstdDecompress(bytesOf(data)));
+  (compressionsAlgorithms.zstd as { decompressSync(data: unknown): Buffer }).decompressSync = (data) =>
+    Buffer.from(zstdDecompress(bytesOf(data)));
 }
 
 /**
@@ -88,8 +95,14 @@ function useNativeCodecs(): void {
  * @platformatic/kafka, which decodes record batches into Buffers without kafkajs's
  * per-message objects; BENCHMARKS.md has the two side by side.
  */
-export async function readRanges(kafka: Pick<KafkaClient, 'clientId' | 'brokers'>, logger: Pick<Logger, 'debug'>, options: ReadRangesOptions): Promise<void> {
-  const remaining = new Map(options.ranges.filter((r) => r.end > r.start).map((r) => [r.partition, { ...r, next: r.start }]));
+export async function readRanges(
+  kafka: Pick<KafkaClient, 'clientId' | 'brokers'>,
+  logger: Pick<Logger, 'debug'>,
+  options: ReadRangesOptions,
+): Promise<void> {
+  const remaining = new Map(
+    options.ranges.filter((r) => r.end > r.start).map((r) => [r.partition, { ...r, next: r.start }]),
+  );
   if (remaining.size === 0) return;
   useNativeCodecs();
   const client = new Consumer({
@@ -110,7 +123,8 @@ export async function readRanges(kafka: Pick<KafkaClient, 'clientId' | 'brokers'
     const byLeader = new Map<number, number[]>();
     for (const partition of remaining.keys()) {
       const leader = topic.partitions[partition]?.leader;
-      if (leader === undefined || leader < 0) throw new Error(`partition ${partition} of ${options.topic} has no leader`);
+      if (leader === undefined || leader < 0)
+        throw new Error(`partition ${partition} of ${options.topic} has no leader`);
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
     }
     // Records are delivered one batch at a time, in order, whichever leader they came from.
@@ -178,7 +192,9 @@ export async function readRanges(kafka: Pick<KafkaClient, 'clientId' | 'brokers'
           for (const [partition, records] of batches) void deliver(partition, records).catch(() => undefined);
           await delivered;
           if (Date.now() - lastProgress > idleMs) {
-            throw new Error(`no record arrived from ${options.topic} for ${idleMs / 1000}s while ${remaining.size} partition(s) were unfinished`);
+            throw new Error(
+              `no record arrived from ${options.topic} for ${idleMs / 1000}s while ${remaining.size} partition(s) were unfinished`,
+            );
           }
         }
       } finally {
@@ -218,13 +234,16 @@ export class AbortedTransactions {
   private readonly producers = new Set<bigint>();
 
   constructor(aborted: readonly { producerId: bigint; firstOffset: bigint }[]) {
-    this.pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+    this.pending = [...aborted].sort((a, b) =>
+      a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
+    );
   }
 
   /** True for a batch of an aborted transaction; batches must be passed in offset order. */
   skips(batch: TransactionalBatch): boolean {
     const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-    while (this.next < this.pending.length && this.pending[this.next].firstOffset <= last) this.producers.add(this.pending[this.next++].producerId);
+    while (this.next < this.pending.length && this.pending[this.next].firstOffset <= last)
+      this.producers.add(this.pending[this.next++].producerId);
     if ((batch.attributes & IS_CONTROL_BATCH) !== 0) {
       // A control record's key: version (int16), then type: 0 aborts, 1 commits.
       if (batch.records[0]?.key?.readInt16BE(2) === 0) this.producers.delete(batch.producerId);

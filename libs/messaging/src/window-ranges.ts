@@ -70,7 +70,14 @@ const recordedRange = (ranges: PartitionRanges | null, partition: number) => {
  *   read starts at the log's start (asking for them would fail every attempt), and how
  *   many were lost is reported.
  */
-export function planRanges({ byTime, bounds, recorded, previous, continuePrevious, recordedSent = true }: PlanOptions): RangePlan {
+export function planRanges({
+  byTime,
+  bounds,
+  recorded,
+  previous,
+  continuePrevious,
+  recordedSent = true,
+}: PlanOptions): RangePlan {
   const plan: RangePlan = { ranges: [], deadLettered: [], expired: [], discarded: [], pastLogStart: [] };
   for (const window of byTime) {
     const { partition } = window;
@@ -92,7 +99,8 @@ export function planRanges({ byTime, bounds, recorded, previous, continuePreviou
     }
     // Profiles read the topic from its start (compaction, not retention, removes their old values).
     // A partition that retention emptied says nothing of when its messages were captured.
-    if (byCaptureTime && continuePrevious && log.low > 0n && log.high > log.low && range.start === log.low) plan.pastLogStart.push(partition);
+    if (byCaptureTime && continuePrevious && log.low > 0n && log.high > log.low && range.start === log.low)
+      plan.pastLogStart.push(partition);
     if (!continuePrevious && before && fits(before)) plan.deadLettered.push({ partition, start: 0n, end: before.end });
     if (range.start < log.low) {
       const start = log.low < range.end ? log.low : range.end;

@@ -17,7 +17,8 @@ export interface ServiceDefinition {
 /**
  * Starts one service: reads and validates the configuration (exiting with the names of
  * the bad settings), builds the Nest application with the shared logger, listens on
- * HTTP_PORT, and only then lets Kafka connect (ServiceStarted); shuts down cleanly on SIGTERM/SIGINT. A fatal error exits non-zero so the
+ * HTTP_PORT, and only then lets Kafka connect (ServiceStarted); shuts down cleanly on SIGTERM/SIGINT. A fatal error
+ * exits non-zero so the
  * supervisor (compose, Kubernetes, the local start script) restarts the service.
  */
 export async function bootstrapService(definition: ServiceDefinition): Promise<INestApplication> {

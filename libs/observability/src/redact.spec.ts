@@ -12,7 +12,12 @@ describe('redaction', () => {
       }),
     ).toEqual({
       private_key: REDACTED,
-      nested: { serviceKey: REDACTED, note: `key ${REDACTED}\n`, header: `Bearer ${REDACTED}`, url: `postgres://u:${REDACTED}@h/db` },
+      nested: {
+        serviceKey: REDACTED,
+        note: `key ${REDACTED}\n`,
+        header: `Bearer ${REDACTED}`,
+        url: `postgres://u:${REDACTED}@h/db`,
+      },
       list: [{ password: REDACTED }],
     });
   });
@@ -22,7 +27,13 @@ describe('redaction', () => {
     const error = new Error('failed with -----BEGIN RSA PRIVATE KEY-----abc-----END RSA PRIVATE KEY-----');
     logger.child({ exportId: 'e1' }).error('saw Bearer bx_secret', { error, credentials_json: '{}' });
     const line = JSON.parse(lines[0]);
-    expect(line).toMatchObject({ level: 'error', service: 'test', runId: 'r1', exportId: 'e1', credentials_json: REDACTED });
+    expect(line).toMatchObject({
+      level: 'error',
+      service: 'test',
+      runId: 'r1',
+      exportId: 'e1',
+      credentials_json: REDACTED,
+    });
     expect(lines[0]).not.toContain('bx_secret');
     expect(lines[0]).not.toContain('abc');
   });

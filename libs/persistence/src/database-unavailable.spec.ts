@@ -6,7 +6,9 @@ describe('isDatabaseUnavailable', () => {
 
   it('is true for a refused or reset connection, also inside an AggregateError (IPv4 and IPv6 tried)', () => {
     expect(isDatabaseUnavailable(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'))).toBe(true);
-    expect(isDatabaseUnavailable(new AggregateError([withCode('a', 'ECONNREFUSED'), withCode('b', 'ECONNREFUSED')]))).toBe(true);
+    expect(
+      isDatabaseUnavailable(new AggregateError([withCode('a', 'ECONNREFUSED'), withCode('b', 'ECONNREFUSED')])),
+    ).toBe(true);
     expect(isDatabaseUnavailable(withCode('read ECONNRESET', 'ECONNRESET'))).toBe(true);
   });
 
@@ -16,14 +18,20 @@ describe('isDatabaseUnavailable', () => {
   });
 
   it('is true for a QueryFailedError whose driver error is a shutdown or connection SQLSTATE', () => {
-    const shutdown = new QueryFailedError('SELECT 1', [], withCode('terminating connection due to administrator command', '57P01'));
+    const shutdown = new QueryFailedError(
+      'SELECT 1',
+      [],
+      withCode('terminating connection due to administrator command', '57P01'),
+    );
     expect(isDatabaseUnavailable(shutdown)).toBe(true);
     expect(isDatabaseUnavailable(withCode('the database system is starting up', '57P03'))).toBe(true);
     expect(isDatabaseUnavailable(withCode('connection failure', '08006'))).toBe(true);
   });
 
   it('is false for a query that failed on its merits, and for anything else', () => {
-    expect(isDatabaseUnavailable(new QueryFailedError('INSERT', [], withCode('duplicate key value', '23505')))).toBe(false);
+    expect(isDatabaseUnavailable(new QueryFailedError('INSERT', [], withCode('duplicate key value', '23505')))).toBe(
+      false,
+    );
     expect(isDatabaseUnavailable(withCode('syntax error', '42601'))).toBe(false);
     expect(isDatabaseUnavailable(new Error('something else'))).toBe(false);
     expect(isDatabaseUnavailable('ECONNREFUSED')).toBe(false);

@@ -12,7 +12,15 @@ import { RunsRepository } from './repositories/runs.repository';
 import { RunTasksRepository } from './repositories/run-tasks.repository';
 import { WebhooksRepository } from './repositories/webhooks.repository';
 
-const REPOSITORIES = [AccountsRepository, CredentialsRepository, ExportsRepository, OutboxRepository, RunsRepository, RunTasksRepository, WebhooksRepository];
+const REPOSITORIES = [
+  AccountsRepository,
+  CredentialsRepository,
+  ExportsRepository,
+  OutboxRepository,
+  RunsRepository,
+  RunTasksRepository,
+  WebhooksRepository,
+];
 
 /** Postgres health, for /health/ready. */
 export class PostgresHealth implements HealthCheck {
@@ -32,7 +40,11 @@ export class PersistenceModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.DATABASE_URL, config.DATABASE_CONNECT_TIMEOUT_MS), retryAttempts: 5, retryDelay: 1000 }),
+          useFactory: (config: AppConfig) => ({
+            ...dataSourceOptions(config.DATABASE_URL, config.DATABASE_CONNECT_TIMEOUT_MS),
+            retryAttempts: 5,
+            retryDelay: 1000,
+          }),
         }),
       ],
       providers: [

@@ -18,11 +18,25 @@ describe('RawSink', () => {
   });
 
   it('hands over every key and value exactly, in (partition, offset) order, whatever their bytes', async () => {
-    const hostile = ['{"a":"x"}', 'line\nbreak', 'cr\rhere', 'sep\u0001arated', 'nul\u0000byte', 'tab\there', 'Ünïcødé 😀', '"quoted",comma', '\\', '='];
+    const hostile = [
+      '{"a":"x"}',
+      'line\nbreak',
+      'cr\rhere',
+      'sep\u0001arated',
+      'nul\u0000byte',
+      'tab\there',
+      'Ünïcødé 😀',
+      '"quoted",comma',
+      '\\',
+      '=',
+    ];
     const sink = await RawSink.open(db, dir);
     // Partitions arrive interleaved, as fetch responses deliver them.
     for (const partition of [1, 0]) {
-      await sink.append(partition, hostile.map((v, i) => record(i, i % 3 === 0 ? null : v, v)));
+      await sink.append(
+        partition,
+        hostile.map((v, i) => record(i, i % 3 === 0 ? null : v, v)),
+      );
     }
     await sink.append(0, [record(100, '', ''), record(101, 'tombstone', null)]);
     await sink.finish();
@@ -48,7 +62,10 @@ describe('RawSink', () => {
       [2n ** 53n + 1n, -1_700_000_000_000n],
     ];
     const sink = await RawSink.open(db, dir);
-    await sink.append(7, numbers.map(([offset, timestamp]) => ({ offset, timestamp, key: null, value: Buffer.from('{}') })));
+    await sink.append(
+      7,
+      numbers.map(([offset, timestamp]) => ({ offset, timestamp, key: null, value: Buffer.from('{}') })),
+    );
     await sink.append(12345, [{ offset: 5n, timestamp: 5n, key: Buffer.from('k'), value: Buffer.from('{"a":1}') }]);
     await sink.finish();
     expect(await db.rows('SELECT partition, "offset", capture_ms, key, value FROM raw')).toEqual([
@@ -95,14 +112,26 @@ describe('RawSink', () => {
     // Batches of 10 records of about 100 bytes: a partition's file is full after one batch.
     for (let batch = 0; batch < 3; batch++) {
       for (const partition of [2, 0]) {
-        await sink.append(partition, Array.from({ length: 10 }, (_, i) => record(batch * 10 + i, null, value(batch * 10 + i))));
+        await sink.append(
+          partition,
+          Array.from({ length: 10 }, (_, i) => record(batch * 10 + i, null, value(batch * 10 + i))),
+        );
       }
     }
     await sink.append(0, [record(30, 'big', `{"pad":"${'x'.repeat(9 * 1024 * 1024)}"}`)]);
     await sink.finish();
     expect(sink.slices).toHaveLength(7);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.lines')).sort()).toEqual([
-      'raw-0-000000.lines', 'raw-0-000001.lines', 'raw-0-000002.lines', 'raw-2-000000.lines', 'raw-2-000001.lines', 'raw-2-000002.lines',
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.lines'))
+        .sort(),
+    ).toEqual([
+      'raw-0-000000.lines',
+      'raw-0-000001.lines',
+      'raw-0-000002.lines',
+      'raw-2-000000.lines',
+      'raw-2-000001.lines',
+      'raw-2-000002.lines',
     ]);
     const bySlice: unknown[][] = [];
     // Slices are handed over as they complete, partitions interleaved; their numbers give the order.
@@ -111,7 +140,8 @@ describe('RawSink', () => {
     // Each slice is staged on a connection of its own (the extractor's DuckDbQueue), not the sink's.
     const other = await db.connect();
     try {
-      for (const slice of sink.slices) bySlice.push(...(await other.rows(`SELECT partition, "offset" FROM (${slice.select})`)));
+      for (const slice of sink.slices)
+        bySlice.push(...(await other.rows(`SELECT partition, "offset" FROM (${slice.select})`)));
     } finally {
       other.close();
     }

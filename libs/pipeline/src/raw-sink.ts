@@ -111,7 +111,10 @@ function writeLine(
   return at;
 }
 
-/** A Kafka offset or timestamp in decimal: as digits while it is a safe integer (always, in practice), else through its text. */
+/**
+ * A Kafka offset or timestamp in decimal: as digits while it is a safe integer (always, in practice), else through its
+ * text.
+ */
 function writeInteger(buffer: Buffer, at: number, n: bigint): number {
   const value = Number(n);
   return Number.isSafeInteger(value) ? writeDecimal(buffer, at, value) : at + buffer.write(n.toString(), at, 'latin1');
@@ -146,7 +149,13 @@ const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /** Bytes that can stand as they are in a line's last field: no newline, CR, 0x01 or NUL, valid UTF-8. */
 function isPlain(bytes: Buffer): boolean {
-  return bytes.indexOf(NEWLINE) < 0 && bytes.indexOf(SEPARATOR) < 0 && bytes.indexOf(0x0d) < 0 && bytes.indexOf(0x00) < 0 && isUtf8(bytes);
+  return (
+    bytes.indexOf(NEWLINE) < 0 &&
+    bytes.indexOf(SEPARATOR) < 0 &&
+    bytes.indexOf(0x0d) < 0 &&
+    bytes.indexOf(0x00) < 0 &&
+    isUtf8(bytes)
+  );
 }
 
 /**
@@ -155,36 +164,35 @@ function isPlain(bytes: Buffer): boolean {
  * else) + `:` + the hex of its bytes, which go on only for the dead-letter topic.
  */
 function encoded(bytes: Buffer): string {
-  return isUtf8(bytes) ? `x${bytes.toString('hex')}` : `b${Buffer.from(bytes.toString('utf8'), 'utf8').toString('hex')}:${bytes.toString('hex')}`;
+  return isUtf8(bytes)
+    ? `x${bytes.toString('hex')}`
+    : `b${Buffer.from(bytes.toString('utf8'), 'utf8').toString('hex')}:${bytes.toString('hex')}`;
 }
 
 /**
- * Hands Kafka records to DuckDB in bulk, as the view `raw` (partition, offset,
- * capture_ms, key, value). JavaScript does not decode a message: the bytes of each record
- * are copied as they are into a local file, one line per record, and DuckDB reads the
- * files with its parallel CSV reader. A line is
+ * Hands Kafka records to DuckDB in bulk, as the view `raw` (partition, offset, capture_ms, key,
+ * value). JavaScript does not decode a message: each record's bytes are copied as they are into
+ * a local file, one line per record, which DuckDB's parallel CSV reader reads. A line is
  *
  *   partition 0x01 offset 0x01 timestamp 0x01 key 0x01 kind 0x01 value '\n'
  *
- * key: `n` (null), `=` + the key, or encoded (below) when the key has bytes a line cannot
- * hold; kind: `r` (the value follows as it is), `x` or `b` (the value is encoded: `x` +
- * its hex when it has newline, CR, 0x01 or NUL bytes; `b` + the hex of its text + `:` + the
- * hex of its bytes when it is not valid UTF-8), `e` (empty) or `n` (null, a tombstone).
- * `raw` has the text (U+FFFD for invalid UTF-8, as everywhere else), and `raw_key`,
- * `raw_value` the bytes of a key or value that is not UTF-8 (NULL otherwise), so a
- * rejected message reaches the dead-letter topic as it came.
+ * key: `n` (null), `=` + the key, or encoded when it has bytes a line cannot hold; kind: `r` (the
+ * value as it is), `x` (hex, for newline, CR, 0x01 or NUL bytes), `b` (hex of its text `:` hex
+ * of its bytes, when not UTF-8), `e` (empty) or `n` (a tombstone). `raw_key`, `raw_value` keep
+ * the bytes of what is not UTF-8, so a rejected message reaches the dead-letter topic as it came.
  *
- * Each partition's records go to a series of files of about 8 MiB, its slices, each
- * handed to `onSlice` once complete (as a SELECT that the extractor stages on its own,
- * while the read goes on), so a slice can be sorted into file groups in memory that does
- * not grow with the export. `raw` is all of them in (partition, offset) order. The one exception: a record whose line
- * would exceed 8 MiB goes through DuckDB's appender into `raw_slow`, the last slice (in
- * partition, offset order among themselves).
+ * Each partition's records go to files of about 8 MiB, its slices, each handed to `onSlice` when
+ * complete, so a slice is sorted into file groups in memory that does not grow with the export.
+ * A record whose line would exceed 8 MiB goes through DuckDB's appender into `raw_slow`, the last
+ * slice.
  */
 class PartitionFile {
   readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   used = 0;
-  /** Bytes of the current file's lines without the scan's fields (so slices hold the records they held before those fields), buffered ones included. */
+  /**
+   * Bytes of the current file's lines without the scan's fields (so slices hold the records they held before those
+   * fields), buffered ones included.
+   */
   size = 0;
   readonly paths: string[] = [];
   private file: FileHandle | null = null;
@@ -211,7 +219,8 @@ class PartitionFile {
       this.paths.push(path);
     }
     let written = 0;
-    while (written < bytes.length) written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
+    while (written < bytes.length)
+      written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
   }
 
   /** Ends the current file once it holds a slice's worth (returned); the next write starts another. */
@@ -228,7 +237,10 @@ class PartitionFile {
     this.file = null;
     await file.close();
     const seq = this.paths.length - 1;
-    if (seq >= this.room) throw new Error(`partition ${this.partition} holds more than ${this.room} slices in one read: make the extract tasks smaller (EXTRACT_TASK_MAX_OFFSETS)`);
+    if (seq >= this.room)
+      throw new Error(
+        `partition ${this.partition} holds more than ${this.room} slices in one read: make the extract tasks smaller (EXTRACT_TASK_MAX_OFFSETS)`,
+      );
     return { number: this.first + seq, select: readLinesSql([this.paths[seq]]) };
   }
 }
@@ -250,7 +262,9 @@ export class RawSink {
   /** `dir`: where the partitions' files go (the run's staging folder). */
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
     // Not TEMP: a temporary table is seen only by its own connection, and slices are staged on others.
-    await db.run(`CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB, checked_name VARCHAR, checked_ts VARCHAR, checked_day VARCHAR, json_cut INTEGER)`);
+    await db.run(
+      `CREATE TABLE raw_slow (partition INTEGER, "offset" BIGINT, capture_ms BIGINT, key VARCHAR, value VARCHAR, raw_key BLOB, raw_value BLOB, checked_name VARCHAR, checked_ts VARCHAR, checked_day VARCHAR, json_cut INTEGER)`,
+    );
     return new RawSink(db, dir, await db.appender('raw_slow'), options);
   }
 
@@ -352,10 +366,13 @@ export class RawSink {
   }
 
   private openPartition(partition: number): PartitionFile {
-    if (partition >= MAX_PARTITIONS) throw new Error(`partition ${partition}: at most ${MAX_PARTITIONS} partitions can be staged`);
+    if (partition >= MAX_PARTITIONS)
+      throw new Error(`partition ${partition}: at most ${MAX_PARTITIONS} partitions can be staged`);
     const block = this.options.block;
     if (block && this.files.size > 0) throw new Error('a block of slices holds one partition');
-    const [first, room] = block ? [block.first, block.size - 1] : [partition * SLICES_PER_PARTITION, SLICES_PER_PARTITION];
+    const [first, room] = block
+      ? [block.first, block.size - 1]
+      : [partition * SLICES_PER_PARTITION, SLICES_PER_PARTITION];
     const file = new PartitionFile(partition, this.dir, this.options.sliceBytes ?? SLICE_BYTES, first, room);
     this.files.set(partition, file);
     return file;

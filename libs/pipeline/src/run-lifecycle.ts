@@ -4,7 +4,15 @@ import { AppConfig } from '@bulk-export/config';
 import { describeError, nextAttemptAt, spreadOf, TakenOverTooOften } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
 import { Logger, Metrics } from '@bulk-export/observability';
-import { OutboxEntry, RunContext, RunHolder, RunsRepository, RunTask, RunTasksRepository, TaskHolder } from '@bulk-export/persistence';
+import {
+  OutboxEntry,
+  RunContext,
+  RunHolder,
+  RunsRepository,
+  RunTask,
+  RunTasksRepository,
+  TaskHolder,
+} from '@bulk-export/persistence';
 import { StagingStore } from './staging-store';
 
 /**
@@ -28,8 +36,15 @@ export class RunLifecycle {
     const at = new Date();
     const { run, exportRow } = ctx;
     const of = { exportId: exportRow.id, accountId: ctx.account.id };
-    const events = [exportStatusEvent({ ...of, runId: run.id, status: run.status, error: run.error, warning: run.warning }, at, this.topics)];
-    if (exportRow.frequency === 'one_time' || ctx.paused) events.push(exportStatusEvent({ ...of, status: exportRow.status, error: exportRow.error }, at, this.topics));
+    const events = [
+      exportStatusEvent(
+        { ...of, runId: run.id, status: run.status, error: run.error, warning: run.warning },
+        at,
+        this.topics,
+      ),
+    ];
+    if (exportRow.frequency === 'one_time' || ctx.paused)
+      events.push(exportStatusEvent({ ...of, status: exportRow.status, error: exportRow.error }, at, this.topics));
     return events;
   }
 
@@ -50,10 +65,27 @@ export class RunLifecycle {
     error: unknown,
   ): Promise<void> {
     const reason = describeError(error);
-    const retryAt = nextAttemptAt(holder.taskAttempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
+    const retryAt = nextAttemptAt(
+      holder.taskAttempt,
+      this.config.RUN_MAX_ATTEMPTS,
+      this.config.RUN_RETRY_BASE_MS,
+      Date.now(),
+    );
     const { outcome } = await this.tasks.fail(task.id, holder, reason, retryAt);
-    this.logger[outcome === 'stale' ? 'debug' : 'warn']('task try failed', { runId: task.runId, task: `${task.kind}-${task.seq}`, taskAttempt: holder.taskAttempt, reason, outcome });
-    if (outcome === 'final') await this.failAttempt(task.runId, { attempt: task.attempt }, reason, task.kind === 'extract' ? 'extract' : 'upload');
+    this.logger[outcome === 'stale' ? 'debug' : 'warn']('task try failed', {
+      runId: task.runId,
+      task: `${task.kind}-${task.seq}`,
+      taskAttempt: holder.taskAttempt,
+      reason,
+      outcome,
+    });
+    if (outcome === 'final')
+      await this.failAttempt(
+        task.runId,
+        { attempt: task.attempt },
+        reason,
+        task.kind === 'extract' ? 'extract' : 'upload',
+      );
   }
 
   /**
@@ -62,14 +94,18 @@ export class RunLifecycle {
    */
   async claimTask(
     command: Pick<RunTaskCommand, 'runId' | 'attempt' | 'taskId' | 'kind' | 'taskAttempt'>,
-    take: (maxTakeovers: number) => Promise<RunContext & { task: RunTask } | null>,
+    take: (maxTakeovers: number) => Promise<(RunContext & { task: RunTask }) | null>,
   ): Promise<(RunContext & { task: RunTask }) | null> {
     try {
       return await take(this.config.RUN_MAX_TAKEOVERS);
     } catch (e) {
       if (!(e instanceof TakenOverTooOften)) throw e;
       this.logger.error('task taken over too often; its try fails', { ...command, takeovers: e.takeovers });
-      await this.failTask({ id: command.taskId, runId: command.runId, attempt: command.attempt, kind: command.kind, seq: -1 }, { taskAttempt: command.taskAttempt }, e.message);
+      await this.failTask(
+        { id: command.taskId, runId: command.runId, attempt: command.attempt, kind: command.kind, seq: -1 },
+        { taskAttempt: command.taskAttempt },
+        e.message,
+      );
       return null;
     }
   }
@@ -78,7 +114,12 @@ export class RunLifecycle {
    * Records a failed attempt of the worker holding the run: retried later with backoff, or
    * failed for good after the last attempt. Ignored if the worker no longer holds the run.
    */
-  async failAttempt(runId: string, holder: RunHolder | Pick<RunHolder, 'attempt'>, error: unknown, stage: 'extract' | 'upload'): Promise<void> {
+  async failAttempt(
+    runId: string,
+    holder: RunHolder | Pick<RunHolder, 'attempt'>,
+    error: unknown,
+    stage: 'extract' | 'upload',
+  ): Promise<void> {
     const { attempt } = holder;
     const reason = describeError(error);
     const retryAt = nextAttemptAt(attempt, this.config.RUN_MAX_ATTEMPTS, this.config.RUN_RETRY_BASE_MS, Date.now());
@@ -100,9 +141,11 @@ export class RunLifecycle {
     }
     // The attempt's staging will not be read again; a run that failed for good would otherwise keep it for ever.
     if (recorded) {
-      await this.staging.removeAttemptsUpTo(runId, attempt).catch((e: unknown) =>
-        this.logger.warn("could not remove a failed attempt's staging", { runId, attempt, error: e }),
-      );
+      await this.staging
+        .removeAttemptsUpTo(runId, attempt)
+        .catch((e: unknown) =>
+          this.logger.warn("could not remove a failed attempt's staging", { runId, attempt, error: e }),
+        );
     }
     this.metrics.runsFailed.inc({ stage, final: retryAt ? 'false' : 'true' });
     this.logger[recorded ? 'warn' : 'debug']('run attempt failed', {
@@ -142,7 +185,11 @@ export class RunLifecycle {
    * why and is retried with backoff like any failed attempt. A command of an attempt that
    * is over changes nothing.
    */
-  async giveUp(command: { runId: string; attempt: number }, reason: string, stage: 'extract' | 'upload'): Promise<void> {
+  async giveUp(
+    command: { runId: string; attempt: number },
+    reason: string,
+    stage: 'extract' | 'upload',
+  ): Promise<void> {
     await this.failAttempt(command.runId, { attempt: command.attempt }, reason, stage);
   }
 }

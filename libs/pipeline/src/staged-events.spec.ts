@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { DuckDb, DuckDbQueue } from '@bulk-export/duckdb';
 import { rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
-import { COUNT_STAGED, selectRejectedSql, stagedViewSql, stageEventsSql, stageProfilesSql, writeStagedSql } from './staged-events';
+import {
+  COUNT_STAGED,
+  selectRejectedSql,
+  stagedViewSql,
+  stageEventsSql,
+  stageProfilesSql,
+  writeStagedSql,
+} from './staged-events';
 import { stagedFiles, stagedSliceFile } from './staging';
 import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
@@ -16,11 +23,19 @@ describe('staged slices', () => {
   const DAY = 1_767_225_600_000; // 2026-01-01T00:00:00Z
   /** Offset n of a partition: event name by n, day 1 or 2 by n, and every 17th message not an event. */
   const value = (partition: number, n: number) =>
-    n % 17 === 5 ? 'not json' : JSON.stringify({ eventName: NAMES[(n + partition) % 3], ts: n % 2 ? 20260101120000 : 20260102120000, eventProps: { partition, n } });
+    n % 17 === 5
+      ? 'not json'
+      : JSON.stringify({
+          eventName: NAMES[(n + partition) % 3],
+          ts: n % 2 ? 20260101120000 : 20260102120000,
+          eventProps: { partition, n },
+        });
 
   async function stage(partitions: number[], perPartition: number): Promise<void> {
     const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
-      connection.run(writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
+      connection.run(
+        writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number)),
+      ),
     );
     const sink = await RawSink.open(db, dir, { sliceBytes: 2000, onSlice: (slice) => stager.add(slice) });
     for (let start = 0; start < perPartition; start += 25) {
@@ -43,14 +58,24 @@ describe('staged slices', () => {
   it('lists every group in Kafka order, with rising row ids, from slices sorted by group', async () => {
     await stage([0, 1], 300);
     expect(Number(await db.scalar(COUNT_STAGED))).toBe(600 - 2 * 18);
-    const rows = (await db.rows('SELECT event_name, day, partition, "offset", row_id, slice FROM staged')) as [string | null, string | null, number, bigint, bigint, number][];
+    const rows = (await db.rows('SELECT event_name, day, partition, "offset", row_id, slice FROM staged')) as [
+      string | null,
+      string | null,
+      number,
+      bigint,
+      bigint,
+      number,
+    ][];
     expect(rows.length).toBe(600);
     for (let i = 1; i < rows.length; i++) expect(rows[i][4]).toBeGreaterThan(rows[i - 1][4]);
     for (const name of NAMES) {
       for (const day of ['20260101', '20260102']) {
         const group = rows.filter(([e, d]) => e === name && d === day).map(([, , p, o]) => `${p}:${o}`);
         const kafka: string[] = [];
-        for (const p of [0, 1]) for (let n = 0; n < 300; n++) if (n % 17 !== 5 && NAMES[(n + p) % 3] === name && (n % 2 ? '20260101' : '20260102') === day) kafka.push(`${p}:${n}`);
+        for (const p of [0, 1])
+          for (let n = 0; n < 300; n++)
+            if (n % 17 !== 5 && NAMES[(n + p) % 3] === name && (n % 2 ? '20260101' : '20260102') === day)
+              kafka.push(`${p}:${n}`);
         expect(group).toEqual(kafka);
       }
     }
@@ -67,7 +92,8 @@ describe('staged slices', () => {
   });
 
   it('keeps the bytes of a rejected key or value that is not UTF-8, for the dead-letter topic, through every path', async () => {
-    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     const records = [
       // Not UTF-8 and not JSON: rejected, its bytes kept (one with a line break, one with a bad key too).
       { key: null, value: bytes('\u00ff', [0xfe, 0x00], 'x') },
@@ -80,24 +106,43 @@ describe('staged slices', () => {
       { key: null, value: bytes('{"pad":"', 'p'.repeat(9 * 1024 * 1024), [0xe2, 0x28], '"') },
     ];
     const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
-      connection.run(writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number))),
+      connection.run(
+        writeStagedSql(stageEventsSql('UTC', null, slice.select), slice.number, stagedSliceFile(dir, slice.number)),
+      ),
     );
     const sink = await RawSink.open(db, dir, { onSlice: (slice) => stager.add(slice) });
-    await sink.append(0, records.map((r, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), ...r })));
+    await sink.append(
+      0,
+      records.map((r, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), ...r })),
+    );
     await sink.finish();
     await stager.finish(2);
     await db.run(stagedViewSql(await stagedFiles(dir)));
-    const rejected = (await db.rows(`${selectRejectedSql()} ORDER BY "offset"`)) as [number, bigint, string | null, string, string, Uint8Array | null, Uint8Array | null][];
+    const rejected = (await db.rows(`${selectRejectedSql()} ORDER BY "offset"`)) as [
+      number,
+      bigint,
+      string | null,
+      string,
+      string,
+      Uint8Array | null,
+      Uint8Array | null,
+    ][];
     // Compared by digest: Jest compares a 9 MiB buffer byte by byte, for minutes.
     const digest = (b: Uint8Array | null) => (b === null ? null : createHash('sha256').update(b).digest('hex'));
-    expect(rejected.map(([, offset, , , , rawKey, rawValue]) => [Number(offset), digest(rawKey), digest(rawValue)])).toEqual([
+    expect(
+      rejected.map(([, offset, , , , rawKey, rawValue]) => [Number(offset), digest(rawKey), digest(rawValue)]),
+    ).toEqual([
       [0, null, digest(records[0].value)],
       [1, digest(records[1].key), digest(records[1].value)],
       [3, null, null],
       [4, null, digest(records[4].value)],
     ]);
     expect(rejected.find(([, o]) => o === 3n)?.[3]).toBe('nope');
-    const kept = (await db.rows('SELECT event, raw_key, raw_value FROM staged WHERE reason IS NULL')) as [string, unknown, unknown][];
+    const kept = (await db.rows('SELECT event, raw_key, raw_value FROM staged WHERE reason IS NULL')) as [
+      string,
+      unknown,
+      unknown,
+    ][];
     expect(kept).toEqual([['{"eventName":"a","ts":20260101120000,"eventProps":{"s":"\uFFFD"}}', null, null]]);
   });
 
@@ -116,7 +161,9 @@ describe('staged slices', () => {
       ['{"eventName":"a","ts":1,"deviceInfo":{"Info":"nan"},"eventProps":{"nan":null,"inf":[true,false,null]}}', null],
     ];
     const source = `SELECT * FROM (VALUES ${cases.map(([v], i) => `(0, ${i}::BIGINT, 0::BIGINT, NULL::VARCHAR, '${v.replace(/'/g, "''")}', NULL::BLOB, NULL::BLOB, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER)`).join(', ')}) AS t(partition, "offset", capture_ms, key, value, raw_key, raw_value, checked_name, checked_ts, checked_day, json_cut)`;
-    const rows = (await db.rows(`SELECT "offset", reason FROM (${stageEventsSql('UTC', null, source)}) ORDER BY "offset"`)) as [bigint, string | null][];
+    const rows = (await db.rows(
+      `SELECT "offset", reason FROM (${stageEventsSql('UTC', null, source)}) ORDER BY "offset"`,
+    )) as [bigint, string | null][];
     expect(rows.map(([o, reason]) => [cases[Number(o)][0], reason])).toEqual(cases);
     for (const [text, reason] of cases) if (reason === null) expect(() => JSON.parse(text)).not.toThrow();
   });
@@ -172,7 +219,10 @@ describe('staged slices', () => {
       '{"eventName":"a","ts":1767225600}',
     ];
     const sink = await RawSink.open(db, dir);
-    await sink.append(0, messages.map((m, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), key: null, value: Buffer.from(m) })));
+    await sink.append(
+      0,
+      messages.map((m, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), key: null, value: Buffer.from(m) })),
+    );
     await sink.finish();
     const columns = 'SELECT "offset", reason, event_name, day, json_cut IS NOT NULL FROM';
     const scanned = await db.rows(`${columns} (${stageEventsSql('UTC', null)}) ORDER BY "offset"`);
@@ -188,7 +238,9 @@ describe('staged slices', () => {
     const ids = ((await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a'`)) as [bigint][]).map(([id]) => id);
     const [first, last] = [ids[3], ids[ids.length - 4]];
     expect(first >> 32n).not.toBe(last >> 32n);
-    const picked = ((await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a' AND ${rowRangeSql(first, last)}`)) as [bigint][]).map(([id]) => id);
+    const picked = (
+      (await db.rows(`SELECT row_id FROM staged WHERE event_name = 'a' AND ${rowRangeSql(first, last)}`)) as [bigint][]
+    ).map(([id]) => id);
     expect(picked).toEqual(ids.slice(3, -3));
   });
 
@@ -240,16 +292,23 @@ describe('staged slices', () => {
       await sink.append(partition, records);
     }
     await sink.finish();
-    const rows = (await db.rows(`SELECT key, partition, "offset", event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY key`)) as [
-      string,
-      number,
-      bigint,
-      string,
-    ][];
+    const rows = (await db.rows(
+      `SELECT key, partition, "offset", event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY key`,
+    )) as [string, number, bigint, string][];
     expect(rows.map(([key, partition, offset, event]) => [key, partition, Number(offset), JSON.parse(event)])).toEqual([
       ['both', 0, 8, { eventName: 'profiles', ts: 20260101000120, profile: { identity: 'both', v: 'partition 0' } }],
-      ['moved', 1, 0, { eventName: 'profiles', ts: 20260101000320, profile: { identity: 'moved', v: 'new partition' } }],
-      ['movedBack', 0, 7, { eventName: 'profiles', ts: 20260101000640, profile: { identity: 'movedBack', v: 'lower partition, later' } }],
+      [
+        'moved',
+        1,
+        0,
+        { eventName: 'profiles', ts: 20260101000320, profile: { identity: 'moved', v: 'new partition' } },
+      ],
+      [
+        'movedBack',
+        0,
+        7,
+        { eventName: 'profiles', ts: 20260101000640, profile: { identity: 'movedBack', v: 'lower partition, later' } },
+      ],
       ['revived', 0, 5, { eventName: 'profiles', ts: 20260101000030, profile: { identity: 'revived', v: 'back' } }],
       ['skewed', 0, 1, { eventName: 'profiles', ts: 20260101000010, profile: { identity: 'skewed', v: 'second' } }],
     ]);
@@ -269,11 +328,20 @@ describe('staged slices', () => {
     const sink = await RawSink.open(db, dir, { sliceBytes: 1 << 20, onSlice: () => undefined });
     await sink.append(
       0,
-      messages.map(([key, value], i) => ({ offset: BigInt(i), timestamp: BigInt(DAY + i * 1000), key: Buffer.from(key), value: value === null ? null : Buffer.from(value) })),
+      messages.map(([key, value], i) => ({
+        offset: BigInt(i),
+        timestamp: BigInt(DAY + i * 1000),
+        key: Buffer.from(key),
+        value: value === null ? null : Buffer.from(value),
+      })),
     );
     await sink.finish();
     const staged = async (incremental: boolean) =>
-      ((await db.rows(`SELECT event FROM (${stageProfilesSql('UTC', '20260101', incremental)}) WHERE reason IS NULL ORDER BY "offset"`)) as [string][]).map(([e]) => JSON.parse(e));
+      (
+        (await db.rows(
+          `SELECT event FROM (${stageProfilesSql('UTC', '20260101', incremental)}) WHERE reason IS NULL ORDER BY "offset"`,
+        )) as [string][]
+      ).map(([e]) => JSON.parse(e));
     const alive = [
       { eventName: 'profiles', ts: 20260101000000, profile: { identity: 'k1', name: 'one', plan: 'paid' } },
       { eventName: 'profiles', ts: 20260101000001, profile: { identity: 'own-id', name: 'two' } },
@@ -282,21 +350,43 @@ describe('staged slices', () => {
       { eventName: 'profiles', ts: 20260101000006, profile: { identity: 'k6', name: 'six' } },
     ];
     expect(await staged(false)).toEqual(alive);
-    expect(await staged(true)).toEqual([...alive.slice(0, 3), { eventName: 'profiles', ts: 20260101000004, profile: { identity: 'k4' }, deleted: true }, ...alive.slice(3)]);
+    expect(await staged(true)).toEqual([
+      ...alive.slice(0, 3),
+      { eventName: 'profiles', ts: 20260101000004, profile: { identity: 'k4' }, deleted: true },
+      ...alive.slice(3),
+    ]);
     // The identity comes first, so every format lists it first.
-    const [first] = (await db.rows(`SELECT event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY "offset" LIMIT 1`)) as [string][];
+    const [first] = (await db.rows(
+      `SELECT event FROM (${stageProfilesSql('UTC', '20260101')}) WHERE reason IS NULL ORDER BY "offset" LIMIT 1`,
+    )) as [string][];
     expect(Object.keys(JSON.parse(first[0]).profile)).toEqual(['identity', 'name', 'plan']);
   });
 
-  it('sets aside an event whose encoded name would make its object names too long under the export\'s prefix', async () => {
+  it("sets aside an event whose encoded name would make its object names too long under the export's prefix", async () => {
     const sink = await RawSink.open(db, dir, { sliceBytes: 1 << 20, onSlice: () => undefined });
     const names = ['short', 'x'.repeat(100), '\u00e9'.repeat(40)]; // 100 bytes as they are; 80 bytes, 240 once encoded
-    await sink.append(0, names.map((eventName, i) => ({ offset: BigInt(i), timestamp: BigInt(DAY), key: null, value: Buffer.from(JSON.stringify({ eventName, ts: 1 })) })));
+    await sink.append(
+      0,
+      names.map((eventName, i) => ({
+        offset: BigInt(i),
+        timestamp: BigInt(DAY),
+        key: null,
+        value: Buffer.from(JSON.stringify({ eventName, ts: 1 })),
+      })),
+    );
     await sink.finish();
     const reasons = async (max?: number) =>
-      ((await db.rows(`SELECT reason FROM (${stageEventsSql('UTC', null, 'SELECT * FROM raw', max)}) ORDER BY "offset"`)) as [string | null][]).map(([r]) => r);
+      (
+        (await db.rows(
+          `SELECT reason FROM (${stageEventsSql('UTC', null, 'SELECT * FROM raw', max)}) ORDER BY "offset"`,
+        )) as [string | null][]
+      ).map(([r]) => r);
     expect(await reasons()).toEqual([null, null, null]);
-    expect(await reasons(239)).toEqual([null, null, "eventName is too long for a file name under the export's prefix (at most 239 bytes once encoded)"]);
+    expect(await reasons(239)).toEqual([
+      null,
+      null,
+      "eventName is too long for a file name under the export's prefix (at most 239 bytes once encoded)",
+    ]);
     expect(await reasons(99)).toEqual([null, expect.stringContaining('too long'), expect.stringContaining('too long')]);
   });
 });

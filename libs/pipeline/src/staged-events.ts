@@ -45,7 +45,9 @@ const NOT_STRICT_REASON = `'not valid JSON (NaN, Infinity or a trailing comma)'`
  * (`checked_name` set: see EventScanner) is a valid, strict JSON object whose fields have
  * the types events need: only its name's own checks apply, on the name the scan found.
  */
-const eventRejectReason = (maxNameBytes: number) => `CASE WHEN checked_name IS NOT NULL THEN CASE${nameReasons('checked_name', maxNameBytes)}
+const eventRejectReason = (
+  maxNameBytes: number,
+) => `CASE WHEN checked_name IS NOT NULL THEN CASE${nameReasons('checked_name', maxNameBytes)}
   ELSE NULL END
   WHEN value IS NULL OR value = '' THEN 'empty message'
   WHEN types IS NULL THEN 'not valid JSON'
@@ -160,7 +162,9 @@ export function writeStagedSql(select: string, slice: number, path: string): str
  * `temporary`: seen by its own connection only (write tasks side by side on one database).
  */
 export function stagedViewSql(paths: string[], { temporary = false } = {}): string {
-  const files = paths.length ? `read_parquet([${paths.map(sqlString).join(', ')}], file_row_number = true)` : EMPTY_STAGED;
+  const files = paths.length
+    ? `read_parquet([${paths.map(sqlString).join(', ')}], file_row_number = true)`
+    : EMPTY_STAGED;
   return `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW staged AS SELECT * EXCLUDE (file_row_number), (slice::BIGINT << 32) + file_row_number AS row_id FROM ${files}`;
 }
 
@@ -174,11 +178,14 @@ const EMPTY_STAGED = `(SELECT NULL::INTEGER AS partition, NULL::BIGINT AS "offse
  * raw_key, raw_value (the bytes when not UTF-8), except those in `alreadySent`: offset
  * ranges [start, end) per partition whose rejected messages were dead-lettered before.
  */
-export function selectRejectedSql(alreadySent: readonly { partition: number; start: bigint; end: bigint }[] = []): string {
-  const sent = alreadySent.map((r) => `(partition = ${r.partition} AND "offset" >= ${r.start} AND "offset" < ${r.end})`);
+export function selectRejectedSql(
+  alreadySent: readonly { partition: number; start: bigint; end: bigint }[] = [],
+): string {
+  const sent = alreadySent.map(
+    (r) => `(partition = ${r.partition} AND "offset" >= ${r.start} AND "offset" < ${r.end})`,
+  );
   return `SELECT partition, "offset", key, event, reason, raw_key, raw_value FROM staged WHERE reason IS NOT NULL${sent.length ? ` AND NOT (${sent.join(' OR ')})` : ''}`;
 }
-
 
 /** The staged events and, second, the rejected messages: one pass over `staged`. */
 export const COUNT_STAGED = `SELECT count(*) FILTER (WHERE reason IS NULL), count(*) FILTER (WHERE reason IS NOT NULL) FROM staged`;

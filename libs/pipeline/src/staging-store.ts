@@ -66,7 +66,10 @@ export class StagingStore {
     this.location = stagingLocation(config.STAGING_URI, config.STAGING_DIR);
   }
 
-  /** The local folder of a staging (`part`: an extract task's, with its claim): where the extractor stages it and the uploader reads it. */
+  /**
+   * The local folder of a staging (`part`: an extract task's, with its claim): where the extractor stages it and the
+   * uploader reads it.
+   */
   localDir(runId: string, attempt: number, part: string): string {
     return stagingDir(this.localRoot, runId, attempt, part);
   }
@@ -76,14 +79,23 @@ export class StagingStore {
     return runStagingRoot(this.localRoot, runId);
   }
 
-  /** Makes a staging's files (an extract task's, in `localDir`) readable by any uploader; with a bucket, the local copy then goes. */
+  /**
+   * Makes a staging's files (an extract task's, in `localDir`) readable by any uploader; with a bucket, the local copy
+   * then goes.
+   */
   async publish(runId: string, attempt: number, part: string): Promise<void> {
     if (this.location.kind === 'folder') return;
     const dir = this.localDir(runId, attempt, part);
     const prefix = stagingObjectPrefix(this.location.prefix, runId, attempt, part);
     const files: string[] = [];
     for (const path of await stagedFiles(dir)) {
-      await uploadFile(this.client(), this.location.bucket, path, prefix + basename(path), 'application/vnd.apache.parquet');
+      await uploadFile(
+        this.client(),
+        this.location.bucket,
+        path,
+        prefix + basename(path),
+        'application/vnd.apache.parquet',
+      );
       files.push(basename(path));
     }
     // Last, the list: an uploader reads only a complete staging, never the part of one.
@@ -123,12 +135,16 @@ export class StagingStore {
     const bucket = this.client().bucket(this.location.bucket);
     const prefix = stagingObjectPrefix(this.location.prefix, runId, attempt, part);
     // The CRC32C GCS holds is checked against what arrived: a corrupt copy fails the try, which is retried.
-    const fetchOne = (name: string) => bucket.file(prefix + name).download({ destination: join(dir, name), validation: 'crc32c' });
+    const fetchOne = (name: string) =>
+      bucket.file(prefix + name).download({ destination: join(dir, name), validation: 'crc32c' });
     try {
       await fetchOne(STAGED_LIST);
     } catch (e) {
       if (httpStatus(e) !== 404) throw e;
-      throw new Error(`the staged data is missing from the staging store (gs://${this.location.bucket}/${prefix}): the run's attempt is retried, and extracts the window again`, { cause: e });
+      throw new Error(
+        `the staged data is missing from the staging store (gs://${this.location.bucket}/${prefix}): the run's attempt is retried, and extracts the window again`,
+        { cause: e },
+      );
     }
     const { files } = JSON.parse(await readFile(join(dir, STAGED_LIST), 'utf8')) as { files: string[] };
     for (const name of files) await fetchOne(name);
@@ -150,7 +166,8 @@ export class StagingStore {
   async removeRun(runId: string): Promise<void> {
     this.cacheUsed.delete(runId);
     await rm(this.localRunRoot(runId), { recursive: true, force: true });
-    if (this.location.kind === 'bucket') await this.deleteObjects(stagingObjectPrefix(this.location.prefix, runId), () => true);
+    if (this.location.kind === 'bucket')
+      await this.deleteObjects(stagingObjectPrefix(this.location.prefix, runId), () => true);
   }
 
   /** Removes the staging of a run's attempts up to `attempt` (it failed); a newer attempt's stays. */

@@ -26,8 +26,13 @@ export class TaskSteps {
     private readonly metrics: Metrics,
   ) {}
 
-  async run(command: TaskCommand, work: (ctx: TaskContext, holder: TaskHolder, log: Logger) => Promise<void>): Promise<void> {
-    const ctx = await this.lifecycle.claimTask(command, (max) => this.tasks.start(command.taskId, command.taskAttempt, this.worker, max));
+  async run(
+    command: TaskCommand,
+    work: (ctx: TaskContext, holder: TaskHolder, log: Logger) => Promise<void>,
+  ): Promise<void> {
+    const ctx = await this.lifecycle.claimTask(command, (max) =>
+      this.tasks.start(command.taskId, command.taskAttempt, this.worker, max),
+    );
     if (!ctx) {
       this.logger.debug('stale or finished task; command ignored', { ...command });
       return;
@@ -58,6 +63,10 @@ export class TaskSteps {
 
   /** A task command given up as poison: its try fails with the reason (and is retried). */
   giveUp(command: TaskCommand, reason: string): Promise<void> {
-    return this.lifecycle.failTask({ id: command.taskId, runId: command.runId, attempt: command.attempt, kind: command.kind, seq: -1 }, { taskAttempt: command.taskAttempt }, reason);
+    return this.lifecycle.failTask(
+      { id: command.taskId, runId: command.runId, attempt: command.attempt, kind: command.kind, seq: -1 },
+      { taskAttempt: command.taskAttempt },
+      reason,
+    );
   }
 }

@@ -18,8 +18,10 @@ function bucketNameProblem(name: string): string | null {
   if (/[A-Z]/.test(name)) return 'bucket names are lowercase';
   if (!/^[a-z0-9._-]+$/.test(name)) return 'only lowercase letters, digits, "-", "_" and "." are allowed';
   if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'it must start and end with a letter or digit';
-  if (name.split('.').some((part) => part.length === 0 || part.length > 63)) return 'each dot-separated part must be 1 to 63 characters';
+  if (name.split('.').some((part) => part.length === 0 || part.length > 63))
+    return 'each dot-separated part must be 1 to 63 characters';
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'it must not look like an IP address';
-  if (name.startsWith('goog') || name.includes('google') || name.includes('g00gle')) return 'it must not start with "goog" or contain "google"';
+  if (name.startsWith('goog') || name.includes('google') || name.includes('g00gle'))
+    return 'it must not start with "goog" or contain "google"';
   return null;
 }

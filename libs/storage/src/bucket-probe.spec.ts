@@ -1,11 +1,16 @@
 import { keyRefusal } from './bucket-probe';
 
 describe("Google's refusals of a service-account key", () => {
-  const tokenError = (status: number, data: unknown) => Object.assign(new Error('token request failed'), { response: { status, data } });
+  const tokenError = (status: number, data: unknown) =>
+    Object.assign(new Error('token request failed'), { response: { status, data } });
 
   it('recognises a deleted or disabled key by the token endpoint’s error code', () => {
-    expect(keyRefusal(tokenError(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }))).toBe('invalid_grant: Invalid JWT Signature.');
-    expect(keyRefusal(tokenError(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' }))).toBe('invalid_client: The OAuth client was not found.');
+    expect(keyRefusal(tokenError(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }))).toBe(
+      'invalid_grant: Invalid JWT Signature.',
+    );
+    expect(
+      keyRefusal(tokenError(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' })),
+    ).toBe('invalid_client: The OAuth client was not found.');
     expect(keyRefusal(tokenError(401, { error: 'unauthorized_client' }))).toBe('unauthorized_client');
   });
 
@@ -16,7 +21,13 @@ describe("Google's refusals of a service-account key", () => {
     expect(keyRefusal(undefined)).toBeNull();
     // Google says invalid_grant when this server's clock is off too: not the key's fault.
     expect(
-      keyRefusal(tokenError(400, { error: 'invalid_grant', error_description: 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.' })),
+      keyRefusal(
+        tokenError(400, {
+          error: 'invalid_grant',
+          error_description:
+            'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+        }),
+      ),
     ).toBeNull();
   });
 });

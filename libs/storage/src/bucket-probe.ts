@@ -16,7 +16,10 @@ export async function probeBucket(storage: Storage, bucketName: string, clientEm
     if (e instanceof BucketNotFound) throw e;
     const refused = keyRefusal(e);
     if (refused) {
-      throw new InvalidServiceKey(`Google refused the key of ${clientEmail} (${refused}): it may have been deleted or disabled; create a new key`, 'serviceKey');
+      throw new InvalidServiceKey(
+        `Google refused the key of ${clientEmail} (${refused}): it may have been deleted or disabled; create a new key`,
+        'serviceKey',
+      );
     }
     const status = httpStatus(e);
     // 403: the key may write objects without being allowed to read bucket metadata; the probe decides.
@@ -56,7 +59,9 @@ function notFound(bucketName: string): BucketNotFound {
 
 function unavailable(e: unknown): StorageUnavailable {
   const status = httpStatus(e);
-  return new StorageUnavailable(`Google Cloud Storage could not be reached${status ? ` (HTTP ${status})` : ''}; try again later`);
+  return new StorageUnavailable(
+    `Google Cloud Storage could not be reached${status ? ` (HTTP ${status})` : ''}; try again later`,
+  );
 }
 
 /**
@@ -66,7 +71,8 @@ function unavailable(e: unknown): StorageUnavailable {
  * token's times (this server's clock is off: an operator's problem, not the key's).
  */
 export function keyRefusal(error: unknown): string | null {
-  const data = (error as { response?: { data?: unknown } })?.response?.data as { error?: unknown; error_description?: unknown } | undefined;
+  const data = (error as { response?: { data?: unknown } })?.response?.data as
+    { error?: unknown; error_description?: unknown } | undefined;
   const code = typeof data?.error === 'string' ? data.error : null;
   if (code === null || !['invalid_grant', 'invalid_client', 'unauthorized_client'].includes(code)) return null;
   const description = typeof data?.error_description === 'string' ? data.error_description : '';

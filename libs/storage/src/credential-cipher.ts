@@ -57,7 +57,11 @@ export class CredentialCipher {
     if (sealed.kekId === this.activeId) return sealed;
     const aad = Buffer.from(recordId, 'utf8');
     const dataKey = decrypt(this.kek(sealed.kekId), sealed.wrappedKey, aad);
-    return { kekId: this.activeId, wrappedKey: encrypt(this.kek(this.activeId), dataKey, aad), ciphertext: sealed.ciphertext };
+    return {
+      kekId: this.activeId,
+      wrappedKey: encrypt(this.kek(this.activeId), dataKey, aad),
+      ciphertext: sealed.ciphertext,
+    };
   }
 
   private kek(id: string): Buffer {

@@ -18,7 +18,11 @@ export class GcsClientFactory {
       timeout: this.config.GCS_REQUEST_TIMEOUT_MS,
       // The client retries with its own delays; an answer that says when to come back (Retry-After)
       // is left to our callers, which wait that long (uploadFile).
-      retryOptions: { autoRetry: true, maxRetries: 4, retryableErrorFn: (err) => retryAfterMs(err) === null && RETRYABLE_ERR_FN_DEFAULT(err) },
+      retryOptions: {
+        autoRetry: true,
+        maxRetries: 4,
+        retryableErrorFn: (err) => retryAfterMs(err) === null && RETRYABLE_ERR_FN_DEFAULT(err),
+      },
     });
   }
 }

@@ -31,7 +31,10 @@ async function withDeadline<T>(upload: Promise<T>, ms: number, objectName: strin
   let timer: NodeJS.Timeout | undefined;
   upload.catch(() => undefined);
   try {
-    return await Promise.race([upload, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new UploadTimedOut(objectName, ms)), ms)))]);
+    return await Promise.race([
+      upload,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new UploadTimedOut(objectName, ms)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -40,7 +43,8 @@ async function withDeadline<T>(upload: Promise<T>, ms: number, objectName: strin
 /** CRC32C of a file, base64 of the big-endian value, as GCS reports it (native code, streaming). */
 export async function crc32cOfFile(path: string): Promise<string> {
   let crc = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) crc = crc32cUpdate(chunk as Buffer, crc);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+    crc = crc32cUpdate(chunk as Buffer, crc);
   const out = Buffer.alloc(4);
   out.writeUInt32BE(crc >>> 0);
   return out.toString('base64');
@@ -55,7 +59,10 @@ export type ExpectedGeneration = string | number | undefined;
 
 /** Another worker wrote the object, with other bytes, since this attempt looked at the bucket. */
 export class ObjectChangedError extends Error {
-  constructor(readonly objectName: string, expected: string | number) {
+  constructor(
+    readonly objectName: string,
+    expected: string | number,
+  ) {
     super(
       `object ${objectName} was written by another worker while this attempt ran (it is no longer ` +
         `${expected === 0 || expected === '0' ? 'absent' : `generation ${expected}`}); this attempt stops and the run is retried`,
@@ -111,7 +118,8 @@ export async function uploadFile(
     } catch (e) {
       if (expected !== undefined && httpStatus(e) === 412) {
         const [current] = await bucket.file(objectName).getMetadata();
-        if (current.crc32c !== crc32c || Number(current.size) !== size) throw new ObjectChangedError(objectName, expected);
+        if (current.crc32c !== crc32c || Number(current.size) !== size)
+          throw new ObjectChangedError(objectName, expected);
         break;
       }
       // A 429 or 503 (waiting what Retry-After asks), a reset connection, an upload that hung: sent again.
@@ -127,7 +135,11 @@ export async function uploadFile(
  * The generation of every object whose name starts with `prefix` (a run's objects): what
  * an attempt that begins now may replace (uploadFile's `expected`).
  */
-export async function objectGenerations(storage: Storage, bucketName: string, prefix: string): Promise<Map<string, string>> {
+export async function objectGenerations(
+  storage: Storage,
+  bucketName: string,
+  prefix: string,
+): Promise<Map<string, string>> {
   const [objects] = await storage.bucket(bucketName).getFiles({ prefix, autoPaginate: true });
   return new Map(objects.map((o) => [o.name, String(o.metadata.generation)]));
 }

@@ -30,10 +30,19 @@ describe('parseServiceAccountKey', () => {
   it.each([
     ['client_email', 'exporter\\u0000@demo.iam.gserviceaccount.com', 'must not contain the NUL character'],
     ['project_id', 'demo\\ud800', 'must be valid Unicode'],
-  ])('refuses a key given as text whose %s holds text PostgreSQL cannot store (400, naming the field)', (field, escaped, message) => {
-    const text = JSON.stringify({ ...key, [field]: 'PLACEHOLDER' }).replace('PLACEHOLDER', escaped);
-    expect(() => parseServiceAccountKey(text)).toThrow(expect.objectContaining({ kind: 'invalid', field: `serviceKey.${field}`, message: expect.stringContaining(`"${field}" ${message}`) }));
-  });
+  ])(
+    'refuses a key given as text whose %s holds text PostgreSQL cannot store (400, naming the field)',
+    (field, escaped, message) => {
+      const text = JSON.stringify({ ...key, [field]: 'PLACEHOLDER' }).replace('PLACEHOLDER', escaped);
+      expect(() => parseServiceAccountKey(text)).toThrow(
+        expect.objectContaining({
+          kind: 'invalid',
+          field: `serviceKey.${field}`,
+          message: expect.stringContaining(`"${field}" ${message}`),
+        }),
+      );
+    },
+  );
   it('never puts the private key into its error messages', () => {
     try {
       parseServiceAccountKey({ ...key, type: 'x' });
@@ -45,7 +54,10 @@ describe('parseServiceAccountKey', () => {
 
 describe('checkBucketName', () => {
   it.each(['my-bucket', 'a.b.c', 'exports_2026'])('accepts %s', (name) => expect(checkBucketName(name)).toBe(name));
-  it.each(['ab', 'My-Bucket', '-abc', 'abc-', 'a..b', '192.168.1.1', 'googbucket', 'my-google-bucket', 'a b c'])('refuses %s', (name) => {
-    expect(() => checkBucketName(name)).toThrow('is not valid');
-  });
+  it.each(['ab', 'My-Bucket', '-abc', 'abc-', 'a..b', '192.168.1.1', 'googbucket', 'my-google-bucket', 'a b c'])(
+    'refuses %s',
+    (name) => {
+      expect(() => checkBucketName(name)).toThrow('is not valid');
+    },
+  );
 });

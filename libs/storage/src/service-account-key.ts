@@ -23,15 +23,24 @@ export function parseServiceAccountKey(input: unknown): ServiceAccountKey {
     try {
       value = JSON.parse(text);
     } catch {
-      throw new InvalidServiceKey('the service key is not valid JSON: paste the whole key file as downloaded from Google Cloud', 'serviceKey');
+      throw new InvalidServiceKey(
+        'the service key is not valid JSON: paste the whole key file as downloaded from Google Cloud',
+        'serviceKey',
+      );
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidServiceKey('the service key must be a JSON object (the key file of a service account)', 'serviceKey');
+    throw new InvalidServiceKey(
+      'the service key must be a JSON object (the key file of a service account)',
+      'serviceKey',
+    );
   }
   const key = value as Record<string, unknown>;
   if (key.type !== 'service_account') {
-    throw new InvalidServiceKey('the key is not a service-account key: its "type" must be "service_account"', 'serviceKey');
+    throw new InvalidServiceKey(
+      'the key is not a service-account key: its "type" must be "service_account"',
+      'serviceKey',
+    );
   }
   for (const field of ['project_id', 'client_email', 'private_key'] as const) {
     if (typeof key[field] !== 'string' || (key[field] as string).trim() === '') {

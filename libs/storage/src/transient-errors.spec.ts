@@ -1,6 +1,7 @@
 import { isTransient, nextTryInMs, retryAfterMs, UploadTimedOut } from './transient-errors';
 
-const httpError = (code: number, headers: Record<string, string> = {}) => Object.assign(new Error(`http ${code}`), { code, response: { status: code, headers } });
+const httpError = (code: number, headers: Record<string, string> = {}) =>
+  Object.assign(new Error(`http ${code}`), { code, response: { status: code, headers } });
 
 describe('retryAfterMs', () => {
   it('reads seconds and HTTP dates, capped at a minute', () => {

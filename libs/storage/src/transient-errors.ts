@@ -12,9 +12,14 @@ export class UploadTimedOut extends Error {
   }
 }
 
-type ErrorLike = { code?: unknown; status?: unknown; response?: { status?: unknown; headers?: Record<string, unknown> } } | null | undefined;
+type ErrorLike =
+  | { code?: unknown; status?: unknown; response?: { status?: unknown; headers?: Record<string, unknown> } }
+  | null
+  | undefined;
 
-/** The wait a server asked for with Retry-After (seconds or an HTTP date), capped at a minute; null when it asked none. */
+/**
+ * The wait a server asked for with Retry-After (seconds or an HTTP date), capped at a minute; null when it asked none.
+ */
 export function retryAfterMs(error: unknown, now = Date.now()): number | null {
   const value = (error as ErrorLike)?.response?.headers?.['retry-after'];
   if (typeof value !== 'string' || value.trim() === '') return null;
@@ -24,7 +29,10 @@ export function retryAfterMs(error: unknown, now = Date.now()): number | null {
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
-/** Whether a failed storage request may succeed when sent again: 408, 429, 5xx, a reset or refused connection, a timeout. */
+/**
+ * Whether a failed storage request may succeed when sent again: 408, 429, 5xx, a reset or refused connection, a
+ * timeout.
+ */
 export function isTransient(error: unknown): boolean {
   const e = error as ErrorLike;
   for (const v of [e?.code, e?.status, e?.response?.status]) {

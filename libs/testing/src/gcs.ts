@@ -37,9 +37,14 @@ export const gcs = {
     const items: { name: string; size: number; crc32c: string }[] = [];
     let pageToken = '';
     do {
-      const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o?maxResults=1000${pageToken ? `&pageToken=${pageToken}` : ''}`);
+      const res = await fetch(
+        `${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o?maxResults=1000${pageToken ? `&pageToken=${pageToken}` : ''}`,
+      );
       if (!res.ok) throw new Error(`could not list ${bucket}: ${res.status}`);
-      const body = (await res.json()) as { items?: { name: string; size: string; crc32c: string }[]; nextPageToken?: string };
+      const body = (await res.json()) as {
+        items?: { name: string; size: string; crc32c: string }[];
+        nextPageToken?: string;
+      };
       for (const i of body.items ?? []) items.push({ name: i.name, size: Number(i.size), crc32c: i.crc32c });
       pageToken = body.nextPageToken ?? '';
     } while (pageToken);
@@ -48,7 +53,9 @@ export const gcs = {
 
   /** Deletes one object (a missing one is fine). */
   async deleteObject(bucket: string, name: string): Promise<void> {
-    const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, { method: 'DELETE' });
+    const res = await fetch(`${STACK.gcsEndpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, {
+      method: 'DELETE',
+    });
     if (!res.ok && res.status !== 404) throw new Error(`could not delete ${name} from ${bucket}: ${res.status}`);
   },
 
@@ -79,11 +86,14 @@ export const gcs = {
 
   /** Writes an object (as another writer would), unconditionally. */
   async upload(bucket: string, name: string, content: string | Buffer): Promise<void> {
-    const res = await fetch(`${STACK.gcsEndpoint}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: content,
-    });
+    const res = await fetch(
+      `${STACK.gcsEndpoint}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: content,
+      },
+    );
     if (!res.ok) throw new Error(`could not upload ${name} to ${bucket}: ${res.status} ${await res.text()}`);
   },
 

@@ -1,7 +1,8 @@
 import { createServer, IncomingMessage, request, Server, ServerResponse } from 'node:http';
 
 /** What the proxy does to a matching request instead of forwarding it. */
-export type HttpFault = { kind: 'status'; status: number; retryAfterSeconds?: number } | { kind: 'reset' } | { kind: 'hang' };
+export type HttpFault =
+  { kind: 'status'; status: number; retryAfterSeconds?: number } | { kind: 'reset' } | { kind: 'hang' };
 
 /** A fault the proxy recorded: when it answered a request with it. */
 export interface InjectedFault {
@@ -74,13 +75,22 @@ export class HttpFaultProxy {
         res.on('close', () => this.hung.delete(res));
       } else {
         const body = JSON.stringify({ error: { code: fault.status, message: `injected ${fault.status}` } });
-        res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {}) });
+        res.writeHead(fault.status, {
+          'content-type': 'application/json',
+          ...(fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {}),
+        });
         res.end(body);
       }
       return;
     }
     const upstream = request(
-      { host: this.target.hostname === 'localhost' ? '127.0.0.1' : this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
+      {
+        host: this.target.hostname === 'localhost' ? '127.0.0.1' : this.target.hostname,
+        port: this.target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -13,7 +13,9 @@ function run(args: string[], input?: string): Promise<string> {
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`kcat ${args.join(' ')} exited ${code}: ${err}`)),
+    );
     if (input !== undefined) child.stdin?.end(input);
   });
 }
@@ -23,16 +25,33 @@ function run(args: string[], input?: string): Promise<string> {
  * With `keys`, each message gets the key of the same index; a null value is a tombstone.
  * Returns once all are acked.
  */
-export async function kcatProduce(topic: string, values: (string | null)[], keys?: string[], options: { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd'; brokers?: string } = {}): Promise<void> {
+export async function kcatProduce(
+  topic: string,
+  values: (string | null)[],
+  keys?: string[],
+  options: { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd'; brokers?: string } = {},
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kcat-'));
   try {
     const file = join(dir, 'messages');
     const delimiter = '\u0001';
-    if (values.some((v) => v !== null && (v.includes('\n') || v === ''))) throw new Error('kcat -l sends one non-empty message per line');
-    writeFileSync(file, values.map((v, i) => (keys ? `${keys[i]}${delimiter}${v ?? ''}` : (v ?? ''))).join('\n') + '\n');
+    if (values.some((v) => v !== null && (v.includes('\n') || v === '')))
+      throw new Error('kcat -l sends one non-empty message per line');
+    writeFileSync(
+      file,
+      values.map((v, i) => (keys ? `${keys[i]}${delimiter}${v ?? ''}` : (v ?? ''))).join('\n') + '\n',
+    );
     await run([
-      '-P', '-b', options.brokers ?? STACK.kafkaBrokers, '-t', topic, '-l',
-      '-X', 'enable.idempotence=true', '-X', 'acks=all',
+      '-P',
+      '-b',
+      options.brokers ?? STACK.kafkaBrokers,
+      '-t',
+      topic,
+      '-l',
+      '-X',
+      'enable.idempotence=true',
+      '-X',
+      'acks=all',
       ...(keys ? ['-K', delimiter] : []),
       ...(values.includes(null) ? ['-Z'] : []),
       ...(options.compression ? ['-z', options.compression] : []),
@@ -45,7 +64,19 @@ export async function kcatProduce(topic: string, values: (string | null)[], keys
 
 /** Reads a whole topic with kcat (values and headers), e.g. the dead-letter topic. */
 export async function kcatConsumeAll(topic: string): Promise<{ value: string; headers: string }[]> {
-  const out = await run(['-C', '-b', STACK.kafkaBrokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%h\u0002%s\u0003']);
+  const out = await run([
+    '-C',
+    '-b',
+    STACK.kafkaBrokers,
+    '-t',
+    topic,
+    '-o',
+    'beginning',
+    '-e',
+    '-q',
+    '-f',
+    '%h\u0002%s\u0003',
+  ]);
   return out
     .split('\u0003')
     .filter((s) => s.length > 0)

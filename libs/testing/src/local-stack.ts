@@ -5,7 +5,8 @@ import { runMigrations } from '@bulk-export/persistence';
 /** Where the local stack (scripts/stack.sh) listens; tests may point elsewhere by environment. */
 export const STACK = {
   kafkaBrokers: process.env.TEST_KAFKA_BROKERS ?? 'localhost:9092',
-  postgresAdminUrl: process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://bulk_export:bulk_export@127.0.0.1:5432/bulk_export',
+  postgresAdminUrl:
+    process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://bulk_export:bulk_export@127.0.0.1:5432/bulk_export',
   gcsEndpoint: process.env.TEST_GCS_ENDPOINT ?? 'http://localhost:4443',
 };
 

@@ -18,7 +18,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -70,7 +72,17 @@ export class OwnKafka {
         'group.initial.rebalance.delay.ms=0',
       ].join('\n'),
     );
-    writeFileSync(join(dir, 'log4j2.properties'), ['rootLogger.level = WARN', 'rootLogger.appenderRef.stdout.ref = STDOUT', 'appender.console.type = Console', 'appender.console.name = STDOUT', 'appender.console.layout.type = PatternLayout', 'appender.console.layout.pattern = %d %p %c %m%n'].join('\n'));
+    writeFileSync(
+      join(dir, 'log4j2.properties'),
+      [
+        'rootLogger.level = WARN',
+        'rootLogger.appenderRef.stdout.ref = STDOUT',
+        'appender.console.type = Console',
+        'appender.console.name = STDOUT',
+        'appender.console.layout.type = PatternLayout',
+        'appender.console.layout.pattern = %d %p %c %m%n',
+      ].join('\n'),
+    );
     const kafka = new OwnKafka(dir, port);
     const id = kafka.java(['kafka.tools.StorageTool', 'random-uuid']).trim();
     kafka.java(['kafka.tools.StorageTool', 'format', '--standalone', '-t', id, '-c', join(dir, 'server.properties')]);
@@ -81,21 +93,42 @@ export class OwnKafka {
   /** Starts the broker (again, with the data it had) and waits until it answers. */
   async resume(): Promise<void> {
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    const child = spawn('java', ['-Xms256m', '-Xmx512m', `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`, '-cp', this.classPath(), 'kafka.Kafka', join(this.dir, 'server.properties')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'java',
+      [
+        '-Xms256m',
+        '-Xmx512m',
+        `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`,
+        '-cp',
+        this.classPath(),
+        'kafka.Kafka',
+        join(this.dir, 'server.properties'),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const admin = new Kafka({ clientId: 'own-kafka-probe', brokers: [this.brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    const admin = new Kafka({
+      clientId: 'own-kafka-probe',
+      brokers: [this.brokers],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).admin();
     try {
-      await waitFor('own Kafka broker answering', async () => {
-        if (child.exitCode !== null) throw new Error(`the broker exited; see ${this.logPath}`);
-        await admin.connect();
-        await admin.describeCluster();
-        return true;
-      }, { timeoutMs: 90_000, intervalMs: 500 });
+      await waitFor(
+        'own Kafka broker answering',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the broker exited; see ${this.logPath}`);
+          await admin.connect();
+          await admin.describeCluster();
+          return true;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
     } finally {
       await admin.disconnect();
     }
@@ -122,6 +155,10 @@ export class OwnKafka {
   }
 
   private java(args: string[]): string {
-    return execFileSync('java', [`-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`, '-cp', this.classPath(), ...args], { encoding: 'utf8' });
+    return execFileSync(
+      'java',
+      [`-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`, '-cp', this.classPath(), ...args],
+      { encoding: 'utf8' },
+    );
   }
 }

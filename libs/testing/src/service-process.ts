@@ -43,11 +43,15 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the service; waits until /health/ready answers 200 unless `waitReady` is false (a dependency is down on purpose). */
+  /**
+   * Starts the service; waits until /health/ready answers 200 unless `waitReady` is false (a dependency is down on
+   * purpose).
+   */
   async start({ waitReady = true }: { waitReady?: boolean } = {}): Promise<void> {
     this.port = 0;
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    // SERVICE_NODE_ARGS: extra Node.js flags for the services, e.g. `--cpu-prof --cpu-prof-dir=…` (the benchmark's --cpu-prof).
+    // SERVICE_NODE_ARGS: extra Node.js flags for the services, e.g. `--cpu-prof --cpu-prof-dir=…` (the benchmark's
+    // --cpu-prof).
     const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps', this.name, 'src/main.js')], {
       // MALLOC_* and NODE_OPTIONS: the allocator's and V8's settings for the services (scripts/lib.sh sets them).
@@ -69,15 +73,22 @@ export class ServiceProcess {
           resolvePort(Number(m[1]));
         }
       });
-      child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it started; see ${this.logPath}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`${this.name} exited with ${code} before it started; see ${this.logPath}`)),
+      );
     });
     child.stderr?.on('data', (data: Buffer) => log.write(data));
     this.port = await Promise.race([
       portFound,
-      new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`${this.name} did not start in time; see ${this.logPath}`)), 60_000).unref()),
+      new Promise<number>((_, reject) =>
+        setTimeout(() => reject(new Error(`${this.name} did not start in time; see ${this.logPath}`)), 60_000).unref(),
+      ),
     ]);
     if (!waitReady) return;
-    await waitFor(`${this.name} ready`, async () => (await fetch(`${this.url}/health/ready`)).ok, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor(`${this.name} ready`, async () => (await fetch(`${this.url}/health/ready`)).ok, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
   }
 
   /** Graceful stop (SIGTERM), as an orchestrator would. */
@@ -100,6 +111,8 @@ export class ServiceProcess {
 /** The glibc allocator settings (MALLOC_*) of this process's environment, passed on to a service. */
 function runtimeSettings(): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => (e[0].startsWith('MALLOC_') || e[0] === 'NODE_OPTIONS') && e[1] !== undefined),
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => (e[0].startsWith('MALLOC_') || e[0] === 'NODE_OPTIONS') && e[1] !== undefined,
+    ),
   );
 }

@@ -32,7 +32,10 @@ export class TestSystem {
     this.logDir = logDir;
   }
 
-  static async start(overrides: Record<string, string> = {}, services: ServiceName[] = ['request-api', 'scheduler', 'extractor', 'uploader']): Promise<TestSystem> {
+  static async start(
+    overrides: Record<string, string> = {},
+    services: ServiceName[] = ['request-api', 'scheduler', 'extractor', 'uploader'],
+  ): Promise<TestSystem> {
     const db = await createTestDatabase();
     const suffix = uniqueSuffix();
     const work = mkdtempSync(join(tmpdir(), `bx-e2e-${suffix}-`));

@@ -3,7 +3,11 @@ import { STACK } from './local-stack';
 import { waitFor } from './wait-for';
 
 function admin() {
-  return new Kafka({ clientId: 'test-topics', brokers: STACK.kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  return new Kafka({
+    clientId: 'test-topics',
+    brokers: STACK.kafkaBrokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
 }
 
 /**
@@ -19,10 +23,14 @@ export async function createTopic(topic: ITopicConfig): Promise<void> {
     if (!(await kafka.listTopics()).includes(topic.topic)) {
       await kafka.createTopics({ waitForLeaders: false, topics: [{ replicationFactor: -1, ...topic }] });
     }
-    await waitFor(`leaders of the ${partitions} partitions of ${topic.topic}`, async () => {
-      const [meta] = (await kafka.fetchTopicMetadata({ topics: [topic.topic] })).topics;
-      return meta.partitions.length === partitions && meta.partitions.every((p) => p.leader >= 0);
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      `leaders of the ${partitions} partitions of ${topic.topic}`,
+      async () => {
+        const [meta] = (await kafka.fetchTopicMetadata({ topics: [topic.topic] })).topics;
+        return meta.partitions.length === partitions && meta.partitions.every((p) => p.leader >= 0);
+      },
+      { timeoutMs: 30_000 },
+    );
   } finally {
     await kafka.disconnect();
   }

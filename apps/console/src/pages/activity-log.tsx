@@ -41,7 +41,8 @@ export function ActivityLog() {
           Refresh
         </button>
         <span class="muted" aria-live="polite">
-          {active ? 'Refreshing by itself while exports are under way.' : ''} {updatedAt ? `Updated ${formatTime(new Date(updatedAt).toISOString())}` : ''}
+          {active ? 'Refreshing by itself while exports are under way.' : ''}{' '}
+          {updatedAt ? `Updated ${formatTime(new Date(updatedAt).toISOString())}` : ''}
         </span>
         <a class="button" href="#/create">
           Create Export
@@ -78,8 +79,12 @@ export function ActivityLog() {
                     </a>
                   </td>
                   <td data-label="Type">{label(TYPE_LABELS, e.type)}</td>
-                  <td data-label="Events" class="wrap">{e.events ? e.events.join(', ') : '—'}</td>
-                  <td data-label="Frequency">{e.frequency === 'recurring' ? `Every ${e.intervalHours} h` : label(FREQUENCY_LABELS, e.frequency)}</td>
+                  <td data-label="Events" class="wrap">
+                    {e.events ? e.events.join(', ') : '—'}
+                  </td>
+                  <td data-label="Frequency">
+                    {e.frequency === 'recurring' ? `Every ${e.intervalHours} h` : label(FREQUENCY_LABELS, e.frequency)}
+                  </td>
                   <td data-label="Format">
                     {label(FORMAT_LABELS, e.format)}
                     {e.compression !== 'none' ? ` (${e.compression})` : ''}
@@ -95,7 +100,12 @@ export function ActivityLog() {
         </div>
       )}
       <nav class="pager" aria-label="Pages of the Activity Log">
-        <button type="button" class="secondary" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={cursors.length === 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
           Newer
         </button>
         <span class="muted">Page {cursors.length}</span>

@@ -1,7 +1,15 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { described, Field, Notice, PageTitle } from '../components';
-import { addEvent, compressionsFor, earliestStart, emptyForm, ExportForm, exportRequest, MAX_WINDOW_AGE_DAYS } from '../export-form';
+import {
+  addEvent,
+  compressionsFor,
+  earliestStart,
+  emptyForm,
+  ExportForm,
+  exportRequest,
+  MAX_WINDOW_AGE_DAYS,
+} from '../export-form';
 import { FORMAT_LABELS, formatTime, fromLocalInput, toLocalInput, TYPE_LABELS, zoneLabel } from '../format';
 import type { Credential } from '../types';
 
@@ -58,7 +66,9 @@ export function CreateExport() {
       const e2 = err as ApiError;
       const fields = e2.byField();
       setErrors(fields);
-      setFormError(Object.keys(fields).length === 0 ? e2.message : 'The export was not created: correct the fields marked below.');
+      setFormError(
+        Object.keys(fields).length === 0 ? e2.message : 'The export was not created: correct the fields marked below.',
+      );
     } finally {
       setBusy(false);
     }
@@ -88,7 +98,11 @@ export function CreateExport() {
             </select>
           </Field>
           <Field id="credentialId" label="Bucket (credentials)" error={errors.credentialId}>
-            <select {...described('credentialId', errors.credentialId)} value={form.credentialId} onChange={input('credentialId')}>
+            <select
+              {...described('credentialId', errors.credentialId)}
+              value={form.credentialId}
+              onChange={input('credentialId')}
+            >
               {(credentials ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.bucket} ({c.clientEmail})
@@ -110,7 +124,12 @@ export function CreateExport() {
         {form.type === 'select_events' && (
           <fieldset>
             <legend>Events</legend>
-            <Field id="event-name" label="Event name" hint="Exactly as the events are named, e.g. Charged. Add up to 100." error={errors.events}>
+            <Field
+              id="event-name"
+              label="Event name"
+              hint="Exactly as the events are named, e.g. Charged. Add up to 100."
+              error={errors.events}
+            >
               <div class="inline">
                 <input
                   {...described('event-name', errors.events, true)}
@@ -138,7 +157,17 @@ export function CreateExport() {
               {form.events.map((n) => (
                 <li key={n}>
                   {n}
-                  <button type="button" class="chip-remove" aria-label={`Remove ${n}`} onClick={() => set('events', form.events.filter((x) => x !== n))}>
+                  <button
+                    type="button"
+                    class="chip-remove"
+                    aria-label={`Remove ${n}`}
+                    onClick={() =>
+                      set(
+                        'events',
+                        form.events.filter((x) => x !== n),
+                      )
+                    }
+                  >
                     ×
                   </button>
                 </li>
@@ -152,28 +181,82 @@ export function CreateExport() {
           <div class="radios">
             {(['one_time', 'recurring'] as const).map((f) => (
               <label key={f}>
-                <input type="radio" name="frequency" value={f} checked={form.frequency === f} onChange={() => set('frequency', f)} />
+                <input
+                  type="radio"
+                  name="frequency"
+                  value={f}
+                  checked={form.frequency === f}
+                  onChange={() => set('frequency', f)}
+                />
                 {f === 'one_time' ? 'One time' : 'Recurring'}
               </label>
             ))}
           </div>
           {!recurring && (
             <div class="grid">
-              <Field id="from" label={`From (${zoneLabel()})`} hint={`Up to ${MAX_WINDOW_AGE_DAYS} days back: not before ${formatTime(new Date(earliestStart(now)).toISOString())}.`} error={errors.from}>
-                <input {...described('from', errors.from, true)} type="datetime-local" step={1} min={min} max={max} value={form.from} onInput={input('from')} />
+              <Field
+                id="from"
+                label={`From (${zoneLabel()})`}
+                hint={`Up to ${MAX_WINDOW_AGE_DAYS} days back: not before ${formatTime(new Date(earliestStart(now)).toISOString())}.`}
+                error={errors.from}
+              >
+                <input
+                  {...described('from', errors.from, true)}
+                  type="datetime-local"
+                  step={1}
+                  min={min}
+                  max={max}
+                  value={form.from}
+                  onInput={input('from')}
+                />
               </Field>
               <Field id="to" label={`To (${zoneLabel()})`} hint="Exclusive; not in the future." error={errors.to}>
-                <input {...described('to', errors.to, true)} type="datetime-local" step={1} min={min} max={max} value={form.to} onInput={input('to')} />
+                <input
+                  {...described('to', errors.to, true)}
+                  type="datetime-local"
+                  step={1}
+                  min={min}
+                  max={max}
+                  value={form.to}
+                  onInput={input('to')}
+                />
               </Field>
             </div>
           )}
           {recurring && (
             <div class="grid">
-              <Field id="intervalHours" label="Every (hours)" hint="4 to 24 whole hours; each run exports the events captured in the last window." error={errors.intervalHours}>
-                <input {...described('intervalHours', errors.intervalHours, true)} type="number" min={4} max={24} step={1} inputMode="numeric" value={form.intervalHours} onInput={input('intervalHours')} />
+              <Field
+                id="intervalHours"
+                label="Every (hours)"
+                hint="4 to 24 whole hours; each run exports the events captured in the last window."
+                error={errors.intervalHours}
+              >
+                <input
+                  {...described('intervalHours', errors.intervalHours, true)}
+                  type="number"
+                  min={4}
+                  max={24}
+                  step={1}
+                  inputMode="numeric"
+                  value={form.intervalHours}
+                  onInput={input('intervalHours')}
+                />
               </Field>
-              <Field id="startAt" label={`First window starts (${zoneLabel()})`} hint={`Optional, default now; up to ${MAX_WINDOW_AGE_DAYS} days back.`} error={errors.startAt}>
-                <input {...described('startAt', errors.startAt, true)} type="datetime-local" step={1} min={min} max={max} value={form.startAt} onInput={input('startAt')} />
+              <Field
+                id="startAt"
+                label={`First window starts (${zoneLabel()})`}
+                hint={`Optional, default now; up to ${MAX_WINDOW_AGE_DAYS} days back.`}
+                error={errors.startAt}
+              >
+                <input
+                  {...described('startAt', errors.startAt, true)}
+                  type="datetime-local"
+                  step={1}
+                  min={min}
+                  max={max}
+                  value={form.startAt}
+                  onInput={input('startAt')}
+                />
               </Field>
             </div>
           )}
@@ -198,7 +281,11 @@ export function CreateExport() {
             </select>
           </Field>
           <Field id="compression" label="Compression" error={errors.compression}>
-            <select {...described('compression', errors.compression)} value={form.compression} onChange={input('compression')}>
+            <select
+              {...described('compression', errors.compression)}
+              value={form.compression}
+              onChange={input('compression')}
+            >
               {compressionsFor(form.format).map((c) => (
                 <option key={c.value} value={c.value}>
                   {c.label}
@@ -208,19 +295,54 @@ export function CreateExport() {
           </Field>
         </div>
 
-        <details open={Boolean(form.prefix || form.maxFileMb || form.xmlLayout || form.profileMode || errors.prefix || errors.maxFileMb || errors.xmlLayout || errors.profileMode)}>
+        <details
+          open={Boolean(
+            form.prefix ||
+            form.maxFileMb ||
+            form.xmlLayout ||
+            form.profileMode ||
+            errors.prefix ||
+            errors.maxFileMb ||
+            errors.xmlLayout ||
+            errors.profileMode,
+          )}
+        >
           <summary>Advanced</summary>
           <p class="hint">Leave these empty for the defaults.</p>
           <div class="grid">
-            <Field id="prefix" label="Folder in the bucket (prefix)" hint='e.g. "exports/"; default: the top of the bucket.' error={errors.prefix}>
-              <input {...described('prefix', errors.prefix, true)} spellcheck={false} autoComplete="off" value={form.prefix} onInput={input('prefix')} />
+            <Field
+              id="prefix"
+              label="Folder in the bucket (prefix)"
+              hint='e.g. "exports/"; default: the top of the bucket.'
+              error={errors.prefix}
+            >
+              <input
+                {...described('prefix', errors.prefix, true)}
+                spellcheck={false}
+                autoComplete="off"
+                value={form.prefix}
+                onInput={input('prefix')}
+              />
             </Field>
             <Field id="maxFileMb" label="Largest file (MB)" hint="1 to 100; default 100." error={errors.maxFileMb}>
-              <input {...described('maxFileMb', errors.maxFileMb, true)} type="number" min={1} max={100} step={1} inputMode="numeric" value={form.maxFileMb} onInput={input('maxFileMb')} />
+              <input
+                {...described('maxFileMb', errors.maxFileMb, true)}
+                type="number"
+                min={1}
+                max={100}
+                step={1}
+                inputMode="numeric"
+                value={form.maxFileMb}
+                onInput={input('maxFileMb')}
+              />
             </Field>
             {form.format === 'xml' && (
               <Field id="xmlLayout" label="XML layout" error={errors.xmlLayout}>
-                <select {...described('xmlLayout', errors.xmlLayout)} value={form.xmlLayout} onChange={input('xmlLayout')}>
+                <select
+                  {...described('xmlLayout', errors.xmlLayout)}
+                  value={form.xmlLayout}
+                  onChange={input('xmlLayout')}
+                >
                   <option value="">Documented (default)</option>
                   <option value="documented">Documented</option>
                   <option value="typed">Typed</option>
@@ -229,7 +351,11 @@ export function CreateExport() {
             )}
             {recurring && form.type === 'all_profiles' && (
               <Field id="profileMode" label="Profiles in each run" error={errors.profileMode}>
-                <select {...described('profileMode', errors.profileMode)} value={form.profileMode} onChange={input('profileMode')}>
+                <select
+                  {...described('profileMode', errors.profileMode)}
+                  value={form.profileMode}
+                  onChange={input('profileMode')}
+                >
                   <option value="">Changed since the last run (default)</option>
                   <option value="incremental">Changed since the last run</option>
                   <option value="snapshot">All profiles (snapshot)</option>

@@ -32,7 +32,10 @@ export function CredentialsPage() {
   return (
     <>
       <PageTitle>Credentials</PageTitle>
-      <p class="lead">A Google Cloud service account key and the bucket the exports write to. Saving checks them for real: a test file is written to the bucket and deleted.</p>
+      <p class="lead">
+        A Google Cloud service account key and the bucket the exports write to. Saving checks them for real: a test file
+        is written to the bucket and deleted.
+      </p>
       {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
       <section aria-labelledby="saved-title">
         <h2 id="saved-title">Saved credentials</h2>
@@ -61,10 +64,20 @@ export function CredentialsPage() {
                     <td>{c.projectId}</td>
                     <td>{formatTime(c.createdAt)}</td>
                     <td class="actions">
-                      <button type="button" class="secondary" onClick={() => setEditing(c)} aria-label={`Replace the key of bucket ${c.bucket}`}>
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => setEditing(c)}
+                        aria-label={`Replace the key of bucket ${c.bucket}`}
+                      >
                         Replace
                       </button>
-                      <button type="button" class="danger" onClick={() => remove(c)} aria-label={`Delete the credentials of bucket ${c.bucket}`}>
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={() => remove(c)}
+                        aria-label={`Delete the credentials of bucket ${c.bucket}`}
+                      >
                         Delete
                       </button>
                     </td>
@@ -89,7 +102,15 @@ export function CredentialsPage() {
   );
 }
 
-function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credential | null; onSaved: (c: Credential) => void; onCancel: () => void }) {
+function CredentialForm({
+  replacing,
+  onSaved,
+  onCancel,
+}: {
+  replacing: Credential | null;
+  onSaved: (c: Credential) => void;
+  onCancel: () => void;
+}) {
   const [serviceKey, setServiceKey] = useState('');
   const [bucket, setBucket] = useState(replacing?.bucket ?? '');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -105,7 +126,8 @@ function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credentia
   async function pickFile(e: Event) {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     if (!file) return;
-    if (file.size > 20_000) return setErrors({ serviceKey: 'That file is too large to be a service account key (.json, a few KB).' });
+    if (file.size > 20_000)
+      return setErrors({ serviceKey: 'That file is too large to be a service account key (.json, a few KB).' });
     setServiceKey(await file.text());
     setErrors({});
   }
@@ -166,11 +188,24 @@ function CredentialForm({ replacing, onSaved, onCancel }: { replacing: Credentia
         <Field id="key-file" label="…or pick the key file (.json)">
           <input id="key-file" type="file" accept=".json,application/json" onChange={pickFile} />
         </Field>
-        <Field id="bucket" label="Bucket Name" hint="Exactly as in Google Cloud (names are case-sensitive)." error={errors.bucket} extra={errors.bucket ? credentialHint(code, 'bucket') : null}>
-          <input {...described('bucket', errors.bucket, true)} name="bucket" autoComplete="off" spellcheck={false} value={bucket} onInput={(e) => {
+        <Field
+          id="bucket"
+          label="Bucket Name"
+          hint="Exactly as in Google Cloud (names are case-sensitive)."
+          error={errors.bucket}
+          extra={errors.bucket ? credentialHint(code, 'bucket') : null}
+        >
+          <input
+            {...described('bucket', errors.bucket, true)}
+            name="bucket"
+            autoComplete="off"
+            spellcheck={false}
+            value={bucket}
+            onInput={(e) => {
               setBucket(e.currentTarget.value);
               setErrors(({ bucket: _, ...rest }) => rest);
-            }} />
+            }}
+          />
         </Field>
         <div class="buttons">
           <button type="submit" disabled={busy}>

@@ -1,7 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { Notice, PageTitle, Status, usePolling } from '../components';
-import { FORMAT_LABELS, formatBytes, formatTime, formatWindow, FREQUENCY_LABELS, isUnderWay, label, TYPE_LABELS } from '../format';
+import {
+  FORMAT_LABELS,
+  formatBytes,
+  formatTime,
+  formatWindow,
+  FREQUENCY_LABELS,
+  isUnderWay,
+  label,
+  TYPE_LABELS,
+} from '../format';
 import type { ExportView, RunView } from '../types';
 
 const REFRESH_MS = 1500;
@@ -65,7 +74,9 @@ export function ExportDetail({ id }: { id: string }) {
         <dd>
           <Status status={view.status} />
           {live && <span class="muted"> · updating live</span>}
-          {view.pausedAt && <span class="muted"> since {formatTime(view.pausedAt)}: resume it once the cause is fixed</span>}
+          {view.pausedAt && (
+            <span class="muted"> since {formatTime(view.pausedAt)}: resume it once the cause is fixed</span>
+          )}
           {(view.error || view.reason) && <p class="error">{view.error ?? view.reason}</p>}
         </dd>
         <dt>Type</dt>
@@ -74,7 +85,11 @@ export function ExportDetail({ id }: { id: string }) {
           {view.events ? `: ${view.events.join(', ')}` : ''}
         </dd>
         <dt>Frequency</dt>
-        <dd>{view.frequency === 'recurring' ? `Recurring, every ${view.intervalHours} h from ${formatTime(view.startAt)}` : `${label(FREQUENCY_LABELS, view.frequency)}: ${formatWindow(view.from ?? '', view.to)}`}</dd>
+        <dd>
+          {view.frequency === 'recurring'
+            ? `Recurring, every ${view.intervalHours} h from ${formatTime(view.startAt)}`
+            : `${label(FREQUENCY_LABELS, view.frequency)}: ${formatWindow(view.from ?? '', view.to)}`}
+        </dd>
         <dt>Format</dt>
         <dd>
           {label(FORMAT_LABELS, view.format)}, compression {view.compression}
@@ -102,20 +117,36 @@ export function ExportDetail({ id }: { id: string }) {
       </dl>
       <div class="buttons">
         {stoppable && (
-          <button type="button" class="danger" disabled={busy} onClick={() => act('Not stopped', () => api.stop(view.id), 'Export stopped: no more runs will start.')}>
+          <button
+            type="button"
+            class="danger"
+            disabled={busy}
+            onClick={() => act('Not stopped', () => api.stop(view.id), 'Export stopped: no more runs will start.')}
+          >
             Stop export
           </button>
         )}
         {view.status === 'paused' && (
-          <button type="button" disabled={busy} onClick={() => act('Not resumed', () => api.resume(view.id), 'Export resumed.')}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => act('Not resumed', () => api.resume(view.id), 'Export resumed.')}
+          >
             Resume export
           </button>
         )}
       </div>
       <h2>Runs</h2>
-      {view.runs.length === 0 && <p>No run yet{view.status === 'pending' ? ': the first one starts when its window is due.' : '.'}</p>}
+      {view.runs.length === 0 && (
+        <p>No run yet{view.status === 'pending' ? ': the first one starts when its window is due.' : '.'}</p>
+      )}
       {view.runs.map((run) => (
-        <Run key={run.id} run={run} busy={busy} onRetry={() => act('Not retried', () => api.retry(view.id, run.id), `Run ${run.id} will be tried again.`)} />
+        <Run
+          key={run.id}
+          run={run}
+          busy={busy}
+          onRetry={() => act('Not retried', () => api.retry(view.id, run.id), `Run ${run.id} will be tried again.`)}
+        />
       ))}
     </>
   );
@@ -132,7 +163,8 @@ function Run({ run, busy, onRetry }: { run: RunView; busy: boolean; onRetry: () 
         <div class="progress" role="status">
           <progress aria-label="Run under way" />
           <span>
-            {run.rowsExtracted.toLocaleString()} rows read, {run.rowsWritten.toLocaleString()} written, {run.filesCount} files so far
+            {run.rowsExtracted.toLocaleString()} rows read, {run.rowsWritten.toLocaleString()} written, {run.filesCount}{' '}
+            files so far
           </span>
         </div>
       )}
@@ -182,7 +214,9 @@ function Run({ run, busy, onRetry }: { run: RunView; busy: boolean; onRetry: () 
             <tbody>
               {run.files.map((f) => (
                 <tr key={f.name}>
-                  <td data-label="Name" class="mono wrap">{f.name}</td>
+                  <td data-label="Name" class="mono wrap">
+                    {f.name}
+                  </td>
                   <td data-label="Event">{f.eventName}</td>
                   <td data-label="Day">{f.day}</td>
                   <td data-label="Index">{f.index}</td>

@@ -22,7 +22,9 @@ export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expire
       onSignedIn();
     } catch (err) {
       const e2 = err as ApiError;
-      setError(e2.status === 401 ? 'That API key is not valid (unknown or revoked). Check it and try again.' : e2.message);
+      setError(
+        e2.status === 401 ? 'That API key is not valid (unknown or revoked). Check it and try again.' : e2.message,
+      );
     } finally {
       setBusy(false);
     }
@@ -33,7 +35,12 @@ export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expire
       <PageTitle>Sign in to Bulk Export</PageTitle>
       {expired && <Notice kind="info">Your API key is no longer accepted: sign in again.</Notice>}
       <form onSubmit={submit} noValidate>
-        <Field id="api-key" label="API key" hint="Kept in this browser tab only, until you sign out or close it." error={error}>
+        <Field
+          id="api-key"
+          label="API key"
+          hint="Kept in this browser tab only, until you sign out or close it."
+          error={error}
+        >
           <input
             {...described('api-key', error, true)}
             type="password"

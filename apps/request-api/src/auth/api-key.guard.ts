@@ -10,7 +10,9 @@ export interface AuthenticatedRequest extends Request {
   account: Account;
 }
 
-/** How many keys that authenticated are remembered, so a client address held back for failures does not hold them back. */
+/**
+ * How many keys that authenticated are remembered, so a client address held back for failures does not hold them back.
+ */
 const KNOWN_KEYS = 100_000;
 
 /**

@@ -1,10 +1,20 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { decodeExportCommand, ExportCommand } from '@bulk-export/contracts';
-import { CommandErrors, GivenUpCommand, GivenUpCommands, HandleCommands, InvalidCommand, InvalidCommands } from '@bulk-export/messaging';
+import {
+  CommandErrors,
+  GivenUpCommand,
+  GivenUpCommands,
+  HandleCommands,
+  InvalidCommand,
+  InvalidCommands,
+} from '@bulk-export/messaging';
 import { ExportCommandsHandler } from './export-commands.handler';
 
-/** Internal services' export commands from the command topic (KafkaCommandTransport); each is answered on the events topic. */
+/**
+ * Internal services' export commands from the command topic (KafkaCommandTransport); each is answered on the events
+ * topic.
+ */
 @Controller()
 @UseFilters(new CommandErrors())
 export class ExportCommandsController {

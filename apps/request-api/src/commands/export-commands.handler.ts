@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { KafkaMessage } from 'kafkajs';
-import { COMMAND_TYPES, CommandResult, CreateExportRequest, CreateWebhookRequest, ExportCommand, Topics } from '@bulk-export/contracts';
+import {
+  COMMAND_TYPES,
+  CommandResult,
+  CreateExportRequest,
+  CreateWebhookRequest,
+  ExportCommand,
+  Topics,
+} from '@bulk-export/contracts';
 import { DomainError } from '@bulk-export/domain';
 import { KafkaClient, TOPICS } from '@bulk-export/messaging';
 import { Logger } from '@bulk-export/observability';
@@ -36,7 +43,9 @@ export class ExportCommandsHandler {
     const base = { command: command.type, idempotencyKey: command.idempotencyKey, accountId: command.accountId };
     try {
       if (!(await this.accounts.findAccount(command.accountId))) {
-        return this.refuse(base, 'unknown_account', [{ field: 'accountId', message: `account ${command.accountId} does not exist` }]);
+        return this.refuse(base, 'unknown_account', [
+          { field: 'accountId', message: `account ${command.accountId} does not exist` },
+        ]);
       }
       const outcome = await this.execute(command);
       await this.answer({ ...base, status: 'accepted', ...outcome });
@@ -51,14 +60,31 @@ export class ExportCommandsHandler {
   private async execute(command: ExportCommand): Promise<{ exportId: string } | { webhookId: string }> {
     switch (command.type) {
       case 'create-export':
-        return { exportId: (await this.createExport.execute({ ...this.request(command.export), accountId: command.accountId, idempotencyKey: command.idempotencyKey })).id };
+        return {
+          exportId: (
+            await this.createExport.execute({
+              ...this.request(command.export),
+              accountId: command.accountId,
+              idempotencyKey: command.idempotencyKey,
+            })
+          ).id,
+        };
       case 'stop-export':
-        return { exportId: (await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId })).id };
+        return {
+          exportId: (await this.stopExport.execute({ accountId: command.accountId, exportId: command.exportId })).id,
+        };
       case 'resume-export':
-        return { exportId: (await this.resumeExport.execute({ accountId: command.accountId, exportId: command.exportId })).id };
+        return {
+          exportId: (await this.resumeExport.execute({ accountId: command.accountId, exportId: command.exportId })).id,
+        };
       case 'create-webhook': {
         const webhook = plainToInstance(CreateWebhookRequest, command.webhook);
-        const { endpoint } = await this.createWebhook.execute({ accountId: command.accountId, request: webhook, secret: command.secret, idempotencyKey: command.idempotencyKey });
+        const { endpoint } = await this.createWebhook.execute({
+          accountId: command.accountId,
+          request: webhook,
+          secret: command.secret,
+          idempotencyKey: command.idempotencyKey,
+        });
         return { webhookId: endpoint.id };
       }
       case 'delete-webhook':
@@ -110,13 +136,22 @@ export class ExportCommandsHandler {
     return request;
   }
 
-  private async refuse(base: { command: string; idempotencyKey?: string; accountId?: string }, code: string, errors: { field: string; message: string }[]): Promise<{ rejected: string }> {
+  private async refuse(
+    base: { command: string; idempotencyKey?: string; accountId?: string },
+    code: string,
+    errors: { field: string; message: string }[],
+  ): Promise<{ rejected: string }> {
     await this.answer({ ...base, status: 'rejected', code, errors });
     return { rejected: `${code}: ${errors.map((e) => e.message).join('; ')}` };
   }
 
   private async answer(result: Omit<CommandResult, 'version' | 'type' | 'at'>): Promise<void> {
-    const message: CommandResult = { version: 1, type: 'command-result', ...result, at: new Date().toISOString() } as CommandResult;
+    const message: CommandResult = {
+      version: 1,
+      type: 'command-result',
+      ...result,
+      at: new Date().toISOString(),
+    } as CommandResult;
     await this.kafka.producer.send({
       topic: this.topics.exportEvents,
       acks: -1,

@@ -6,7 +6,10 @@ import type { AppConfig } from '@bulk-export/config';
 import type { Logger } from '@bulk-export/observability';
 import { RateLimiter } from '../auth/rate-limiter';
 
-/** The built console: dist/console, written by `npm run build` from apps/console (this file runs from dist/apps/request-api/src/console). */
+/**
+ * The built console: dist/console, written by `npm run build` from apps/console (this file runs from
+ * dist/apps/request-api/src/console).
+ */
 export const CONSOLE_DIR = resolve(__dirname, '..', '..', '..', '..', 'console');
 
 /**
@@ -50,7 +53,9 @@ export function serveConsole(app: NestExpressApplication, config: AppConfig, log
     const wait = limiter.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
     if (wait > 0) {
       res.setHeader('Retry-After', String(wait));
-      res.status(429).json({ code: 'rate_limited', message: `too many requests from this address; try again in ${wait} s` });
+      res
+        .status(429)
+        .json({ code: 'rate_limited', message: `too many requests from this address; try again in ${wait} s` });
       return;
     }
     for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
@@ -61,5 +66,11 @@ export function serveConsole(app: NestExpressApplication, config: AppConfig, log
     }
     next();
   });
-  app.useStaticAssets(CONSOLE_DIR, { prefix: '/console/', index: 'index.html', redirect: false, dotfiles: 'ignore', fallthrough: true });
+  app.useStaticAssets(CONSOLE_DIR, {
+    prefix: '/console/',
+    index: 'index.html',
+    redirect: false,
+    dotfiles: 'ignore',
+    fallthrough: true,
+  });
 }

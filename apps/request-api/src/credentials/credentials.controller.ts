@@ -11,7 +11,13 @@ import { SaveCredentialUseCase } from './save-credential.use-case';
 
 /** What a credential looks like from outside: never the key. */
 export function presentCredential(c: GcsCredential) {
-  return { id: c.id, clientEmail: c.clientEmail, projectId: c.projectId, bucket: c.bucket, createdAt: c.createdAt.toISOString() };
+  return {
+    id: c.id,
+    clientEmail: c.clientEmail,
+    projectId: c.projectId,
+    bucket: c.bucket,
+    createdAt: c.createdAt.toISOString(),
+  };
 }
 
 @ApiTags('credentials')
@@ -29,12 +35,22 @@ export class CredentialsController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Save a service-account key and bucket, validated for real; the key is encrypted and never returned.' })
+  @ApiOperation({
+    summary: 'Save a service-account key and bucket, validated for real; the key is encrypted and never returned.',
+  })
   @ApiResponse({ status: 201, description: '`{ id, clientEmail, projectId, bucket, createdAt }`' })
   @ApiResponse({ status: 400, description: 'A field is missing, unknown or of the wrong type.' })
-  @ApiResponse({ status: 422, description: '`invalid_service_key`, `invalid_bucket_name`, `bucket_not_found` (names must match exactly), `bucket_not_writable`.' })
+  @ApiResponse({
+    status: 422,
+    description:
+      '`invalid_service_key`, `invalid_bucket_name`, `bucket_not_found` (names must match exactly), `bucket_not_writable`.',
+  })
   async save(@CurrentAccount() account: Account, @Body() body: SaveCredentialDto) {
-    const credential = await this.saveCredential.execute({ accountId: account.id, serviceKey: body.serviceKey, bucket: body.bucket });
+    const credential = await this.saveCredential.execute({
+      accountId: account.id,
+      serviceKey: body.serviceKey,
+      bucket: body.bucket,
+    });
     return presentCredential(credential);
   }
 
@@ -49,8 +65,17 @@ export class CredentialsController {
   @ApiOperation({ summary: 'Replace the key (and bucket) of saved credentials, validated like a new one.' })
   @ApiResponse({ status: 404, description: 'No such credentials for this account.' })
   @ApiResponse({ status: 422, description: 'As for POST.' })
-  async replace(@CurrentAccount() account: Account, @Param('id', new IdParam('credentials')) id: string, @Body() body: SaveCredentialDto) {
-    const credential = await this.saveCredential.execute({ accountId: account.id, serviceKey: body.serviceKey, bucket: body.bucket, replaceId: id });
+  async replace(
+    @CurrentAccount() account: Account,
+    @Param('id', new IdParam('credentials')) id: string,
+    @Body() body: SaveCredentialDto,
+  ) {
+    const credential = await this.saveCredential.execute({
+      accountId: account.id,
+      serviceKey: body.serviceKey,
+      bucket: body.bucket,
+      replaceId: id,
+    });
     return presentCredential(credential);
   }
 

@@ -7,7 +7,8 @@ function IsKeyInput(options?: ValidationOptions): PropertyDecorator {
       name: 'isKeyInput',
       validator: {
         validate: (value: unknown) =>
-          (typeof value === 'string' && value.length <= 20_000) || (typeof value === 'object' && value !== null && !Array.isArray(value)),
+          (typeof value === 'string' && value.length <= 20_000) ||
+          (typeof value === 'object' && value !== null && !Array.isArray(value)),
         defaultMessage: () => 'must be the service-account key file, as a JSON object or as its text',
       },
     },
@@ -18,7 +19,11 @@ function IsKeyInput(options?: ValidationOptions): PropertyDecorator {
 /** POST /v1/credentials/gcp */
 export class SaveCredentialDto {
   /** The service-account key file: a JSON object, or its text. */
-  @ApiProperty({ oneOf: [{ type: 'object' }, { type: 'string' }], description: 'The service-account key file as downloaded from Google Cloud, as a JSON object or as its text. Never returned.' })
+  @ApiProperty({
+    oneOf: [{ type: 'object' }, { type: 'string' }],
+    description:
+      'The service-account key file as downloaded from Google Cloud, as a JSON object or as its text. Never returned.',
+  })
   @IsDefined()
   @IsKeyInput()
   serviceKey: unknown;

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { newId, NotFound } from '@bulk-export/domain';
 import { CredentialsRepository, GcsCredential } from '@bulk-export/persistence';
-import { checkBucketName, CredentialCipher, GcsClientFactory, parseServiceAccountKey, probeBucket } from '@bulk-export/storage';
+import {
+  checkBucketName,
+  CredentialCipher,
+  GcsClientFactory,
+  parseServiceAccountKey,
+  probeBucket,
+} from '@bulk-export/storage';
 
 export interface SaveCredential {
   accountId: string;
@@ -25,7 +31,9 @@ export class SaveCredentialUseCase {
   ) {}
 
   async execute(command: SaveCredential): Promise<GcsCredential> {
-    const existing = command.replaceId ? await this.credentials.findForAccount(command.accountId, command.replaceId) : null;
+    const existing = command.replaceId
+      ? await this.credentials.findForAccount(command.accountId, command.replaceId)
+      : null;
     if (command.replaceId && !existing) throw new NotFound('credentials', command.replaceId);
     const key = parseServiceAccountKey(command.serviceKey);
     const bucket = checkBucketName(command.bucket);

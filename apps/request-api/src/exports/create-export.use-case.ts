@@ -65,25 +65,40 @@ export class CreateExportUseCase {
     const compression = checkCompression(command.format, command.compression);
     const recurring = command.frequency === 'recurring';
     if (recurring && (command.from !== undefined || command.to !== undefined)) {
-      throw new InvalidField(command.from !== undefined ? 'from' : 'to', 'a recurring export has no `from`/`to`: give `intervalHours` and optionally `startAt`');
+      throw new InvalidField(
+        command.from !== undefined ? 'from' : 'to',
+        'a recurring export has no `from`/`to`: give `intervalHours` and optionally `startAt`',
+      );
     }
     if (!recurring && (command.intervalHours !== undefined || command.startAt !== undefined)) {
-      throw new InvalidField(command.intervalHours !== undefined ? 'intervalHours' : 'startAt', 'only a recurring export takes `intervalHours` and `startAt`');
+      throw new InvalidField(
+        command.intervalHours !== undefined ? 'intervalHours' : 'startAt',
+        'only a recurring export takes `intervalHours` and `startAt`',
+      );
     }
-    if (command.xmlLayout !== undefined && command.format !== 'xml') throw new InvalidField('xmlLayout', 'xmlLayout applies to the xml format only');
+    if (command.xmlLayout !== undefined && command.format !== 'xml')
+      throw new InvalidField('xmlLayout', 'xmlLayout applies to the xml format only');
     if (command.profileMode !== undefined && !(recurring && command.type === 'all_profiles')) {
-      throw new InvalidField('profileMode', 'profileMode applies to recurring all_profiles exports only (a one-time profile export is a full snapshot)');
+      throw new InvalidField(
+        'profileMode',
+        'profileMode applies to recurring all_profiles exports only (a one-time profile export is a full snapshot)',
+      );
     }
     const prefix = checkPrefix(command.prefix ?? '');
     const window = recurring
-      ? { start: checkRecurringStart(command.startAt === undefined ? now : instant('startAt', command.startAt), now), end: null }
+      ? {
+          start: checkRecurringStart(command.startAt === undefined ? now : instant('startAt', command.startAt), now),
+          end: null,
+        }
       : checkOneTimeWindow({ start: instant('from', command.from), end: instant('to', command.to) }, now);
     const credential = await this.credentials.findForAccount(command.accountId, command.credentialId);
     if (!credential) throw new NotFound('credentials', command.credentialId);
     if (command.type === 'all_profiles' && !recurring) {
       const scheduled = await this.exports.findScheduledRecurring(command.accountId, 'all_profiles');
       if (scheduled) {
-        throw new Conflict(`a recurring profile export (${scheduled.id}) is scheduled for this account: stop it first (POST /v1/exports/${scheduled.id}/stop)`);
+        throw new Conflict(
+          `a recurring profile export (${scheduled.id}) is scheduled for this account: stop it first (POST /v1/exports/${scheduled.id}/stop)`,
+        );
       }
     }
 
@@ -110,12 +125,18 @@ export class CreateExportUseCase {
       stoppedAt: null,
       pausedAt: null,
     } satisfies Partial<Export>);
-    const event = exportStatusEvent({ exportId: exportRow.id, accountId: exportRow.accountId, status: 'pending' }, new Date(now), this.topics);
+    const event = exportStatusEvent(
+      { exportId: exportRow.id, accountId: exportRow.accountId, status: 'pending' },
+      new Date(now),
+      this.topics,
+    );
     try {
       return await this.exports.create(exportRow, [event]);
     } catch (e) {
       // The same idempotency key at the same moment: the other request created it.
-      const existing = command.idempotencyKey ? await this.exports.findByIdempotencyKey(command.accountId, command.idempotencyKey) : null;
+      const existing = command.idempotencyKey
+        ? await this.exports.findByIdempotencyKey(command.accountId, command.idempotencyKey)
+        : null;
       if (existing) return existing;
       throw e;
     }
@@ -133,7 +154,10 @@ function checkCompression(format: ExportFormat, compression: ExportCompression |
   if (compression === undefined) return format === 'parquet' ? 'snappy' : 'none';
   const allowed: ExportCompression[] = format === 'parquet' ? ['none', 'snappy', 'zstd'] : ['none', 'gzip'];
   if (!allowed.includes(compression)) {
-    throw new InvalidField('compression', `compression "${compression}" does not apply to ${format}; use one of ${allowed.join(', ')}`);
+    throw new InvalidField(
+      'compression',
+      `compression "${compression}" does not apply to ${format}; use one of ${allowed.join(', ')}`,
+    );
   }
   return compression;
 }

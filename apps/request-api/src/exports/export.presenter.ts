@@ -24,11 +24,19 @@ export function presentExport(e: Export, runs: ExportRun[] = [], files: ExportFi
     ...(e.pausedAt ? { pausedAt: e.pausedAt.toISOString() } : {}),
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
-    runs: runs.map((r) => presentRun(r, files.filter((f) => f.runId === r.id))),
+    runs: runs.map((r) =>
+      presentRun(
+        r,
+        files.filter((f) => f.runId === r.id),
+      ),
+    ),
   };
 }
 
-/** The export's warning: that of its latest run that has one (a window short or at risk, said where the export is listed too). */
+/**
+ * The export's warning: that of its latest run that has one (a window short or at risk, said where the export is listed
+ * too).
+ */
 function exportWarning(runs: ExportRun[]): { warning?: string } {
   const latest = runs.filter((r) => r.warning).sort((a, b) => b.windowStart.getTime() - a.windowStart.getTime())[0];
   return latest?.warning ? { warning: latest.warning } : {};
@@ -51,6 +59,14 @@ export function presentRun(r: ExportRun, files: ExportFile[]) {
     ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt.toISOString() } : {}),
     startedAt: r.startedAt?.toISOString() ?? null,
     finishedAt: r.finishedAt?.toISOString() ?? null,
-    files: files.map((f) => ({ name: f.objectName, eventName: f.eventName, day: f.day, index: f.fileIndex, rows: f.rows, bytes: f.bytes, crc32c: f.crc32c })),
+    files: files.map((f) => ({
+      name: f.objectName,
+      eventName: f.eventName,
+      day: f.day,
+      index: f.fileIndex,
+      rows: f.rows,
+      bytes: f.bytes,
+      crc32c: f.crc32c,
+    })),
   };
 }

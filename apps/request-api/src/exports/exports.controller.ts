@@ -36,9 +36,16 @@ export class ExportsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an export (one-time or recurring).' })
   @ApiResponse({ status: 201, description: 'The export, `pending`.' })
-  @ApiResponse({ status: 400, description: 'A field is missing, unknown or invalid (`invalid_request`, `invalid_field`, `window_too_old`, `window_reversed`, `window_in_future`); the field is named.' })
+  @ApiResponse({
+    status: 400,
+    description:
+      'A field is missing, unknown or invalid (`invalid_request`, `invalid_field`, `window_too_old`, `window_reversed`, `window_in_future`); the field is named.',
+  })
   @ApiResponse({ status: 404, description: 'The credentials do not exist for this account.' })
-  @ApiResponse({ status: 409, description: 'A one-time profile export while a recurring profile export is scheduled (`conflict`).' })
+  @ApiResponse({
+    status: 409,
+    description: 'A one-time profile export while a recurring profile export is scheduled (`conflict`).',
+  })
   async create(@CurrentAccount() account: Account, @Body() body: CreateExportRequest) {
     return presentExport(await this.createExport.execute({ ...body, accountId: account.id }));
   }
@@ -63,7 +70,9 @@ export class ExportsController {
   /** Stops a recurring export. */
   @Post(':id/stop')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a recurring export; a run under way finishes (without retries), runs not started end `cancelled`.' })
+  @ApiOperation({
+    summary: 'Stop a recurring export; a run under way finishes (without retries), runs not started end `cancelled`.',
+  })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   @ApiResponse({ status: 409, description: 'Not a recurring export.' })
   async stop(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string) {
@@ -72,10 +81,16 @@ export class ExportsController {
 
   @Post(':id/resume')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Resume a recurring export that was paused after its runs kept failing; its credentials are validated again, then the windows it missed are exported.' })
+  @ApiOperation({
+    summary:
+      'Resume a recurring export that was paused after its runs kept failing; its credentials are validated again, then the windows it missed are exported.',
+  })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
   @ApiResponse({ status: 409, description: 'The export is not paused (`conflict`).' })
-  @ApiResponse({ status: 422, description: 'Its credentials still fail (`invalid_service_key`, `bucket_not_found`, `bucket_not_writable`).' })
+  @ApiResponse({
+    status: 422,
+    description: 'Its credentials still fail (`invalid_service_key`, `bucket_not_found`, `bucket_not_writable`).',
+  })
   async resume(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string) {
     return presentExport(await this.resumeExport.execute({ accountId: account.id, exportId: id }));
   }
@@ -84,7 +99,11 @@ export class ExportsController {
   @Get(':id/runs')
   @ApiOperation({ summary: 'The runs of an export, newest first.' })
   @ApiResponse({ status: 404, description: 'No such export for this account.' })
-  async listRuns(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string, @Query() query: PageQuery) {
+  async listRuns(
+    @CurrentAccount() account: Account,
+    @Param('id', new IdParam('export')) id: string,
+    @Query() query: PageQuery,
+  ) {
     const { items, nextCursor } = await this.listRunsOf.execute({ accountId: account.id, exportId: id, page: query });
     return { items: items.map(({ run, files }) => presentRun(run, files)), nextCursor };
   }
@@ -95,7 +114,11 @@ export class ExportsController {
   @ApiOperation({ summary: 'Retry a failed run now.' })
   @ApiResponse({ status: 404, description: 'No such export or run for this account.' })
   @ApiResponse({ status: 409, description: 'The run is not failed, or its export was stopped (`conflict`).' })
-  async retry(@CurrentAccount() account: Account, @Param('id', new IdParam('export')) id: string, @Param('runId', new IdParam('run')) runId: string) {
+  async retry(
+    @CurrentAccount() account: Account,
+    @Param('id', new IdParam('export')) id: string,
+    @Param('runId', new IdParam('run')) runId: string,
+  ) {
     return presentRun(await this.retryRun.execute({ accountId: account.id, exportId: id, runId }), []);
   }
 }

@@ -29,16 +29,19 @@ export class ResumeExportUseCase {
   async execute(command: ResumeExport): Promise<Export> {
     const found = await this.exports.findForAccount(command.accountId, command.exportId);
     if (!found) throw new NotFound('export', command.exportId);
-    if (found.status !== 'paused') throw new Conflict(`only a paused export can be resumed; this one is ${found.status}`);
+    if (found.status !== 'paused')
+      throw new Conflict(`only a paused export can be resumed; this one is ${found.status}`);
     const credential = await this.credentials.findForAccount(command.accountId, found.credentialId);
-    if (!credential) throw new Conflict("the export's credentials were deleted: create a new export with saved credentials");
+    if (!credential)
+      throw new Conflict("the export's credentials were deleted: create a new export with saved credentials");
     const key = parseServiceAccountKey(this.cipher.open(credential, credential.id));
     await probeBucket(this.clients.forKey(key), credential.bucket, key.client_email);
     const result = await this.exports.resume(command.accountId, command.exportId, (e) => [
       exportStatusEvent({ exportId: e.id, accountId: e.accountId, status: 'pending' }, new Date(), this.topics),
     ]);
     if (!result) throw new NotFound('export', command.exportId);
-    if (!result.resumed) throw new Conflict(`only a paused export can be resumed; this one is ${result.exportRow.status}`);
+    if (!result.resumed)
+      throw new Conflict(`only a paused export can be resumed; this one is ${result.exportRow.status}`);
     return result.exportRow;
   }
 }

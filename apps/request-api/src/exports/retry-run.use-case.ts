@@ -25,12 +25,17 @@ export class RetryRunUseCase {
     if (exportRow.status === 'stopped') throw stoppedExport(exportRow.id);
     const run = await this.runs.retryFailed(exportRow.id, command.runId, ({ run }) => [
       planRunCommand(run, this.topics),
-      exportStatusEvent({ exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending' }, new Date(), this.topics),
+      exportStatusEvent(
+        { exportId: run.exportId, accountId: exportRow.accountId, runId: run.id, status: 'pending' },
+        new Date(),
+        this.topics,
+      ),
     ]);
     if (!run) {
       const exists = (await this.exports.runsOf([exportRow.id])).some((r) => r.id === command.runId);
       if (!exists) throw new NotFound('run', command.runId);
-      if ((await this.exports.findForAccount(command.accountId, exportRow.id))?.status === 'stopped') throw stoppedExport(exportRow.id);
+      if ((await this.exports.findForAccount(command.accountId, exportRow.id))?.status === 'stopped')
+        throw stoppedExport(exportRow.id);
       throw new Conflict('only a failed run can be retried');
     }
     return run;
@@ -38,5 +43,7 @@ export class RetryRunUseCase {
 }
 
 function stoppedExport(exportId: string): Conflict {
-  return new Conflict(`export ${exportId} was stopped, so its runs are not retried; create a new export to export this window again`);
+  return new Conflict(
+    `export ${exportId} was stopped, so its runs are not retried; create a new export to export this window again`,
+  );
 }

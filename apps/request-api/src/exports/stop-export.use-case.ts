@@ -25,11 +25,18 @@ export class StopExportUseCase {
       const at = new Date();
       return [
         exportStatusEvent({ exportId: e.id, accountId: e.accountId, status: 'stopped' }, at, this.topics),
-        ...cancelledRunIds.map((runId) => exportStatusEvent({ exportId: e.id, accountId: e.accountId, runId, status: 'cancelled', error: CANCELLED_BY_STOP }, at, this.topics)),
+        ...cancelledRunIds.map((runId) =>
+          exportStatusEvent(
+            { exportId: e.id, accountId: e.accountId, runId, status: 'cancelled', error: CANCELLED_BY_STOP },
+            at,
+            this.topics,
+          ),
+        ),
       ];
     });
     if (!stopped) throw new NotFound('export', command.exportId);
-    if (stopped.frequency !== 'recurring') throw new Conflict('only a recurring export can be stopped; a one-time export ends by itself');
+    if (stopped.frequency !== 'recurring')
+      throw new Conflict('only a recurring export can be stopped; a one-time export ends by itself');
     return stopped;
   }
 }

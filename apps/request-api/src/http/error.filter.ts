@@ -41,11 +41,16 @@ export class ErrorFilter implements ExceptionFilter {
     let error = caught;
     if (!(error instanceof DomainError) && isDatabaseUnavailable(error)) {
       this.logger.warn('request failed: Postgres does not answer', { error });
-      error = new ServiceUnavailable('the service cannot reach its database right now; nothing was changed, try again shortly');
+      error = new ServiceUnavailable(
+        'the service cannot reach its database right now; nothing was changed, try again shortly',
+      );
     }
     if (error instanceof DomainError) {
-      if (error instanceof RateLimited || error instanceof ServiceUnavailable) response.setHeader('Retry-After', String(error.retryAfterSeconds));
-      response.status(STATUS[error.kind]).json({ code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) });
+      if (error instanceof RateLimited || error instanceof ServiceUnavailable)
+        response.setHeader('Retry-After', String(error.retryAfterSeconds));
+      response
+        .status(STATUS[error.kind])
+        .json({ code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) });
       return;
     }
     if (error instanceof HttpException) {
@@ -56,17 +61,25 @@ export class ErrorFilter implements ExceptionFilter {
         return;
       }
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
-      response.status(status).json({ code: codeOf(status), message: Array.isArray(message) ? message.join('; ') : String(message) });
+      response
+        .status(status)
+        .json({ code: codeOf(status), message: Array.isArray(message) ? message.join('; ') : String(message) });
       return;
     }
     // Errors of the HTTP layer itself (body too large, malformed JSON…) carry their 4xx status.
-    const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
+    const status =
+      (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      response.status(status).json({ code: codeOf(status), message: status === 413 ? 'the request body is too large' : 'the request could not be read' });
+      response.status(status).json({
+        code: codeOf(status),
+        message: status === 413 ? 'the request body is too large' : 'the request could not be read',
+      });
       return;
     }
     this.logger.error('request failed', { error });
-    response.status(500).json({ code: 'internal_error', message: 'something went wrong on our side; it has been logged' });
+    response
+      .status(500)
+      .json({ code: 'internal_error', message: 'something went wrong on our side; it has been logged' });
   }
 }
 

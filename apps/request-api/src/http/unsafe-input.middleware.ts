@@ -10,7 +10,10 @@ import { InvalidRequest } from './error.filter';
  */
 export function rejectUnsafeInput(req: Request, res: Response, next: NextFunction): void {
   const start = req.originalUrl.indexOf('?');
-  const problems = [...(start >= 0 ? findQueryProblems(req.originalUrl.slice(start + 1)) : []), ...(req.body !== undefined ? findInputProblems(req.body) : [])];
+  const problems = [
+    ...(start >= 0 ? findQueryProblems(req.originalUrl.slice(start + 1)) : []),
+    ...(req.body !== undefined ? findInputProblems(req.body) : []),
+  ];
   if (problems.length > 0) {
     res.status(400).json(new InvalidRequest(problems).getResponse());
     return;

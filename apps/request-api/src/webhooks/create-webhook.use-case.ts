@@ -40,7 +40,9 @@ export class CreateWebhookUseCase {
 
   async execute(command: CreateWebhook): Promise<{ endpoint: WebhookEndpoint; secret: string | null }> {
     // A command sent again gets the endpoint it created, whatever has changed since.
-    const earlier = command.idempotencyKey ? await this.webhooks.findByIdempotencyKey(command.accountId, command.idempotencyKey) : null;
+    const earlier = command.idempotencyKey
+      ? await this.webhooks.findByIdempotencyKey(command.accountId, command.idempotencyKey)
+      : null;
     if (earlier) return { endpoint: earlier, secret: null };
     try {
       await resolveWebhookTarget(command.request.url, this.allowedHosts);
@@ -63,7 +65,10 @@ export class CreateWebhookUseCase {
       idempotencyKey: command.idempotencyKey ?? null,
       createdAt: new Date(),
     });
-    this.logger.info(created ? 'webhook registered' : 'webhook already registered with this idempotency key', { webhookId: endpoint.id, events: endpoint.events });
+    this.logger.info(created ? 'webhook registered' : 'webhook already registered with this idempotency key', {
+      webhookId: endpoint.id,
+      events: endpoint.events,
+    });
     return { endpoint, secret: created && !command.secret ? secret : null };
   }
 }

@@ -12,7 +12,8 @@ export class DeleteWebhookUseCase {
   ) {}
 
   async execute(command: { accountId: string; webhookId: string }): Promise<void> {
-    const deleted = ID_REGEX.test(command.webhookId) && (await this.webhooks.deleteEndpoint(command.accountId, command.webhookId));
+    const deleted =
+      ID_REGEX.test(command.webhookId) && (await this.webhooks.deleteEndpoint(command.accountId, command.webhookId));
     if (!deleted) throw new NotFound('webhook', command.webhookId);
     this.logger.info('webhook deleted', { webhookId: command.webhookId });
   }

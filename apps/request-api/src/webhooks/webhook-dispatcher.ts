@@ -75,10 +75,18 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async attempt({ delivery, endpoint }: ClaimedDelivery): Promise<void> {
-    const where = { webhookId: endpoint.id, deliveryId: delivery.id, event: delivery.eventType, attempt: delivery.attempts };
+    const where = {
+      webhookId: endpoint.id,
+      deliveryId: delivery.id,
+      event: delivery.eventType,
+      attempt: delivery.attempts,
+    };
     let outcome: DeliveryOutcome;
     try {
-      const secret = this.cipher.open({ kekId: endpoint.kekId, wrappedKey: endpoint.wrappedKey, ciphertext: endpoint.ciphertext }, endpoint.id);
+      const secret = this.cipher.open(
+        { kekId: endpoint.kekId, wrappedKey: endpoint.wrappedKey, ciphertext: endpoint.ciphertext },
+        endpoint.id,
+      );
       const target = await resolveWebhookTarget(endpoint.url, this.allowedHosts);
       const headers = {
         [WEBHOOK_SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), delivery.body),
@@ -90,18 +98,41 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       outcome =
         answer.status >= 200 && answer.status < 300
           ? { status: 'delivered', responseStatus: answer.status }
-          : this.failed(delivery, answer.status, `the endpoint answered HTTP ${answer.status}${answer.status >= 300 && answer.status < 400 ? ' (redirects are not followed)' : ''}`);
+          : this.failed(
+              delivery,
+              answer.status,
+              `the endpoint answered HTTP ${answer.status}${answer.status >= 300 && answer.status < 400 ? ' (redirects are not followed)' : ''}`,
+            );
     } catch (e) {
       outcome = this.failed(delivery, null, e instanceof Error ? e.message : String(e));
     }
     const recorded = await this.webhooks.recordAttempt(delivery.id, delivery.attempts, outcome);
     this.metrics.webhookAttempts.inc({ outcome: outcome.status === 'pending' ? 'retried' : outcome.status });
-    if (outcome.status === 'delivered') this.logger.info('webhook delivered', { ...where, responseStatus: outcome.responseStatus, recorded });
-    else this.logger.warn('webhook delivery failed', { ...where, responseStatus: outcome.responseStatus, reason: outcome.error, retryAt: outcome.nextAttemptAt?.toISOString() ?? null, recorded });
+    if (outcome.status === 'delivered')
+      this.logger.info('webhook delivered', { ...where, responseStatus: outcome.responseStatus, recorded });
+    else
+      this.logger.warn('webhook delivery failed', {
+        ...where,
+        responseStatus: outcome.responseStatus,
+        reason: outcome.error,
+        retryAt: outcome.nextAttemptAt?.toISOString() ?? null,
+        recorded,
+      });
   }
 
   private failed(delivery: ClaimedDelivery['delivery'], responseStatus: number | null, error: string): DeliveryOutcome {
-    const nextAttemptAt = nextDeliveryAttemptAt(delivery.attempts, delivery.createdAt.getTime(), Date.now(), this.config.WEBHOOK_RETRY_BASE_MS, this.config.WEBHOOK_RETRY_FOR_MS);
-    return { status: nextAttemptAt ? 'pending' : 'failed', responseStatus, error: nextAttemptAt ? error : `${error}; given up after ${delivery.attempts} attempts`, nextAttemptAt };
+    const nextAttemptAt = nextDeliveryAttemptAt(
+      delivery.attempts,
+      delivery.createdAt.getTime(),
+      Date.now(),
+      this.config.WEBHOOK_RETRY_BASE_MS,
+      this.config.WEBHOOK_RETRY_FOR_MS,
+    );
+    return {
+      status: nextAttemptAt ? 'pending' : 'failed',
+      responseStatus,
+      error: nextAttemptAt ? error : `${error}; given up after ${delivery.attempts} attempts`,
+      nextAttemptAt,
+    };
   }
 }

@@ -39,8 +39,15 @@ export class WebhookEventsHandler {
     const endpoints = await this.webhooks.endpointsFor(event.accountId, type, new Date(event.at));
     if (endpoints.length === 0) return;
     const body = webhookBody(id, type, event);
-    const queued = await this.webhooks.enqueue(endpoints.map((e) => ({ id: newId(), endpointId: e.id, eventId: id, eventType: type, body })));
+    const queued = await this.webhooks.enqueue(
+      endpoints.map((e) => ({ id: newId(), endpointId: e.id, eventId: id, eventType: type, body })),
+    );
     if (queued > 0) this.dispatcher.nudge();
-    this.logger.debug('webhook deliveries queued', { exportId: event.exportId, runId: event.runId, event: type, queued });
+    this.logger.debug('webhook deliveries queued', {
+      exportId: event.exportId,
+      runId: event.runId,
+      event: type,
+      queued,
+    });
   }
 }

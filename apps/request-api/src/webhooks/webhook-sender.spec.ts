@@ -31,8 +31,13 @@ describe('postWebhook', () => {
     // `.invalid` never resolves: only the pinned address can be reached.
     const target = { url: new URL(`http://rebound.invalid:${port}/hook`), pinned: { address: '127.0.0.1', family: 4 } };
     await expect(postWebhook(target, { 'x-test': '1' }, '{"a":1}', 2000)).resolves.toEqual({ status: 204 });
-    expect(seen.at(-1)).toMatchObject({ headers: { host: `rebound.invalid:${port}`, 'content-type': 'application/json', 'x-test': '1' }, body: '{"a":1}' });
-    await expect(postWebhook({ ...target, pinned: null }, {}, '{}', 2000)).rejects.toThrow('could not be reached: ENOTFOUND');
+    expect(seen.at(-1)).toMatchObject({
+      headers: { host: `rebound.invalid:${port}`, 'content-type': 'application/json', 'x-test': '1' },
+      body: '{"a":1}',
+    });
+    await expect(postWebhook({ ...target, pinned: null }, {}, '{}', 2000)).rejects.toThrow(
+      'could not be reached: ENOTFOUND',
+    );
   });
 
   it('fails an endpoint that does not answer in time, and does not follow a redirect', async () => {
@@ -46,7 +51,9 @@ describe('postWebhook', () => {
 
 describe('resolveWebhookTarget', () => {
   it('pins an IP literal, refuses a name that resolves to loopback, and lets an allow-listed host through unpinned', async () => {
-    await expect(resolveWebhookTarget('https://8.8.8.8/x', [])).resolves.toMatchObject({ pinned: { address: '8.8.8.8', family: 4 } });
+    await expect(resolveWebhookTarget('https://8.8.8.8/x', [])).resolves.toMatchObject({
+      pinned: { address: '8.8.8.8', family: 4 },
+    });
     await expect(resolveWebhookTarget('https://localhost/x', [])).rejects.toThrow(WebhookTargetRefused);
     await expect(resolveWebhookTarget('https://localhost./x', [])).rejects.toThrow('must not point at this machine');
     await expect(resolveWebhookTarget('http://localhost:1/x', ['localhost'])).resolves.toMatchObject({ pinned: null });

@@ -22,7 +22,12 @@ function pinnedLookup(pinned: { address: string; family: number }): LookupFuncti
  * endpoint answers; fails on no answer within `timeoutMs`. The answer's body is read and
  * dropped (at most 64 KiB of it).
  */
-export function postWebhook(target: WebhookTarget, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookAnswer> {
+export function postWebhook(
+  target: WebhookTarget,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<WebhookAnswer> {
   const request = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<WebhookAnswer>((resolve, reject) => {
     const req = request(
@@ -45,7 +50,13 @@ export function postWebhook(target: WebhookTarget, headers: Record<string, strin
       },
     );
     req.on('error', (e: Error & { code?: string }) =>
-      reject(new Error(e.name === 'AbortError' || e.code === 'ABORT_ERR' ? `no answer within ${timeoutMs} ms` : `could not be reached: ${e.code ?? e.message}`)),
+      reject(
+        new Error(
+          e.name === 'AbortError' || e.code === 'ABORT_ERR'
+            ? `no answer within ${timeoutMs} ms`
+            : `could not be reached: ${e.code ?? e.message}`,
+        ),
+      ),
     );
     req.end(body);
   });

@@ -2,7 +2,10 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { checkWebhookUrl, forbiddenAddressReason } from '@bulk-export/domain';
 
-/** Where one delivery goes: the URL, and the address checked for it that the connection must use (none for an allow-listed host). */
+/**
+ * Where one delivery goes: the URL, and the address checked for it that the connection must use (none for an
+ * allow-listed host).
+ */
 export interface WebhookTarget {
   url: URL;
   pinned: { address: string; family: number } | null;
@@ -32,7 +35,8 @@ export async function resolveWebhookTarget(text: string, allowedHosts: readonly 
   if (addresses.length === 0) throw new WebhookTargetRefused(`url: its host ${check.host} could not be resolved`);
   for (const a of addresses) {
     const why = forbiddenAddressReason(a.address);
-    if (why) throw new WebhookTargetRefused(`url must be a public address: ${check.host} resolves to ${a.address}, ${why}`);
+    if (why)
+      throw new WebhookTargetRefused(`url must be a public address: ${check.host} resolves to ${a.address}, ${why}`);
   }
   return { url: check.url, pinned: addresses[0] };
 }

@@ -2,7 +2,13 @@ import type { WebhookDelivery, WebhookEndpoint } from '@bulk-export/persistence'
 
 /** A webhook endpoint as its account sees it: never the secret (shown once, when it is created). */
 export function presentWebhook(w: WebhookEndpoint, secret?: string | null) {
-  return { id: w.id, url: w.url, events: w.events, createdAt: w.createdAt.toISOString(), ...(secret ? { secret } : {}) };
+  return {
+    id: w.id,
+    url: w.url,
+    events: w.events,
+    createdAt: w.createdAt.toISOString(),
+    ...(secret ? { secret } : {}),
+  };
 }
 
 export function presentDelivery(d: WebhookDelivery) {

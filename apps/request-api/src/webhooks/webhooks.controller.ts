@@ -28,10 +28,23 @@ export class WebhooksController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Register an endpoint for events (run.done, run.failed, export.done, export.failed, export.stopped, export.paused); the signing secret is in this answer only.' })
-  @ApiResponse({ status: 201, description: '`{ id, url, events, createdAt, secret }`: keep `secret`, it is never shown again.' })
-  @ApiResponse({ status: 400, description: 'A field is missing or invalid; `url` is refused unless https and public (`invalid_field`, field `url`).' })
-  @ApiResponse({ status: 409, description: `The account has ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks already (\`conflict\`).` })
+  @ApiOperation({
+    summary:
+      'Register an endpoint for events (run.done, run.failed, export.done, export.failed, export.stopped, export.paused); the signing secret is in this answer only.',
+  })
+  @ApiResponse({
+    status: 201,
+    description: '`{ id, url, events, createdAt, secret }`: keep `secret`, it is never shown again.',
+  })
+  @ApiResponse({
+    status: 400,
+    description:
+      'A field is missing or invalid; `url` is refused unless https and public (`invalid_field`, field `url`).',
+  })
+  @ApiResponse({
+    status: 409,
+    description: `The account has ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks already (\`conflict\`).`,
+  })
   async create(@CurrentAccount() account: Account, @Body() body: CreateWebhookRequest) {
     const { endpoint, secret } = await this.createWebhook.execute({ accountId: account.id, request: body });
     return presentWebhook(endpoint, secret);
@@ -53,11 +66,22 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
-  @ApiOperation({ summary: "The endpoint's last deliveries, newest first: event, status (pending, delivered, failed), attempts, the last answer's HTTP status or error." })
+  @ApiOperation({
+    summary:
+      "The endpoint's last deliveries, newest first: event, status (pending, delivered, failed), attempts, the last answer's HTTP status or error.",
+  })
   @ApiResponse({ status: 200, description: '`{ items, nextCursor }`' })
   @ApiResponse({ status: 404, description: 'No such webhook for this account.' })
-  async deliveries(@CurrentAccount() account: Account, @Param('id', new IdParam('webhook')) id: string, @Query() query: PageQuery) {
-    const { items, nextCursor } = await this.listDeliveries.execute({ accountId: account.id, webhookId: id, page: query });
+  async deliveries(
+    @CurrentAccount() account: Account,
+    @Param('id', new IdParam('webhook')) id: string,
+    @Query() query: PageQuery,
+  ) {
+    const { items, nextCursor } = await this.listDeliveries.execute({
+      accountId: account.id,
+      webhookId: id,
+      page: query,
+    });
     return { items: items.map(presentDelivery), nextCursor };
   }
 }

@@ -32,12 +32,20 @@ describe('forbiddenAddressReason', () => {
     expect(forbiddenAddressReason(address)).toContain(why);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '169.253.255.255', '192.169.0.1', '2001:4860:4860::8888', '2606:4700::1111', '64:ff9b::808:808', '2002:808:808::'])(
-    'accepts the public address %s',
-    (address) => {
-      expect(forbiddenAddressReason(address)).toBeNull();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '169.253.255.255',
+    '192.169.0.1',
+    '2001:4860:4860::8888',
+    '2606:4700::1111',
+    '64:ff9b::808:808',
+    '2002:808:808::',
+  ])('accepts the public address %s', (address) => {
+    expect(forbiddenAddressReason(address)).toBeNull();
+  });
 });
 
 describe('checkWebhookUrl', () => {
@@ -47,7 +55,11 @@ describe('checkWebhookUrl', () => {
   };
 
   it('accepts a public https URL', () => {
-    expect(checkWebhookUrl('https://hooks.example.com/bulk-export?x=1', [])).toMatchObject({ ok: true, host: 'hooks.example.com', allowListed: false });
+    expect(checkWebhookUrl('https://hooks.example.com/bulk-export?x=1', [])).toMatchObject({
+      ok: true,
+      host: 'hooks.example.com',
+      allowListed: false,
+    });
   });
 
   it('refuses what is not https, holds credentials or is not a URL', () => {
@@ -83,7 +95,11 @@ describe('checkWebhookUrl', () => {
     expect(allowed).toEqual(['127.0.0.1', 'receiver.internal', '::1']);
     expect(checkWebhookUrl('http://127.0.0.1:4567/hook', allowed)).toMatchObject({ ok: true, allowListed: true });
     expect(checkWebhookUrl('https://receiver.internal/hook', allowed)).toMatchObject({ ok: true, allowListed: true });
-    expect(checkWebhookUrl('https://receiver.internal./hook', allowed)).toMatchObject({ ok: true, allowListed: true, host: 'receiver.internal' });
+    expect(checkWebhookUrl('https://receiver.internal./hook', allowed)).toMatchObject({
+      ok: true,
+      allowListed: true,
+      host: 'receiver.internal',
+    });
     expect(checkWebhookUrl('http://[::1]:80/', allowed)).toMatchObject({ ok: true, allowListed: true });
     expect(refused('http://127.0.0.2/', allowed)).toContain('https');
     expect(refused('https://127.0.0.2/', allowed)).toContain('loopback');

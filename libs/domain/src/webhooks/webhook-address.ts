@@ -39,7 +39,7 @@ function parse4(text: string): number {
 function reason4(value: number): string | null {
   for (const [base, bits, why] of V4_RANGES) {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    if (((value & mask) >>> 0) === base) return why;
+    if ((value & mask) >>> 0 === base) return why;
   }
   return null;
 }
@@ -68,7 +68,13 @@ function reason6(bytes: number[]): string | null {
   if (zeroUpTo(15) && bytes[15] === 1) return 'a loopback address';
   if (zeroUpTo(10) && bytes[10] === 0xff && bytes[11] === 0xff) return 'an IPv4-mapped IPv6 address';
   if (zeroUpTo(12)) return 'an IPv4-compatible IPv6 address';
-  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && bytes.slice(4, 12).every((b) => b === 0)) {
+  if (
+    bytes[0] === 0x00 &&
+    bytes[1] === 0x64 &&
+    bytes[2] === 0xff &&
+    bytes[3] === 0x9b &&
+    bytes.slice(4, 12).every((b) => b === 0)
+  ) {
     const inner = reason4(embedded4(12));
     if (inner) return `a NAT64 address of ${inner}`;
   }
@@ -80,7 +86,8 @@ function reason6(bytes: number[]): string | null {
   if (bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0x80) return 'a link-local address';
   if (bytes[0] === 0xfe && (bytes[1] & 0xc0) === 0xc0) return 'a site-local address';
   if (bytes[0] === 0xff) return 'a multicast address';
-  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0x0d && bytes[3] === 0xb8) return 'a documentation address';
+  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0x0d && bytes[3] === 0xb8)
+    return 'a documentation address';
   return null;
 }
 
@@ -91,7 +98,10 @@ export function forbiddenAddressReason(address: string): string | null {
   return 'not an IP address';
 }
 
-/** A URL's host as compared with the rules and the allow-list: lower case, an IPv6 literal without its brackets, a name without the root's trailing dot. */
+/**
+ * A URL's host as compared with the rules and the allow-list: lower case, an IPv6 literal without its brackets, a name
+ * without the root's trailing dot.
+ */
 export function webhookHost(url: URL): string {
   return url.hostname
     .toLowerCase()
@@ -103,11 +113,17 @@ export function webhookHost(url: URL): string {
 export function parseAllowedHosts(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
-    .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+    .map((h) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, '$1'),
+    )
     .filter((h) => h.length > 0);
 }
 
-export type WebhookUrlCheck = { ok: true; url: URL; host: string; allowListed: boolean } | { ok: false; message: string };
+export type WebhookUrlCheck =
+  { ok: true; url: URL; host: string; allowListed: boolean } | { ok: false; message: string };
 
 /** Longest webhook URL accepted. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
@@ -119,7 +135,8 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
  * Names are resolved and checked separately (at registration and at each delivery).
  */
 export function checkWebhookUrl(text: string, allowedHosts: readonly string[]): WebhookUrlCheck {
-  if (text.length > MAX_WEBHOOK_URL_LENGTH) return { ok: false, message: `url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
+  if (text.length > MAX_WEBHOOK_URL_LENGTH)
+    return { ok: false, message: `url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters` };
   let url: URL;
   try {
     url = new URL(text);
@@ -128,11 +145,13 @@ export function checkWebhookUrl(text: string, allowedHosts: readonly string[]): 
   }
   const host = webhookHost(url);
   const allowListed = allowedHosts.includes(host);
-  if (url.protocol !== 'https:' && !(allowListed && url.protocol === 'http:')) return { ok: false, message: 'url must use https' };
+  if (url.protocol !== 'https:' && !(allowListed && url.protocol === 'http:'))
+    return { ok: false, message: 'url must use https' };
   if (url.username || url.password) return { ok: false, message: 'url must not contain a user name or password' };
   if (!host) return { ok: false, message: 'url must name a host' };
   if (allowListed) return { ok: true, url, host, allowListed };
-  if (host === 'localhost' || host.endsWith('.localhost')) return { ok: false, message: `url must not point at this machine (${host})` };
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    return { ok: false, message: `url must not point at this machine (${host})` };
   if (isIPv4(host) || isIPv6(host)) {
     const why = forbiddenAddressReason(host);
     if (why) return { ok: false, message: `url must be a public address: ${host} is ${why}` };

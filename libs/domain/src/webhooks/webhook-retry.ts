@@ -7,7 +7,13 @@ const MAX_DELAY_MS = 60 * 60 * 1000;
  * delivery was created (one last attempt at that deadline); null once the deadline has passed
  * (the delivery is `failed`).
  */
-export function nextDeliveryAttemptAt(failedAttempts: number, createdAt: number, now: number, baseMs: number, retryForMs: number): Date | null {
+export function nextDeliveryAttemptAt(
+  failedAttempts: number,
+  createdAt: number,
+  now: number,
+  baseMs: number,
+  retryForMs: number,
+): Date | null {
   const deadline = createdAt + retryForMs;
   if (now >= deadline) return null;
   const delay = Math.min(baseMs * 2 ** Math.min(failedAttempts - 1, 30), MAX_DELAY_MS);

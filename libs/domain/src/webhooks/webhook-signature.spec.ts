@@ -17,7 +17,8 @@ describe('webhookEventType', () => {
   it('maps the status changes a customer hears about, and no others', () => {
     expect(webhookEventType({ runId: 'r', status: 'done' })).toBe('run.done');
     expect(webhookEventType({ runId: 'r', status: 'failed' })).toBe('run.failed');
-    for (const status of ['pending', 'running', 'cancelled']) expect(webhookEventType({ runId: 'r', status })).toBeNull();
+    for (const status of ['pending', 'running', 'cancelled'])
+      expect(webhookEventType({ runId: 'r', status })).toBeNull();
     expect(webhookEventType({ status: 'done' })).toBe('export.done');
     expect(webhookEventType({ status: 'failed' })).toBe('export.failed');
     expect(webhookEventType({ status: 'stopped' })).toBe('export.stopped');

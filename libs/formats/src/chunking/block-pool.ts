@@ -51,7 +51,14 @@ class BlockWorker {
     this.worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
   }
 
-  send(id: number, task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer, xml?: XmlOptions): Promise<Reply> {
+  send(
+    id: number,
+    task: Task,
+    bytes: Uint8Array,
+    ranges: Int32Array,
+    spare?: ArrayBuffer,
+    xml?: XmlOptions,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Referenced while it has work, so a caller awaiting it keeps the process alive.
@@ -111,7 +118,13 @@ export class BlockPool {
     return JSON.parse(reply.structure) as JsonStructure;
   }
 
-  private send(task: Task, bytes: Uint8Array, ranges: Int32Array, spare?: ArrayBuffer, xml?: XmlOptions): Promise<Reply> {
+  private send(
+    task: Task,
+    bytes: Uint8Array,
+    ranges: Int32Array,
+    spare?: ArrayBuffer,
+    xml?: XmlOptions,
+  ): Promise<Reply> {
     const script = this.script as string;
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
     while (this.workers.length < BlockPool.threads) this.workers.push(new BlockWorker(script));

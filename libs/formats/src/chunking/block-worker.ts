@@ -17,13 +17,25 @@ interface Message {
 parentPort?.on('message', (message: Message) => {
   try {
     if (message.task === 'structure') {
-      parentPort?.postMessage({ id: message.id, structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)) });
+      parentPort?.postMessage({
+        id: message.id,
+        structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)),
+      });
       return;
     }
-    const { xml, sizes } = xmlEventsOfBlock(message.bytes, message.ranges, message.spare, message.layout, message.records);
+    const { xml, sizes } = xmlEventsOfBlock(
+      message.bytes,
+      message.ranges,
+      message.spare,
+      message.layout,
+      message.records,
+    );
     // The XML's ArrayBuffer is its own (not Node's pool), so it moves instead of being copied.
     const bytes = new Uint8Array(xml.buffer, xml.byteOffset, xml.byteLength);
-    parentPort?.postMessage({ id: message.id, bytes, sizes }, [bytes.buffer as ArrayBuffer, sizes.buffer as ArrayBuffer]);
+    parentPort?.postMessage({ id: message.id, bytes, sizes }, [
+      bytes.buffer as ArrayBuffer,
+      sizes.buffer as ArrayBuffer,
+    ]);
   } catch (e) {
     parentPort?.postMessage({ id: message.id, error: e instanceof Error ? e.message : String(e) });
   }

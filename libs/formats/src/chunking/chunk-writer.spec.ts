@@ -44,7 +44,10 @@ describe('ChunkWriter', () => {
     for (const r of ['ab\n', 'cd\n', 'ef\n']) await w.write(Buffer.from(r));
     await w.end();
     // 2 (header) + 3 + 2 (footer) = 7; a second record would make 10: it fits exactly.
-    expect(chunks.map((c) => [c.rows, c.bytes])).toEqual([[2, 10], [1, 7]]);
+    expect(chunks.map((c) => [c.rows, c.bytes])).toEqual([
+      [2, 10],
+      [1, 7],
+    ]);
   });
 
   it('writes ranges of a buffer, adjacent or apart, into the same files as one record at a time', async () => {
@@ -78,7 +81,8 @@ describe('ChunkWriter', () => {
       expect(all.map((c) => [c.index, c.rows])).toEqual(one.map((c) => [c.index, c.rows]));
       expect(all.map((c) => readFileSync(c.path))).toEqual(oneFiles);
       expect(all.length).toBeGreaterThan(5);
-      const body = (c: Chunk) => (gzip ? gunzipSync(readFileSync(c.path)) : readFileSync(c.path)).toString().slice(2, -2);
+      const body = (c: Chunk) =>
+        (gzip ? gunzipSync(readFileSync(c.path)) : readFileSync(c.path)).toString().slice(2, -2);
       expect(all.map(body).join('')).toBe(records.join(''));
     }
   });
@@ -101,7 +105,8 @@ describe('ChunkWriter', () => {
   ])('lets the caller fill a buffer again once settled (gzip: %s, %i bytes)', async (gzip, size) => {
     const chunks: Chunk[] = [];
     const w = writer(1 << 22, chunks, gzip);
-    // One buffer written, settled, then overwritten with the next records, as the XML writer reuses its blocks' buffers.
+    // One buffer written, settled, then overwritten with the next records, as the XML writer reuses its blocks'
+    // buffers.
     // Less than ChunkWriter buffers before writing, and (10 KiB) less than the file stream takes without waiting.
     const buffer = Buffer.alloc(size);
     const expected: string[] = [];

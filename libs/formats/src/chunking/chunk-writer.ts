@@ -169,7 +169,12 @@ export class ChunkWriter {
     else out.end();
     await finished;
     if (this.failure) throw this.failure;
-    const chunk: Chunk = { index: this.index, path: this.options.pathOf(this.index), rows: this.rows, bytes: out.bytesWritten };
+    const chunk: Chunk = {
+      index: this.index,
+      path: this.options.pathOf(this.index),
+      rows: this.rows,
+      bytes: out.bytesWritten,
+    };
     this.out = null;
     this.gzip = null;
     await this.options.onChunk(chunk);

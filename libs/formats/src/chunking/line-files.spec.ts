@@ -13,7 +13,10 @@ describe('line files written by DuckDB', () => {
   let db: DuckDb;
   beforeEach(() => ({ db, dir } = scratch));
 
-  const target = (maxBytes: number, gzip = false): ChunkTarget & { chunks: { index: number; rows: number; bytes: number }[] } => {
+  const target = (
+    maxBytes: number,
+    gzip = false,
+  ): ChunkTarget & { chunks: { index: number; rows: number; bytes: number }[] } => {
     const chunks: { index: number; rows: number; bytes: number }[] = [];
     return {
       chunks,
@@ -29,10 +32,13 @@ describe('line files written by DuckDB', () => {
     const bytes = readFileSync(join(dir, `out-${index}`));
     return (gzip ? gunzipSync(bytes) : bytes).toString('utf8');
   };
-  const valuesSql = (lines: string[]) => `SELECT line FROM (VALUES ${lines.map((l) => `(${sqlString(l)})`).join(', ')}) t(line)`;
+  const valuesSql = (lines: string[]) =>
+    `SELECT line FROM (VALUES ${lines.map((l) => `(${sqlString(l)})`).join(', ')}) t(line)`;
 
   it('cuts the lines into files under the limit, exactly, even when a line holds line breaks', async () => {
-    const lines = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? `"cell ${i}\r\nspans, lines",x` : `row ${i},${'v'.repeat(i)}`));
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      i % 3 === 0 ? `"cell ${i}\r\nspans, lines",x` : `row ${i},${'v'.repeat(i)}`,
+    );
     const header = Buffer.from('HEAD\r\n');
     const out = target(200);
     await writeLineFiles(db, valuesSql(lines), out, header, Buffer.from('END\n'));
@@ -71,7 +77,9 @@ describe('line files written by DuckDB', () => {
     const none = target(100);
     await writeLineFiles(db, `SELECT 'x' AS line WHERE false`, none, Buffer.from('H\n'));
     expect(none.chunks).toEqual([]);
-    await expect(writeLineFiles(db, valuesSql(['y'.repeat(200)]), target(100), Buffer.from('H\n'))).rejects.toThrow(/file size limit/);
+    await expect(writeLineFiles(db, valuesSql(['y'.repeat(200)]), target(100), Buffer.from('H\n'))).rejects.toThrow(
+      /file size limit/,
+    );
   });
 
   describe('JSON lines', () => {
@@ -118,7 +126,9 @@ describe('line files written by DuckDB', () => {
         { name, text: `${prefix}"ts":1,"eventProps":{"big":1e400}}` },
         { name, text: `{"eventName":${JSON.stringify(name + 'x')},"ts":2}` },
       ]);
-      const rows = (await db.rows(`SELECT line FROM (${jsonLinesSql({ eventName: name, day: '20260101' })})`)) as [string][];
+      const rows = (await db.rows(`SELECT line FROM (${jsonLinesSql({ eventName: name, day: '20260101' })})`)) as [
+        string,
+      ][];
       expect(rows[0][0]).toBe('{"ts":1,"eventProps":{"big":1e400}}');
       expect(JSON.parse(rows[1][0])).toEqual({ ts: 2 });
     });

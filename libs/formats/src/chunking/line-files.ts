@@ -21,7 +21,13 @@ const DIGIT_0 = 0x30;
  *
  * `target.pathOf(0)` + `.spool` is the spool file.
  */
-export async function writeLineFiles(db: DuckDb, select: string, target: ChunkTarget, header: Buffer, footer?: Buffer): Promise<void> {
+export async function writeLineFiles(
+  db: DuckDb,
+  select: string,
+  target: ChunkTarget,
+  header: Buffer,
+  footer?: Buffer,
+): Promise<void> {
   const writer = new ChunkWriter({ ...target, header, footer });
   for await (const { bytes, ranges } of spooledBlocks(db, select, `${target.pathOf(0)}.spool`)) {
     // Each line with its line end.
@@ -75,7 +81,8 @@ async function* readSpool(path: string): AsyncGenerator<SpooledBlock> {
       }
       const end = at + LENGTH_DIGITS + length + 1;
       if (end > bytes.length) break;
-      if (bytes[end - 1] !== NEWLINE) throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
+      if (bytes[end - 1] !== NEWLINE)
+        throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
       ranges.push(at + LENGTH_DIGITS, end - 1);
       at = end;
     }

@@ -24,7 +24,10 @@ import {
 /** Nesting deeper than this is left to DuckDB (which has no such limit). */
 const MAX_DEPTH = 512;
 
-/** Top-level keys the staging looks at, by number; JSON_FIELDS: the order in which a JSON line keeps them (json-lines.ts). */
+/**
+ * Top-level keys the staging looks at, by number; JSON_FIELDS: the order in which a JSON line keeps them
+ * (json-lines.ts).
+ */
 const KEY_OTHER = -1;
 const KEY_EVENT_NAME = 0;
 const KEY_TS = 1;
@@ -91,7 +94,8 @@ export class EventScanner {
         if ((seen & (1 << key)) !== 0) return false;
         seen |= 1 << key;
       }
-      if (key === KEY_OTHER || key === KEY_EVENT_NAME ? key !== KEY_EVENT_NAME || keyStart !== 2 : key <= lastField) asIs = false;
+      if (key === KEY_OTHER || key === KEY_EVENT_NAME ? key !== KEY_EVENT_NAME || keyStart !== 2 : key <= lastField)
+        asIs = false;
       else if (key !== KEY_EVENT_NAME) lastField = key;
       const c = b[i];
       if (key === KEY_EVENT_NAME) {
@@ -144,7 +148,10 @@ export class EventScanner {
     }
   }
 
-  /** Where the JSON value at `i` ends, or -1 when it is not strict JSON (or nests too deep, or holds a surrogate escape). */
+  /**
+   * Where the JSON value at `i` ends, or -1 when it is not strict JSON (or nests too deep, or holds a surrogate
+   * escape).
+   */
   private valueEnd(b: Uint8Array, i: number, end: number): number {
     const stack = this.stack;
     let depth = 0;
@@ -265,7 +272,10 @@ function plainStringEnd(b: Uint8Array, i: number, end: number): number {
   return -1;
 }
 
-/** After the closing quote of a strict JSON string whose body starts at `i`, or -1 (a `\u` escape of a surrogate included: DuckDB's reader treats those its own way). */
+/**
+ * After the closing quote of a strict JSON string whose body starts at `i`, or -1 (a `\u` escape of a surrogate
+ * included: DuckDB's reader treats those its own way).
+ */
 function stringEnd(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i];
@@ -291,7 +301,17 @@ function stringEnd(b: Uint8Array, i: number, end: number): number {
         continue;
       }
       // " \ / b f n r t
-      if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
+      if (
+        e !== QUOTE &&
+        e !== BACKSLASH &&
+        e !== 0x2f &&
+        e !== 0x62 &&
+        e !== 0x66 &&
+        e !== 0x6e &&
+        e !== 0x72 &&
+        e !== 0x74
+      )
+        return -1;
       i += 2;
       continue;
     }
@@ -363,7 +383,10 @@ function integerEnd(b: Uint8Array, i: number, end: number): number {
   return i;
 }
 
-/** Whether bytes [start, end) fully match eventDaySql's yyyymmddHHMMSS: (19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d. */
+/**
+ * Whether bytes [start, end) fully match eventDaySql's yyyymmddHHMMSS:
+ * (19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d.
+ */
 export function isDayTime(b: Uint8Array, start: number, end: number): boolean {
   if (end - start !== 14) return false;
   for (let k = start; k < end; k++) if (b[k] < DIGIT_0 || b[k] > DIGIT_9) return false;

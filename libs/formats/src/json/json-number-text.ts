@@ -1,4 +1,18 @@
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DIGIT_0, DIGIT_9, DOT, isSpace, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  DIGIT_0,
+  DIGIT_9,
+  DOT,
+  isSpace,
+  MINUS,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from './json-bytes';
 
 /**
  * Numbers as the producer wrote them. JSON.parse turns a number into a double, which then
@@ -144,7 +158,8 @@ class NumberTextParser {
       this.at += 1;
       const value = this.value();
       // An assignment to __proto__ would set the prototype; JSON.parse makes it a key.
-      if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
       else object[key] = value;
       this.space();
       const next = text.charCodeAt(this.at++);
@@ -212,6 +227,8 @@ class NumberTextParser {
 
   private unexpected(offset = 0): SyntaxError {
     const at = this.at + offset;
-    return new SyntaxError(at < this.text.length ? `Unexpected character in JSON at position ${at}` : 'Unexpected end of JSON input');
+    return new SyntaxError(
+      at < this.text.length ? `Unexpected character in JSON at position ${at}` : 'Unexpected end of JSON input',
+    );
   }
 }

@@ -1,4 +1,12 @@
-import { JsonStructure, jsonPointer, leafPaths, mergeStructures, normaliseStructure, structureOfBlock, widenStructure } from './json-structure';
+import {
+  JsonStructure,
+  jsonPointer,
+  leafPaths,
+  mergeStructures,
+  normaliseStructure,
+  structureOfBlock,
+  widenStructure,
+} from './json-structure';
 import { random } from '../seeded-random.spec-helper';
 
 describe('json structures', () => {
@@ -11,7 +19,9 @@ describe('json structures', () => {
     });
   });
   it('lists leaf paths, treating arrays as leaves', () => {
-    expect(leafPaths({ profile: { identity: 'VARCHAR', address: { city: 'VARCHAR' } }, eventProps: { tags: ['VARCHAR'] } })).toEqual([
+    expect(
+      leafPaths({ profile: { identity: 'VARCHAR', address: { city: 'VARCHAR' } }, eventProps: { tags: ['VARCHAR'] } }),
+    ).toEqual([
       ['eventProps', 'tags'],
       ['profile', 'address', 'city'],
       ['profile', 'identity'],
@@ -38,14 +48,30 @@ describe('widenStructure', () => {
 
   it('describes values the way json_structure and mergeStructures would', () => {
     const events = [
-      { ts: 20261128000000, profile: { identity: 'u1' }, eventProps: { n: 1, tags: ['a'], mixed: 1, nested: { x: null } } },
+      {
+        ts: 20261128000000,
+        profile: { identity: 'u1' },
+        eventProps: { n: 1, tags: ['a'], mixed: 1, nested: { x: null } },
+      },
       { ts: 20261128000001, eventProps: { n: 1.5, tags: [], mixed: 'one', nested: { x: 'v', y: true }, empty: {} } },
-      { ts: 20261128000002, eventProps: { n: 2, tags: ['b', 'c'], mixed: { deep: 1 }, big: 2 ** 60, wide: 2 ** 63, nothing: null } },
+      {
+        ts: 20261128000002,
+        eventProps: { n: 2, tags: ['b', 'c'], mixed: { deep: 1 }, big: 2 ** 60, wide: 2 ** 63, nothing: null },
+      },
     ];
     expect(structureOf(events)).toEqual({
       ts: 'BIGINT',
       profile: { identity: 'VARCHAR' },
-      eventProps: { n: 'DOUBLE', tags: ['VARCHAR'], mixed: 'JSON', nested: { x: 'VARCHAR', y: 'BOOLEAN' }, empty: {}, big: 'BIGINT', wide: 'DOUBLE', nothing: 'NULL' },
+      eventProps: {
+        n: 'DOUBLE',
+        tags: ['VARCHAR'],
+        mixed: 'JSON',
+        nested: { x: 'VARCHAR', y: 'BOOLEAN' },
+        empty: {},
+        big: 'BIGINT',
+        wide: 'DOUBLE',
+        nothing: 'NULL',
+      },
     });
   });
   it('treats __proto__ and constructor as ordinary keys', () => {
@@ -68,7 +94,12 @@ describe('structureOfBlock', () => {
     { ts: 3, eventProps: { n: 2, tags: [1], constructor: { deep: 1 }, toString: [true] } },
     { ts: 4, profile: null, eventProps: { mixed: [1, 'x'], n: 2 ** 60 } },
   ].map((e) => JSON.stringify(e).replace('"__proto__"', '"__proto__"'));
-  const texts = [events[0], events[1].replace('{"ts":2,"eventProps":{', '{"ts":2,"eventProps":{"__proto__":{"a":1},'), events[2], events[3]];
+  const texts = [
+    events[0],
+    events[1].replace('{"ts":2,"eventProps":{', '{"ts":2,"eventProps":{"__proto__":{"a":1},'),
+    events[2],
+    events[3],
+  ];
   const block = (list: string[]) => {
     const bytes = Buffer.from(list.join('\n'));
     const ranges: number[] = [];
@@ -85,7 +116,9 @@ describe('structureOfBlock', () => {
     expect(normaliseStructure(block(texts))).toEqual(whole);
     for (let cut = 1; cut < texts.length; cut++) {
       // Through JSON text, as a worker thread hands a structure back.
-      const [a, b] = [block(texts.slice(0, cut)), block(texts.slice(cut))].map((s) => JSON.parse(JSON.stringify(s)) as JsonStructure);
+      const [a, b] = [block(texts.slice(0, cut)), block(texts.slice(cut))].map(
+        (s) => JSON.parse(JSON.stringify(s)) as JsonStructure,
+      );
       expect(normaliseStructure(mergeStructures(a, b))).toEqual(whole);
       expect(normaliseStructure(mergeStructures(b, a))).toEqual(whole);
     }
@@ -97,16 +130,59 @@ describe('structureOfBlock', () => {
   it('reads the same structure from the bytes as JSON.parse and widenStructure give, for any JSON', () => {
     const next = random(7);
     const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
-    const KEYS = ['a', 'b', 'n', 'tags', 'Ünï', '日本', '😀', 'quo"te', 'back\\slash', 'line\nbreak', 'ctl\u0001', '__proto__', 'constructor', 'toString', ''];
+    const KEYS = [
+      'a',
+      'b',
+      'n',
+      'tags',
+      'Ünï',
+      '日本',
+      '😀',
+      'quo"te',
+      'back\\slash',
+      'line\nbreak',
+      'ctl\u0001',
+      '__proto__',
+      'constructor',
+      'toString',
+      '',
+    ];
     // Numbers as producers spell them, with what JSON.parse makes of them.
-    const NUMBERS = ['0', '-0', '7', '-42', '123456789012345', '9007199254740991', '9007199254740992', '-9007199254740993', '12345678901234567890', '9223372036854774000', '-9223372036854775808', '9223372036854775807', '1.0', '2.50', '1.5', '-0.001', '1e2', '1E+2', '1e-2', '1.5e3', '1e400', '-1e400', '1e-400'];
+    const NUMBERS = [
+      '0',
+      '-0',
+      '7',
+      '-42',
+      '123456789012345',
+      '9007199254740991',
+      '9007199254740992',
+      '-9007199254740993',
+      '12345678901234567890',
+      '9223372036854774000',
+      '-9223372036854775808',
+      '9223372036854775807',
+      '1.0',
+      '2.50',
+      '1.5',
+      '-0.001',
+      '1e2',
+      '1E+2',
+      '1e-2',
+      '1.5e3',
+      '1e400',
+      '-1e400',
+      '1e-400',
+    ];
     const space = () => pick(['', '', '', ' ', '\n  ', '\t']);
     const text = (depth: number): string => {
       const kind = next();
       if (depth > 3 || kind < 0.35) {
         return pick([
           () => pick(NUMBERS),
-          () => JSON.stringify(pick(['', 'x', 'a "quoted" \\ text', 'Ünïcødé 😀', 'tab\there', '\u0000nul', '{"not":"an object"}'])),
+          () =>
+            JSON.stringify(
+              pick(['', 'x', 'a "quoted" \\ text', 'Ünïcødé 😀', 'tab\there', '\u0000nul', '{"not":"an object"}']),
+            ),
           () => pick(['true', 'false', 'null']),
         ])();
       }

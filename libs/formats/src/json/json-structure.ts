@@ -1,4 +1,16 @@
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, DIGIT_0, DIGIT_9, isSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-bytes';
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  DIGIT_0,
+  DIGIT_9,
+  isSpace,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from './json-bytes';
 
 /**
  * DuckDB's json_group_structure() describes the union of a group's JSON documents: an
@@ -61,7 +73,8 @@ export function mergeStructures(a: JsonStructure, b: JsonStructure): JsonStructu
     // No prototype, and own keys only: `__proto__` and `constructor` are keys like any other.
     const out = Object.create(null) as { [key: string]: JsonStructure };
     for (const [k, v] of Object.entries(a)) out[k] = v;
-    for (const [k, v] of Object.entries(b)) out[k] = Object.prototype.hasOwnProperty.call(out, k) ? mergeStructures(out[k], v) : v;
+    for (const [k, v] of Object.entries(b))
+      out[k] = Object.prototype.hasOwnProperty.call(out, k) ? mergeStructures(out[k], v) : v;
     return out;
   }
   return 'JSON';
@@ -176,7 +189,10 @@ class StructureScanner {
     const widened = this.value(structure);
     const bytes = this.bytes;
     while (this.at < end && isSpace(bytes[this.at])) this.at += 1;
-    if (this.at !== end) throw new Error(`internal error: a staged event is not one JSON value (byte ${this.at - start} of ${end - start})`);
+    if (this.at !== end)
+      throw new Error(
+        `internal error: a staged event is not one JSON value (byte ${this.at - start} of ${end - start})`,
+      );
     return widened;
   }
 
@@ -323,7 +339,8 @@ class StructureScanner {
     const length = i - start;
     const candidates = this.keys.get(hash);
     if (candidates) {
-      for (const candidate of candidates) if (candidate.bytes.length === length && sameBytes(candidate.bytes, bytes, start)) return candidate.key;
+      for (const candidate of candidates)
+        if (candidate.bytes.length === length && sameBytes(candidate.bytes, bytes, start)) return candidate.key;
     }
     const key = bytes.toString('utf8', start, i);
     if (this.cachedKeys >= MAX_CACHED_KEYS) {
@@ -359,7 +376,8 @@ class StructureScanner {
     if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
       // A number, true, false or null: up to the next delimiter.
       let b = bytes[this.at];
-      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && !isSpace(b)) b = bytes[++this.at];
+      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && !isSpace(b))
+        b = bytes[++this.at];
       return;
     }
     let depth = 0;

@@ -9,7 +9,8 @@
  */
 export function eventDaySql(tsText: string, captureMs: string, timeZone: string): string {
   const ts = `(${tsText})`;
-  const local = (epochMsExpr: string) => `strftime(timezone(${timeZone}, to_timestamp((${epochMsExpr}) / 1000.0)), '%Y%m%d')`;
+  const local = (epochMsExpr: string) =>
+    `strftime(timezone(${timeZone}, to_timestamp((${epochMsExpr}) / 1000.0)), '%Y%m%d')`;
   return `CASE
     WHEN regexp_full_match(${ts}, '(19|20|21)\\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\\d|3[01])([01]\\d|2[0-3])[0-5]\\d[0-5]\\d') THEN substr(${ts}, 1, 8)
     WHEN regexp_full_match(${ts}, '\\d{13}') THEN ${local(`CAST(${ts} AS BIGINT)`)}

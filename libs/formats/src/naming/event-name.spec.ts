@@ -47,6 +47,8 @@ describe('fileName', () => {
     expect(parseRunTime(formatRunTime(t))).toEqual(t);
   });
   it('names the manifest after the request and run', () => {
-    expect(manifestName(parts.requestId, parts.runTime)).toBe('01JDQ7Z8X9K2M3N4P5Q6R7S8T9-20261128T221500Z-manifest.json');
+    expect(manifestName(parts.requestId, parts.runTime)).toBe(
+      '01JDQ7Z8X9K2M3N4P5Q6R7S8T9-20261128T221500Z-manifest.json',
+    );
   });
 });

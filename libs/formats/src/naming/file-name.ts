@@ -82,7 +82,10 @@ export class RunObjects {
     this.manifest = folder + manifestName(requestId, runTime);
   }
 
-  /** What every file of one group (event name × day) starts with: no other group's name does (encoded names hold no `-`). */
+  /**
+   * What every file of one group (event name × day) starts with: no other group's name does (encoded names hold no
+   * `-`).
+   */
   groupPrefix(eventName: string, day: string): string {
     return `${this.prefix}${encodeEventName(eventName)}-${day}-`;
   }
@@ -92,7 +95,10 @@ export class RunObjects {
   }
 }
 
-/** The most bytes of a file name besides its event name: request id, run time with milliseconds, day, a six-digit index, database id, extension, separators. */
+/**
+ * The most bytes of a file name besides its event name: request id, run time with milliseconds, day, a six-digit index,
+ * database id, extension, separators.
+ */
 const FIXED_NAME_BYTES = 26 + 20 + 8 + 6 + 7 + 5;
 
 /** GCS's limit on an object's name, in UTF-8 bytes. */
@@ -103,5 +109,7 @@ export const MAX_OBJECT_NAME_BYTES = 1024;
  * within GCS's limit under `folder`. Without a folder, every event name staging accepts fits.
  */
 export function maxEncodedEventNameBytes(folder: string, databaseId: string): number {
-  return MAX_OBJECT_NAME_BYTES - Buffer.byteLength(folder, 'utf8') - Buffer.byteLength(databaseId, 'utf8') - FIXED_NAME_BYTES;
+  return (
+    MAX_OBJECT_NAME_BYTES - Buffer.byteLength(folder, 'utf8') - Buffer.byteLength(databaseId, 'utf8') - FIXED_NAME_BYTES
+  );
 }

@@ -20,10 +20,25 @@ describe('CSV rows', () => {
     await db.run(
       `CREATE VIEW staged AS SELECT * FROM (VALUES ${events.map((e) => `(${sqlString(JSON.stringify(e))}, 'e', '20260101')`).join(', ')}) t(event, event_name, day)`,
     );
-    const paths = [['ts'], ['eventName'], ['eventProps', 'b'], ['eventProps', 'd'], ['eventProps', 'm'], ['eventProps', 'n'], ['eventProps', 's']];
+    const paths = [
+      ['ts'],
+      ['eventName'],
+      ['eventProps', 'b'],
+      ['eventProps', 'd'],
+      ['eventProps', 'm'],
+      ['eventProps', 'n'],
+      ['eventProps', 's'],
+    ];
     const typed = ['BIGINT', 'VARCHAR', 'BOOLEAN', 'DOUBLE', 'VARCHAR', 'BIGINT', 'VARCHAR'];
     const lines = async (types: string[]) =>
-      (await db.rows(csvRowsSql({ eventName: 'e', day: '20260101' }, paths.map((path, i) => ({ path, type: types[i] }))))).map(([line]) => line);
+      (
+        await db.rows(
+          csvRowsSql(
+            { eventName: 'e', day: '20260101' },
+            paths.map((path, i) => ({ path, type: types[i] })),
+          ),
+        )
+      ).map(([line]) => line);
     const generic = await lines(typed.map(() => 'JSON'));
     expect(await lines(typed)).toEqual(generic);
     expect(generic).toEqual([

@@ -14,7 +14,12 @@ import { FileGroup, groupRowsSql, Records } from './group';
  * Quoting follows RFC 4180 (CRLF line ends); a text cell that a spreadsheet would run as
  * a formula (starting with = + - @ tab or CR) is prefixed with a single quote.
  */
-export async function writeCsvGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, records: Records = 'events'): Promise<void> {
+export async function writeCsvGroup(
+  db: DuckDb,
+  group: FileGroup,
+  target: ChunkTarget,
+  records: Records = 'events',
+): Promise<void> {
   const columns = await csvColumns(db, group, `${target.pathOf(0)}.spool`, records);
   const header = Buffer.from(columns.map((c) => csvQuote(c.path.join('.'))).join(',') + '\r\n', 'utf8');
   await db.run(CSV_MACROS);
@@ -32,7 +37,12 @@ export interface CsvColumn {
  * and eventProps (profiles: of profile, then `deleted` when a profile of the group was
  * deleted). `spool`: a scratch file.
  */
-export async function csvColumns(db: DuckDb, group: FileGroup, spool: string, records: Records = 'events'): Promise<CsvColumn[]> {
+export async function csvColumns(
+  db: DuckDb,
+  group: FileGroup,
+  spool: string,
+  records: Records = 'events',
+): Promise<CsvColumn[]> {
   const parsed = normaliseStructure(await groupStructure(db, group, spool)) as Record<string, JsonStructure>;
   const nested = ['profile', 'deviceInfo', 'eventProps'].flatMap((f) => (f in parsed ? leafPaths(parsed[f], [f]) : []));
   const deleted = records === 'profiles' && 'deleted' in parsed ? [['deleted']] : [];
@@ -55,9 +65,14 @@ function structureAt(structure: JsonStructure, path: string[]): JsonStructure {
  * block: several times faster than json_structure() per event in DuckDB, and far less
  * memory than json_group_structure() over the whole group.
  */
-export async function groupStructure(db: DuckDb, group: { eventName: string; day: string }, spool: string): Promise<JsonStructure> {
+export async function groupStructure(
+  db: DuckDb,
+  group: { eventName: string; day: string },
+  spool: string,
+): Promise<JsonStructure> {
   const structure = new StructureOfBlocks(BlockPool.get());
-  for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), spool)) await structure.add(bytes, ranges);
+  for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), spool))
+    await structure.add(bytes, ranges);
   return structure.result();
 }
 
@@ -75,7 +90,10 @@ export const CSV_MACROS = String.raw`
   CREATE OR REPLACE TEMP MACRO csv_quote(t) AS
     CASE WHEN regexp_matches(t, '[",\r\n]') THEN '"' || replace(t, '"', '""') || '"' ELSE t END;`;
 
-/** Types whose every value is a JSON number or boolean: the cell is the value's JSON text, with nothing to quote or neutralise. */
+/**
+ * Types whose every value is a JSON number or boolean: the cell is the value's JSON text, with nothing to quote or
+ * neutralise.
+ */
 const PLAIN_TYPES = new Set<JsonStructure>(['BIGINT', 'DOUBLE', 'BOOLEAN']);
 
 /**

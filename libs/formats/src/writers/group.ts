@@ -15,7 +15,10 @@ export interface GroupFormat {
   records: Records;
 }
 
-/** The top-level fields of a record that files carry besides the event name, in this order; each only when the record has it. */
+/**
+ * The top-level fields of a record that files carry besides the event name, in this order; each only when the record
+ * has it.
+ */
 export function recordFields(records: Records): readonly string[] {
   return records === 'profiles' ? ['ts', 'profile', 'deleted'] : ['ts', 'profile', 'deviceInfo', 'eventProps'];
 }

@@ -56,11 +56,21 @@ export function jsonHeader(eventName: string): Buffer {
   return Buffer.from(JSON.stringify(eventName) + '\n', 'utf8');
 }
 
-export async function writeJsonGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, records: Records = 'events'): Promise<void> {
+export async function writeJsonGroup(
+  db: DuckDb,
+  group: FileGroup,
+  target: ChunkTarget,
+  records: Records = 'events',
+): Promise<void> {
   // Staging without json_cut (written by an older extractor, or a view of other columns): every line from SQL.
-  if (!(await hasJsonCut(db))) return writeLineFiles(db, jsonLinesSql(group, records), target, jsonHeader(group.eventName));
+  if (!(await hasJsonCut(db)))
+    return writeLineFiles(db, jsonLinesSql(group, records), target, jsonHeader(group.eventName));
   const writer = new ChunkWriter({ ...target, header: jsonHeader(group.eventName) });
-  for await (const { bytes, ranges } of spooledBlocks(db, jsonCutLinesSql(group, records), `${target.pathOf(0)}.spool`)) {
+  for await (const { bytes, ranges } of spooledBlocks(
+    db,
+    jsonCutLinesSql(group, records),
+    `${target.pathOf(0)}.spool`,
+  )) {
     // Each line with its line end, after its cut.
     const lines = new Int32Array(ranges.length);
     for (let i = 0; i < ranges.length; i += 2) {

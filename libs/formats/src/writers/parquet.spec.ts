@@ -16,7 +16,12 @@ describe('Parquet files', () => {
       `CREATE VIEW staged AS SELECT event, 'e' AS event_name, '20260101' AS day, 0 AS slice, row_number() OVER () - 1 AS row_id
        FROM (VALUES ${texts.map((t, i) => `(${i}, ${sqlString(t)})`).join(', ')}) t(n, event) ORDER BY n`,
     );
-  const target = (): ChunkTarget => ({ pathOf: (index) => join(dir, `out-${index}.parquet`), maxBytes: 1 << 20, gzip: false, onChunk: async () => undefined });
+  const target = (): ChunkTarget => ({
+    pathOf: (index) => join(dir, `out-${index}.parquet`),
+    maxBytes: 1 << 20,
+    gzip: false,
+    onChunk: async () => undefined,
+  });
 
   it('keeps integers beyond 2^53 that BIGINT holds, digit for digit, and never turns a wider one into NULL', async () => {
     await stage([

@@ -58,7 +58,9 @@ export async function writeParquetGroup(
   const structure = await types.result();
   const normalised = normaliseStructure(structure);
   const fields = typeof normalised === 'object' && !Array.isArray(normalised) ? normalised : {};
-  const columns = ['eventName', ...recordFields(records)].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b)).filter((c) => c in fields);
+  const columns = ['eventName', ...recordFields(records)]
+    .sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b))
+    .filter((c) => c in fields);
   const select = columns.map((c) => `e.${quoteIdent(c)} AS ${quoteIdent(c)}`).join(', ');
   const codec = compression === 'none' ? 'uncompressed' : compression;
   let index = 0;
@@ -93,7 +95,10 @@ interface Piece {
 /** Splits a piece of at least two rows into two by row count. */
 async function halves(db: DuckDb, group: FileGroup, first: bigint, last: bigint): Promise<Piece[]> {
   const rowIds = `(${groupRowsSql('row_id', group, rowRangeSql(first, last))})`;
-  const [[count, middle]] = (await db.rows(`SELECT count(*), quantile_disc(row_id, 0.5) FROM ${rowIds}`)) as [bigint, bigint][];
+  const [[count, middle]] = (await db.rows(`SELECT count(*), quantile_disc(row_id, 0.5) FROM ${rowIds}`)) as [
+    bigint,
+    bigint,
+  ][];
   // The lower median of two or more rows leaves at least one row on each side.
   const lower = Number(await db.scalar<bigint>(`SELECT count(*) FROM ${rowIds} WHERE row_id <= ${middle}`));
   return [

@@ -23,8 +23,18 @@ describe('a profile export group with a deleted profile, in every format', () =>
     );
   const write = async (format: ExportFormat, records: 'events' | 'profiles' = 'profiles') => {
     await stage();
-    const target: ChunkTarget = { pathOf: (index) => join(dir, `out-${index}.${format}`), maxBytes: 1 << 20, gzip: false, onChunk: async () => undefined };
-    await writeGroup(db, { format, compression: format === 'parquet' ? 'snappy' : 'none', xmlLayout: 'documented', records }, { eventName: 'profiles', day: '20260101', rows: 2 }, target);
+    const target: ChunkTarget = {
+      pathOf: (index) => join(dir, `out-${index}.${format}`),
+      maxBytes: 1 << 20,
+      gzip: false,
+      onChunk: async () => undefined,
+    };
+    await writeGroup(
+      db,
+      { format, compression: format === 'parquet' ? 'snappy' : 'none', xmlLayout: 'documented', records },
+      { eventName: 'profiles', day: '20260101', rows: 2 },
+      target,
+    );
     expect(readdirSync(dir).filter((f) => f.startsWith('out-'))).toEqual([`out-0.${format}`]);
     return join(dir, `out-0.${format}`);
   };
@@ -52,7 +62,9 @@ describe('a profile export group with a deleted profile, in every format', () =>
 
   it('Parquet: a BOOLEAN deleted column after the profile', async () => {
     const file = sqlString(await write('parquet'));
-    expect(await db.rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${file}))`)).toEqual([
+    expect(
+      await db.rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${file}))`),
+    ).toEqual([
       ['ts', 'BIGINT'],
       ['eventName', 'VARCHAR'],
       ['profile', 'STRUCT("identity" VARCHAR, v BIGINT)'],
@@ -65,6 +77,8 @@ describe('a profile export group with a deleted profile, in every format', () =>
   });
 
   it('events keep their fields only: a top-level deleted of an event is not written', async () => {
-    expect(readFileSync(await write('json', 'events'), 'utf8')).toContain('{"ts":20260101000002,"profile":{"identity":"b"}}\n');
+    expect(readFileSync(await write('json', 'events'), 'utf8')).toContain(
+      '{"ts":20260101000002,"profile":{"identity":"b"}}\n',
+    );
   });
 });

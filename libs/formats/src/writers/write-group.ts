@@ -16,6 +16,12 @@ export async function writeGroup(db: DuckDb, how: GroupFormat, group: FileGroup,
     case 'xml':
       return writeXmlGroup(db, group, target, { layout: how.xmlLayout, records: how.records });
     case 'parquet':
-      return writeParquetGroup(db, group, { ...target, gzip: false }, how.compression === 'zstd' ? 'zstd' : how.compression === 'none' ? 'none' : 'snappy', how.records);
+      return writeParquetGroup(
+        db,
+        group,
+        { ...target, gzip: false },
+        how.compression === 'zstd' ? 'zstd' : how.compression === 'none' ? 'none' : 'snappy',
+        how.records,
+      );
   }
 }

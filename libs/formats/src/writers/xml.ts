@@ -14,7 +14,12 @@ const BLOCKS_AHEAD = 2;
  * while earlier blocks are written, in order, one event at a time, so files are cut at
  * the same events as ever.
  */
-export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkTarget, options: XmlOptions): Promise<void> {
+export async function writeXmlGroup(
+  db: DuckDb,
+  group: FileGroup,
+  target: ChunkTarget,
+  options: XmlOptions,
+): Promise<void> {
   const pool = BlockPool.get();
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
   const converting: Promise<XmlBlock>[] = [];
@@ -35,7 +40,11 @@ export async function writeXmlGroup(db: DuckDb, group: FileGroup, target: ChunkT
     if (xml.byteOffset === 0) spares.push(xml.buffer as ArrayBuffer);
   };
   try {
-    for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), `${target.pathOf(0)}.spool`)) {
+    for await (const { bytes, ranges } of spooledBlocks(
+      db,
+      groupRowsSql('event AS line', group),
+      `${target.pathOf(0)}.spool`,
+    )) {
       converting.push(pool.xml(bytes, ranges, options, spares.pop()));
       if (converting.length > BLOCKS_AHEAD) await writeNext();
     }

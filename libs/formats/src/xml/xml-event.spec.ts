@@ -30,11 +30,12 @@ describe('xml', () => {
     expect(xmlText('\uFFFE\uFFFF')).toBe('\uFFFD\uFFFD');
   });
   it('returns text that needs no escaping unchanged', () => {
-    for (const text of ['', 'plain text, 123 (ok) [x] {y} = ; ? /', 'Ünïcødé 日本語 \t\n', '#$%*+-.:@^_`|~']) expect(xmlText(text)).toBe(text);
+    for (const text of ['', 'plain text, 123 (ok) [x] {y} = ; ? /', 'Ünïcødé 日本語 \t\n', '#$%*+-.:@^_`|~'])
+      expect(xmlText(text)).toBe(text);
     expect(xmlText('a&b')).toBe('a&amp;b');
     expect(xmlText('emoji 😀 & more')).toBe('emoji 😀 &amp; more');
   });
-  it('writes the platform\'s documented layout: profile and deviceInfo keys as elements, eventProps as entries', () => {
+  it("writes the platform's documented layout: profile and deviceInfo keys as elements, eventProps as entries", () => {
     const event = {
       ts: 20200220130735,
       eventName: 'Export Custom Event',
@@ -55,7 +56,15 @@ describe('xml', () => {
     const event = {
       eventName: 'e',
       ts: 1,
-      profile: { 'first name': 'A', 'x:y': 1, '1st': true, xmlns: 'n', 'é_ü-1.2': 'u', nested: { city: 'X', 'zip code': null }, tags: ['a', { b: 1 }] },
+      profile: {
+        'first name': 'A',
+        'x:y': 1,
+        '1st': true,
+        xmlns: 'n',
+        'é_ü-1.2': 'u',
+        nested: { city: 'X', 'zip code': null },
+        tags: ['a', { b: 1 }],
+      },
       eventProps: { list: [1, null], obj: { k: 'v' } },
     };
     const xml = xmlEvent(event);
@@ -80,36 +89,70 @@ describe('xml', () => {
     expect(xmlEvent(profile, 'documented', 'profiles')).toBe(
       '<Event><ts>1</ts><eventName>profiles</eventName><profile><identity>k1</identity></profile><deleted>true</deleted></Event>\n',
     );
-    expect(xmlEvent(profile, 'documented', 'events')).toBe('<Event><ts>1</ts><eventName>profiles</eventName><profile><identity>k1</identity></profile></Event>\n');
+    expect(xmlEvent(profile, 'documented', 'events')).toBe(
+      '<Event><ts>1</ts><eventName>profiles</eventName><profile><identity>k1</identity></profile></Event>\n',
+    );
   });
   it('writes an event with typed entries for any key (typed layout)', () => {
-    expect(xmlEvent({ eventName: 'A&B', ts: 1, profile: { identity: 'u' }, eventProps: { 'a key<': [1, null], n: { x: true } } }, 'typed')).toBe(
+    expect(
+      xmlEvent(
+        { eventName: 'A&B', ts: 1, profile: { identity: 'u' }, eventProps: { 'a key<': [1, null], n: { x: true } } },
+        'typed',
+      ),
+    ).toBe(
       '<Event><ts>1</ts><eventName>A&amp;B</eventName><profile><entry><key>identity</key><value type="string">u</value></entry></profile>' +
         '<eventProps><entry><key>a key&lt;</key><value type="array"><item type="number">1</item><item type="null"></item></value></entry>' +
         '<entry><key>n</key><value type="object"><entry><key>x</key><value type="boolean">true</value></entry></value></entry></eventProps></Event>\n',
     );
   });
   it.each([
-    ['a few events', [{ eventName: 'a', ts: 1 }, { eventName: 'Ünï<', ts: 2, eventProps: { s: 'x\u0000y' } }, { eventName: 'c', ts: 3, profile: null }]],
+    [
+      'a few events',
+      [
+        { eventName: 'a', ts: 1 },
+        { eventName: 'Ünï<', ts: 2, eventProps: { s: 'x\u0000y' } },
+        { eventName: 'c', ts: 3, profile: null },
+      ],
+    ],
     // XML far bigger than five times the JSON: the output buffer has to grow, more than once.
-    ['events whose XML outgrows the buffer', Array.from({ length: 40 }, (_, i) => ({ eventName: `e${i}`, ts: i, eventProps: { a: Array.from({ length: 50 + i * 10 }, () => 1), 日本: 'ü' } }))],
-  ])('converts a block of events as one buffer, with the size of each event: %s', (_, events: Record<string, unknown>[]) => {
-    const { bytes, ranges } = blockOf(events.map((e) => JSON.stringify(e)));
-    const { xml, sizes } = xmlEventsOfBlock(bytes, ranges);
-    const expected = events.map((e) => xmlEvent(e, 'documented'));
-    expect([...sizes]).toEqual(expected.map((x) => Buffer.byteLength(x)));
-    expect(xml.toString('utf8')).toBe(expected.join(''));
-  });
+    [
+      'events whose XML outgrows the buffer',
+      Array.from({ length: 40 }, (_, i) => ({
+        eventName: `e${i}`,
+        ts: i,
+        eventProps: { a: Array.from({ length: 50 + i * 10 }, () => 1), 日本: 'ü' },
+      })),
+    ],
+  ])(
+    'converts a block of events as one buffer, with the size of each event: %s',
+    (_, events: Record<string, unknown>[]) => {
+      const { bytes, ranges } = blockOf(events.map((e) => JSON.stringify(e)));
+      const { xml, sizes } = xmlEventsOfBlock(bytes, ranges);
+      const expected = events.map((e) => xmlEvent(e, 'documented'));
+      expect([...sizes]).toEqual(expected.map((x) => Buffer.byteLength(x)));
+      expect(xml.toString('utf8')).toBe(expected.join(''));
+    },
+  );
 });
 
 /** A random JSON number as a producer might spell it: any length, zeros, signs, exponents. */
 function numberText(next: () => number): string {
-  const digits = (n: number, first = '0123456789') => Array.from({ length: n }, (_, i) => (i === 0 ? first : '0123456789')[Math.floor(next() * (i === 0 ? first.length : 10))]).join('');
+  const digits = (n: number, first = '0123456789') =>
+    Array.from(
+      { length: n },
+      (_, i) => (i === 0 ? first : '0123456789')[Math.floor(next() * (i === 0 ? first.length : 10))],
+    ).join('');
   const zeros = () => '0'.repeat(Math.floor(next() * 9));
   const sign = next() < 0.3 ? '-' : '';
   const int = next() < 0.25 ? '0' : digits(1 + Math.floor(next() * 24), '123456789');
-  const fraction = next() < 0.5 ? '' : `.${next() < 0.3 ? zeros() : ''}${digits(1 + Math.floor(next() * 20))}${next() < 0.2 ? zeros() : ''}`;
-  const exponent = next() < 0.8 ? '' : `${next() < 0.5 ? 'e' : 'E'}${['', '+', '-'][Math.floor(next() * 3)]}${digits(1 + Math.floor(next() * 3))}`;
+  const fraction =
+    next() < 0.5
+      ? ''
+      : `.${next() < 0.3 ? zeros() : ''}${digits(1 + Math.floor(next() * 20))}${next() < 0.2 ? zeros() : ''}`;
+  const exponent =
+    next() < 0.8
+      ? ''
+      : `${next() < 0.5 ? 'e' : 'E'}${['', '+', '-'][Math.floor(next() * 3)]}${digits(1 + Math.floor(next() * 3))}`;
   return sign + int + fraction + exponent;
 }
 
@@ -145,8 +188,14 @@ describe('xml numbers', () => {
         e('exp21', n('1e21')) +
         e('inf', n('1e400')) +
         e('plain', n('42')) +
-        e('list', v('array', '<item type="number">9007199254740993</item><item type="number">-1.10</item>' +
-          `<item type="object">${e('deep', v('array', '<item type="number">12345678901234567890</item>'))}</item>`)) +
+        e(
+          'list',
+          v(
+            'array',
+            '<item type="number">9007199254740993</item><item type="number">-1.10</item>' +
+              `<item type="object">${e('deep', v('array', '<item type="number">12345678901234567890</item>'))}</item>`,
+          ),
+        ) +
         e('nested', v('object', e('a', v('object', e('b', n('-0.000000000000000000001')))))) +
         e('digits', v('string', '9007199254740993')) +
         e('sci', v('string', '1e2')) +
@@ -160,7 +209,20 @@ describe('xml numbers', () => {
     const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
     const space = () => pick(['', '', '', ' ', '\n  ', '\t']);
     // Strings that look like numbers, or like the text around one, and escapes.
-    const STRINGS = ['9007199254740993', '12345678901234567890', '1.0', '-0', '1e2', ':1.50', ',[0.0000001', 'a\\"b:12345678901234567', '\\u00e9\\n1E5', 'Ünï 😀', '<&>', ''];
+    const STRINGS = [
+      '9007199254740993',
+      '12345678901234567890',
+      '1.0',
+      '-0',
+      '1e2',
+      ':1.50',
+      ',[0.0000001',
+      'a\\"b:12345678901234567',
+      '\\u00e9\\n1E5',
+      'Ünï 😀',
+      '<&>',
+      '',
+    ];
     const KEYS = ['a', 'b', 'n', 'Ünï', '日本', 'quo\\"te', 'x:1.0', '__proto__', 'constructor', ''];
     /** A JSON text and the XML content of the element holding it. */
     const value = (depth: number): { json: string; xml: string; type: string } => {
@@ -179,14 +241,23 @@ describe('xml numbers', () => {
       }
       if (kind < 0.7) {
         const items = Array.from({ length: Math.floor(next() * 4) }, () => value(depth + 1));
-        return { json: `[${items.map((i) => space() + i.json + space()).join(',')}]`, xml: items.map((i) => `<item type="${i.type}">${i.xml}</item>`).join(''), type: 'array' };
+        return {
+          json: `[${items.map((i) => space() + i.json + space()).join(',')}]`,
+          xml: items.map((i) => `<item type="${i.type}">${i.xml}</item>`).join(''),
+          type: 'array',
+        };
       }
       // Distinct keys, none an array index: JSON.parse would reorder those.
       const keys = [...new Set(Array.from({ length: Math.floor(next() * 5) }, () => pick(KEYS)))];
       const entries = keys.map((k) => ({ k, v: value(depth + 1) }));
       return {
         json: `{${entries.map(({ k, v }) => `${space()}"${k}"${space()}:${space()}${v.json}${space()}`).join(',')}}`,
-        xml: entries.map(({ k, v }) => `<entry><key>${xmlText(JSON.parse(`"${k}"`) as string)}</key><value type="${v.type}">${v.xml}</value></entry>`).join(''),
+        xml: entries
+          .map(
+            ({ k, v }) =>
+              `<entry><key>${xmlText(JSON.parse(`"${k}"`) as string)}</key><value type="${v.type}">${v.xml}</value></entry>`,
+          )
+          .join(''),
         type: 'object',
       };
     };
@@ -212,13 +283,17 @@ describe('xml numbers', () => {
       const n = numberText(next);
       if (String(JSON.parse(n)) === n) continue;
       changed += 1;
-      for (const text of [`{"a":${n}}`, `{"a": [1,${n}]}`, `[\n\t${n} ]`, `{"a":{"b":"x","c":${n}}}`]) if (!mayChangeNumberText(Buffer.from(text))) missed.push(text);
+      for (const text of [`{"a":${n}}`, `{"a": [1,${n}]}`, `[\n\t${n} ]`, `{"a":{"b":"x","c":${n}}}`])
+        if (!mayChangeNumberText(Buffer.from(text))) missed.push(text);
     }
     expect(missed).toEqual([]);
     // Both kinds of number were drawn, many times.
     expect(changed).toBeGreaterThan(5000);
     expect(changed).toBeLessThan(19000);
-    for (const text of ['{"a":1,"b":-2.5,"c":[0,1234567890.12345],"ts":20261128000015,"s":"9007199254740993"}', '{"p":0.000001,"q":123456789012345,"id":"3e8a-1.0-00000000000000000001","esc":"\\"1e5"}']) {
+    for (const text of [
+      '{"a":1,"b":-2.5,"c":[0,1234567890.12345],"ts":20261128000015,"s":"9007199254740993"}',
+      '{"p":0.000001,"q":123456789012345,"id":"3e8a-1.0-00000000000000000001","esc":"\\"1e5"}',
+    ]) {
       expect([text, mayChangeNumberText(Buffer.from(text))]).toEqual([text, false]);
     }
   });
@@ -236,7 +311,8 @@ describe('xml numbers', () => {
       if (Array.isArray(v)) return v.map(plain);
       if (v === null || typeof v !== 'object') return v;
       const out = {};
-      for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: plain(x), enumerable: true, writable: true, configurable: true });
+      for (const [k, x] of Object.entries(v))
+        Object.defineProperty(out, k, { value: plain(x), enumerable: true, writable: true, configurable: true });
       return out;
     };
     for (const text of texts) {
@@ -244,15 +320,34 @@ describe('xml numbers', () => {
       const expected = JSON.parse(text) as unknown;
       expect(parsed).toEqual(expected);
       expect(JSON.stringify(parsed)).toBe(JSON.stringify(expected));
-      if (typeof expected === 'object' && expected !== null) expect(Object.getPrototypeOf(parsed)).toBe(Object.getPrototypeOf(expected));
+      if (typeof expected === 'object' && expected !== null)
+        expect(Object.getPrototypeOf(parsed)).toBe(Object.getPrototypeOf(expected));
     }
   });
 
-  it.each(['', '{', '{"a":1,}', '[1,]', '{"a" 1}', '{a:1}', '01', '1.', '-', '.5', '1e', '+1', 'NaN', 'Infinity', 'tru', '"a', '"tab\there"', '"\\x"', '{"a":1} x', '[1 2]'])(
-    'rejects invalid JSON as JSON.parse does: %j',
-    (text) => {
-      expect(() => JSON.parse(text)).toThrow(SyntaxError);
-      expect(() => parseKeepingNumberText(text)).toThrow(SyntaxError);
-    },
-  );
+  it.each([
+    '',
+    '{',
+    '{"a":1,}',
+    '[1,]',
+    '{"a" 1}',
+    '{a:1}',
+    '01',
+    '1.',
+    '-',
+    '.5',
+    '1e',
+    '+1',
+    'NaN',
+    'Infinity',
+    'tru',
+    '"a',
+    '"tab\there"',
+    '"\\x"',
+    '{"a":1} x',
+    '[1 2]',
+  ])('rejects invalid JSON as JSON.parse does: %j', (text) => {
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(() => parseKeepingNumberText(text)).toThrow(SyntaxError);
+  });
 });

@@ -23,7 +23,14 @@ export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
 // Everything outside XML 1.0's Char production, and lone surrogates.
 const FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 // A carriage return is written as a character reference: parsers turn a literal CR into LF.
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#13;',
+};
 
 // Text that needs no change: XML characters of the Basic Multilingual Plane except & < > " ' CR.
 const PLAIN = /^[\t\n\u0020\u0021\u0023-\u0025\u0028-\u003b\u003d\u003f-\uD7FF\uE000-\uFFFD]*$/;
@@ -41,7 +48,8 @@ function typeOf(value: unknown): string {
 }
 
 // XML 1.0's NameStartChar and NameChar without ':' (an NCName: namespace-aware parsers take it too).
-const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME_START =
+  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 // The class holds combining marks (U+0300–U+036F) on their own, as the XML grammar lists them.
 // eslint-disable-next-line no-misleading-character-class
@@ -63,12 +71,17 @@ function xmlContent(value: unknown, style: Style): string {
   if (value instanceof JsonNumberText) return value.text;
   let out = '';
   if (Array.isArray(value)) {
-    for (const v of value) out += style === 'typed' ? `<item type="${typeOf(v)}">${xmlContent(v, style)}</item>` : `<item>${xmlContent(v, style)}</item>`;
+    for (const v of value)
+      out +=
+        style === 'typed'
+          ? `<item type="${typeOf(v)}">${xmlContent(v, style)}</item>`
+          : `<item>${xmlContent(v, style)}</item>`;
     return out;
   }
   for (const k in value) {
     const v = (value as Record<string, unknown>)[k];
-    if (style === 'typed') out += `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v, style)}</value></entry>`;
+    if (style === 'typed')
+      out += `<entry><key>${xmlText(k)}</key><value type="${typeOf(v)}">${xmlContent(v, style)}</value></entry>`;
     else if (style === 'named' && isXmlName(k)) out += `<${k}>${xmlContent(v, style)}</${k}>`;
     else out += `<entry><key>${xmlText(k)}</key><value>${xmlContent(v, style)}</value></entry>`;
   }
@@ -79,13 +92,19 @@ function xmlContent(value: unknown, style: Style): string {
  * One `<Event>` element (with a newline) for an event as staged (parsed; numbers may be
  * JsonNumberText). `deleted` (profile exports) is written after the profile when true.
  */
-export function xmlEvent(event: Record<string, unknown>, layout: XmlLayout = 'documented', records: XmlRecords = 'events'): string {
+export function xmlEvent(
+  event: Record<string, unknown>,
+  layout: XmlLayout = 'documented',
+  records: XmlRecords = 'events',
+): string {
   const typed = layout === 'typed';
   let out = `<Event><ts>${xmlContent(event.ts, typed ? 'typed' : 'entries')}</ts><eventName>${xmlText(String(event.eventName))}</eventName>`;
   if (event.profile !== undefined) out += `<profile>${xmlContent(event.profile, typed ? 'typed' : 'named')}</profile>`;
   if (records === 'profiles' && event.deleted === true) out += '<deleted>true</deleted>';
-  if (event.deviceInfo !== undefined) out += `<deviceInfo>${xmlContent(event.deviceInfo, typed ? 'typed' : 'named')}</deviceInfo>`;
-  if (event.eventProps !== undefined) out += `<eventProps>${xmlContent(event.eventProps, typed ? 'typed' : 'entries')}</eventProps>`;
+  if (event.deviceInfo !== undefined)
+    out += `<deviceInfo>${xmlContent(event.deviceInfo, typed ? 'typed' : 'named')}</deviceInfo>`;
+  if (event.eventProps !== undefined)
+    out += `<eventProps>${xmlContent(event.eventProps, typed ? 'typed' : 'entries')}</eventProps>`;
   return out + '</Event>\n';
 }
 
@@ -144,7 +163,20 @@ function transcoded(xml: XmlTranscoder, bytes: Uint8Array, start: number, end: n
 }
 
 /** xmlEvent() of the event at `bytes[start…end)`, through JSON.parse (numbers keep their text). */
-export function slowXmlEvent(bytes: Uint8Array, start: number, end: number, layout: XmlLayout = 'documented', records: XmlRecords = 'events'): string {
+export function slowXmlEvent(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  layout: XmlLayout = 'documented',
+  records: XmlRecords = 'events',
+): string {
   const json = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', start, end);
-  return xmlEvent((mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<string, unknown>, layout, records);
+  return xmlEvent(
+    (mayChangeNumberText(bytes, start, end) ? parseKeepingNumberText(json) : JSON.parse(json)) as Record<
+      string,
+      unknown
+    >,
+    layout,
+    records,
+  );
 }

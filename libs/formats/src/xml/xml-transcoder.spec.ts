@@ -21,9 +21,21 @@ function jsonString(text: string, next: () => number): string {
     const unit = c.charCodeAt(0);
     const mustEscape = unit < 0x20 || c === '"' || c === '\\' || (c.length === 1 && unit >= 0xd800 && unit <= 0xdfff);
     if (mustEscape || next() < 0.15) {
-      const short: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '/': '\\/' };
+      const short: Record<string, string> = {
+        '"': '\\"',
+        '\\': '\\\\',
+        '\n': '\\n',
+        '\r': '\\r',
+        '\t': '\\t',
+        '\b': '\\b',
+        '\f': '\\f',
+        '/': '\\/',
+      };
       const units = Array.from({ length: c.length }, (_, i) => c.charCodeAt(i).toString(16).padStart(4, '0'));
-      out += short[c] && next() < 0.7 ? short[c] : units.map((hex) => `\\u${next() < 0.5 ? hex : hex.toUpperCase()}`).join('');
+      out +=
+        short[c] && next() < 0.7
+          ? short[c]
+          : units.map((hex) => `\\u${next() < 0.5 ? hex : hex.toUpperCase()}`).join('');
     } else {
       out += c;
     }
@@ -36,43 +48,107 @@ describe('XmlTranscoder', () => {
     ['typed', 'events'],
     ['documented', 'events'],
     ['documented', 'profiles'],
-  ] as [XmlLayout, XmlRecords][])('writes what xmlEvent writes for the parsed event, for any event (seeded fuzz): %s layout, %s', (layout, records) => {
-    const next = random(11);
-    const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
-    const STRINGS = ['', 'x', 'a "quoted" \\ text', "it's <b>&amp;</b>", 'cr\rlf\n', 'tab\there', '\u0000nul\u0001\u001f\u007f', 'Ünïcødé 日本 😀', '\uFFFE\uFFFF\uFFFD', 'lone \uD83D high', 'lone \uDE00 low', 'pair \uD83D\uDE00', '\u0085\u2028', '/slash/'];
-    const NUMBERS = ['0', '-0', '7', '-42', '9007199254740993', '12345678901234567890', '1.0', '2.50', '-0.001', '1e2', '1E+2', '1e-2', '1e400', '0.0000005'];
-    // Keys with no escapes (those with one are declined, below): markup, quotes, unicode, U+FFFE.
-    const KEYS = ['a', 'b', 'n', 'tags', 'Ünï', '😀', '<tag>', "it's", '&', '__proto__', 'constructor', 'toString', '', '\uFFFE', 'del\u007f', 'x-y.z_1', '_u', '1a', 'a b', 'a:b', '.a', '-a'];
-    const space = () => pick(['', '', '', ' ', '\n  ', '\t', '\r\n']);
-    const value = (depth: number): string => {
-      const kind = next();
-      if (depth > 3 || kind < 0.4) {
-        return pick([() => pick(NUMBERS), () => jsonString(pick(STRINGS), next), () => pick(['true', 'false', 'null'])])();
+  ] as [XmlLayout, XmlRecords][])(
+    'writes what xmlEvent writes for the parsed event, for any event (seeded fuzz): %s layout, %s',
+    (layout, records) => {
+      const next = random(11);
+      const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)];
+      const STRINGS = [
+        '',
+        'x',
+        'a "quoted" \\ text',
+        "it's <b>&amp;</b>",
+        'cr\rlf\n',
+        'tab\there',
+        '\u0000nul\u0001\u001f\u007f',
+        'Ünïcødé 日本 😀',
+        '\uFFFE\uFFFF\uFFFD',
+        'lone \uD83D high',
+        'lone \uDE00 low',
+        'pair \uD83D\uDE00',
+        '\u0085\u2028',
+        '/slash/',
+      ];
+      const NUMBERS = [
+        '0',
+        '-0',
+        '7',
+        '-42',
+        '9007199254740993',
+        '12345678901234567890',
+        '1.0',
+        '2.50',
+        '-0.001',
+        '1e2',
+        '1E+2',
+        '1e-2',
+        '1e400',
+        '0.0000005',
+      ];
+      // Keys with no escapes (those with one are declined, below): markup, quotes, unicode, U+FFFE.
+      const KEYS = [
+        'a',
+        'b',
+        'n',
+        'tags',
+        'Ünï',
+        '😀',
+        '<tag>',
+        "it's",
+        '&',
+        '__proto__',
+        'constructor',
+        'toString',
+        '',
+        '\uFFFE',
+        'del\u007f',
+        'x-y.z_1',
+        '_u',
+        '1a',
+        'a b',
+        'a:b',
+        '.a',
+        '-a',
+      ];
+      const space = () => pick(['', '', '', ' ', '\n  ', '\t', '\r\n']);
+      const value = (depth: number): string => {
+        const kind = next();
+        if (depth > 3 || kind < 0.4) {
+          return pick([
+            () => pick(NUMBERS),
+            () => jsonString(pick(STRINGS), next),
+            () => pick(['true', 'false', 'null']),
+          ])();
+        }
+        if (kind < 0.6)
+          return `[${Array.from({ length: Math.floor(next() * 4) }, () => space() + value(depth + 1) + space()).join(',')}]`;
+        const keys = [...new Set(Array.from({ length: Math.floor(next() * 6) }, () => pick(KEYS)))];
+        return `{${keys.map((k) => `${space()}${jsonString(k, () => 1)}${space()}:${space()}${value(depth + 1)}${space()}`).join(',')}}`;
+      };
+      const FIELDS = ['ts', 'profile', 'deviceInfo', 'eventProps', 'other', 'ignored', 'deleted'];
+      let transcoded = 0;
+      for (let round = 0; round < 3000; round++) {
+        const members = [`"eventName":${jsonString(pick(STRINGS) || 'e', next)}`];
+        for (const field of FIELDS)
+          if (next() < 0.7) members.push(`${space()}"${field}"${space()}:${space()}${value(1)}`);
+        members.sort(() => next() - 0.5);
+        const json = `${space()}{${members.join(',')}}${space()}`;
+        const fast = transcode(json, layout, records);
+        // Keys here are never given twice, spelled with escapes or array indexes: nothing is declined,
+        // except, in the documented layout, keys beyond ASCII where they may become element names.
+        // (Strings and key names in the event are still escaped at random, including lone surrogates.)
+        if (fast !== null) {
+          expect([json, fast]).toEqual([json, slow(json, layout, records)]);
+          transcoded += 1;
+        }
+        const bytes = Buffer.from(json, 'utf8');
+        expect(
+          xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, layout, records).xml.toString('utf8'),
+        ).toBe(slow(json, layout, records));
       }
-      if (kind < 0.6) return `[${Array.from({ length: Math.floor(next() * 4) }, () => space() + value(depth + 1) + space()).join(',')}]`;
-      const keys = [...new Set(Array.from({ length: Math.floor(next() * 6) }, () => pick(KEYS)))];
-      return `{${keys.map((k) => `${space()}${jsonString(k, () => 1)}${space()}:${space()}${value(depth + 1)}${space()}`).join(',')}}`;
-    };
-    const FIELDS = ['ts', 'profile', 'deviceInfo', 'eventProps', 'other', 'ignored', 'deleted'];
-    let transcoded = 0;
-    for (let round = 0; round < 3000; round++) {
-      const members = [`"eventName":${jsonString(pick(STRINGS) || 'e', next)}`];
-      for (const field of FIELDS) if (next() < 0.7) members.push(`${space()}"${field}"${space()}:${space()}${value(1)}`);
-      members.sort(() => next() - 0.5);
-      const json = `${space()}{${members.join(',')}}${space()}`;
-      const fast = transcode(json, layout, records);
-      // Keys here are never given twice, spelled with escapes or array indexes: nothing is declined,
-      // except, in the documented layout, keys beyond ASCII where they may become element names.
-      // (Strings and key names in the event are still escaped at random, including lone surrogates.)
-      if (fast !== null) {
-        expect([json, fast]).toEqual([json, slow(json, layout, records)]);
-        transcoded += 1;
-      }
-      const bytes = Buffer.from(json, 'utf8');
-      expect(xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, layout, records).xml.toString('utf8')).toBe(slow(json, layout, records));
-    }
-    expect(transcoded).toBeGreaterThan(layout === 'typed' ? 2999 : 1500);
-  });
+      expect(transcoded).toBeGreaterThan(layout === 'typed' ? 2999 : 1500);
+    },
+  );
 
   it('declines, writing nothing, what JSON.parse reads differently from the bytes; the block still comes out the same', () => {
     const declined = [
@@ -109,7 +185,9 @@ describe('XmlTranscoder', () => {
   });
 
   it('writes the five fields in the element order whatever the event order, and leaves out the others', () => {
-    expect(transcode('{"eventProps":{"n":1},"x":[1,2],"deviceInfo":null,"eventName":"Charged","ts":20261128101010}')).toBe(
+    expect(
+      transcode('{"eventProps":{"n":1},"x":[1,2],"deviceInfo":null,"eventName":"Charged","ts":20261128101010}'),
+    ).toBe(
       '<Event><ts>20261128101010</ts><eventName>Charged</eventName><deviceInfo></deviceInfo><eventProps><entry><key>n</key><value type="number">1</value></entry></eventProps></Event>\n',
     );
     expect(transcode('{"eventName":"e"}')).toBe('<Event><ts></ts><eventName>e</eventName></Event>\n');
@@ -131,8 +209,10 @@ describe('XmlTranscoder', () => {
     while (!overflows(nested(depth)) && depth < 1_000_000) depth = Math.ceil(depth * 1.25);
     const json = nested(depth);
     const bytes = Buffer.from(json);
-    const block = () => xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, 'typed').xml.toString('utf8');
-    // Compiled, the slow path goes deeper and writes this event; under ts-jest it may overflow too. Either way, as before.
+    const block = () =>
+      xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, 'typed').xml.toString('utf8');
+    // Compiled, the slow path goes deeper and writes this event; under ts-jest it may overflow too. Either way, as
+    // before.
     let expected: string | null = null;
     try {
       expected = slow(json);
@@ -145,7 +225,10 @@ describe('XmlTranscoder', () => {
 
   it('grows its buffer for events much larger than the reserve it started with', () => {
     const xml = new XmlTranscoder(16);
-    const json = JSON.stringify({ eventName: 'big', eventProps: { list: Array.from({ length: 20_000 }, (_, i) => i) } });
+    const json = JSON.stringify({
+      eventName: 'big',
+      eventProps: { list: Array.from({ length: 20_000 }, (_, i) => i) },
+    });
     const bytes = Buffer.from(json);
     for (let round = 0; round < 3; round++) expect(xml.event(bytes, 0, bytes.length)).toBe(true);
     expect(xml.out.toString('utf8', 0, xml.used)).toBe(slow(json, 'documented').repeat(3));

@@ -1,6 +1,17 @@
 import type { XmlLayout } from '@bulk-export/domain';
 import type { XmlRecords } from './xml-event';
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, DIGIT_0, DIGIT_9, isSpace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../json/json-bytes';
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COMMA,
+  DIGIT_0,
+  DIGIT_9,
+  isSpace,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from '../json/json-bytes';
 
 /**
  * The `<Event>` element of an event straight from its JSON bytes into an output buffer:
@@ -39,7 +50,14 @@ export class XmlTranscoder {
    */
   constructor(capacity: number, spare?: ArrayBuffer, layout: XmlLayout = 'documented', records: XmlRecords = 'events') {
     const typed = layout === 'typed';
-    this.styles = Int32Array.from([typed ? TYPED : ENTRIES, 0, typed ? TYPED : NAMED, typed ? TYPED : NAMED, typed ? TYPED : ENTRIES, 0]);
+    this.styles = Int32Array.from([
+      typed ? TYPED : ENTRIES,
+      0,
+      typed ? TYPED : NAMED,
+      typed ? TYPED : NAMED,
+      typed ? TYPED : ENTRIES,
+      0,
+    ]);
     this.profiles = records === 'profiles';
     const size = Math.max(1024, capacity);
     // Never from Node's shared pool: a worker thread hands the whole ArrayBuffer over.
@@ -47,7 +65,9 @@ export class XmlTranscoder {
     this.view = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
   }
 
-  /** Appends the element (and a newline) of the event at `src[start…end)`; false, with nothing appended, when declined. */
+  /**
+   * Appends the element (and a newline) of the event at `src[start…end)`; false, with nothing appended, when declined.
+   */
   event(src: Uint8Array, start: number, end: number): boolean {
     // No JSON text grows more than 14 times as XML ("0," becomes <item type="number">0</item>).
     this.reserve(16 * (end - start) + 256);
@@ -155,7 +175,12 @@ export class XmlTranscoder {
     const out = this.out;
     let at = this.at;
     let used = this.used;
-    for (let c = src[at]; (c >= DIGIT_0 && c <= DIGIT_9) || c === 0x2d || c === 0x2e || c === 0x2b || c === 0x65 || c === 0x45; c = src[++at]) out[used++] = c;
+    for (
+      let c = src[at];
+      (c >= DIGIT_0 && c <= DIGIT_9) || c === 0x2d || c === 0x2e || c === 0x2b || c === 0x65 || c === 0x45;
+      c = src[++at]
+    )
+      out[used++] = c;
     this.at = at;
     this.used = used;
     return true;
@@ -295,7 +320,8 @@ export class XmlTranscoder {
     const e = src[at + 1];
     if (e !== 0x75) {
       // \" \\ \/ \b \f \n \r \t
-      const unit = e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e;
+      const unit =
+        e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e;
       this.unit(unit);
       return at + 2;
     }
@@ -354,7 +380,8 @@ export class XmlTranscoder {
     if (b !== OPEN_OBJECT && b !== OPEN_ARRAY) {
       // number, true, false, null
       let c = src[this.at];
-      while (c !== COMMA && c !== CLOSE_OBJECT && c !== CLOSE_ARRAY && !isSpace(c) && c !== undefined) c = src[++this.at];
+      while (c !== COMMA && c !== CLOSE_OBJECT && c !== CLOSE_ARRAY && !isSpace(c) && c !== undefined)
+        c = src[++this.at];
       return true;
     }
     let depth = 0;
@@ -413,7 +440,9 @@ function notXmlChar(src: Uint8Array, at: number): boolean {
 }
 
 function hex4(src: Uint8Array, at: number): number {
-  return (hexDigit(src[at]) << 12) | (hexDigit(src[at + 1]) << 8) | (hexDigit(src[at + 2]) << 4) | hexDigit(src[at + 3]);
+  return (
+    (hexDigit(src[at]) << 12) | (hexDigit(src[at + 1]) << 8) | (hexDigit(src[at + 2]) << 4) | hexDigit(src[at + 3])
+  );
 }
 
 function hexDigit(c: number): number {
@@ -431,7 +460,8 @@ interface Constant {
 function constant(text: string): Constant {
   const b = bytes(text);
   const words = new Int32Array(b.length >> 2);
-  for (let i = 0; i < words.length; i++) words[i] = b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24);
+  for (let i = 0; i < words.length; i++)
+    words[i] = b[4 * i] | (b[4 * i + 1] << 8) | (b[4 * i + 2] << 16) | (b[4 * i + 3] << 24);
   return { words, tail: b.subarray(4 * words.length) };
 }
 
@@ -459,7 +489,10 @@ const TYPED = 0;
 const ENTRIES = 1;
 const NAMED = 2;
 
-/** Which of the five fields the top-level key at `src[start…end)` names (OTHER: another key; ESCAPED: spelled with an escape). */
+/**
+ * Which of the five fields the top-level key at `src[start…end)` names (OTHER: another key; ESCAPED: spelled with an
+ * escape).
+ */
 function topField(src: Uint8Array, start: number, end: number): number {
   for (let at = start; at < end; at++) if (src[at] === BACKSLASH) return ESCAPED;
   for (const [name, field] of TOP_FIELDS) {
@@ -476,7 +509,11 @@ const TS_NAME = constant('</ts><eventName>');
 const NAME_END = constant('</eventName>');
 const FIELD_OPEN: Constant[] = [];
 const FIELD_CLOSE: Constant[] = [];
-for (const [field, name] of [[PROFILE, 'profile'], [DEVICE_INFO, 'deviceInfo'], [EVENT_PROPS, 'eventProps']] as const) {
+for (const [field, name] of [
+  [PROFILE, 'profile'],
+  [DEVICE_INFO, 'deviceInfo'],
+  [EVENT_PROPS, 'eventProps'],
+] as const) {
   FIELD_OPEN[field] = constant(`<${name}>`);
   FIELD_CLOSE[field] = constant(`</${name}>`);
 }
@@ -506,7 +543,8 @@ function isAsciiName(src: Uint8Array, start: number, end: number): boolean {
   for (let at = start + 1; at < end; at++) {
     const c = src[at];
     const lower = c | 0x20;
-    if (!((lower >= 0x61 && lower <= 0x7a) || (c >= DIGIT_0 && c <= DIGIT_9) || c === 0x5f || c === 0x2d || c === 0x2e)) return false;
+    if (!((lower >= 0x61 && lower <= 0x7a) || (c >= DIGIT_0 && c <= DIGIT_9) || c === 0x5f || c === 0x2d || c === 0x2e))
+      return false;
   }
   return true;
 }
@@ -526,7 +564,14 @@ const PLAIN = new Uint8Array(256);
 /** What an ASCII character becomes in XML text. */
 const ASCII_TEXT: Uint8Array[] = [];
 for (let c = 0; c < 0x80; c++) {
-  const escaped: Record<number, string> = { 0x26: '&amp;', 0x3c: '&lt;', 0x3e: '&gt;', 0x22: '&quot;', 0x27: '&apos;', 0x0d: '&#13;' };
+  const escaped: Record<number, string> = {
+    0x26: '&amp;',
+    0x3c: '&lt;',
+    0x3e: '&gt;',
+    0x22: '&quot;',
+    0x27: '&apos;',
+    0x0d: '&#13;',
+  };
   const plain = (c >= 0x20 || c === 0x09 || c === 0x0a) && escaped[c] === undefined;
   PLAIN[c] = plain ? 1 : 0;
   ASCII_TEXT.push(escaped[c] !== undefined ? bytes(escaped[c]) : plain ? new Uint8Array([c]) : REPLACEMENT);

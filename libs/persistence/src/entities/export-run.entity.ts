@@ -36,7 +36,10 @@ export class ExportRun {
   /** Which tasks the current attempt is at (RunTask): null until its extraction is planned. */
   @Column('text', { nullable: true }) phase: TaskKind | null;
   @Column('text', { nullable: true }) error: string | null;
-  /** What the customer should know of a run that did not fail, e.g. messages of its window that retention deleted before they were read. */
+  /**
+   * What the customer should know of a run that did not fail, e.g. messages of its window that retention deleted before
+   * they were read.
+   */
   @Column('text', { nullable: true }) warning: string | null;
   /** When a failed attempt is to be tried again; null when no retry is waiting. */
   @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt: Date | null;

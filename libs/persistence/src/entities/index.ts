@@ -9,6 +9,28 @@ import { RunTask } from './run-task.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
-export { Account, ApiKey, Export, ExportFile, ExportRun, GcsCredential, OutboxMessage, RunTask, WebhookDelivery, WebhookEndpoint };
+export {
+  Account,
+  ApiKey,
+  Export,
+  ExportFile,
+  ExportRun,
+  GcsCredential,
+  OutboxMessage,
+  RunTask,
+  WebhookDelivery,
+  WebhookEndpoint,
+};
 export type { WebhookDeliveryStatus } from './webhook-delivery.entity';
-export const ENTITIES = [Account, ApiKey, GcsCredential, Export, ExportRun, ExportFile, RunTask, OutboxMessage, WebhookEndpoint, WebhookDelivery];
+export const ENTITIES = [
+  Account,
+  ApiKey,
+  GcsCredential,
+  Export,
+  ExportRun,
+  ExportFile,
+  RunTask,
+  OutboxMessage,
+  WebhookEndpoint,
+  WebhookDelivery,
+];

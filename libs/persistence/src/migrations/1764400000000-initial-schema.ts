@@ -83,7 +83,9 @@ export class InitialSchema1764400000000 implements MigrationInterface {
         CHECK (window_start < window_end),
         UNIQUE (export_id, window_start)
       )`);
-    await q.query(`CREATE INDEX export_runs_retry_due ON export_runs (next_attempt_at) WHERE next_attempt_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX export_runs_retry_due ON export_runs (next_attempt_at) WHERE next_attempt_at IS NOT NULL`,
+    );
     await q.query(`
       CREATE TABLE export_files (
         id text PRIMARY KEY,
@@ -111,7 +113,15 @@ export class InitialSchema1764400000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['outbox', 'export_files', 'export_runs', 'exports', 'gcs_credentials', 'api_keys', 'accounts']) {
+    for (const table of [
+      'outbox',
+      'export_files',
+      'export_runs',
+      'exports',
+      'gcs_credentials',
+      'api_keys',
+      'accounts',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }

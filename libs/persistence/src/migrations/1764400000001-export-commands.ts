@@ -6,8 +6,12 @@ export class ExportCommands1764400000001 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE exports ADD COLUMN idempotency_key text, ADD COLUMN stopped_at timestamptz`);
-    await q.query(`CREATE UNIQUE INDEX exports_idempotency ON exports (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL`);
-    await q.query(`CREATE INDEX exports_recurring_scheduled ON exports (id) WHERE frequency = 'recurring' AND status = 'pending'`);
+    await q.query(
+      `CREATE UNIQUE INDEX exports_idempotency ON exports (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX exports_recurring_scheduled ON exports (id) WHERE frequency = 'recurring' AND status = 'pending'`,
+    );
     await q.query(`CREATE INDEX export_runs_export_window ON export_runs (export_id, window_end DESC)`);
   }
 

@@ -6,12 +6,16 @@ export class CancelledRuns1764400000002 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE export_runs DROP CONSTRAINT export_runs_status_check`);
-    await q.query(`ALTER TABLE export_runs ADD CONSTRAINT export_runs_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'cancelled'))`);
+    await q.query(
+      `ALTER TABLE export_runs ADD CONSTRAINT export_runs_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'cancelled'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`UPDATE export_runs SET status = 'failed' WHERE status = 'cancelled'`);
     await q.query(`ALTER TABLE export_runs DROP CONSTRAINT export_runs_status_check`);
-    await q.query(`ALTER TABLE export_runs ADD CONSTRAINT export_runs_status_check CHECK (status IN ('pending', 'running', 'done', 'failed'))`);
+    await q.query(
+      `ALTER TABLE export_runs ADD CONSTRAINT export_runs_status_check CHECK (status IN ('pending', 'running', 'done', 'failed'))`,
+    );
   }
 }

@@ -1,6 +1,9 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** What a run that did not fail tells its customer: e.g. messages of its window that retention deleted before they were read. */
+/**
+ * What a run that did not fail tells its customer: e.g. messages of its window that retention deleted before they were
+ * read.
+ */
 export class RunWarnings1764400000006 implements MigrationInterface {
   name = 'RunWarnings1764400000006';
 

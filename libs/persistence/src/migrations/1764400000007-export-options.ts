@@ -17,13 +17,21 @@ export class ExportOptions1764400000007 implements MigrationInterface {
     await q.query(`UPDATE exports SET xml_layout = 'typed' WHERE format = 'xml'`);
     await q.query(`UPDATE exports SET profile_mode = 'snapshot' WHERE type = 'all_profiles'`);
     await q.query(`ALTER TABLE exports DROP CONSTRAINT exports_status_check`);
-    await q.query(`ALTER TABLE exports ADD CONSTRAINT exports_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'stopped', 'paused'))`);
+    await q.query(
+      `ALTER TABLE exports ADD CONSTRAINT exports_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'stopped', 'paused'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`UPDATE exports SET status = 'stopped', stopped_at = coalesce(paused_at, now()) WHERE status = 'paused'`);
+    await q.query(
+      `UPDATE exports SET status = 'stopped', stopped_at = coalesce(paused_at, now()) WHERE status = 'paused'`,
+    );
     await q.query(`ALTER TABLE exports DROP CONSTRAINT exports_status_check`);
-    await q.query(`ALTER TABLE exports ADD CONSTRAINT exports_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'stopped'))`);
-    await q.query(`ALTER TABLE exports DROP COLUMN prefix, DROP COLUMN max_file_mb, DROP COLUMN xml_layout, DROP COLUMN profile_mode, DROP COLUMN paused_at`);
+    await q.query(
+      `ALTER TABLE exports ADD CONSTRAINT exports_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'stopped'))`,
+    );
+    await q.query(
+      `ALTER TABLE exports DROP COLUMN prefix, DROP COLUMN max_file_mb, DROP COLUMN xml_layout, DROP COLUMN profile_mode, DROP COLUMN paused_at`,
+    );
   }
 }

@@ -18,7 +18,9 @@ export class Webhooks1764400000010 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX webhook_endpoints_account ON webhook_endpoints (account_id)`);
-    await q.query(`CREATE UNIQUE INDEX webhook_endpoints_idempotency ON webhook_endpoints (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX webhook_endpoints_idempotency ON webhook_endpoints (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
     await q.query(`
       CREATE TABLE webhook_deliveries (
         id text PRIMARY KEY,
@@ -36,7 +38,9 @@ export class Webhooks1764400000010 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (endpoint_id, event_id)
       )`);
-    await q.query(`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
+    );
     await q.query(`CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id DESC)`);
   }
 

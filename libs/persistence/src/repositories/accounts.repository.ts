@@ -42,7 +42,15 @@ export class AccountsRepository {
     const value = secret ?? KEY_PREFIX + randomBytes(24).toString('base64url');
     const repo = this.dataSource.getRepository(ApiKey);
     const key = await repo.save(
-      repo.create({ id: newId(), accountId, name, keyHash: hashApiKey(value), prefix: value.slice(0, 7), lastUsedAt: null, revokedAt: null }),
+      repo.create({
+        id: newId(),
+        accountId,
+        name,
+        keyHash: hashApiKey(value),
+        prefix: value.slice(0, 7),
+        lastUsedAt: null,
+        revokedAt: null,
+      }),
     );
     return { key, secret: value };
   }
@@ -53,7 +61,9 @@ export class AccountsRepository {
 
   /** The account a live (not revoked) API key belongs to; records its use. */
   async authenticate(secret: string): Promise<Account | null> {
-    const key = await this.dataSource.getRepository(ApiKey).findOneBy({ keyHash: hashApiKey(secret), revokedAt: IsNull() });
+    const key = await this.dataSource
+      .getRepository(ApiKey)
+      .findOneBy({ keyHash: hashApiKey(secret), revokedAt: IsNull() });
     if (!key) return null;
     // Last-used time is informative; one write a minute per key is plenty.
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
@@ -67,7 +77,9 @@ export class AccountsRepository {
   }
 
   async revokeApiKey(keyId: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(ApiKey).update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const result = await this.dataSource
+      .getRepository(ApiKey)
+      .update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
     return (result.affected ?? 0) > 0;
   }
 }

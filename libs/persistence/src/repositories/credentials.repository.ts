@@ -40,10 +40,12 @@ export class CredentialsRepository {
 
   /** Removes the key for good (the row stays, emptied, so old exports still name their bucket). */
   async delete(accountId: string, id: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(GcsCredential).update(
-      { id, accountId, deletedAt: IsNull() },
-      { deletedAt: new Date(), wrappedKey: Buffer.alloc(0), ciphertext: Buffer.alloc(0) },
-    );
+    const result = await this.dataSource
+      .getRepository(GcsCredential)
+      .update(
+        { id, accountId, deletedAt: IsNull() },
+        { deletedAt: new Date(), wrappedKey: Buffer.alloc(0), ciphertext: Buffer.alloc(0) },
+      );
     return (result.affected ?? 0) > 0;
   }
 

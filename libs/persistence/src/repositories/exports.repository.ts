@@ -27,7 +27,9 @@ export class ExportsRepository {
 
   /** A recurring profile export of the account that is still scheduled, if any. */
   async findScheduledRecurring(accountId: string, type: Export['type']): Promise<Export | null> {
-    return this.dataSource.getRepository(Export).findOneBy({ accountId, type, frequency: 'recurring', status: In(['pending', 'paused']) });
+    return this.dataSource
+      .getRepository(Export)
+      .findOneBy({ accountId, type, frequency: 'recurring', status: In(['pending', 'paused']) });
   }
 
   /**
@@ -35,7 +37,11 @@ export class ExportsRepository {
    * runs that have not started end `cancelled` in the same transaction (`messages` gets
    * their ids). Returns the export as it is after the call (already stopped is fine), or null.
    */
-  async stop(accountId: string, id: string, messages: (e: Export, cancelledRunIds: string[]) => OutboxEntry[]): Promise<Export | null> {
+  async stop(
+    accountId: string,
+    id: string,
+    messages: (e: Export, cancelledRunIds: string[]) => OutboxEntry[],
+  ): Promise<Export | null> {
     return this.dataSource.transaction(async (manager) => {
       const exportRow = await manager
         .createQueryBuilder(Export, 'e')
@@ -57,9 +63,17 @@ export class ExportsRepository {
    * after another, and retries that waited go out. Returns the export as it is after the
    * call (null when unknown); `resumed` is false when it was not paused.
    */
-  async resume(accountId: string, id: string, messages: (e: Export) => OutboxEntry[]): Promise<{ exportRow: Export; resumed: boolean } | null> {
+  async resume(
+    accountId: string,
+    id: string,
+    messages: (e: Export) => OutboxEntry[],
+  ): Promise<{ exportRow: Export; resumed: boolean } | null> {
     return this.dataSource.transaction(async (manager) => {
-      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id, accountId }).setLock('pessimistic_write').getOne();
+      const exportRow = await manager
+        .createQueryBuilder(Export, 'e')
+        .where({ id, accountId })
+        .setLock('pessimistic_write')
+        .getOne();
       if (!exportRow) return null;
       if (exportRow.status !== 'paused') return { exportRow, resumed: false };
       Object.assign(exportRow, { status: 'pending', pausedAt: null, error: null });

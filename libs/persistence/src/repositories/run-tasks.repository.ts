@@ -1,6 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, Not } from 'typeorm';
-import { ExtractResult, ExtractSpec, newId, PartitionRanges, nextPhase, planned, runFiles, takeoversWithin, TaskKind, TaskSpec, WriteResult } from '@bulk-export/domain';
+import {
+  ExtractResult,
+  ExtractSpec,
+  newId,
+  PartitionRanges,
+  nextPhase,
+  planned,
+  runFiles,
+  takeoversWithin,
+  TaskKind,
+  TaskSpec,
+  WriteResult,
+} from '@bulk-export/domain';
 import { ExportRun, RunTask } from '../entities';
 import { OutboxEntry, OutboxRepository } from './outbox.repository';
 import { applyToRun, completeRun, contextOf, RunContext, RunHolder } from './run-writes';
@@ -67,7 +79,12 @@ export class RunTasksRepository {
    * redelivered command takes the task over from the worker that held it (counted; past
    * `maxTakeovers` this throws TakenOverTooOften and claims nothing).
    */
-  async start(taskId: string, taskAttempt: number, worker: string, maxTakeovers = Number.POSITIVE_INFINITY): Promise<TaskContext | null> {
+  async start(
+    taskId: string,
+    taskAttempt: number,
+    worker: string,
+    maxTakeovers = Number.POSITIVE_INFINITY,
+  ): Promise<TaskContext | null> {
     return this.dataSource.transaction(async (manager) => {
       const task = await manager
         .createQueryBuilder(RunTask, 't')
@@ -80,7 +97,13 @@ export class RunTasksRepository {
       const takeovers = takeoversWithin(task, maxTakeovers, WORKER_OF[task.kind]);
       // The error of a failed try stays: it says why the task was tried again.
       Object.assign(task, { status: 'running', claim: newId(), takeovers, worker, startedAt: new Date() });
-      await manager.update(RunTask, task.id, { status: 'running', claim: task.claim, takeovers, worker, startedAt: task.startedAt });
+      await manager.update(RunTask, task.id, {
+        status: 'running',
+        claim: task.claim,
+        takeovers,
+        worker,
+        startedAt: task.startedAt,
+      });
       return { task, ...(await contextOf(manager, run)) };
     });
   }
@@ -90,7 +113,12 @@ export class RunTasksRepository {
    * attempt's extraction, then its writing) and writes their commands. False when `holder`
    * no longer holds the task or the run moved on.
    */
-  async complete(taskId: string, holder: TaskHolder, result: ExtractResult | WriteResult, commands: TaskCommands): Promise<boolean> {
+  async complete(
+    taskId: string,
+    holder: TaskHolder,
+    result: ExtractResult | WriteResult,
+    commands: TaskCommands,
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const found = await this.lockHeld(manager, taskId, holder);
       if (!found) return false;
@@ -103,11 +131,26 @@ export class RunTasksRepository {
         await manager.increment(ExportRun, { id: run.id }, 'rowsRejected', r.rejected);
       } else {
         const files = (result as WriteResult).files;
-        await manager.increment(ExportRun, { id: run.id }, 'rowsWritten', files.reduce((n, f) => n + f.rows, 0));
-        await manager.increment(ExportRun, { id: run.id }, 'bytesWritten', files.reduce((n, f) => n + f.bytes, 0));
+        await manager.increment(
+          ExportRun,
+          { id: run.id },
+          'rowsWritten',
+          files.reduce((n, f) => n + f.rows, 0),
+        );
+        await manager.increment(
+          ExportRun,
+          { id: run.id },
+          'bytesWritten',
+          files.reduce((n, f) => n + f.bytes, 0),
+        );
         await manager.increment(ExportRun, { id: run.id }, 'filesCount', files.length);
       }
-      const left = await manager.countBy(RunTask, { runId: run.id, attempt: run.attempt, kind: task.kind, status: Not('done') });
+      const left = await manager.countBy(RunTask, {
+        runId: run.id,
+        attempt: run.attempt,
+        kind: task.kind,
+        status: Not('done'),
+      });
       if (left === 0) await this.advance(manager, run, commands);
       return true;
     });
@@ -115,7 +158,9 @@ export class RunTasksRepository {
 
   /** The files the write tasks of the run's current attempt uploaded, for its manifest. */
   async filesOf(run: ExportRun): Promise<ReturnType<typeof runFiles>> {
-    const written = await this.dataSource.getRepository(RunTask).findBy({ runId: run.id, attempt: run.attempt, kind: 'write', status: 'done' });
+    const written = await this.dataSource
+      .getRepository(RunTask)
+      .findBy({ runId: run.id, attempt: run.attempt, kind: 'write', status: 'done' });
     return runFiles(written.map((t) => t.result as WriteResult));
   }
 
@@ -132,7 +177,11 @@ export class RunTasksRepository {
     return this.dataSource.transaction(async (manager) => {
       const found = await this.lockHeld(manager, taskId, holder);
       if (!found) return false;
-      await manager.update(RunTask, taskId, { status: 'done', result: { files: files.length }, finishedAt: new Date() });
+      await manager.update(RunTask, taskId, {
+        status: 'done',
+        result: { files: files.length },
+        finishedAt: new Date(),
+      });
       const ctx = await completeRun(manager, found.run, files);
       await this.outbox.add(manager, messages(ctx));
       return true;
@@ -145,13 +194,25 @@ export class RunTasksRepository {
    * caller fails the run's attempt. A holder without a claim fails the try whoever holds it
    * (its command was given up). 'stale' when the try or the run moved on.
    */
-  async fail(taskId: string, holder: TaskHolder | Pick<TaskHolder, 'taskAttempt'>, error: string, retryAt: Date | null): Promise<{ outcome: TaskFailure; task?: RunTask }> {
+  async fail(
+    taskId: string,
+    holder: TaskHolder | Pick<TaskHolder, 'taskAttempt'>,
+    error: string,
+    retryAt: Date | null,
+  ): Promise<{ outcome: TaskFailure; task?: RunTask }> {
     return this.dataSource.transaction(async (manager) => {
       const found = await this.lockHeld(manager, taskId, holder);
       if (!found) return { outcome: 'stale' };
       const { task } = found;
       const patch: Partial<RunTask> = retryAt
-        ? { status: 'pending', taskAttempt: task.taskAttempt + 1, nextAttemptAt: retryAt, claim: null, takeovers: 0, error }
+        ? {
+            status: 'pending',
+            taskAttempt: task.taskAttempt + 1,
+            nextAttemptAt: retryAt,
+            claim: null,
+            takeovers: 0,
+            error,
+          }
         : { claim: null, error };
       Object.assign(task, patch);
       await manager.update(RunTask, task.id, patch);
@@ -165,7 +226,9 @@ export class RunTasksRepository {
       const due = await manager
         .createQueryBuilder(RunTask, 't')
         .where(`t.status = 'pending' AND t.next_attempt_at <= :now`, { now })
-        .andWhere(`EXISTS (SELECT 1 FROM export_runs r WHERE r.id = t.run_id AND r.attempt = t.attempt AND r.status = 'running' AND r.phase = t.kind)`)
+        .andWhere(
+          `EXISTS (SELECT 1 FROM export_runs r WHERE r.id = t.run_id AND r.attempt = t.attempt AND r.status = 'running' AND r.phase = t.kind)`,
+        )
         .orderBy('t.next_attempt_at', 'ASC')
         .limit(limit)
         .setLock('pessimistic_write')
@@ -185,20 +248,37 @@ export class RunTasksRepository {
     const done = await this.dataSource
       .getRepository(RunTask)
       .createQueryBuilder('t')
-      .where(`t.run_id = :runId AND t.attempt < :attempt AND t.kind = 'extract' AND t.status = 'done'`, { runId, attempt })
+      .where(`t.run_id = :runId AND t.attempt < :attempt AND t.kind = 'extract' AND t.status = 'done'`, {
+        runId,
+        attempt,
+      })
       .getMany();
-    return done.flatMap((t) => (t.spec as ExtractSpec).ranges.map((r) => ({ partition: r.partition, start: BigInt(r.start), end: BigInt(r.end) })));
+    return done.flatMap((t) =>
+      (t.spec as ExtractSpec).ranges.map((r) => ({
+        partition: r.partition,
+        start: BigInt(r.start),
+        end: BigInt(r.end),
+      })),
+    );
   }
 
   /** The tasks of a run's attempt, to show how its work went. */
   async tasksOf(runId: string, attempt: number): Promise<RunTask[]> {
-    return this.dataSource.getRepository(RunTask).find({ where: { runId, attempt }, order: { kind: 'ASC', seq: 'ASC' } });
+    return this.dataSource
+      .getRepository(RunTask)
+      .find({ where: { runId, attempt }, order: { kind: 'ASC', seq: 'ASC' } });
   }
 
-  /** The run's current phase is done: records what the run learnt and creates the next phase's tasks (nextPhase) with their commands. */
+  /**
+   * The run's current phase is done: records what the run learnt and creates the next phase's tasks (nextPhase) with
+   * their commands.
+   */
   private async advance(manager: EntityManager, run: ExportRun, commands: TaskCommands): Promise<void> {
     if (!run.phase) return;
-    const extracts = run.phase === 'extract' ? await manager.findBy(RunTask, { runId: run.id, attempt: run.attempt, kind: 'extract' }) : [];
+    const extracts =
+      run.phase === 'extract'
+        ? await manager.findBy(RunTask, { runId: run.id, attempt: run.attempt, kind: 'extract' })
+        : [];
     const next = nextPhase(
       run.phase,
       run.warning,
@@ -212,7 +292,17 @@ export class RunTasksRepository {
 
   private async insert(manager: EntityManager, run: ExportRun, kind: TaskKind, specs: TaskSpec[]): Promise<RunTask[]> {
     const tasks = specs.map((spec, seq) =>
-      manager.create(RunTask, { id: newId(), runId: run.id, attempt: run.attempt, kind, seq, spec, status: 'pending', taskAttempt: 1, takeovers: 0 }),
+      manager.create(RunTask, {
+        id: newId(),
+        runId: run.id,
+        attempt: run.attempt,
+        kind,
+        seq,
+        spec,
+        status: 'pending',
+        taskAttempt: 1,
+        takeovers: 0,
+      }),
     );
     // In batches: a big window has thousands of tasks, and a statement has at most 65,535 parameters.
     for (let i = 0; i < tasks.length; i += 1000) await manager.insert(RunTask, tasks.slice(i, i + 1000));
@@ -224,14 +314,23 @@ export class RunTasksRepository {
    * if the task is at `holder`'s try (and claim, when given), not done, and the run at the
    * task's attempt and phase.
    */
-  private async lockHeld(manager: EntityManager, taskId: string, holder: Pick<TaskHolder, 'taskAttempt'> & { claim?: string }): Promise<{ task: RunTask; run: ExportRun } | null> {
+  private async lockHeld(
+    manager: EntityManager,
+    taskId: string,
+    holder: Pick<TaskHolder, 'taskAttempt'> & { claim?: string },
+  ): Promise<{ task: RunTask; run: ExportRun } | null> {
     const peek = await manager.findOneBy(RunTask, { id: taskId });
     if (!peek) return null;
     const run = await this.runs.lockRun(manager, peek.runId, peek.attempt, ['running']);
     if (!run || run.phase !== peek.kind) return null;
     const task = await manager
       .createQueryBuilder(RunTask, 't')
-      .where({ id: taskId, taskAttempt: holder.taskAttempt, status: Not('done'), ...(holder.claim === undefined ? {} : { claim: holder.claim }) })
+      .where({
+        id: taskId,
+        taskAttempt: holder.taskAttempt,
+        status: Not('done'),
+        ...(holder.claim === undefined ? {} : { claim: holder.claim }),
+      })
       .setLock('pessimistic_write')
       .getOne();
     return task ? { task, run } : null;

@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import type { PartitionRanges, RunStatus } from '@bulk-export/domain';
-import { claimed, failed, mayPause, newId, oneTimeExportAfter, pausedExport, pauseReason, plannable, retriedByHand, takeoversWithin } from '@bulk-export/domain';
+import {
+  claimed,
+  failed,
+  mayPause,
+  newId,
+  oneTimeExportAfter,
+  pausedExport,
+  pauseReason,
+  plannable,
+  retriedByHand,
+  takeoversWithin,
+} from '@bulk-export/domain';
 import { Export, ExportRun } from '../entities';
 import { OutboxRepository } from './outbox.repository';
 import { applyToExport, applyToRun, contextOf, MessagesOf, RunContext, RunHolder } from './run-writes';
@@ -21,14 +32,21 @@ export class RunsRepository {
   ) {}
 
   /** Creates the run of every one-time export whose window is due and has no run yet. */
-  createDueOneTimeRuns(dueBefore: Date, limit: number, messages: MessagesOf<{ run: ExportRun; exportRow: Export }>): Promise<ExportRun[]> {
+  createDueOneTimeRuns(
+    dueBefore: Date,
+    limit: number,
+    messages: MessagesOf<{ run: ExportRun; exportRow: Export }>,
+  ): Promise<ExportRun[]> {
     const due = (manager: EntityManager) =>
       manager
         .createQueryBuilder(Export, 'e')
         .where(`e.frequency = 'one_time' AND e.status = 'pending' AND e.window_to <= :dueBefore`, { dueBefore })
         .andWhere(`NOT EXISTS (SELECT 1 FROM export_runs r WHERE r.export_id = e.id)`)
         .orderBy('e.window_to', 'ASC');
-    return this.createRuns(due, limit, messages, async (_, e) => ({ start: e.windowFrom.getTime(), end: (e.windowTo as Date).getTime() }));
+    return this.createRuns(due, limit, messages, async (_, e) => ({
+      start: e.windowFrom.getTime(),
+      end: (e.windowTo as Date).getTime(),
+    }));
   }
 
   /**
@@ -60,20 +78,29 @@ export class RunsRepository {
         )
         .orderBy('e.id', 'ASC');
     return this.createRuns(due, limit, messages, async (manager, exportRow) => {
-      const [last] = await manager.find(ExportRun, { where: { exportId: exportRow.id }, order: { windowEnd: 'DESC' }, take: 1 });
+      const [last] = await manager.find(ExportRun, {
+        where: { exportId: exportRow.id },
+        order: { windowEnd: 'DESC' },
+        take: 1,
+      });
       return windowsOf(exportRow, last?.windowEnd ?? null)[0];
     });
   }
 
   /** The run of the window just before this one, if it recorded where it stopped reading. */
   async previousOffsets(run: ExportRun): Promise<PartitionRanges | null> {
-    const previous = await this.dataSource.getRepository(ExportRun).findOneBy({ exportId: run.exportId, windowEnd: run.windowStart });
+    const previous = await this.dataSource
+      .getRepository(ExportRun)
+      .findOneBy({ exportId: run.exportId, windowEnd: run.windowStart });
     return previous?.offsets ?? null;
   }
 
   /** Newest first; `before` is the id of the last run of the previous page. */
   async listForExport(exportId: string, limit: number, before?: string): Promise<ExportRun[]> {
-    const qb = this.dataSource.getRepository(ExportRun).createQueryBuilder('r').where('r.export_id = :exportId', { exportId });
+    const qb = this.dataSource
+      .getRepository(ExportRun)
+      .createQueryBuilder('r')
+      .where('r.export_id = :exportId', { exportId });
     if (before) qb.andWhere('r.id < :before', { before });
     return qb.orderBy('r.id', 'DESC').limit(limit).getMany();
   }
@@ -83,11 +110,23 @@ export class RunsRepository {
    * not failed or its export was stopped. A one-time export goes back to `pending`.
    * Locks the export first, as stopping does, so a stop cannot slip in between.
    */
-  async retryFailed(exportId: string, runId: string, messages: MessagesOf<{ run: ExportRun; exportRow: Export }>): Promise<ExportRun | null> {
+  async retryFailed(
+    exportId: string,
+    runId: string,
+    messages: MessagesOf<{ run: ExportRun; exportRow: Export }>,
+  ): Promise<ExportRun | null> {
     return this.dataSource.transaction(async (manager) => {
-      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: exportId }).setLock('pessimistic_write').getOne();
+      const exportRow = await manager
+        .createQueryBuilder(Export, 'e')
+        .where({ id: exportId })
+        .setLock('pessimistic_write')
+        .getOne();
       if (!exportRow || exportRow.status === 'stopped') return null;
-      const run = await manager.createQueryBuilder(ExportRun, 'r').where({ id: runId, exportId, status: 'failed' }).setLock('pessimistic_write').getOne();
+      const run = await manager
+        .createQueryBuilder(ExportRun, 'r')
+        .where({ id: runId, exportId, status: 'failed' })
+        .setLock('pessimistic_write')
+        .getOne();
       if (!run) return null;
       await applyToRun(manager, run, retriedByHand(run.attempt));
       await applyToExport(manager, exportRow, oneTimeExportAfter(exportRow, 'retried by hand'));
@@ -102,7 +141,8 @@ export class RunsRepository {
       const due = await manager
         .createQueryBuilder(ExportRun, 'r')
         .where(`r.status = 'pending' AND r.next_attempt_at <= :now`, { now })
-        // Stopping cancels waiting retries; this keeps one that got past it from being emitted. A paused export's wait for its resume.
+        // Stopping cancels waiting retries; this keeps one that got past it from being emitted. A paused export's wait
+        // for its resume.
         .andWhere(`NOT EXISTS (SELECT 1 FROM exports e WHERE e.id = r.export_id AND e.status IN ('stopped', 'paused'))`)
         .orderBy('r.next_attempt_at', 'ASC')
         .limit(limit)
@@ -124,7 +164,12 @@ export class RunsRepository {
    * old worker still writes is refused. The offsets an earlier attempt recorded stay: a
    * retry reads exactly those. Past `maxTakeovers` this throws TakenOverTooOften.
    */
-  async startExtraction(runId: string, attempt: number, messages: MessagesOf<RunContext>, maxTakeovers = Number.POSITIVE_INFINITY): Promise<RunContext | null> {
+  async startExtraction(
+    runId: string,
+    attempt: number,
+    messages: MessagesOf<RunContext>,
+    maxTakeovers = Number.POSITIVE_INFINITY,
+  ): Promise<RunContext | null> {
     return this.dataSource.transaction(async (manager) => {
       const run = await this.lockRun(manager, runId, attempt, ['pending', 'running']);
       const exportRow = run && (await manager.findOneByOrFail(Export, { id: run.exportId }));
@@ -158,10 +203,24 @@ export class RunsRepository {
       const current = await manager.findOneBy(ExportRun, { id: runId });
       if (!current) return false;
       // Exclusive: pausing changes the export (a stop takes the same lock).
-      const exportRow = await manager.createQueryBuilder(Export, 'e').where({ id: current.exportId }).setLock('pessimistic_write').getOneOrFail();
-      const run = await this.lockRun(manager, runId, holder.attempt, ['pending', 'running'], 'claim' in holder ? holder.claim : undefined);
+      const exportRow = await manager
+        .createQueryBuilder(Export, 'e')
+        .where({ id: current.exportId })
+        .setLock('pessimistic_write')
+        .getOneOrFail();
+      const run = await this.lockRun(
+        manager,
+        runId,
+        holder.attempt,
+        ['pending', 'running'],
+        'claim' in holder ? holder.claim : undefined,
+      );
       if (!run) return false;
-      await applyToRun(manager, run, failed(holder.attempt, error, retryAt, exportRow.status === 'stopped', new Date()));
+      await applyToRun(
+        manager,
+        run,
+        failed(holder.attempt, error, retryAt, exportRow.status === 'stopped', new Date()),
+      );
       if (!retryAt) await applyToExport(manager, exportRow, oneTimeExportAfter(exportRow, 'failed for good', error));
       const paused = mayPause(run, exportRow) && (await this.pause(manager, exportRow, autoPauseAfter));
       await this.outbox.add(manager, messages({ ...(await contextOf(manager, run, exportRow)), paused }));
@@ -170,7 +229,13 @@ export class RunsRepository {
   }
 
   /** The run, locked, if it is at `attempt` in one of `statuses` (and, with `claim`, still held by it). */
-  async lockRun(manager: EntityManager, runId: string, attempt: number, statuses: RunStatus[], claim?: string): Promise<ExportRun | null> {
+  async lockRun(
+    manager: EntityManager,
+    runId: string,
+    attempt: number,
+    statuses: RunStatus[],
+    claim?: string,
+  ): Promise<ExportRun | null> {
     return manager
       .createQueryBuilder(ExportRun, 'r')
       .where({ id: runId, attempt, status: In(statuses), ...(claim === undefined ? {} : { claim }) })
@@ -201,10 +266,31 @@ export class RunsRepository {
     });
   }
 
-  /** Inserts the run of `window` (none if the unique (export, window start) key has it already) and writes its messages. */
-  private async insertRun(manager: EntityManager, exportRow: Export, window: Window, messages: MessagesOf<{ run: ExportRun; exportRow: Export }>): Promise<ExportRun | null> {
-    const run = manager.create(ExportRun, { id: newId(), exportId: exportRow.id, windowStart: new Date(window.start), windowEnd: new Date(window.end), status: 'pending', attempt: 1 });
-    const inserted = await manager.createQueryBuilder().insert().into(ExportRun).values(run).orIgnore().returning('id').execute();
+  /**
+   * Inserts the run of `window` (none if the unique (export, window start) key has it already) and writes its messages.
+   */
+  private async insertRun(
+    manager: EntityManager,
+    exportRow: Export,
+    window: Window,
+    messages: MessagesOf<{ run: ExportRun; exportRow: Export }>,
+  ): Promise<ExportRun | null> {
+    const run = manager.create(ExportRun, {
+      id: newId(),
+      exportId: exportRow.id,
+      windowStart: new Date(window.start),
+      windowEnd: new Date(window.end),
+      status: 'pending',
+      attempt: 1,
+    });
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(ExportRun)
+      .values(run)
+      .orIgnore()
+      .returning('id')
+      .execute();
     if (inserted.raw.length === 0) return null;
     await this.outbox.add(manager, messages({ run, exportRow }));
     return run;

@@ -24,9 +24,22 @@ export class WebhooksRepository {
    * saved and the endpoint created then is returned (`created: false`).
    */
   async createEndpoint(endpoint: WebhookEndpoint): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
-    const inserted = await this.dataSource.createQueryBuilder().insert().into(WebhookEndpoint).values(endpoint).orIgnore().returning('id').execute();
-    if (inserted.raw.length > 0) return { endpoint: await this.dataSource.getRepository(WebhookEndpoint).findOneByOrFail({ id: endpoint.id }), created: true };
-    const existing = await this.dataSource.getRepository(WebhookEndpoint).findOneByOrFail({ accountId: endpoint.accountId, idempotencyKey: endpoint.idempotencyKey ?? '' });
+    const inserted = await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(WebhookEndpoint)
+      .values(endpoint)
+      .orIgnore()
+      .returning('id')
+      .execute();
+    if (inserted.raw.length > 0)
+      return {
+        endpoint: await this.dataSource.getRepository(WebhookEndpoint).findOneByOrFail({ id: endpoint.id }),
+        created: true,
+      };
+    const existing = await this.dataSource
+      .getRepository(WebhookEndpoint)
+      .findOneByOrFail({ accountId: endpoint.accountId, idempotencyKey: endpoint.idempotencyKey ?? '' });
     return { endpoint: existing, created: false };
   }
 
@@ -61,11 +74,28 @@ export class WebhooksRepository {
       .getMany();
   }
 
-  /** Queues deliveries, due now; one already queued for the same (endpoint, event) is left as it is. Returns how many are new. */
-  async enqueue(deliveries: Pick<WebhookDelivery, 'id' | 'endpointId' | 'eventId' | 'eventType' | 'body'>[]): Promise<number> {
+  /**
+   * Queues deliveries, due now; one already queued for the same (endpoint, event) is left as it is. Returns how many
+   * are new.
+   */
+  async enqueue(
+    deliveries: Pick<WebhookDelivery, 'id' | 'endpointId' | 'eventId' | 'eventType' | 'body'>[],
+  ): Promise<number> {
     if (deliveries.length === 0) return 0;
-    const rows = deliveries.map((d) => ({ ...d, status: 'pending' as const, attempts: 0, nextAttemptAt: () => 'now()' }));
-    const result = await this.dataSource.createQueryBuilder().insert().into(WebhookDelivery).values(rows).orIgnore().returning('id').execute();
+    const rows = deliveries.map((d) => ({
+      ...d,
+      status: 'pending' as const,
+      attempts: 0,
+      nextAttemptAt: () => 'now()',
+    }));
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(WebhookDelivery)
+      .values(rows)
+      .orIgnore()
+      .returning('id')
+      .execute();
     return result.raw.length;
   }
 
@@ -90,30 +120,57 @@ export class WebhooksRepository {
         `UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = now() + $2 * interval '1 millisecond' WHERE id = ANY($1)`,
         [ids, leaseMs],
       );
-      const endpoints = await manager.getRepository(WebhookEndpoint).findBy({ id: In([...new Set(due.map((d) => d.endpointId))]) });
+      const endpoints = await manager
+        .getRepository(WebhookEndpoint)
+        .findBy({ id: In([...new Set(due.map((d) => d.endpointId))]) });
       const byId = new Map(endpoints.map((e) => [e.id, e]));
-      return due.map((d) => ({ delivery: { ...d, attempts: d.attempts + 1 }, endpoint: byId.get(d.endpointId) as WebhookEndpoint }));
+      return due.map((d) => ({
+        delivery: { ...d, attempts: d.attempts + 1 },
+        endpoint: byId.get(d.endpointId) as WebhookEndpoint,
+      }));
     });
   }
 
-  /** Records the outcome of attempt `attempt`; ignored if the delivery has moved on (another replica took it after the lease). */
+  /**
+   * Records the outcome of attempt `attempt`; ignored if the delivery has moved on (another replica took it after the
+   * lease).
+   */
   async recordAttempt(id: string, attempt: number, outcome: DeliveryOutcome): Promise<boolean> {
     const patch: Partial<WebhookDelivery> =
       outcome.status === 'delivered'
-        ? { status: 'delivered', responseStatus: outcome.responseStatus, error: null, nextAttemptAt: null, deliveredAt: new Date() }
-        : { status: outcome.status, responseStatus: outcome.responseStatus, error: outcome.error, nextAttemptAt: outcome.nextAttemptAt };
-    const result = await this.dataSource.getRepository(WebhookDelivery).update({ id, attempts: attempt, status: 'pending' }, patch);
+        ? {
+            status: 'delivered',
+            responseStatus: outcome.responseStatus,
+            error: null,
+            nextAttemptAt: null,
+            deliveredAt: new Date(),
+          }
+        : {
+            status: outcome.status,
+            responseStatus: outcome.responseStatus,
+            error: outcome.error,
+            nextAttemptAt: outcome.nextAttemptAt,
+          };
+    const result = await this.dataSource
+      .getRepository(WebhookDelivery)
+      .update({ id, attempts: attempt, status: 'pending' }, patch);
     return (result.affected ?? 0) > 0;
   }
 
   /** The endpoint's last deliveries, newest first; `before` is the id of the last one of the previous page. */
   async listDeliveries(endpointId: string, limit: number, before?: string): Promise<WebhookDelivery[]> {
-    const qb = this.dataSource.getRepository(WebhookDelivery).createQueryBuilder('d').where('d.endpoint_id = :endpointId', { endpointId });
+    const qb = this.dataSource
+      .getRepository(WebhookDelivery)
+      .createQueryBuilder('d')
+      .where('d.endpoint_id = :endpointId', { endpointId });
     if (before) qb.andWhere('d.id < :before', { before });
     return qb.orderBy('d.id', 'DESC').limit(limit).getMany();
   }
 
-  /** Deletes up to `limit` deliveries that are over (delivered or failed) and were created before `before`. Returns how many. */
+  /**
+   * Deletes up to `limit` deliveries that are over (delivered or failed) and were created before `before`. Returns how
+   * many.
+   */
   async deleteFinished(before: Date, limit: number): Promise<number> {
     const [, deleted] = (await this.dataSource.query(
       `DELETE FROM webhook_deliveries WHERE id IN (
@@ -128,7 +185,10 @@ export class WebhooksRepository {
     return this.dataSource.getRepository(WebhookEndpoint).find();
   }
 
-  async updateSealedSecret(id: string, sealed: Pick<WebhookEndpoint, 'kekId' | 'wrappedKey' | 'ciphertext'>): Promise<void> {
+  async updateSealedSecret(
+    id: string,
+    sealed: Pick<WebhookEndpoint, 'kekId' | 'wrappedKey' | 'ciphertext'>,
+  ): Promise<void> {
     await this.dataSource.getRepository(WebhookEndpoint).update({ id }, sealed);
   }
 }
