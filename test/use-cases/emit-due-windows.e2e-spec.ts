@@ -17,7 +17,7 @@ describe('EmitDueWindowsUseCase', () => {
 
   beforeAll(async () => {
     world = await TestWorld.open();
-    useCase = new EmitDueWindowsUseCase(world.runs, world.tasks, world.topics);
+    useCase = new EmitDueWindowsUseCase(world.dueRuns, world.runs, world.tasks, world.topics);
     accountId = (await world.account()).account.id;
     credentialId = (await world.credential(accountId)).credential.id;
   });

@@ -2,7 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { exportStatusEvent, planRunCommand, runTaskCommand, Topics } from '@bulk-export/contracts';
 import { dueWindows } from '@bulk-export/domain';
 import { TOPICS } from '@bulk-export/messaging';
-import { Export, ExportRun, OutboxEntry, RunsRepository, RunTask, RunTasksRepository } from '@bulk-export/persistence';
+import {
+  DueRunsRepository,
+  Export,
+  ExportRun,
+  OutboxEntry,
+  RunsRepository,
+  RunTask,
+  RunTasksRepository,
+} from '@bulk-export/persistence';
 
 export interface EmitDueWindows {
   now: Date;
@@ -21,6 +29,7 @@ export interface EmitDueWindows {
 @Injectable()
 export class EmitDueWindowsUseCase {
   constructor(
+    private readonly dueRuns: DueRunsRepository,
     private readonly runs: RunsRepository,
     private readonly tasks: RunTasksRepository,
     @Inject(TOPICS) private readonly topics: Topics,
@@ -38,8 +47,8 @@ export class EmitDueWindowsUseCase {
         this.topics,
       ),
     ];
-    const created = await this.runs.createDueOneTimeRuns(dueBefore, command.limit, messages);
-    const recurring = await this.runs.createDueRecurringRuns(
+    const created = await this.dueRuns.createDueOneTimeRuns(dueBefore, command.limit, messages);
+    const recurring = await this.dueRuns.createDueRecurringRuns(
       dueBefore,
       command.hourMs,
       command.limit,

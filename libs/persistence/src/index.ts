@@ -10,6 +10,7 @@ export * from './database-unavailable';
 export * from './persistence.module';
 export * from './repositories/accounts.repository';
 export * from './repositories/credentials.repository';
+export * from './repositories/due-runs.repository';
 export * from './repositories/exports.repository';
 export * from './repositories/outbox.repository';
 export * from './repositories/run-writes';

@@ -6,6 +6,7 @@ import { HealthCheck } from '@bulk-export/observability';
 import { dataSourceOptions } from './data-source';
 import { AccountsRepository } from './repositories/accounts.repository';
 import { CredentialsRepository } from './repositories/credentials.repository';
+import { DueRunsRepository } from './repositories/due-runs.repository';
 import { ExportsRepository } from './repositories/exports.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { RunsRepository } from './repositories/runs.repository';
@@ -15,6 +16,7 @@ import { WebhooksRepository } from './repositories/webhooks.repository';
 const REPOSITORIES = [
   AccountsRepository,
   CredentialsRepository,
+  DueRunsRepository,
   ExportsRepository,
   OutboxRepository,
   RunsRepository,

@@ -11,6 +11,7 @@ import {
   Account,
   AccountsRepository,
   CredentialsRepository,
+  DueRunsRepository,
   dataSourceOptions,
   Export,
   ExportRun,
@@ -73,6 +74,7 @@ export class TestWorld {
   readonly credentials: CredentialsRepository;
   readonly exports: ExportsRepository;
   readonly outbox: OutboxRepository;
+  readonly dueRuns: DueRunsRepository;
   readonly runs: RunsRepository;
   readonly tasks: RunTasksRepository;
   readonly webhooks: WebhooksRepository;
@@ -93,6 +95,7 @@ export class TestWorld {
     this.accounts = new AccountsRepository(db);
     this.credentials = new CredentialsRepository(db);
     this.exports = new ExportsRepository(db, this.outbox);
+    this.dueRuns = new DueRunsRepository(db, this.outbox);
     this.runs = new RunsRepository(db, this.outbox);
     this.tasks = new RunTasksRepository(db, this.outbox, this.runs);
     this.webhooks = new WebhooksRepository(db);

@@ -96,6 +96,16 @@ export class ExportsRepository {
     });
   }
 
+  /** A page of an export's runs, newest first; `before` is the id of the last run of the previous page. */
+  async runsPage(exportId: string, limit: number, before?: string): Promise<ExportRun[]> {
+    const qb = this.dataSource
+      .getRepository(ExportRun)
+      .createQueryBuilder('r')
+      .where('r.export_id = :exportId', { exportId });
+    if (before) qb.andWhere('r.id < :before', { before });
+    return qb.orderBy('r.id', 'DESC').limit(limit).getMany();
+  }
+
   async runsOf(exportIds: string[]): Promise<ExportRun[]> {
     if (exportIds.length === 0) return [];
     return this.dataSource.getRepository(ExportRun).find({
