@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,7 @@ import {
 } from '@bulk-export/persistence';
 import { CredentialCipher, GcsClientFactory } from '@bulk-export/storage';
 import { gcs, makeServiceKey } from './gcs';
-import { createTestDatabase, STACK, uniqueSuffix } from './local-stack';
+import { createTestDatabase, isolatedSettings, uniqueSuffix } from './local-stack';
 import { deleteTopics } from './topics';
 
 /** A test's account, with the secret of its API key and the name of its events topic. */
@@ -114,14 +113,7 @@ export class TestWorld {
     const config = loadConfig(
       {
         HTTP_PORT: '0',
-        DATABASE_URL: db.url,
-        KAFKA_BROKERS: STACK.kafkaBrokers,
-        TOPIC_PREFIX: `t${suffix}.`,
-        EVENTS_TOPIC_TEMPLATE: `t${suffix}.events.{accountId}`,
-        PROFILES_TOPIC_TEMPLATE: `t${suffix}.profiles.{accountId}`,
-        GCS_API_ENDPOINT: STACK.gcsEndpoint,
-        CREDENTIALS_KEKS: `test:${randomBytes(32).toString('base64')}`,
-        STAGING_DIR: join(work, 'staging'),
+        ...isolatedSettings(db.url, suffix, work),
         INTERNAL_TOPIC_PARTITIONS: '1',
         RUN_RETRY_BASE_MS: '1000',
         ...env,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrations } from '@bulk-export/persistence';
 
@@ -31,5 +32,22 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
+  };
+}
+
+/**
+ * The settings that give one test file a world of its own on the shared stack: its database,
+ * topics (by prefix), staging folder under `work`, and credentials key.
+ */
+export function isolatedSettings(databaseUrl: string, suffix: string, work: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: STACK.kafkaBrokers,
+    TOPIC_PREFIX: `t${suffix}.`,
+    EVENTS_TOPIC_TEMPLATE: `t${suffix}.events.{accountId}`,
+    PROFILES_TOPIC_TEMPLATE: `t${suffix}.profiles.{accountId}`,
+    GCS_API_ENDPOINT: STACK.gcsEndpoint,
+    CREDENTIALS_KEKS: `test:${randomBytes(32).toString('base64')}`,
+    STAGING_DIR: join(work, 'staging'),
   };
 }

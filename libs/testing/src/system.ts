@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AccountsRepository, dataSourceOptions } from '@bulk-export/persistence';
-import { createTestDatabase, STACK, uniqueSuffix } from './local-stack';
+import { createTestDatabase, isolatedSettings, uniqueSuffix } from './local-stack';
 import { ServiceName, ServiceProcess } from './service-process';
 import { deleteTopics } from './topics';
 
@@ -40,14 +39,7 @@ export class TestSystem {
     const suffix = uniqueSuffix();
     const work = mkdtempSync(join(tmpdir(), `bx-e2e-${suffix}-`));
     const env = {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: STACK.kafkaBrokers,
-      TOPIC_PREFIX: `t${suffix}.`,
-      EVENTS_TOPIC_TEMPLATE: `t${suffix}.events.{accountId}`,
-      PROFILES_TOPIC_TEMPLATE: `t${suffix}.profiles.{accountId}`,
-      GCS_API_ENDPOINT: STACK.gcsEndpoint,
-      CREDENTIALS_KEKS: `test:${randomBytes(32).toString('base64')}`,
-      STAGING_DIR: join(work, 'staging'),
+      ...isolatedSettings(db.url, suffix, work),
       SCHEDULER_TICK_MS: '200',
       WINDOW_GRACE_MS: '500',
       OUTBOX_POLL_MS: '100',
