@@ -36,7 +36,8 @@ describe('message timestamps out of order', () => {
         eventProps: { seq },
       });
     const kafka = new Kafka({ clientId: 'timestamps-test', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer();
+    // Idempotent: a send retried right after the topic's creation must not write a message twice.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
       await createTopic({
@@ -102,7 +103,8 @@ describe('message timestamps out of order', () => {
     const other = await system.createAccount();
     const { credentialId: otherCredential } = await saveCredentials(system, other, bucket);
     const kafka = new Kafka({ clientId: 'timestamps-test', brokers: [STACK.kafkaBrokers], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer();
+    // Idempotent: a send retried right after the topic's creation must not write a message twice.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const from = Date.now() + 1;
     try {
