@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrations } from '@bulk-export/persistence';
+import { waitFor } from './wait-for';
 
 /** Where the local stack (scripts/stack.sh) listens; tests may point elsewhere by environment. */
 export const STACK = {
@@ -29,8 +30,25 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     drop: async () => {
       const c = new Client({ connectionString: STACK.postgresAdminUrl });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        // FORCE ends our own connections, but not one of the server's (an autovacuum worker on the fresh
+        // database): that refusal (insufficient_privilege) lasts only until the worker is done.
+        await waitFor(
+          `database ${name} dropped`,
+          async () => {
+            try {
+              await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+              return true;
+            } catch (e) {
+              if ((e as { code?: string }).code === '42501') return false;
+              throw e;
+            }
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+      } finally {
+        await c.end();
+      }
     },
   };
 }
