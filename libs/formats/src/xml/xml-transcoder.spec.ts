@@ -211,21 +211,9 @@ describe('XmlTranscoder', () => {
     const bytes = Buffer.from(json);
     const block = () =>
       xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, 'typed').xml.toString('utf8');
-    // Whether the slow path alone still writes an event a tenth deeper: then, a few frames deeper inside the block,
-    // it surely writes this one, and the block must give exactly its output. Compiled it does; under ts-jest the
-    // slow path may be near its own limit too, and then the block may fail as the slow path alone would.
-    const slowReaches = (d: number) => {
-      try {
-        return slow(nested(d)) !== '';
-      } catch (e) {
-        expect(e).toBeInstanceOf(RangeError);
-        return false;
-      }
-    };
-    if (slowReaches(Math.ceil(depth * 1.1))) {
-      expect(block()).toBe(slow(json));
-      return;
-    }
+    // The stack left at this depth differs between runs (Node.js 24, ts-jest, the JIT's frames): the block either
+    // writes exactly what the slow path writes, or fails with the stack's RangeError as the slow path alone would;
+    // never another error, never other output.
     let written: string | null = null;
     try {
       written = block();
