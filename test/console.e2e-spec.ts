@@ -326,6 +326,9 @@ describe('admin console in Chromium', () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: `Delete the credentials of bucket ${spare}` }).click();
     await see(`Credentials for bucket ${spare} deleted.`);
+    await page
+      .getByRole('button', { name: `Delete the credentials of bucket ${spare}` })
+      .waitFor({ state: 'detached', timeout: 15_000 });
     expect(await page.locator('table tbody tr').count()).toBe(1);
   });
 

@@ -22,6 +22,7 @@ export function CredentialsPage() {
     if (!confirm(`Delete the credentials for bucket ${c.bucket}?`)) return;
     try {
       await api.deleteCredential(c.id);
+      setItems((all) => all?.filter((x) => x.id !== c.id) ?? null);
       setNotice({ kind: 'ok', text: `Credentials for bucket ${c.bucket} deleted.` });
       await load();
     } catch (e) {

@@ -201,7 +201,7 @@ describe('XmlTranscoder', () => {
         transcode(json);
         return false;
       } catch (e) {
-        if (e instanceof RangeError) return true;
+        if ((e as Error).name === 'RangeError') return true;
         throw e;
       }
     };
@@ -218,7 +218,8 @@ describe('XmlTranscoder', () => {
     try {
       written = block();
     } catch (e) {
-      expect(e).toBeInstanceOf(RangeError);
+      // Thrown from whichever realm the frame that overflowed belongs to (Jest's or Node's), so not `instanceof`.
+      expect(e).toMatchObject({ name: 'RangeError', message: expect.stringMatching(/call stack/) });
     }
     if (written !== null) expect(written).toBe(slow(json));
   });
