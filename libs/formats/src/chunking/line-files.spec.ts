@@ -5,7 +5,7 @@ import { DuckDb, sqlString } from '@bulk-export/duckdb';
 import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
 import { jsonLinesSql, writeJsonGroup } from '../writers/json-lines';
 import { ChunkTarget } from './chunk-writer';
-import { writeLineFiles } from './line-files';
+import { spooledBlocks, writeLineFiles } from './line-files';
 
 describe('line files written by DuckDB', () => {
   const scratch = useScratchDuckDb('line-files-');
@@ -80,6 +80,26 @@ describe('line files written by DuckDB', () => {
     await expect(writeLineFiles(db, valuesSql(['y'.repeat(200)]), target(100), Buffer.from('H\n'))).rejects.toThrow(
       /file size limit/,
     );
+  });
+
+  it('reads lines across its 1 MiB blocks and lines longer than a block, each block in place', async () => {
+    // Lines that end on, just before and just after the 1 MiB reads, and two of several MiB.
+    const sizes = [1, 1048000, 500, 3 * 1048576 + 7, 20, 1048576 - 11, 1048576, 5, 2 * 1048576, 0, 77];
+    const lines = sizes.map((n, i) => String.fromCharCode(97 + i).repeat(n));
+    await db.run(`CREATE TABLE spool_lines AS SELECT * FROM (${valuesSql(lines)})`);
+    const back: string[] = [];
+    let blocks = 0;
+    for await (const { bytes, ranges } of spooledBlocks(db, 'SELECT line FROM spool_lines', join(dir, 'lines.spool'))) {
+      blocks += 1;
+      for (let i = 0; i < ranges.length; i += 2) back.push(bytes.toString('utf8', ranges[i], ranges[i + 1]));
+      // The reader's own: what the consumer writes into them does not reach the next block.
+      bytes.fill(0x21);
+      ranges.fill(-1);
+    }
+    expect(back.map((l) => l.length)).toEqual(sizes);
+    expect(back).toEqual(lines);
+    expect(blocks).toBeGreaterThanOrEqual(4);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.spool'))).toEqual([]);
   });
 
   describe('JSON lines', () => {

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { ChunkTarget, ChunkWriter } from './chunk-writer';
 import { DuckDb, sqlString } from '@bulk-export/duckdb';
 
@@ -30,18 +29,19 @@ export async function writeLineFiles(
 ): Promise<void> {
   const writer = new ChunkWriter({ ...target, header, footer });
   for await (const { bytes, ranges } of spooledBlocks(db, select, `${target.pathOf(0)}.spool`)) {
-    // Each line with its line end.
-    const lines = new Int32Array(ranges.length);
-    for (let i = 0; i < ranges.length; i += 2) {
-      lines[i] = ranges[i];
-      lines[i + 1] = ranges[i + 1] + 1;
-    }
-    await writer.writeRanges(bytes, lines);
+    // Each line with its line end (the ranges are the reader's to reuse, and ours until the next block).
+    for (let i = 1; i < ranges.length; i += 2) ranges[i] += 1;
+    await writer.writeRanges(bytes, ranges);
+    await writer.settle();
   }
   await writer.end();
 }
 
-/** Lines of a spool file as read: `bytes`, and where each line starts and ends (without its line end) in it. */
+/**
+ * Lines of a spool file as read: `bytes`, and where each line starts and ends (without its line end) in it. Both are
+ * the reader's own and are filled again when the next block is asked for: a consumer that keeps them longer (a write
+ * not yet settled) copies them first.
+ */
 export interface SpooledBlock {
   bytes: Buffer;
   ranges: Int32Array;
@@ -66,28 +66,65 @@ export async function* spooledBlocks(db: DuckDb, select: string, spool: string):
   }
 }
 
+/** Bytes read from the spool at a time. */
+const BLOCK_BYTES = 1 << 20;
+
+/**
+ * The blocks of a spool file, read into one buffer and one array of ranges that every block reuses (a line longer
+ * than the buffer grows it): fresh memory per block made the main thread collect garbage for seconds per million
+ * events.
+ */
 async function* readSpool(path: string): AsyncGenerator<SpooledBlock> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const block of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const bytes: Buffer = rest.length ? Buffer.concat([rest, block as Buffer]) : (block as Buffer);
-    const ranges: number[] = [];
-    let at = 0;
-    while (bytes.length - at >= LENGTH_DIGITS) {
-      let length = 0;
-      for (let d = at; d < at + LENGTH_DIGITS; d++) {
-        const digit = bytes[d] - DIGIT_0;
-        if (digit < 0 || digit > 9) throw new Error(`internal error: a spooled line has no length at byte ${at}`);
-        length = length * 10 + digit;
+  const file = await open(path, 'r');
+  try {
+    let buffer = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+    let ranges = new Int32Array(8192);
+    /** Bytes in `buffer`: a partial line carried over, then what was read. */
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, null);
+      filled += bytesRead;
+      let count = 0;
+      let at = 0;
+      let needed = 0;
+      while (filled - at >= LENGTH_DIGITS) {
+        let length = 0;
+        for (let d = at; d < at + LENGTH_DIGITS; d++) {
+          const digit = buffer[d] - DIGIT_0;
+          if (digit < 0 || digit > 9) throw new Error(`internal error: a spooled line has no length at byte ${at}`);
+          length = length * 10 + digit;
+        }
+        const end = at + LENGTH_DIGITS + length + 1;
+        if (end > filled) {
+          needed = end - at;
+          break;
+        }
+        if (buffer[end - 1] !== NEWLINE)
+          throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
+        if (count + 2 > ranges.length) {
+          const more = new Int32Array(ranges.length * 2);
+          more.set(ranges);
+          ranges = more;
+        }
+        ranges[count++] = at + LENGTH_DIGITS;
+        ranges[count++] = end - 1;
+        at = end;
       }
-      const end = at + LENGTH_DIGITS + length + 1;
-      if (end > bytes.length) break;
-      if (bytes[end - 1] !== NEWLINE)
-        throw new Error(`internal error: a spooled line of ${length} bytes does not end where its length says`);
-      ranges.push(at + LENGTH_DIGITS, end - 1);
-      at = end;
+      if (count > 0) yield { bytes: buffer.subarray(0, at), ranges: ranges.subarray(0, count) };
+      if (bytesRead === 0) {
+        if (filled > at)
+          throw new Error(`internal error: the spool file ends inside a line (${filled - at} bytes left)`);
+        return;
+      }
+      // The partial line to the front; a line longer than the buffer gets a buffer of its size.
+      if (needed > buffer.length) {
+        const larger = Buffer.allocUnsafeSlow(needed);
+        buffer.copy(larger, 0, at, filled);
+        buffer = larger;
+      } else buffer.copyWithin(0, at, filled);
+      filled -= at;
     }
-    if (ranges.length) yield { bytes: bytes.subarray(0, at), ranges: Int32Array.from(ranges) };
-    rest = bytes.subarray(at);
+  } finally {
+    await file.close();
   }
-  if (rest.length) throw new Error(`internal error: the spool file ends inside a line (${rest.length} bytes left)`);
 }

@@ -71,8 +71,7 @@ export async function writeJsonGroup(
     jsonCutLinesSql(group, records),
     `${target.pathOf(0)}.spool`,
   )) {
-    // Each line with its line end, after its cut.
-    const lines = new Int32Array(ranges.length);
+    // Each line with its line end, after its cut (in place: the ranges are ours until the next block).
     for (let i = 0; i < ranges.length; i += 2) {
       const at = ranges[i];
       let cut = 0;
@@ -83,10 +82,12 @@ export async function writeJsonGroup(
         start += cut - 1;
         bytes[start] = OPEN_OBJECT;
       }
-      lines[i] = start;
-      lines[i + 1] = ranges[i + 1] + 1;
+      ranges[i] = start;
+      ranges[i + 1] += 1;
     }
-    await writer.writeRanges(bytes, lines);
+    await writer.writeRanges(bytes, ranges);
+    // The spool reader fills `bytes` again.
+    await writer.settle();
   }
   await writer.end();
 }

@@ -38,22 +38,28 @@ export async function writeParquetGroup(
   const plan = groupRowsSql(`lpad(row_id::VARCHAR, ${ROW_ID_DIGITS}, '0') || event AS line`, group);
   const types = new StructureOfBlocks(BlockPool.get());
   for await (const { bytes, ranges } of spooledBlocks(db, plan, `${target.pathOf(0)}.spool`)) {
-    const events = new Int32Array(ranges.length);
+    // The id of a row whose range has been moved past it; read only where a piece starts or may end.
+    const rowIdAt = (i: number) => BigInt(bytes.toString('latin1', ranges[i] - ROW_ID_DIGITS, ranges[i]));
     for (let i = 0; i < ranges.length; i += 2) {
-      const rowId = BigInt(bytes.toString('latin1', ranges[i], ranges[i] + ROW_ID_DIGITS));
-      events[i] = ranges[i] + ROW_ID_DIGITS;
-      events[i + 1] = ranges[i + 1];
-      const size = events[i + 1] - events[i];
-      if (piece && piece.bytes + size > budget) piece = null;
+      // The event after its row id, in place: the ranges are ours until the next block.
+      ranges[i] += ROW_ID_DIGITS;
+      const size = ranges[i + 1] - ranges[i];
+      if (piece && piece.bytes + size > budget) {
+        // Its last row is the one before (set at the end of the previous block when this is a block's first row).
+        if (i > 0) piece.last = rowIdAt(i - 2);
+        piece = null;
+      }
       if (!piece) {
-        piece = { first: rowId, last: rowId, rows: 0, bytes: 0 };
+        const first = rowIdAt(i);
+        piece = { first, last: first, rows: 0, bytes: 0 };
         pending.push(piece);
       }
-      piece.last = rowId;
       piece.rows += 1;
       piece.bytes += size;
     }
-    await types.add(bytes, events);
+    if (piece && ranges.length > 0) piece.last = rowIdAt(ranges.length - 2);
+    // Copied (to a worker thread, or read on this one) before add() returns: the reader may fill them again.
+    await types.add(bytes, ranges);
   }
   const structure = await types.result();
   const normalised = normaliseStructure(structure);
