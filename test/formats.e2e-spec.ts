@@ -1,4 +1,6 @@
+import { crc32c } from '@node-rs/crc32';
 import { parseFileName } from '@bulk-export/formats';
+import { crc32cBase64 } from '@bulk-export/storage';
 import { clockPast, createTopic, gcs, kcatProduce, TestAccount, TestSystem } from '@bulk-export/testing';
 import { createExport, ExportBody, exportDone, saveCredentials } from './support/exports';
 import { asXmlText, Json, readCsvFile, readJsonFile, readParquetFile, readXmlFile, unzipIf } from './support/readers';
@@ -259,7 +261,10 @@ describe('formats and export types, byte-exact', () => {
       const expected = groups.get(
         type === 'all_profiles' ? parts.eventName : `${parts.eventName}|${parts.day}`,
       ) as Record<string, Json>[];
-      const content = unzipIf(await gcs.download(bucket, object.name), gzip);
+      const downloaded = await gcs.download(bucket, object.name);
+      // Every format's files, gzipped or not, carry the CRC32C of the bytes that arrived.
+      expect(object.crc32c).toBe(crc32cBase64(crc32c(downloaded)));
+      const content = unzipIf(downloaded, gzip);
       const strip = (r: Record<string, Json>) => {
         const { eventName: _n, ...rest } = r;
         return type === 'all_profiles' ? { profile: rest.profile } : rest;

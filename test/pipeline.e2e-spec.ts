@@ -14,7 +14,9 @@ import {
   TestSystem,
   waitFor,
 } from '@bulk-export/testing';
+import { crc32c } from '@node-rs/crc32';
 import { parseFileName } from '@bulk-export/formats';
+import { crc32cBase64 } from '@bulk-export/storage';
 import { createExport, exportDone } from './support/exports';
 
 /**
@@ -168,7 +170,10 @@ describe('one-time JSON export, end to end', () => {
       expect(parts.runTime.getTime()).toBe(to);
       const expected = groups.get(`${parts.eventName}\u0000${parts.day}`);
       expect(expected).toBeDefined();
-      const lines = (await gcs.download(bucket, object.name)).toString('utf8').split('\n');
+      const bytes = await gcs.download(bucket, object.name);
+      // The checksum the file was declared with (computed as it was written) is that of the bytes that arrived.
+      expect(object.crc32c).toBe(crc32cBase64(crc32c(bytes)));
+      const lines = bytes.toString('utf8').split('\n');
       expect(lines.pop()).toBe('');
       expect(JSON.parse(lines[0])).toBe(parts.eventName);
       const rows = lines.slice(1).map((l) => JSON.parse(l));

@@ -108,6 +108,7 @@ export class WriteGroupUseCase {
               name,
               contentType,
               expected(name),
+              chunk.crc32c,
             );
             await unlink(chunk.path);
             files.push({

@@ -45,6 +45,11 @@ export async function crc32cOfFile(path: string): Promise<string> {
   let crc = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
     crc = crc32cUpdate(chunk as Buffer, crc);
+  return crc32cBase64(crc);
+}
+
+/** A CRC32C as GCS writes it: base64 of the big-endian value. */
+export function crc32cBase64(crc: number): string {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(crc >>> 0);
   return out.toString('base64');
@@ -96,8 +101,13 @@ export async function uploadFile(
   objectName: string,
   contentType: string,
   expected?: ExpectedGeneration,
+  /** The file's CRC32C when its writer computed it; otherwise it is read from the file. */
+  knownCrc32c?: number,
 ): Promise<UploadedObject> {
-  const [{ size }, crc32c] = await Promise.all([stat(localPath), crc32cOfFile(localPath)]);
+  const [{ size }, crc32c] = await Promise.all([
+    stat(localPath),
+    knownCrc32c === undefined ? crc32cOfFile(localPath) : crc32cBase64(knownCrc32c),
+  ]);
   const bucket = storage.bucket(bucketName);
   const timeoutMs = requestTimeoutMs(storage);
   for (let attempt = 1; ; attempt++) {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { crc32c } from '@node-rs/crc32';
 import { Chunk, ChunkWriter, RecordTooLarge } from './chunk-writer';
 
 describe('ChunkWriter', () => {
@@ -121,6 +122,33 @@ describe('ChunkWriter', () => {
     const file = readFileSync(chunks[0].path);
     expect((gzip ? gunzipSync(file) : file).toString()).toBe(`H\n${expected.join('')}F\n`);
   });
+
+  it.each([false, true])(
+    'writes megabytes through its write buffers, and records larger than they are, byte for byte, with their CRC32C (gzip: %s)',
+    async (gzip) => {
+      const chunks: Chunk[] = [];
+      const w = writer(3 << 20, chunks, gzip);
+      // Records from 1 byte to 700 KiB (beyond the write buffers), each of its own letter, none settled in between.
+      const records: string[] = [];
+      for (let i = 0; records.join('').length < 8 << 20; i++) {
+        const size = i % 17 === 0 ? 700 * 1024 : 1 + ((i * 7919) % 40_000);
+        records.push(`${String.fromCharCode(97 + (i % 26)).repeat(size - 1)}\n`);
+      }
+      for (let i = 0; i < records.length; i += 5) {
+        const batch = Buffer.from(records.slice(i, i + 5).join(''));
+        const ranges: number[] = [];
+        for (let at = 0, j = i; j < Math.min(i + 5, records.length); j++) ranges.push(at, (at += records[j].length));
+        await w.writeRanges(batch, ranges);
+      }
+      await w.end();
+      expect(chunks.length).toBeGreaterThan(2);
+      // Each file's CRC32C, computed while it was written, is that of its bytes on disk (compressed ones with gzip).
+      for (const c of chunks) expect(c.crc32c).toBe(crc32c(readFileSync(c.path)) >>> 0);
+      const text = chunks.map((c) => readFileSync(c.path)).map((f) => (gzip ? gunzipSync(f) : f).toString());
+      expect(text.every((t) => t.startsWith('H\n') && t.endsWith('F\n'))).toBe(true);
+      expect(text.map((t) => t.slice(2, -2)).join('')).toBe(records.join(''));
+    },
+  );
 
   it('gzips each file on its own', async () => {
     const chunks: Chunk[] = [];

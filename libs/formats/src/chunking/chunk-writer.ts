@@ -1,6 +1,7 @@
 import { createWriteStream, WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip, Gzip } from 'node:zlib';
+import { crc32c } from '@node-rs/crc32';
 
 /** One finished file of a chunked group. */
 export interface Chunk {
@@ -9,6 +10,8 @@ export interface Chunk {
   rows: number;
   /** Bytes of the file on disk. */
   bytes: number;
+  /** CRC32C of the file's bytes (unsigned), computed as they were written: the upload need not read them for it. */
+  crc32c?: number;
 }
 
 /** Where a format writer puts its files: local paths by index, the size limit, and who takes finished files. */
@@ -16,7 +19,7 @@ export interface ChunkTarget {
   pathOf(index: number): string;
   maxBytes: number;
   gzip: boolean;
-  onChunk(chunk: { index: number; path: string; rows: number; bytes: number }): Promise<void>;
+  onChunk(chunk: Chunk): Promise<void>;
 }
 
 export interface ChunkWriterOptions {
@@ -60,6 +63,8 @@ export class ChunkWriter {
   private gzip: Gzip | null = null;
   private rows = 0;
   private bytes = 0;
+  /** CRC32C of what the current file holds so far (after gzip). */
+  private crc = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private failure: Error | null = null;
@@ -145,8 +150,11 @@ export class ChunkWriter {
     this.out = createWriteStream(this.options.pathOf(this.index));
     // A write error (disk full…) must fail the run, not the process.
     this.out.on('error', (e) => (this.failure ??= e));
+    this.crc = 0;
     if (this.options.gzip) {
       this.gzip = createGzip({ level: 6 });
+      // Beside the pipe, which sees the same chunks in the same order.
+      this.gzip.on('data', (compressed: Buffer) => (this.crc = crc32c(compressed, this.crc)));
       this.gzip.pipe(this.out);
     }
     this.rows = 0;
@@ -173,6 +181,7 @@ export class ChunkWriter {
     } else data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    if (!this.gzip) this.crc = crc32c(data, this.crc);
     const target = this.gzip ?? (this.out as WriteStream);
     let accepted = true;
     // Writes complete in order: the last one's callback means every earlier one is done too.
@@ -200,6 +209,7 @@ export class ChunkWriter {
       path: this.options.pathOf(this.index),
       rows: this.rows,
       bytes: out.bytesWritten,
+      crc32c: this.crc >>> 0,
     };
     this.out = null;
     this.gzip = null;
