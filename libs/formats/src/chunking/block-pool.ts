@@ -6,6 +6,7 @@ import { BoundedTasks } from '@bulk-export/domain';
 import { JsonStructure, mergeStructures, structureOfBlock } from '../json/json-structure';
 import type { XmlLayout } from '@bulk-export/domain';
 import { XmlBlock, xmlEventsOfBlock, XmlRecords } from '../xml/xml-event';
+import { SPOOL_BLOCK_BYTES } from './line-files';
 
 type Task = 'xml' | 'structure';
 /** How the XML of a block is written (xmlEventsOfBlock). */
@@ -18,6 +19,8 @@ interface Reply {
   bytes?: Uint8Array;
   sizes?: Int32Array;
   structure?: string;
+  /** The block's buffer, moved back to be filled again. */
+  block?: ArrayBuffer;
   error?: string;
 }
 interface Pending {
@@ -51,6 +54,7 @@ class BlockWorker {
     this.worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
   }
 
+  /** `bytes` (a view of a buffer of the pool's) and `spare` move to the worker, which moves them back. */
   send(
     id: number,
     task: Task,
@@ -63,7 +67,8 @@ class BlockWorker {
       this.pending.set(id, { resolve, reject });
       // Referenced while it has work, so a caller awaiting it keeps the process alive.
       this.worker.ref();
-      this.worker.postMessage({ id, task, bytes, ranges, spare, ...xml }, spare ? [spare] : []);
+      const moved = [bytes.buffer as ArrayBuffer, ...(spare ? [spare] : [])];
+      this.worker.postMessage({ id, task, bytes, ranges, spare, ...xml }, moved);
     });
   }
 }
@@ -83,6 +88,13 @@ export class BlockPool {
   private static threads = Math.max(1, Math.min(availableParallelism(), 2));
   private readonly workers: BlockWorker[] = [];
   private next = 0;
+  /**
+   * Buffers that carry blocks to the workers and come back with their replies: a block copied
+   * by postMessage was a fresh buffer in the worker, which V8 freed only when that worker
+   * collected its garbage (rarely: the scanners make little), so the two workers held up to
+   * 170 MB of old blocks at a time (10M events, Parquet).
+   */
+  private readonly blocks: ArrayBuffer[] = [];
 
   private constructor(private readonly script: string | null) {}
 
@@ -105,7 +117,7 @@ export class BlockPool {
    */
   async xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions, spare?: ArrayBuffer): Promise<XmlBlock> {
     if (!this.script) return xmlEventsOfBlock(bytes, ranges, spare, options.layout, options.records);
-    const reply = await this.send('xml', bytes, ranges, spare, options);
+    const reply = await this.send('xml', this.carrier(bytes), ranges, spare, options);
     if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
     return { xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), sizes: reply.sizes };
   }
@@ -113,9 +125,18 @@ export class BlockPool {
   /** The structure of a block of events (see structureOfBlock). */
   async structure(bytes: Uint8Array, ranges: Int32Array): Promise<JsonStructure> {
     if (!this.script) return structureOfBlock(bytes, ranges);
-    const reply = await this.send('structure', bytes, ranges);
+    const reply = await this.send('structure', this.carrier(bytes), ranges);
     if (reply.structure === undefined) throw new Error('worker thread: no structure in its reply');
     return JSON.parse(reply.structure) as JsonStructure;
+  }
+
+  /** A copy of `bytes` in a buffer of the pool's (one of those come back, or a new one). */
+  private carrier(bytes: Uint8Array): Uint8Array {
+    let block = this.blocks.pop();
+    if (!block || block.byteLength < bytes.length) block = new ArrayBuffer(Math.max(bytes.length, SPOOL_BLOCK_BYTES));
+    const view = new Uint8Array(block, 0, bytes.length);
+    view.set(bytes);
+    return view;
   }
 
   private send(
@@ -129,7 +150,11 @@ export class BlockPool {
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
     while (this.workers.length < BlockPool.threads) this.workers.push(new BlockWorker(script));
     const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return worker.send(this.next++, task, bytes, ranges, spare, xml);
+    return worker.send(this.next++, task, bytes, ranges, spare, xml).then((reply) => {
+      // Kept for the next blocks (as many as were in flight at once); a long line's larger one is let go.
+      if (reply.block && reply.block.byteLength <= SPOOL_BLOCK_BYTES) this.blocks.push(reply.block);
+      return reply;
+    });
   }
 }
 

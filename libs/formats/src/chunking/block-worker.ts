@@ -16,11 +16,13 @@ interface Message {
 /** A worker thread of BlockPool: XML or the structure of a block of events. */
 parentPort?.on('message', (message: Message) => {
   try {
+    // The block's buffer goes back with the reply, to carry another block.
+    const block = message.bytes.buffer as ArrayBuffer;
     if (message.task === 'structure') {
-      parentPort?.postMessage({
-        id: message.id,
-        structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)),
-      });
+      parentPort?.postMessage(
+        { id: message.id, structure: JSON.stringify(structureOfBlock(message.bytes, message.ranges)), block },
+        [block],
+      );
       return;
     }
     const { xml, sizes } = xmlEventsOfBlock(
@@ -32,9 +34,10 @@ parentPort?.on('message', (message: Message) => {
     );
     // The XML's ArrayBuffer is its own (not Node's pool), so it moves instead of being copied.
     const bytes = new Uint8Array(xml.buffer, xml.byteOffset, xml.byteLength);
-    parentPort?.postMessage({ id: message.id, bytes, sizes }, [
+    parentPort?.postMessage({ id: message.id, bytes, sizes, block }, [
       bytes.buffer as ArrayBuffer,
       sizes.buffer as ArrayBuffer,
+      block,
     ]);
   } catch (e) {
     parentPort?.postMessage({ id: message.id, error: e instanceof Error ? e.message : String(e) });

@@ -67,7 +67,7 @@ export async function* spooledBlocks(db: DuckDb, select: string, spool: string):
 }
 
 /** Bytes read from the spool at a time. */
-const BLOCK_BYTES = 1 << 20;
+export const SPOOL_BLOCK_BYTES = 1 << 20;
 
 /**
  * The blocks of a spool file, read into one buffer and one array of ranges that every block reuses (a line longer
@@ -77,7 +77,7 @@ const BLOCK_BYTES = 1 << 20;
 async function* readSpool(path: string): AsyncGenerator<SpooledBlock> {
   const file = await open(path, 'r');
   try {
-    let buffer = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+    let buffer = Buffer.allocUnsafeSlow(SPOOL_BLOCK_BYTES);
     let ranges = new Int32Array(8192);
     /** Bytes in `buffer`: a partial line carried over, then what was read. */
     let filled = 0;
