@@ -44,12 +44,6 @@ const BUFFER_BYTES = 256 * 1024;
 /** Records are flushed past BUFFER_BYTES: room for that and one more record of a usual size. */
 const COPY_BYTES = 2 * BUFFER_BYTES;
 
-/** A write buffer and the write that last used it. */
-interface CopySlot {
-  buffer: Buffer | null;
-  written: Promise<void>;
-}
-
 /**
  * Writes serialised records into files of at most `maxBytes`, starting a new index when
  * the next record would not fit. Boundaries depend only on the records and their order,
@@ -72,11 +66,8 @@ export class ChunkWriter {
   private written: Promise<void> = Promise.resolve();
   private readonly header: Buffer;
   private readonly footer: Buffer;
-  private readonly slots: CopySlot[] = [
-    { buffer: null, written: Promise.resolve() },
-    { buffer: null, written: Promise.resolve() },
-  ];
-  private nextSlot = 0;
+  /** Where buffered records are copied to be written, again for every flush. */
+  private copy: Buffer | null = null;
 
   constructor(private readonly options: ChunkWriterOptions) {
     this.header = options.header ?? Buffer.alloc(0);
@@ -166,18 +157,16 @@ export class ChunkWriter {
   private async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.pending.length === 0) return;
-    // Copied into one of two buffers that take turns (one is filled while the other is written); a
-    // larger run (a record near the limit) into a buffer of its own.
+    // Copied into the writer's own buffer once its last write is done (the streams take a flush's
+    // 256 KiB above their high-water mark, so flush() waited for it to drain already); a larger
+    // run (a record near the limit) into a buffer of its own.
     let data: Buffer;
-    let slot: CopySlot | null = null;
     if (this.pendingBytes <= COPY_BYTES) {
-      slot = this.slots[this.nextSlot];
-      this.nextSlot ^= 1;
-      await slot.written;
-      slot.buffer ??= Buffer.allocUnsafeSlow(COPY_BYTES);
+      await this.written;
+      this.copy ??= Buffer.allocUnsafeSlow(COPY_BYTES);
       let at = 0;
-      for (const part of this.pending) at += part.copy(slot.buffer, at);
-      data = slot.buffer.subarray(0, at);
+      for (const part of this.pending) at += part.copy(this.copy, at);
+      data = this.copy.subarray(0, at);
     } else data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
@@ -188,7 +177,6 @@ export class ChunkWriter {
     this.written = new Promise<void>((resolve) => {
       accepted = target.write(data, () => resolve());
     });
-    if (slot) slot.written = this.written;
     if (!accepted) await once(target, 'drain');
   }
 
