@@ -112,13 +112,13 @@ export class ExtractTaskUseCase {
         : new DuckDbQueue<RawSlice>(db, (connection, slice) =>
             connection.run(
               writeStagedSql(
-                stageEventsSql(account.timeZone, names, slice.select, maxNameBytes),
+                stageEventsSql(account.timeZone, names, slice.select, maxNameBytes, { grouped: slice.grouped }),
                 slice.number,
                 stagedSliceFile(dir, slice.number),
               ),
             ),
           );
-      let read: { rows: number; slices: number };
+      let read: { rows: number; slices: number; grouped: number };
       try {
         read = await this.read(
           db,
@@ -128,6 +128,7 @@ export class ExtractTaskUseCase {
           stager,
           order,
           profiles ? undefined : { first: spec.block * SLICES_PER_TASK, size: SLICES_PER_TASK },
+          maxNameBytes,
         );
         await probeAfterRanges(
           this.kafka,
@@ -176,6 +177,7 @@ export class ExtractTaskUseCase {
         readMs: t1 - t0,
         stageAfterReadMs: t2 - t1,
         slices: read.slices,
+        slicesGrouped: read.grouped,
         deadLetterMs: Date.now() - t2,
         rowsRead: read.rows,
       });
@@ -192,8 +194,9 @@ export class ExtractTaskUseCase {
   /**
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
    * bytes into local files that DuckDB reads in bulk; it decodes no message. Each
-   * completed slice goes to `stager` (events) while the read goes on; a failed slice stops
-   * the read. Returns the records read and the number of slices.
+   * completed slice goes to `stager` (events), in file-group order when the scan settled its
+   * records' groups, while the read goes on; a failed slice stops the read. Returns the records read, the number of
+   * slices and how many of them were grouped.
    */
   private async read(
     db: DuckDb,
@@ -203,8 +206,13 @@ export class ExtractTaskUseCase {
     stager: DuckDbQueue<RawSlice> | null,
     order: CaptureOrder,
     block: { first: number; size: number } | undefined,
-  ): Promise<{ rows: number; slices: number }> {
-    const sink = await RawSink.open(db, dir, { onSlice: stager ? (slice) => stager.add(slice) : undefined, block });
+    maxEncodedNameBytes: number,
+  ): Promise<{ rows: number; slices: number; grouped: number }> {
+    const sink = await RawSink.open(db, dir, {
+      onSlice: stager ? (slice) => stager.add(slice) : undefined,
+      block,
+      groups: stager ? { maxEncodedNameBytes } : undefined,
+    });
     try {
       await readRanges(this.kafka, this.logger, {
         topic,
@@ -222,7 +230,8 @@ export class ExtractTaskUseCase {
       throw e;
     }
     if (sink.slowRows > 0) this.logger.debug('records that took the appender', { rows: sink.slowRows });
-    return { rows: sink.rows, slices: sink.slices.length };
+    const slices = sink.slices;
+    return { rows: sink.rows, slices: slices.length, grouped: slices.filter((slice) => slice.grouped).length };
   }
 
   /** Sends the messages that are not events (`select`: selectRejectedSql) to the dead-letter topic, in batches. */

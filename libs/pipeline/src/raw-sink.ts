@@ -2,8 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import { open, readdir, rm, FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDb, DuckDBAppender, sqlString } from '@bulk-export/duckdb';
-import { EventScanner } from '@bulk-export/formats';
+import { EventScanner, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
 import type { RangeRecord } from '@bulk-export/messaging';
+import { GroupOrder } from './group-order';
 
 const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
@@ -22,6 +23,8 @@ const SLOW_SLICE = 2 ** 31 - 1;
 export interface RawSlice {
   number: number;
   select: string;
+  /** Its records are already in staging's order, by file group (see GroupOrder): staging need not sort them. */
+  grouped: boolean;
 }
 
 export interface RawSinkOptions {
@@ -35,6 +38,12 @@ export interface RawSinkOptions {
    * are numbered partition × 2^16 onwards.
    */
   block?: { first: number; size: number };
+  /**
+   * Events: each slice's lines are held until it is complete and written by file group when the scan settled every
+   * record's group (see GroupOrder). `maxEncodedNameBytes`: staging's limit on an encoded event name, so that a name
+   * it might reject is left to it.
+   */
+  groups?: { maxEncodedNameBytes: number };
 }
 const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
@@ -183,11 +192,14 @@ function encoded(bytes: Buffer): string {
  *
  * Each partition's records go to files of about 8 MiB, its slices, each handed to `onSlice` when
  * complete, so a slice is sorted into file groups in memory that does not grow with the export.
+ * With `groups`, a slice's lines are held until it is complete, then written in file-group order
+ * when the scan settled the group of each (GroupOrder), so that staging need not sort them.
  * A record whose line would exceed 8 MiB goes through DuckDB's appender into `raw_slow`, the last
  * slice.
  */
 class PartitionFile {
-  readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  /** Lines not written yet: up to 512 KiB, or, grouping, the whole slice (it grows). */
+  buffer: Buffer;
   used = 0;
   /**
    * Bytes of the current file's lines without the scan's fields (so slices hold the records they held before those
@@ -196,6 +208,9 @@ class PartitionFile {
   size = 0;
   readonly paths: string[] = [];
   private file: FileHandle | null = null;
+  /** Grouping: the group of each line of the slice, and the buffer its lines are arranged into. */
+  readonly order: GroupOrder | null;
+  private arranged: Buffer | null = null;
 
   constructor(
     readonly partition: number,
@@ -204,7 +219,19 @@ class PartitionFile {
     /** The number of its first slice, and how many it may have. */
     private readonly first: number,
     private readonly room: number,
-  ) {}
+    grouped: boolean,
+  ) {
+    this.order = grouped ? new GroupOrder() : null;
+    this.buffer = Buffer.allocUnsafe(grouped ? sliceBytes + BUFFER_BYTES : BUFFER_BYTES);
+  }
+
+  /** Grouping: makes room in the buffer for `size` more bytes. */
+  reserve(size: number): void {
+    if (this.used + size <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.used + size));
+    this.buffer.copy(bigger, 0, 0, this.used);
+    this.buffer = bigger;
+  }
 
   async flush(): Promise<void> {
     await this.write(this.buffer.subarray(0, this.used));
@@ -230,7 +257,15 @@ class PartitionFile {
 
   /** Ends the current file; returns it as a slice, or null if no file was open. */
   async close(): Promise<RawSlice | null> {
-    await this.flush();
+    const order = this.order;
+    const grouped = order !== null && order.known;
+    if (order && grouped && order.size > 1) {
+      if (!this.arranged || this.arranged.length < this.used) this.arranged = Buffer.allocUnsafe(this.buffer.length);
+      order.arrange(this.buffer, this.used, this.arranged);
+      await this.write(this.arranged.subarray(0, this.used));
+      this.used = 0;
+    } else await this.flush();
+    order?.reset();
     this.size = 0;
     const file = this.file;
     if (!file) return null;
@@ -241,7 +276,7 @@ class PartitionFile {
       throw new Error(
         `partition ${this.partition} holds more than ${this.room} slices in one read: make the extract tasks smaller (EXTRACT_TASK_MAX_OFFSETS)`,
       );
-    return { number: this.first + seq, select: readLinesSql([this.paths[seq]]) };
+    return { number: this.first + seq, select: readLinesSql([this.paths[seq]]), grouped };
   }
 }
 
@@ -251,13 +286,19 @@ export class RawSink {
   private slowCount = 0;
   private readonly completed: RawSlice[] = [];
   private readonly scanner = new EventScanner();
+  /** Grouping: the longest event name whose group is settled here (staging's name checks never reject it). */
+  private readonly maxGroupName: number;
 
   private constructor(
     private readonly db: DuckDb,
     private readonly dir: string,
     private readonly slow: DuckDBAppender,
     private readonly options: RawSinkOptions,
-  ) {}
+  ) {
+    // An encoded name is at most three bytes per byte of the name.
+    const maxEncoded = options.groups?.maxEncodedNameBytes ?? 0;
+    this.maxGroupName = Math.min(MAX_EVENT_NAME_BYTES, Math.floor(maxEncoded / 3));
+  }
 
   /** `dir`: where the partitions' files go (the run's staging folder). */
   static async open(db: DuckDb, dir: string, options: RawSinkOptions = {}): Promise<RawSink> {
@@ -321,8 +362,15 @@ export class RawSink {
         // Then the record is classified in SQL, as one that was not scanned.
         if (size > MAX_LINE_BYTES) scan = null;
       }
-      if (out.used + size > BUFFER_BYTES) await out.flush();
-      if (size > BUFFER_BYTES) {
+      if (out.order) {
+        out.reserve(size);
+        // The group is settled here for a scanned event whose day is its ts's and whose name staging accepts.
+        const nameBytes = scan ? scan.nameEnd - scan.nameStart : 0;
+        if (scan && scan.tsIsDay && nameBytes > 0 && nameBytes <= this.maxGroupName)
+          out.order.add(out.used, body, scan.nameStart, scan.nameEnd, scan.tsStart);
+        else out.order.addUnknown(out.used);
+      } else if (out.used + size > BUFFER_BYTES) await out.flush();
+      if (size > BUFFER_BYTES && !out.order) {
         const line = Buffer.allocUnsafe(size);
         const length = writeLine(line, 0, partition, r, keyKind, keyBody, kind, body, scan);
         out.size += length - scanFieldBytes;
@@ -345,7 +393,8 @@ export class RawSink {
     const paths = partitions.flatMap((p) => p.paths);
     const slow = `SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`;
     const block = this.options.block;
-    if (this.slowCount > 0) this.complete({ number: block ? block.first + block.size - 1 : SLOW_SLICE, select: slow });
+    if (this.slowCount > 0)
+      this.complete({ number: block ? block.first + block.size - 1 : SLOW_SLICE, select: slow, grouped: false });
     await this.db.run(`CREATE VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
   }
 
@@ -373,7 +422,14 @@ export class RawSink {
     const [first, room] = block
       ? [block.first, block.size - 1]
       : [partition * SLICES_PER_PARTITION, SLICES_PER_PARTITION];
-    const file = new PartitionFile(partition, this.dir, this.options.sliceBytes ?? SLICE_BYTES, first, room);
+    const file = new PartitionFile(
+      partition,
+      this.dir,
+      this.options.sliceBytes ?? SLICE_BYTES,
+      first,
+      room,
+      this.options.groups !== undefined,
+    );
     this.files.set(partition, file);
     return file;
   }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { DuckDb, DuckDbQueue } from '@bulk-export/duckdb';
 import { rowRangeSql } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
@@ -89,6 +91,74 @@ describe('staged slices', () => {
     expect(rejected.map(([p, o, , event, reason]) => [p, Number(o), event, reason])).toEqual(
       [0, 1].flatMap((p) => Array.from({ length: 18 }, (_, i) => [p, 5 + 17 * i, 'not json', 'not valid JSON'])),
     );
+  });
+
+  it('stages slices the sink wrote by file group exactly as slices it left to the SQL sort', async () => {
+    // Names whose byte order is not UTF-16's, prefixes; a name long enough that only SQL may accept it, one it rejects.
+    const names = ['b', 'a', 'ab', 'a b', 'é', '\uff5e', '\u{1f600}', 'Page-View/Home', 'n'.repeat(90)];
+    const MAX_ENCODED = 200;
+    /** Offsets below 400: events whose group the scan settles; above, every 13th one SQL settles. */
+    const value = (n: number) => {
+      const event = { eventName: names[(n * 7) % 8], ts: n % 3 ? 20260101120000 : 20251231235959, eventProps: { n } };
+      if (n < 400 || n % 13 !== 0) return JSON.stringify(event);
+      const odd = [
+        'not json',
+        JSON.stringify({ ...event, ts: '2026-01-02T03:04:05Z' }),
+        JSON.stringify({ ...event, eventName: names[8] }),
+        JSON.stringify({ ...event, eventName: 'é'.repeat(40) }),
+        JSON.stringify({ ...event, eventName: '' }),
+        JSON.stringify({ eventProps: { n }, eventName: event.eventName, ts: event.ts }),
+      ];
+      return odd[(n / 13) % odd.length];
+    };
+    const records = Array.from({ length: 900 }, (_, n) => ({
+      offset: BigInt(n),
+      timestamp: BigInt(DAY + n * 60_000),
+      key: n % 5 ? null : Buffer.from(`k${n}`),
+      value: Buffer.from(value(n)),
+    }));
+
+    async function stageWith(grouping: boolean, eventNames: string[] | null) {
+      const own = mkdtempSync(join(dir, grouping ? 'grouped-' : 'sorted-'));
+      const instance = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: own });
+      try {
+        const stager = new DuckDbQueue<RawSlice>(instance, (connection, slice) =>
+          connection.run(
+            writeStagedSql(
+              stageEventsSql('America/New_York', eventNames, slice.select, MAX_ENCODED, { grouped: slice.grouped }),
+              slice.number,
+              stagedSliceFile(own, slice.number),
+            ),
+          ),
+        );
+        const sink = await RawSink.open(instance, own, {
+          sliceBytes: 2000,
+          onSlice: (slice) => stager.add(slice),
+          groups: grouping ? { maxEncodedNameBytes: MAX_ENCODED } : undefined,
+        });
+        for (let start = 0; start < records.length; start += 10) await sink.append(3, records.slice(start, start + 10));
+        await sink.finish();
+        await stager.finish(2);
+        await instance.run(stagedViewSql(await stagedFiles(own)));
+        const rows = await instance.rows('SELECT * FROM staged ORDER BY row_id');
+        return { rows, grouped: sink.slices.filter((slice) => slice.grouped).length, slices: sink.slices.length };
+      } finally {
+        instance.close();
+      }
+    }
+
+    for (const eventNames of [null, ['a', 'ab', '\u{1f600}', names[8]]]) {
+      const sorted = await stageWith(false, eventNames);
+      const grouped = await stageWith(true, eventNames);
+      expect(sorted.grouped).toBe(0);
+      // The first slices hold only events the scan settled; most of the later ones hold one it did not.
+      expect(grouped.grouped).toBeGreaterThan(10);
+      expect(grouped.grouped).toBeLessThan(grouped.slices - 10);
+      expect(grouped.slices).toBe(sorted.slices);
+      if (eventNames) expect(sorted.rows.length).toBeLessThan(600);
+      else expect(sorted.rows.length).toBe(900);
+      expect(grouped.rows).toEqual(sorted.rows);
+    }
   });
 
   it('keeps the bytes of a rejected key or value that is not UTF-8, for the dead-letter topic, through every path', async () => {
@@ -251,7 +321,7 @@ describe('staged slices', () => {
       staged += 1;
       await connection.run('SELECT 1');
     });
-    for (let number = 0; number < 6; number++) stager.add({ number, select: '' });
+    for (let number = 0; number < 6; number++) stager.add({ number, select: '', grouped: false });
     await expect(stager.finish(1)).rejects.toThrow('disk full');
     expect(stager.failure).toBeInstanceOf(Error);
     expect(staged).toBe(2);

@@ -83,13 +83,14 @@ const PROFILE_REJECT_REASON = `CASE
 /**
  * The staged rows of an events export from `source` (a slice of `raw`), keeping only
  * `eventNames` when given (rejected messages are always kept, for the dead-letter topic),
- * sorted into file groups.
+ * sorted into file groups; `grouped`: the slice's lines are in that order already (RawSlice).
  */
 export function stageEventsSql(
   timeZone: string,
   eventNames: string[] | null,
   source = 'SELECT * FROM raw',
   maxEncodedNameBytes = 3 * MAX_EVENT_NAME_BYTES,
+  { grouped = false } = {},
 ): string {
   const keep = eventNames ? `WHERE reason IS NOT NULL OR name IN (${eventNames.map(sqlString).join(', ')})` : '';
   return `SELECT partition, "offset", capture_ms, key, value AS event, reason,
@@ -104,7 +105,7 @@ export function stageEventsSql(
         CASE WHEN checked_name IS NOT NULL THEN checked_ts ELSE strings[2] END AS ts_text, checked_day, raw_key, raw_value, json_cut
       FROM (SELECT *, ${EVENT_FIELDS} FROM (${source}))
     ) ${keep}
-    ORDER BY event_name, day, partition, "offset"`;
+    ${grouped ? '' : 'ORDER BY event_name, day, partition, "offset"'}`;
 }
 
 /**

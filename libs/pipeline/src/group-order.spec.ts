@@ -1,0 +1,98 @@
+import { GroupOrder, groupHash } from './group-order';
+
+describe('GroupOrder', () => {
+  /** Lines `<name>|<day>|<n>\n` of the given groups, the GroupOrder of them, and the bytes. */
+  function lines(groups: [string, string][]): { order: GroupOrder; bytes: Buffer; keyed: [Buffer, string, string][] } {
+    const order = new GroupOrder();
+    const parts: Buffer[] = [];
+    const keyed: [Buffer, string, string][] = [];
+    let at = 0;
+    groups.forEach(([name, day], n) => {
+      const line = Buffer.from(`${name}|${day}|${n}\n`);
+      const nameBytes = Buffer.from(name);
+      order.add(at, line, 0, nameBytes.length, nameBytes.length + 1);
+      parts.push(line);
+      keyed.push([nameBytes, day, line.toString()]);
+      at += line.length;
+    });
+    return { order, bytes: Buffer.concat(parts), keyed };
+  }
+
+  /** Staging's order: name bytes, then day, then as they came. */
+  const sorted = (keyed: [Buffer, string, string][]) =>
+    keyed
+      .map((k, i) => ({ k, i }))
+      .sort((a, b) => Buffer.compare(a.k[0], b.k[0]) || a.k[1].localeCompare(b.k[1]) || a.i - b.i)
+      .map(({ k }) => k[2])
+      .join('');
+
+  function arranged(order: GroupOrder, bytes: Buffer): string {
+    const target = Buffer.alloc(bytes.length);
+    order.arrange(bytes, bytes.length, target);
+    return target.toString();
+  }
+
+  it('arranges lines by name bytes, then day, each group in the order its lines came', () => {
+    // Prefixes, a space and a dash (below letters), UTF-8 whose byte order is not UTF-16's (U+FF5E before U+1F600).
+    const names = ['a', 'ab', 'a b', 'a-b', 'B', 'é', '\uff5e', '\u{1f600}', 'Page-View/Home', 'zz'];
+    const days = ['20261130', '20261201', '20250101'];
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const groups = Array.from(
+      { length: 2000 },
+      () => [names[random(names.length)], days[random(3)]] as [string, string],
+    );
+    const { order, bytes, keyed } = lines(groups);
+    expect(order.known).toBe(true);
+    expect(order.size).toBe(2000);
+    const text = arranged(order, bytes);
+    expect(text).toBe(sorted(keyed));
+    // Byte order: U+FF5E (ef bd 9e) before U+1F600 (f0 9f 98 80), which UTF-16 order would swap.
+    expect(text.indexOf('\uff5e|')).toBeLessThan(text.indexOf('\u{1f600}|'));
+    expect(text.indexOf('a|')).toBeLessThan(text.indexOf('a b|'));
+  });
+
+  it('keeps apart two groups whose keys hash alike', () => {
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; !pair; i++) {
+      const name = `n${i}`;
+      const bytes = Buffer.from(`${name}|20261201`);
+      const hash = groupHash(bytes, 0, name.length, name.length + 1);
+      const other = seen.get(hash);
+      if (other !== undefined) pair = [other, name];
+      else seen.set(hash, name);
+    }
+    const [first, second] = pair;
+    const { order, bytes, keyed } = lines([
+      [second, '20261201'],
+      [first, '20261201'],
+      [second, '20261201'],
+      [first, '20261201'],
+      [first, '20261130'],
+    ]);
+    expect(arranged(order, bytes)).toBe(sorted(keyed));
+  });
+
+  it('refuses to arrange a slice with a line of unknown group, and starts over after a reset', () => {
+    const { order, bytes } = lines([
+      ['b', '20261201'],
+      ['a', '20261201'],
+    ]);
+    order.addUnknown(bytes.length);
+    expect(order.known).toBe(false);
+    expect(() => order.arrange(bytes, bytes.length, Buffer.alloc(bytes.length))).toThrow('not known');
+    order.reset();
+    expect(order.known).toBe(true);
+    expect(order.size).toBe(0);
+    const line = Buffer.from('x|20261201|0\n');
+    order.add(0, line, 0, 1, 2);
+    expect(arranged(order, line)).toBe('x|20261201|0\n');
+  });
+
+  it('keeps lines whole through its arrays growing', () => {
+    const groups = Array.from({ length: 5000 }, (_, n) => [n % 3 ? 'odd' : 'even', '20261201'] as [string, string]);
+    const { order, bytes, keyed } = lines(groups);
+    expect(arranged(order, bytes)).toBe(sorted(keyed));
+  });
+});
