@@ -105,11 +105,28 @@ describe('RawSink', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.lines'))).toEqual([]);
   });
 
+  it('ends a slice at the record that fills it, within a batch', async () => {
+    const sink = await RawSink.open(db, dir, { sliceBytes: 1100 });
+    const records = Array.from({ length: 50 }, (_, n) => record(n, null, `{"n":${n},"pad":"${'p'.repeat(80)}"}`));
+    await sink.append(0, records);
+    await sink.finish();
+    expect(sink.slices).toHaveLength(5);
+    const other = await db.connect();
+    try {
+      for (const [i, slice] of sink.slices.entries())
+        expect(await other.rows(`SELECT min("offset"), max("offset") FROM (${slice.select})`)).toEqual([
+          [BigInt(10 * i), BigInt(10 * i + 9)],
+        ]);
+    } finally {
+      other.close();
+    }
+  });
+
   it('cuts each partition into slices that list raw in order, with the appender records last', async () => {
     const completed: number[] = [];
-    const sink = await RawSink.open(db, dir, { sliceBytes: 1000, onSlice: (slice) => completed.push(slice.number) });
+    const sink = await RawSink.open(db, dir, { sliceBytes: 1100, onSlice: (slice) => completed.push(slice.number) });
     const value = (n: number) => `{"n":${n},"pad":"${'p'.repeat(80)}"}`;
-    // Batches of 10 records of about 100 bytes: a partition's file is full after one batch.
+    // Batches of 10 records of about 120 bytes a line: a partition's file is full after one batch.
     for (let batch = 0; batch < 3; batch++) {
       for (const partition of [2, 0]) {
         await sink.append(

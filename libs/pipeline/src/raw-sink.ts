@@ -215,7 +215,7 @@ class PartitionFile {
   constructor(
     readonly partition: number,
     private readonly dir: string,
-    private readonly sliceBytes: number,
+    readonly sliceBytes: number,
     /** The number of its first slice, and how many it may have. */
     private readonly first: number,
     private readonly room: number,
@@ -248,11 +248,6 @@ class PartitionFile {
     let written = 0;
     while (written < bytes.length)
       written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
-  }
-
-  /** Ends the current file once it holds a slice's worth (returned); the next write starts another. */
-  async rotateIfFull(): Promise<RawSlice | null> {
-    return this.size < this.sliceBytes ? null : this.close();
   }
 
   /** Ends the current file; returns it as a slice, or null if no file was open. */
@@ -326,8 +321,9 @@ export class RawSink {
   /** Appends records of one partition, in offset order. */
   async append(partition: number, records: RangeRecord[]): Promise<void> {
     const out = this.files.get(partition) ?? this.openPartition(partition);
-    this.complete(await out.rotateIfFull());
     for (const r of records) {
+      // A slice ends at the record that fills it, so that a grouped slice's buffer does not grow by a whole batch.
+      if (out.size >= out.sliceBytes) this.complete(await out.close());
       this.count += 1;
       const { key, value } = r;
       // The key field after its first byte: none (`n`), the key (`=`), or the key encoded.
