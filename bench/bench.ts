@@ -14,7 +14,7 @@ import { kcatReplay } from './replay';
 
 /**
  * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--replicas 1] [--rounds 1]
- *   [--set KEY=VALUE]… [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
+ *   [--set KEY=VALUE]… [--node-args "<flags>"] [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit) and its CPU, the time
  * our export needs from creating a one-time export over the whole topic to `done` (per
@@ -26,6 +26,8 @@ import { kcatReplay } from './replay';
  * when N > 1) and records how the export's work split between them (events read, rows
  * written). `--rounds R` exports the formats R times in turn (json, csv, …, json, csv, …);
  * an export row then shows each figure's median, with every round's figures in the JSON.
+ * `--node-args` starts the services with more Node.js flags, e.g. `--trace-gc` (its lines go
+ * to the services' logs), which NODE_OPTIONS does not take.
  *
  * Each format's files are deleted from the bucket once counted, and the bucket and the
  * topic at the end (a 10M run writes some 15 GB to the stack's disk otherwise); `--keep`
@@ -249,11 +251,13 @@ async function main(): Promise<void> {
   console.log(`  ${mb.toFixed(0)} MB, ${(bytes / events).toFixed(0)} bytes an event`);
 
   const profiles = arg('cpu-prof', '');
+  const nodeArgs = [process.env.SERVICE_NODE_ARGS ?? '', arg('node-args', '')];
   if (profiles) {
     // Every service writes a V8 CPU profile (open in Chrome DevTools or speedscope) when it stops.
     mkdirSync(profiles, { recursive: true });
-    process.env.SERVICE_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${profiles}`;
+    nodeArgs.push(`--cpu-prof --cpu-prof-dir=${profiles}`);
   }
+  process.env.SERVICE_NODE_ARGS = nodeArgs.filter(Boolean).join(' ');
   const keep = process.argv.includes('--keep');
   let bucket = '';
   let topic = '';
