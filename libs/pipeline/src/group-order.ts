@@ -14,10 +14,9 @@ export class GroupOrder {
   private starts = new Int32Array(1024);
   private groupOf = new Int32Array(1024);
   private lines = 0;
-  /** Each group's key (name bytes, 0x01, day bytes); a group by the hash of its key, and by its text on a collision. */
+  /** Each group's key (name bytes, 0x01, day bytes), and the groups by the hash of their key. */
   private readonly keys: Buffer[] = [];
-  private readonly byHash = new Map<number, number>();
-  private readonly collided = new Map<string, number>();
+  private readonly byHash = new Map<number, number[]>();
   private unknown = false;
 
   /** The lines added since the last reset. */
@@ -36,17 +35,14 @@ export class GroupOrder {
    */
   add(start: number, bytes: Uint8Array, nameStart: number, nameEnd: number, dayStart: number): void {
     const hash = groupHash(bytes, nameStart, nameEnd, dayStart);
-    let group = this.byHash.get(hash);
-    if (group === undefined || !sameKey(this.keys[group], bytes, nameStart, nameEnd, dayStart)) {
-      const key = keyOf(bytes, nameStart, nameEnd, dayStart);
-      if (group === undefined) {
-        group = this.newGroup(key);
-        this.byHash.set(hash, group);
-      } else {
-        const text = key.toString('latin1');
-        group = this.collided.get(text) ?? this.newGroup(key);
-        this.collided.set(text, group);
-      }
+    let groups = this.byHash.get(hash);
+    if (!groups) this.byHash.set(hash, (groups = []));
+    let group = -1;
+    for (const g of groups) if (sameKey(this.keys[g], bytes, nameStart, nameEnd, dayStart)) group = g;
+    if (group < 0) {
+      group = this.keys.length;
+      this.keys.push(keyOf(bytes, nameStart, nameEnd, dayStart));
+      groups.push(group);
     }
     this.push(start, group);
   }
@@ -93,13 +89,7 @@ export class GroupOrder {
     this.lines = 0;
     this.keys.length = 0;
     this.byHash.clear();
-    this.collided.clear();
     this.unknown = false;
-  }
-
-  private newGroup(key: Buffer): number {
-    this.keys.push(key);
-    return this.keys.length - 1;
   }
 
   private push(start: number, group: number): void {
