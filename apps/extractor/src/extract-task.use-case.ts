@@ -17,6 +17,7 @@ import { DuckDb, DuckDbQueue, shareOfMemoryLimit } from '@bulk-export/duckdb';
 import { maxEncodedEventNameBytes } from '@bulk-export/formats';
 import {
   RawSink,
+  RawSinkOptions,
   RawSlice,
   removeRawFiles,
   selectRejectedSql,
@@ -34,6 +35,29 @@ import {
 /** The name of a task's staging: the claim keeps a worker that lost the task out of its successor's folder. */
 const partOf = (ctx: TaskContext, holder: TaskHolder) => `t${(ctx.task.spec as ExtractSpec).block}-${holder.claim}`;
 
+/** What RawSink read: records, slices (grouped, staged as lines) and the groups of the slices staged as lines. */
+interface SinkRead {
+  rows: number;
+  slices: number;
+  grouped: number;
+  asLines: number;
+  lineGroups: { eventName: string; day: string; rows: number }[];
+}
+
+/** Rows per file group, summed over the slices that hold it. */
+function countGroups(
+  parts: readonly { eventName: string; day: string; rows: number }[],
+): { eventName: string; day: string; rows: number }[] {
+  const byKey = new Map<string, { eventName: string; day: string; rows: number }>();
+  for (const { eventName, day, rows } of parts) {
+    const key = JSON.stringify([eventName, day]);
+    const group = byKey.get(key);
+    if (group) group.rows += rows;
+    else byKey.set(key, { eventName, day, rows });
+  }
+  return [...byKey.values()];
+}
+
 const toRange = (r: { partition: number; start: string; end: string }): OffsetRange => ({
   partition: r.partition,
   start: BigInt(r.start),
@@ -43,7 +67,8 @@ const toRange = (r: { partition: number; start: string; end: string }): OffsetRa
 /**
  * One extract task: reads its offset range in batches into local line files that DuckDB
  * reads and parses slice by slice into staged Parquet files (numbered in the task's block,
- * so that all the run's slices keep Kafka's order), sets aside messages that are not
+ * so that all the run's slices keep Kafka's order), or, for a JSON export's slices that the
+ * scan settles, writes their lines as staged (staged-lines.ts); sets aside messages that are not
  * events (dead-letter topic), publishes the staging for the uploaders, and records which
  * file groups it holds.
  */
@@ -118,7 +143,7 @@ export class ExtractTaskUseCase {
               ),
             ),
           );
-      let read: { rows: number; slices: number; grouped: number };
+      let read: SinkRead;
       try {
         read = await this.read(
           db,
@@ -128,7 +153,13 @@ export class ExtractTaskUseCase {
           stager,
           order,
           profiles ? undefined : { first: spec.block * SLICES_PER_TASK, size: SLICES_PER_TASK },
-          maxNameBytes,
+          profiles
+            ? undefined
+            : {
+                maxEncodedNameBytes: maxNameBytes,
+                // JSON: the slices the scan settles are staged as the lines of the export's files.
+                lines: exportRow.format === 'json' ? { keep: names ? new Set(names) : null } : undefined,
+              },
         );
         await probeAfterRanges(
           this.kafka,
@@ -160,9 +191,12 @@ export class ExtractTaskUseCase {
         string | null,
         bigint,
       ][];
-      const groups = counted
-        .filter(([eventName]) => eventName !== null)
-        .map(([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) }));
+      const groups = countGroups([
+        ...counted
+          .filter(([eventName]) => eventName !== null)
+          .map(([eventName, day, rows]) => ({ eventName: String(eventName), day: String(day), rows: Number(rows) })),
+        ...read.lineGroups,
+      ]);
       const rowsRejected = Number(counted.find(([eventName]) => eventName === null)?.[2] ?? 0);
       const rowsStaged = groups.reduce((n, g) => n + g.rows, 0);
       await this.deadLetterRejected(
@@ -178,6 +212,7 @@ export class ExtractTaskUseCase {
         stageAfterReadMs: t2 - t1,
         slices: read.slices,
         slicesGrouped: read.grouped,
+        slicesAsLines: read.asLines,
         deadLetterMs: Date.now() - t2,
         rowsRead: read.rows,
       });
@@ -195,8 +230,8 @@ export class ExtractTaskUseCase {
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
    * bytes into local files that DuckDB reads in bulk; it decodes no message. Each
    * completed slice goes to `stager` (events), in file-group order when the scan settled its
-   * records' groups, while the read goes on; a failed slice stops the read. Returns the records read, the number of
-   * slices and how many of them were grouped.
+   * records' groups, while the read goes on, unless the sink staged it as lines (a JSON export);
+   * a failed slice stops the read.
    */
   private async read(
     db: DuckDb,
@@ -206,12 +241,12 @@ export class ExtractTaskUseCase {
     stager: DuckDbQueue<RawSlice> | null,
     order: CaptureOrder,
     block: { first: number; size: number } | undefined,
-    maxEncodedNameBytes: number,
-  ): Promise<{ rows: number; slices: number; grouped: number }> {
+    groups: RawSinkOptions['groups'],
+  ): Promise<SinkRead> {
     const sink = await RawSink.open(db, dir, {
       onSlice: stager ? (slice) => stager.add(slice) : undefined,
       block,
-      groups: stager ? { maxEncodedNameBytes } : undefined,
+      groups,
     });
     try {
       await readRanges(this.kafka, this.logger, {
@@ -231,7 +266,13 @@ export class ExtractTaskUseCase {
     }
     if (sink.slowRows > 0) this.logger.debug('records that took the appender', { rows: sink.slowRows });
     const slices = sink.slices;
-    return { rows: sink.rows, slices: slices.length, grouped: slices.filter((slice) => slice.grouped).length };
+    return {
+      rows: sink.rows,
+      slices: slices.length,
+      grouped: slices.filter((slice) => slice.grouped).length,
+      asLines: slices.filter((slice) => slice.lines).length,
+      lineGroups: slices.flatMap((slice) => slice.lines ?? []),
+    };
   }
 
   /** Sends the messages that are not events (`select`: selectRejectedSql) to the dead-letter topic, in batches. */

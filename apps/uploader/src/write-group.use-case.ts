@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { BoundedTasks, ExportFormat, fileExtension, TaskFile, WriteSpec } from '@bulk-export/domain';
 import { DuckDb } from '@bulk-export/duckdb';
-import { BlockPool, GroupFormat, RunObjects, writeGroup } from '@bulk-export/formats';
+import { BlockPool, GroupFormat, RunObjects } from '@bulk-export/formats';
 import { Logger, Metrics } from '@bulk-export/observability';
 import { TaskContext, TaskHolder } from '@bulk-export/persistence';
-import { stagedFiles, stagedViewSql, StagingStore, TaskCommand, TaskSteps } from '@bulk-export/pipeline';
+import { stagedFiles, StagingStore, TaskCommand, TaskSteps, writeStagedGroup } from '@bulk-export/pipeline';
 import { ExpectedGeneration, uploadFile } from '@bulk-export/storage';
 import { ExportBucket } from './export-bucket';
 import { UploaderDuckDb } from './uploader-duckdb';
@@ -86,8 +86,7 @@ export class WriteGroupUseCase {
     let db: DuckDb | null = null;
     try {
       db = await this.duckdb.connect();
-      await db.run(stagedViewSql(sources, { temporary: true }));
-      await writeGroup(db, how, group, {
+      await writeStagedGroup(db, how, group, sources, {
         // Local names stay short: an encoded event name can be longer than a file name may be.
         pathOf: (index) => join(outDir, `${index}.part`),
         maxBytes,
@@ -127,6 +126,12 @@ export class WriteGroupUseCase {
           }),
       });
       await uploads.drain();
+      // Every row the extract tasks counted is in the files: a staging this uploader cannot read fully fails the task.
+      const written = files.reduce((n, f) => n + f.rows, 0);
+      if (written !== group.rows)
+        throw new Error(
+          `the group ${JSON.stringify(group.eventName)} of ${group.day} has ${group.rows} staged rows, but ${written} were written`,
+        );
     } finally {
       await uploads.drain().catch(() => undefined);
       db?.close();

@@ -95,4 +95,45 @@ describe('GroupOrder', () => {
     const { order, bytes, keyed } = lines(groups);
     expect(arranged(order, bytes)).toBe(sorted(keyed));
   });
+
+  it('writes JSON lines from their cut in group order, and says where each group is', () => {
+    const order = new GroupOrder();
+    // Lines `<head>|{"eventName":"<name>","ts":<day>…}\n`: the JSON line starts at the comma after the name.
+    const events: [string, string][] = [
+      ['b', '20261201'],
+      ['a', '20261202'],
+      ['b', '20261201'],
+      ['a', '20261201'],
+      ['a', '20261202'],
+    ];
+    const parts: Buffer[] = [];
+    let at = 0;
+    events.forEach(([name, day], n) => {
+      const body = Buffer.from(`{"eventName":"${name}","ts":${day}1200${n}0}`);
+      const line = Buffer.concat([Buffer.from(`${n}|`), body, Buffer.from('\n')]);
+      const bodyAt = at + line.length - 1 - body.length;
+      const cut = body.indexOf(',') + 1;
+      const nameStart = 14;
+      order.add(at, body, nameStart, nameStart + name.length, body.indexOf(':', nameStart) + 1, bodyAt + cut - 1);
+      parts.push(line);
+      at += line.length;
+    });
+    expect(order.linesKnown).toBe(true);
+    const source = Buffer.concat(parts);
+    const target = Buffer.alloc(source.length);
+    const groups = order.arrangeLines(source, source.length, target);
+    const text = (g: { start: number; end: number }) => target.toString('utf8', g.start, g.end);
+    expect(groups.map((g) => [g.eventName, g.day, g.rows, text(g)])).toEqual([
+      ['a', '20261201', 1, '{"ts":20261201120030}\n'],
+      ['a', '20261202', 2, '{"ts":20261202120010}\n{"ts":20261202120040}\n'],
+      ['b', '20261201', 2, '{"ts":20261201120000}\n{"ts":20261201120020}\n'],
+    ]);
+    expect(groups[0].start).toBe(0);
+    expect(groups[2].end).toBe(groups.reduce((n, g) => n + g.end - g.start, 0));
+    // A line without its JSON line: no lines for the slice.
+    order.add(at, Buffer.from('x|20261201'), 0, 1, 2);
+    expect(order.known).toBe(true);
+    expect(order.linesKnown).toBe(false);
+    expect(() => order.arrangeLines(source, source.length, target)).toThrow('not known');
+  });
 });

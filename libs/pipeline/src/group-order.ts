@@ -13,7 +13,10 @@
 export class GroupOrder {
   private starts = new Int32Array(1024);
   private groupOf = new Int32Array(1024);
+  /** Where each line's JSON line begins (see `add`), or -1. */
+  private cuts = new Int32Array(1024);
   private lines = 0;
+  private uncut = false;
   /** Each group's key (name bytes, 0x01, day bytes), and the groups by the hash of their key. */
   private readonly keys: Buffer[] = [];
   private readonly byHash = new Map<number, number[]>();
@@ -29,11 +32,18 @@ export class GroupOrder {
     return !this.unknown;
   }
 
+  /** Whether every line's group is known and every line has its JSON line (see `add`): `arrangeLines` can write them. */
+  get linesKnown(): boolean {
+    return !this.unknown && !this.uncut;
+  }
+
   /**
    * The line that starts at `start` (after the previous one's end) is in the group of the name in
-   * `bytes` [nameStart, nameEnd) and the day in the eight bytes from `dayStart`.
+   * `bytes` [nameStart, nameEnd) and the day in the eight bytes from `dayStart`. `cutAt`: where, in
+   * the lines' buffer, its line in the JSON format begins (that byte becomes `{`, and the line runs to
+   * the end of this one, its newline included), or -1 when it has none.
    */
-  add(start: number, bytes: Uint8Array, nameStart: number, nameEnd: number, dayStart: number): void {
+  add(start: number, bytes: Uint8Array, nameStart: number, nameEnd: number, dayStart: number, cutAt = -1): void {
     const hash = groupHash(bytes, nameStart, nameEnd, dayStart);
     let groups = this.byHash.get(hash);
     if (!groups) this.byHash.set(hash, (groups = []));
@@ -44,13 +54,14 @@ export class GroupOrder {
       this.keys.push(keyOf(bytes, nameStart, nameEnd, dayStart));
       groups.push(group);
     }
-    this.push(start, group);
+    if (cutAt < 0) this.uncut = true;
+    this.push(start, group, cutAt);
   }
 
   /** The line that starts at `start` is in a group only SQL can settle. */
   addUnknown(start: number): void {
     this.unknown = true;
-    this.push(start, -1);
+    this.push(start, -1, -1);
   }
 
   /**
@@ -60,14 +71,14 @@ export class GroupOrder {
   arrange(source: Buffer, end: number, target: Buffer): void {
     if (this.unknown) throw new Error('the group of a line is not known');
     // Each group's rank in key order, then where its lines start in the target: a counting sort.
-    const byKey = this.keys.map((key, group) => ({ key, group })).sort((a, b) => Buffer.compare(a.key, b.key));
+    const byKey = this.sortedGroups();
     const at = new Float64Array(this.keys.length);
     for (let i = 0; i < this.lines; i++) {
       const next = i + 1 < this.lines ? this.starts[i + 1] : end;
       at[this.groupOf[i]] += next - this.starts[i];
     }
     let offset = 0;
-    for (const { group } of byKey) {
+    for (const group of byKey) {
       const bytes = at[group];
       at[group] = offset;
       offset += bytes;
@@ -85,23 +96,86 @@ export class GroupOrder {
     }
   }
 
+  /**
+   * Writes into `target` each line's JSON line (from its `cutAt`, with `{` in place of that byte, to
+   * the end of the line at `source`), in group order; `end`: where the last line ends. Returns the
+   * groups in that order, with where each one's lines are in `target`. Only when `linesKnown`.
+   */
+  arrangeLines(source: Buffer, end: number, target: Buffer): LineGroup[] {
+    if (!this.linesKnown) throw new Error('the group or the JSON line of a line is not known');
+    const byKey = this.sortedGroups();
+    const at = new Float64Array(this.keys.length);
+    const rows = new Int32Array(this.keys.length);
+    for (let i = 0; i < this.lines; i++) {
+      const next = i + 1 < this.lines ? this.starts[i + 1] : end;
+      at[this.groupOf[i]] += next - this.cuts[i];
+      rows[this.groupOf[i]] += 1;
+    }
+    const groups: LineGroup[] = [];
+    let offset = 0;
+    for (const group of byKey) {
+      const key = this.keys[group];
+      const bytes = at[group];
+      groups.push({
+        eventName: key.toString('utf8', 0, key.length - 9),
+        day: key.toString('latin1', key.length - 8),
+        rows: rows[group],
+        start: offset,
+        end: offset + bytes,
+      });
+      at[group] = offset;
+      offset += bytes;
+    }
+    for (let i = 0; i < this.lines; i++) {
+      const next = i + 1 < this.lines ? this.starts[i + 1] : end;
+      const group = this.groupOf[i];
+      const to = at[group];
+      source.copy(target, to, this.cuts[i], next);
+      target[to] = OPEN_OBJECT;
+      at[group] = to + next - this.cuts[i];
+    }
+    return groups;
+  }
+
   reset(): void {
     this.lines = 0;
     this.keys.length = 0;
     this.byHash.clear();
     this.unknown = false;
+    this.uncut = false;
   }
 
-  private push(start: number, group: number): void {
+  /** The groups' numbers in key order. */
+  private sortedGroups(): number[] {
+    return this.keys
+      .map((key, group) => ({ key, group }))
+      .sort((a, b) => Buffer.compare(a.key, b.key))
+      .map(({ group }) => group);
+  }
+
+  private push(start: number, group: number, cutAt: number): void {
     if (this.lines === this.starts.length) {
       this.starts = grown(this.starts);
       this.groupOf = grown(this.groupOf);
+      this.cuts = grown(this.cuts);
     }
     this.starts[this.lines] = start;
     this.groupOf[this.lines] = group;
+    this.cuts[this.lines] = cutAt;
     this.lines += 1;
   }
 }
+
+/** A file group's lines in a slice arranged by `arrangeLines`: its rows, and the bytes [start, end) they take. */
+export interface LineGroup {
+  eventName: string;
+  day: string;
+  rows: number;
+  start: number;
+  end: number;
+}
+
+const OPEN_OBJECT = 0x7b;
 
 const SEPARATOR = 0x01;
 

@@ -7,4 +7,6 @@ export * from './staging';
 export * from './staging-store';
 export * from './staged-events';
 export * from './raw-sink';
+export * from './staged-lines';
+export * from './staged-group';
 export * from './task-step';

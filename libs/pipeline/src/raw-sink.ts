@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { DuckDb, DuckDBAppender, sqlString } from '@bulk-export/duckdb';
 import { EventScanner, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
 import type { RangeRecord } from '@bulk-export/messaging';
-import { GroupOrder } from './group-order';
+import { GroupOrder, LineGroup } from './group-order';
+import { writeStagedLines } from './staged-lines';
+import { stagedLinesFile } from './staging';
 
 const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
@@ -25,6 +27,11 @@ export interface RawSlice {
   select: string;
   /** Its records are already in staging's order, by file group (see GroupOrder): staging need not sort them. */
   grouped: boolean;
+  /**
+   * Staged as lines already (a JSON export's slice whose records the sink settled completely: see staged-lines.ts),
+   * with the groups written: DuckDB does not stage it. Null otherwise.
+   */
+  lines: LineGroup[] | null;
 }
 
 export interface RawSinkOptions {
@@ -41,9 +48,10 @@ export interface RawSinkOptions {
   /**
    * Events: each slice's lines are held until it is complete and written by file group when the scan settled every
    * record's group (see GroupOrder). `maxEncodedNameBytes`: staging's limit on an encoded event name, so that a name
-   * it might reject is left to it.
+   * it might reject is left to it. `lines`: a JSON export's events, whose slices the scan settled completely are
+   * staged here as the lines of its files (see staged-lines.ts), keeping the event names in `keep` (null: all).
    */
-  groups?: { maxEncodedNameBytes: number };
+  groups?: { maxEncodedNameBytes: number; lines?: { keep: ReadonlySet<string> | null } };
 }
 const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
@@ -208,6 +216,8 @@ class PartitionFile {
   size = 0;
   readonly paths: string[] = [];
   private file: FileHandle | null = null;
+  /** Slices ended so far. */
+  private sliceCount = 0;
   /** Grouping: the group of each line of the slice, and the buffer its lines are arranged into. */
   readonly order: GroupOrder | null;
   private arranged: Buffer | null = null;
@@ -220,6 +230,8 @@ class PartitionFile {
     private readonly first: number,
     private readonly room: number,
     grouped: boolean,
+    /** Slices the scan settled completely are staged as lines (a JSON export), keeping these names (null: all). */
+    readonly lines: { keep: ReadonlySet<string> | null } | null,
   ) {
     this.order = grouped ? new GroupOrder() : null;
     this.buffer = Buffer.allocUnsafe(grouped ? sliceBytes + BUFFER_BYTES : BUFFER_BYTES);
@@ -250,14 +262,23 @@ class PartitionFile {
       written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
   }
 
-  /** Ends the current file; returns it as a slice, or null if no file was open. */
+  /** Ends the current slice; returns it, or null if it has no record. */
   async close(): Promise<RawSlice | null> {
     const order = this.order;
+    if (order && this.lines && order.size > 0 && order.linesKnown) {
+      const number = this.nextNumber();
+      const groups = order.arrangeLines(this.buffer, this.used, this.arrangedBuffer());
+      const kept = this.lines.keep;
+      await writeStagedLines(stagedLinesFile(this.dir, number), this.arranged!, groups, kept);
+      this.used = 0;
+      this.size = 0;
+      order.reset();
+      return { number, select: '', grouped: true, lines: kept ? groups.filter((g) => kept.has(g.eventName)) : groups };
+    }
     const grouped = order !== null && order.known;
     if (order && grouped && order.size > 1) {
-      if (!this.arranged || this.arranged.length < this.used) this.arranged = Buffer.allocUnsafe(this.buffer.length);
-      order.arrange(this.buffer, this.used, this.arranged);
-      await this.write(this.arranged.subarray(0, this.used));
+      order.arrange(this.buffer, this.used, this.arrangedBuffer());
+      await this.write(this.arranged!.subarray(0, this.used));
       this.used = 0;
     } else await this.flush();
     order?.reset();
@@ -266,12 +287,28 @@ class PartitionFile {
     if (!file) return null;
     this.file = null;
     await file.close();
-    const seq = this.paths.length - 1;
+    return {
+      number: this.nextNumber(),
+      select: readLinesSql([this.paths[this.paths.length - 1]]),
+      grouped,
+      lines: null,
+    };
+  }
+
+  /** Room for the slice's lines arranged. */
+  private arrangedBuffer(): Buffer {
+    if (!this.arranged || this.arranged.length < this.used) this.arranged = Buffer.allocUnsafe(this.buffer.length);
+    return this.arranged;
+  }
+
+  /** The number of the slice that ends now. */
+  private nextNumber(): number {
+    const seq = this.sliceCount++;
     if (seq >= this.room)
       throw new Error(
         `partition ${this.partition} holds more than ${this.room} slices in one read: make the extract tasks smaller (EXTRACT_TASK_MAX_OFFSETS)`,
       );
-    return { number: this.first + seq, select: readLinesSql([this.paths[seq]]), grouped };
+    return this.first + seq;
   }
 }
 
@@ -358,14 +395,8 @@ export class RawSink {
         // Then the record is classified in SQL, as one that was not scanned.
         if (size > MAX_LINE_BYTES) scan = null;
       }
-      if (out.order) {
-        out.reserve(size);
-        // The group is settled here for a scanned event whose day is its ts's and whose name staging accepts.
-        const nameBytes = scan ? scan.nameEnd - scan.nameStart : 0;
-        if (scan && scan.tsIsDay && nameBytes > 0 && nameBytes <= this.maxGroupName)
-          out.order.add(out.used, body, scan.nameStart, scan.nameEnd, scan.tsStart);
-        else out.order.addUnknown(out.used);
-      } else if (out.used + size > BUFFER_BYTES) await out.flush();
+      if (out.order) out.reserve(size);
+      else if (out.used + size > BUFFER_BYTES) await out.flush();
       if (size > BUFFER_BYTES && !out.order) {
         const line = Buffer.allocUnsafe(size);
         const length = writeLine(line, 0, partition, r, keyKind, keyBody, kind, body, scan);
@@ -374,6 +405,15 @@ export class RawSink {
         continue;
       }
       const end = writeLine(out.buffer, out.used, partition, r, keyKind, keyBody, kind, body, scan);
+      if (out.order) {
+        // The group is settled here for a scanned event whose day is its ts's and whose name staging accepts.
+        const nameBytes = scan ? scan.nameEnd - scan.nameStart : 0;
+        if (scan && scan.tsIsDay && nameBytes > 0 && nameBytes <= this.maxGroupName) {
+          // Its JSON line, for lines: from the byte before its cut (the value ends the line, before its newline).
+          const cutAt = out.lines && scan.cut > 0 ? end - 1 - body.length + scan.cut - 1 : -1;
+          out.order.add(out.used, body, scan.nameStart, scan.nameEnd, scan.tsStart, cutAt);
+        } else out.order.addUnknown(out.used);
+      }
       // Slices are cut where they were before the scan's fields: the same records in each.
       out.size += end - out.used - scanFieldBytes;
       out.used = end;
@@ -390,7 +430,12 @@ export class RawSink {
     const slow = `SELECT * FROM (SELECT * FROM raw_slow ORDER BY partition, "offset")`;
     const block = this.options.block;
     if (this.slowCount > 0)
-      this.complete({ number: block ? block.first + block.size - 1 : SLOW_SLICE, select: slow, grouped: false });
+      this.complete({
+        number: block ? block.first + block.size - 1 : SLOW_SLICE,
+        select: slow,
+        grouped: false,
+        lines: null,
+      });
     await this.db.run(`CREATE VIEW raw AS ${paths.length ? `${readLinesSql(paths)} UNION ALL ` : ''}${slow}`);
   }
 
@@ -407,7 +452,8 @@ export class RawSink {
   private complete(slice: RawSlice | null): void {
     if (!slice) return;
     this.completed.push(slice);
-    this.options.onSlice?.(slice);
+    // A slice staged as lines is staged already.
+    if (!slice.lines) this.options.onSlice?.(slice);
   }
 
   private openPartition(partition: number): PartitionFile {
@@ -425,6 +471,7 @@ export class RawSink {
       first,
       room,
       this.options.groups !== undefined,
+      this.options.groups?.lines ?? null,
     );
     this.files.set(partition, file);
     return file;

@@ -321,7 +321,7 @@ describe('staged slices', () => {
       staged += 1;
       await connection.run('SELECT 1');
     });
-    for (let number = 0; number < 6; number++) stager.add({ number, select: '', grouped: false });
+    for (let number = 0; number < 6; number++) stager.add({ number, select: '', grouped: false, lines: null });
     await expect(stager.finish(1)).rejects.toThrow('disk full');
     expect(stager.failure).toBeInstanceOf(Error);
     expect(staged).toBe(2);

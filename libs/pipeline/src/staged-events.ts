@@ -1,5 +1,6 @@
 import { sqlString } from '@bulk-export/duckdb';
 import { eventDaySql, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
+import { isStagedLines } from './staging';
 
 /**
  * The staging schema shared by the extractor (writes) and the uploader (reads). One statement
@@ -159,10 +160,12 @@ export function writeStagedSql(select: string, slice: number, path: string): str
 }
 
 /**
- * The view `staged` over the staged files (in slice order), with each row's `row_id`;
+ * The view `staged` over the staged Parquet files (in slice order), with each row's `row_id`;
  * `temporary`: seen by its own connection only (write tasks side by side on one database).
  */
 export function stagedViewSql(paths: string[], { temporary = false } = {}): string {
+  // Slices staged as lines (a JSON export's) are read without DuckDB: see staged-lines.ts.
+  paths = paths.filter((path) => !isStagedLines(path));
   const files = paths.length
     ? `read_parquet([${paths.map(sqlString).join(', ')}], file_row_number = true)`
     : EMPTY_STAGED;

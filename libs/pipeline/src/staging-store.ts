@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { AppConfig } from '@bulk-export/config';
 import { Logger } from '@bulk-export/observability';
 import { deploymentStorage, httpStatus, uploadFile } from '@bulk-export/storage';
-import { removeAttemptsUpTo, runStagingRoot, stagedFiles, stagingDir } from './staging';
+import { isStagedLines, removeAttemptsUpTo, runStagingRoot, stagedFiles, stagingDir } from './staging';
 
 /** The list of an attempt's staged files in the bucket, written after them. */
 const STAGED_LIST = 'staged.json';
@@ -94,7 +94,7 @@ export class StagingStore {
         this.location.bucket,
         path,
         prefix + basename(path),
-        'application/vnd.apache.parquet',
+        isStagedLines(path) ? 'application/x-ndjson' : 'application/vnd.apache.parquet',
       );
       files.push(basename(path));
     }

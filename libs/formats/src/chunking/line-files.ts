@@ -27,11 +27,25 @@ export async function writeLineFiles(
   header: Buffer,
   footer?: Buffer,
 ): Promise<void> {
+  await writeLineBlocks(target, spooledBlocks(db, select, `${target.pathOf(0)}.spool`), header, footer);
+}
+
+/**
+ * Writes a group's lines, given a block at a time (each line without its line end, which follows it in `bytes`), into
+ * its files: ChunkWriter adds the header and footer, keeps each file under the size limit and gzips when asked.
+ */
+export async function writeLineBlocks(
+  target: ChunkTarget,
+  blocks: AsyncIterable<SpooledBlock>,
+  header: Buffer,
+  footer?: Buffer,
+): Promise<void> {
   const writer = new ChunkWriter({ ...target, header, footer });
-  for await (const { bytes, ranges } of spooledBlocks(db, select, `${target.pathOf(0)}.spool`)) {
+  for await (const { bytes, ranges } of blocks) {
     // Each line with its line end (the ranges are the reader's to reuse, and ours until the next block).
     for (let i = 1; i < ranges.length; i += 2) ranges[i] += 1;
     await writer.writeRanges(bytes, ranges);
+    // The reader fills `bytes` again.
     await writer.settle();
   }
   await writer.end();

@@ -1,6 +1,6 @@
 import { DuckDb, sqlString } from '@bulk-export/duckdb';
-import { ChunkTarget, ChunkWriter } from '../chunking/chunk-writer';
-import { spooledBlocks, writeLineFiles } from '../chunking/line-files';
+import { ChunkTarget } from '../chunking/chunk-writer';
+import { SpooledBlock, spooledBlocks, writeLineBlocks } from '../chunking/line-files';
 import { FileGroup, groupRowsSql, Records, recordFields } from './group';
 
 /**
@@ -62,16 +62,31 @@ export async function writeJsonGroup(
   target: ChunkTarget,
   records: Records = 'events',
 ): Promise<void> {
+  await writeLineBlocks(
+    target,
+    jsonGroupBlocks(db, group, records, `${target.pathOf(0)}.spool`),
+    jsonHeader(group.eventName),
+  );
+}
+
+/**
+ * The JSON lines of a group of the view `staged` (without their line ends), a block at a time, through the spool file
+ * `spool` (see spooledBlocks).
+ */
+export async function* jsonGroupBlocks(
+  db: DuckDb,
+  group: { eventName: string; day: string },
+  records: Records,
+  spool: string,
+): AsyncGenerator<SpooledBlock> {
   // Staging without json_cut (written by an older extractor, or a view of other columns): every line from SQL.
-  if (!(await hasJsonCut(db)))
-    return writeLineFiles(db, jsonLinesSql(group, records), target, jsonHeader(group.eventName));
-  const writer = new ChunkWriter({ ...target, header: jsonHeader(group.eventName) });
-  for await (const { bytes, ranges } of spooledBlocks(
-    db,
-    jsonCutLinesSql(group, records),
-    `${target.pathOf(0)}.spool`,
-  )) {
-    // Each line with its line end, after its cut (in place: the ranges are ours until the next block).
+  if (!(await hasJsonCut(db))) {
+    yield* spooledBlocks(db, jsonLinesSql(group, records), spool);
+    return;
+  }
+  for await (const block of spooledBlocks(db, jsonCutLinesSql(group, records), spool)) {
+    const { bytes, ranges } = block;
+    // Each line after its cut (in place: the ranges are ours until the next block).
     for (let i = 0; i < ranges.length; i += 2) {
       const at = ranges[i];
       let cut = 0;
@@ -83,15 +98,10 @@ export async function writeJsonGroup(
         bytes[start] = OPEN_OBJECT;
       }
       ranges[i] = start;
-      ranges[i + 1] += 1;
     }
-    await writer.writeRanges(bytes, ranges);
-    // The spool reader fills `bytes` again.
-    await writer.settle();
+    yield block;
   }
-  await writer.end();
 }
-
 async function hasJsonCut(db: DuckDb): Promise<boolean> {
   const rows = await db.rows(`SELECT 1 FROM (DESCRIBE staged) WHERE column_name = 'json_cut'`);
   return rows.length > 0;

@@ -1,0 +1,134 @@
+import { open, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { SpooledBlock } from '@bulk-export/formats';
+import type { LineGroup } from './group-order';
+
+const NEWLINE = 0x0a;
+/** Bytes read at a time. */
+const BLOCK_BYTES = 1 << 20;
+
+/**
+ * A JSON export's slice staged as its lines: RawSink writes the slices whose records it settled
+ * completely (every record scanned, its group known, and in the shape the JSON format keeps: see
+ * EventScanner's `cut`) as the lines of the export's files, so that neither the extractor nor the
+ * uploader runs DuckDB over them. The file's first line is its index,
+ * `{"groups":[{"eventName","day","rows","start","end"},…]}`; then each group's lines, groups in
+ * staging's order (GroupOrder) and each group's lines in offset order, each line `{` and the
+ * message's bytes after its cut, as json-lines.ts writes it. `start` and `end` count from the end
+ * of the index's line.
+ *
+ * `keep`: the event names an export selects (null: all); other groups are left out. Returns the
+ * rows written, or 0 when none was kept (then there is no file).
+ */
+export async function writeStagedLines(
+  path: string,
+  lines: Buffer,
+  groups: readonly LineGroup[],
+  keep: ReadonlySet<string> | null,
+): Promise<number> {
+  const kept = keep ? groups.filter((g) => keep.has(g.eventName)) : groups;
+  if (kept.length === 0) return 0;
+  const index: LineGroup[] = [];
+  let offset = 0;
+  for (const g of kept) {
+    index.push({ ...g, start: offset, end: offset + g.end - g.start });
+    offset += g.end - g.start;
+  }
+  const head = Buffer.from(`${JSON.stringify({ groups: index })}\n`, 'utf8');
+  await writeFile(path, [head, ...kept.map((g) => lines.subarray(g.start, g.end))]);
+  return index.reduce((n, g) => n + g.rows, 0);
+}
+
+/** The index of a slice staged as lines: its groups, and where the lines begin in the file. */
+export async function stagedLinesIndex(path: string): Promise<{ groups: LineGroup[]; linesAt: number }> {
+  return new StagedLinesReader().index(path);
+}
+
+/**
+ * Reads the groups of slices staged as lines, a block at a time, into one buffer and one array of
+ * ranges that every block and slice reuses (memory per block or per slice made the uploader collect
+ * garbage for seconds per million events).
+ */
+export class StagedLinesReader {
+  private buffer = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+  private ranges = new Int32Array(8192);
+
+  /** The index of a slice staged as lines: its groups, and where the lines begin in the file. */
+  async index(path: string): Promise<{ groups: LineGroup[]; linesAt: number }> {
+    const file = await open(path, 'r');
+    try {
+      return await this.readIndex(file, path);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /**
+   * The lines of a group in a slice staged as lines (none when the slice has none of the group), a
+   * block at a time, each line without its line end; `bytes` and `ranges` are reused for the next block.
+   */
+  async *blocks(path: string, group: { eventName: string; day: string }): AsyncGenerator<SpooledBlock> {
+    const file = await open(path, 'r');
+    try {
+      const { groups, linesAt } = await this.readIndex(file, path);
+      const found = groups.find((g) => g.eventName === group.eventName && g.day === group.day);
+      if (!found) return;
+      let position = linesAt + found.start;
+      const end = linesAt + found.end;
+      /** Bytes in the buffer: a partial line carried over, then what was read. */
+      let filled = 0;
+      while (position < end) {
+        const room = Math.min(this.buffer.length - filled, end - position);
+        const { bytesRead } = await file.read(this.buffer, filled, room, position);
+        if (bytesRead === 0) throw new Error(`internal error: the staged lines file ${path} ends inside a group`);
+        position += bytesRead;
+        const buffer = this.buffer;
+        const searchFrom = filled;
+        filled += bytesRead;
+        let count = 0;
+        let at = 0;
+        let newline = buffer.indexOf(NEWLINE, searchFrom);
+        while (newline >= 0 && newline < filled) {
+          if (count + 2 > this.ranges.length) {
+            const more = new Int32Array(this.ranges.length * 2);
+            more.set(this.ranges);
+            this.ranges = more;
+          }
+          this.ranges[count++] = at;
+          this.ranges[count++] = newline;
+          at = newline + 1;
+          newline = buffer.indexOf(NEWLINE, at);
+        }
+        if (count > 0) yield { bytes: buffer.subarray(0, at), ranges: this.ranges.subarray(0, count) };
+        // The partial line to the front; a line longer than the buffer gets a larger one.
+        if (at === 0 && filled === buffer.length) {
+          this.buffer = Buffer.allocUnsafeSlow(buffer.length * 2);
+          buffer.copy(this.buffer, 0, 0, filled);
+        } else buffer.copyWithin(0, at, filled);
+        filled -= at;
+      }
+      if (filled > 0) throw new Error(`internal error: a group of the staged lines file ${path} ends inside a line`);
+    } finally {
+      await file.close();
+    }
+  }
+
+  private async readIndex(file: FileHandle, path: string): Promise<{ groups: LineGroup[]; linesAt: number }> {
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(this.buffer, filled, this.buffer.length - filled, filled);
+      const end = this.buffer.indexOf(NEWLINE, filled);
+      filled += bytesRead;
+      if (end >= 0 && end < filled) {
+        const { groups } = JSON.parse(this.buffer.toString('utf8', 0, end)) as { groups: LineGroup[] };
+        return { groups, linesAt: end + 1 };
+      }
+      if (bytesRead === 0) throw new Error(`internal error: the staged lines file ${path} has no index`);
+      if (filled === this.buffer.length) {
+        const larger = Buffer.allocUnsafeSlow(this.buffer.length * 2);
+        this.buffer.copy(larger);
+        this.buffer = larger;
+      }
+    }
+  }
+}
