@@ -101,7 +101,8 @@ describe('staging through a bucket, no shared filesystem', () => {
       { timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(objects.every((n) => n.startsWith('bulk-export/'))).toBe(true);
-    expect(objects.filter((n) => n.endsWith('.parquet')).length).toBeGreaterThan(0);
+    // A JSON export's plain events are staged as their lines.
+    expect(objects.filter((n) => n.endsWith('.jsonl')).length).toBeGreaterThan(0);
     // The store loses them (an operator's lifecycle rule too eager, a deleted prefix…).
     for (const name of objects) await gcs.deleteObject(staging, name);
     await uploader.start();
