@@ -1,6 +1,7 @@
 import { RETRYABLE_ERR_FN_DEFAULT, Storage } from '@google-cloud/storage';
 import { AppConfig } from '@bulk-export/config';
 import { ServiceAccountKey } from './service-account-key';
+import { nativeCrc32c } from './object-upload';
 import { retryAfterMs } from './transient-errors';
 
 /**
@@ -16,6 +17,7 @@ export class GcsClientFactory {
       credentials: { client_email: key.client_email, private_key: key.private_key },
       ...(this.config.GCS_API_ENDPOINT ? { apiEndpoint: this.config.GCS_API_ENDPOINT } : {}),
       timeout: this.config.GCS_REQUEST_TIMEOUT_MS,
+      crc32cGenerator: nativeCrc32c,
       // The client retries with its own delays; an answer that says when to come back (Retry-After)
       // is left to our callers, which wait that long (uploadFile).
       retryOptions: {
@@ -36,5 +38,7 @@ export function deploymentStorage(config: Pick<AppConfig, 'GCS_API_ENDPOINT'>): 
   return new Storage({
     ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
     retryOptions: { autoRetry: true, maxRetries: 4 },
+    // Staging downloads are checked against their CRC32C.
+    crc32cGenerator: nativeCrc32c,
   });
 }

@@ -56,6 +56,25 @@ export function crc32cBase64(crc: number): string {
 }
 
 /**
+ * The CRC32C validator for the GCS client's downloads (`validation: 'crc32c'`), computed natively: the client's
+ * own is JavaScript, a byte at a time, and cost about 4 CPU-ns per byte (2 CPU-s for a window of 540 MB staged).
+ */
+export function nativeCrc32c(): { update(data: Buffer): void; validate(value: string): boolean; toString(): string } {
+  let crc = 0;
+  return {
+    update(data: Buffer): void {
+      crc = crc32cUpdate(data, crc);
+    },
+    validate(value: string): boolean {
+      return crc32cBase64(crc) === value;
+    },
+    toString(): string {
+      return crc32cBase64(crc);
+    },
+  };
+}
+
+/**
  * The object a worker expects to replace: the generation it saw when its attempt began,
  * or 0 for an object that did not exist then. Undefined uploads unconditionally (a key
  * that may not list the bucket).
