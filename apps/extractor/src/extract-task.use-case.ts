@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { mkdir, rm } from 'node:fs/promises';
 import { AppConfig } from '@bulk-export/config';
 import { accountTopic } from '@bulk-export/contracts';
-import { ExtractResult, ExtractSpec, formatDay, SLICES_PER_TASK } from '@bulk-export/domain';
+import { ExportFormat, ExtractResult, ExtractSpec, formatDay, SLICES_PER_TASK } from '@bulk-export/domain';
 import {
   CaptureOrder,
   DeadLetter,
@@ -19,6 +19,7 @@ import {
   RawSink,
   RawSinkOptions,
   RawSlice,
+  SinkLines,
   removeRawFiles,
   selectRejectedSql,
   StagingStore,
@@ -58,6 +59,14 @@ function countGroups(
   return [...byKey.values()];
 }
 
+/** How an events export's slices are staged as lines (see staged-lines.ts): JSON and XML only. */
+function linesOf(format: ExportFormat, names: string[] | null): SinkLines | undefined {
+  const keep = names ? new Set(names) : null;
+  if (format === 'json') return { form: 'json', keep };
+  if (format === 'xml') return { form: 'message', keep };
+  return undefined;
+}
+
 const toRange = (r: { partition: number; start: string; end: string }): OffsetRange => ({
   partition: r.partition,
   start: BigInt(r.start),
@@ -67,8 +76,8 @@ const toRange = (r: { partition: number; start: string; end: string }): OffsetRa
 /**
  * One extract task: reads its offset range in batches into local line files that DuckDB
  * reads and parses slice by slice into staged Parquet files (numbered in the task's block,
- * so that all the run's slices keep Kafka's order), or, for a JSON export's slices that the
- * scan settles, writes their lines as staged (staged-lines.ts); sets aside messages that are not
+ * so that all the run's slices keep Kafka's order), or, for a JSON or XML export's slices that
+ * the scan settles, writes their lines as staged (staged-lines.ts); sets aside messages that are not
  * events (dead-letter topic), publishes the staging for the uploaders, and records which
  * file groups it holds.
  */
@@ -157,8 +166,8 @@ export class ExtractTaskUseCase {
             ? undefined
             : {
                 maxEncodedNameBytes: maxNameBytes,
-                // JSON: the slices the scan settles are staged as the lines of the export's files.
-                lines: exportRow.format === 'json' ? { keep: names ? new Set(names) : null } : undefined,
+                // JSON and XML: the slices the scan settles are staged as the lines the export's files need.
+                lines: linesOf(exportRow.format, names),
               },
         );
         await probeAfterRanges(
@@ -230,7 +239,7 @@ export class ExtractTaskUseCase {
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
    * bytes into local files that DuckDB reads in bulk; it decodes no message. Each
    * completed slice goes to `stager` (events), in file-group order when the scan settled its
-   * records' groups, while the read goes on, unless the sink staged it as lines (a JSON export);
+   * records' groups, while the read goes on, unless the sink staged it as lines (a JSON or XML export);
    * a failed slice stops the read.
    */
   private async read(

@@ -121,7 +121,7 @@ describe('GroupOrder', () => {
     expect(order.linesKnown).toBe(true);
     const source = Buffer.concat(parts);
     const target = Buffer.alloc(source.length);
-    const groups = order.arrangeLines(source, source.length, target);
+    const groups = order.arrangeLines(source, source.length, target, true);
     const text = (g: { start: number; end: number }) => target.toString('utf8', g.start, g.end);
     expect(groups.map((g) => [g.eventName, g.day, g.rows, text(g)])).toEqual([
       ['a', '20261201', 1, '{"ts":20261201120030}\n'],
@@ -134,6 +134,6 @@ describe('GroupOrder', () => {
     order.add(at, Buffer.from('x|20261201'), 0, 1, 2);
     expect(order.known).toBe(true);
     expect(order.linesKnown).toBe(false);
-    expect(() => order.arrangeLines(source, source.length, target)).toThrow('not known');
+    expect(() => order.arrangeLines(source, source.length, target, true)).toThrow('not known');
   });
 });

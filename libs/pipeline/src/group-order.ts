@@ -13,7 +13,7 @@
 export class GroupOrder {
   private starts = new Int32Array(1024);
   private groupOf = new Int32Array(1024);
-  /** Where each line's JSON line begins (see `add`), or -1. */
+  /** Where each line's staged line begins (see `add`), or -1. */
   private cuts = new Int32Array(1024);
   private lines = 0;
   private uncut = false;
@@ -32,7 +32,7 @@ export class GroupOrder {
     return !this.unknown;
   }
 
-  /** Whether every line's group is known and every line has its JSON line (see `add`): `arrangeLines` can write them. */
+  /** Whether every line's group is known and every line has its staged line (see `add`): `arrangeLines` can write them. */
   get linesKnown(): boolean {
     return !this.unknown && !this.uncut;
   }
@@ -40,8 +40,8 @@ export class GroupOrder {
   /**
    * The line that starts at `start` (after the previous one's end) is in the group of the name in
    * `bytes` [nameStart, nameEnd) and the day in the eight bytes from `dayStart`. `cutAt`: where, in
-   * the lines' buffer, its line in the JSON format begins (that byte becomes `{`, and the line runs to
-   * the end of this one, its newline included), or -1 when it has none.
+   * the lines' buffer, its staged line begins (it runs to the end of this one, its newline included:
+   * the message, or its line in the JSON format, whose first byte becomes `{`), or -1 when it has none.
    */
   add(start: number, bytes: Uint8Array, nameStart: number, nameEnd: number, dayStart: number, cutAt = -1): void {
     const hash = groupHash(bytes, nameStart, nameEnd, dayStart);
@@ -97,11 +97,12 @@ export class GroupOrder {
   }
 
   /**
-   * Writes into `target` each line's JSON line (from its `cutAt`, with `{` in place of that byte, to
-   * the end of the line at `source`), in group order; `end`: where the last line ends. Returns the
-   * groups in that order, with where each one's lines are in `target`. Only when `linesKnown`.
+   * Writes into `target` each line's staged line (from its `cutAt` to the end of the line at
+   * `source`; `openObject`: with `{` in place of its first byte, a JSON line), in group order;
+   * `end`: where the last line ends. Returns the groups in that order, with where each one's
+   * lines are in `target`. Only when `linesKnown`.
    */
-  arrangeLines(source: Buffer, end: number, target: Buffer): LineGroup[] {
+  arrangeLines(source: Buffer, end: number, target: Buffer, openObject: boolean): LineGroup[] {
     if (!this.linesKnown) throw new Error('the group or the JSON line of a line is not known');
     const byKey = this.sortedGroups();
     const at = new Float64Array(this.keys.length);
@@ -131,7 +132,7 @@ export class GroupOrder {
       const group = this.groupOf[i];
       const to = at[group];
       source.copy(target, to, this.cuts[i], next);
-      target[to] = OPEN_OBJECT;
+      if (openObject) target[to] = OPEN_OBJECT;
       at[group] = to + next - this.cuts[i];
     }
     return groups;

@@ -5,7 +5,7 @@ import { DuckDb, DuckDBAppender, sqlString } from '@bulk-export/duckdb';
 import { EventScanner, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
 import type { RangeRecord } from '@bulk-export/messaging';
 import { GroupOrder, LineGroup } from './group-order';
-import { writeStagedLines } from './staged-lines';
+import { LinesForm, writeStagedLines } from './staged-lines';
 import { stagedLinesFile } from './staging';
 
 const SEPARATOR = 0x01;
@@ -28,7 +28,7 @@ export interface RawSlice {
   /** Its records are already in staging's order, by file group (see GroupOrder): staging need not sort them. */
   grouped: boolean;
   /**
-   * Staged as lines already (a JSON export's slice whose records the sink settled completely: see staged-lines.ts),
+   * Staged as lines already (a JSON or XML export's slice whose records the sink settled completely: staged-lines.ts),
    * with the groups written: DuckDB does not stage it. Null otherwise.
    */
   lines: LineGroup[] | null;
@@ -48,11 +48,17 @@ export interface RawSinkOptions {
   /**
    * Events: each slice's lines are held until it is complete and written by file group when the scan settled every
    * record's group (see GroupOrder). `maxEncodedNameBytes`: staging's limit on an encoded event name, so that a name
-   * it might reject is left to it. `lines`: a JSON export's events, whose slices the scan settled completely are
-   * staged here as the lines of its files (see staged-lines.ts), keeping the event names in `keep` (null: all).
+   * it might reject is left to it. `lines`: a JSON or XML export's events, whose slices the scan settled completely
+   * are staged here as lines in `form` (see staged-lines.ts), keeping the event names in `keep` (null: all).
    */
-  groups?: { maxEncodedNameBytes: number; lines?: { keep: ReadonlySet<string> | null } };
+  groups?: { maxEncodedNameBytes: number; lines?: SinkLines };
 }
+/** How RawSink stages slices as lines: see RawSinkOptions. */
+export interface SinkLines {
+  form: LinesForm;
+  keep: ReadonlySet<string> | null;
+}
+
 const EMPTY = Buffer.alloc(0);
 /** Room for a line's head: partition, offset and timestamp as digits, the separators, key and value kinds. */
 const HEAD_BYTES = 64;
@@ -230,8 +236,8 @@ class PartitionFile {
     private readonly first: number,
     private readonly room: number,
     grouped: boolean,
-    /** Slices the scan settled completely are staged as lines (a JSON export), keeping these names (null: all). */
-    readonly lines: { keep: ReadonlySet<string> | null } | null,
+    /** Slices the scan settled completely are staged as lines (a JSON or XML export). */
+    readonly lines: SinkLines | null,
   ) {
     this.order = grouped ? new GroupOrder() : null;
     this.buffer = Buffer.allocUnsafe(grouped ? sliceBytes + BUFFER_BYTES : BUFFER_BYTES);
@@ -267,9 +273,9 @@ class PartitionFile {
     const order = this.order;
     if (order && this.lines && order.size > 0 && order.linesKnown) {
       const number = this.nextNumber();
-      const groups = order.arrangeLines(this.buffer, this.used, this.arrangedBuffer());
-      const kept = this.lines.keep;
-      await writeStagedLines(stagedLinesFile(this.dir, number), this.arranged!, groups, kept);
+      const { form, keep: kept } = this.lines;
+      const groups = order.arrangeLines(this.buffer, this.used, this.arrangedBuffer(), form === 'json');
+      await writeStagedLines(stagedLinesFile(this.dir, number), form, this.arranged!, groups, kept);
       this.used = 0;
       this.size = 0;
       order.reset();
@@ -409,8 +415,16 @@ export class RawSink {
         // The group is settled here for a scanned event whose day is its ts's and whose name staging accepts.
         const nameBytes = scan ? scan.nameEnd - scan.nameStart : 0;
         if (scan && scan.tsIsDay && nameBytes > 0 && nameBytes <= this.maxGroupName) {
-          // Its JSON line, for lines: from the byte before its cut (the value ends the line, before its newline).
-          const cutAt = out.lines && scan.cut > 0 ? end - 1 - body.length + scan.cut - 1 : -1;
+          // Its staged line, for lines (the value ends the line, before its newline): the message, or, for JSON, from
+          // the byte before its cut.
+          const bodyAt = end - 1 - body.length;
+          const cutAt = !out.lines
+            ? -1
+            : out.lines.form === 'message'
+              ? bodyAt
+              : scan.cut > 0
+                ? bodyAt + scan.cut - 1
+                : -1;
           out.order.add(out.used, body, scan.nameStart, scan.nameEnd, scan.tsStart, cutAt);
         } else out.order.addUnknown(out.used);
       }

@@ -4,12 +4,12 @@ import { DuckDb, DuckDbQueue } from '@bulk-export/duckdb';
 import { ChunkTarget, GroupFormat } from '@bulk-export/formats';
 import { RawSink, RawSlice } from './raw-sink';
 import { writeStagedGroup } from './staged-group';
-import { StagedLinesReader, stagedLinesIndex } from './staged-lines';
+import { LinesForm, StagedLinesReader, stagedLinesIndex } from './staged-lines';
 import { stagedViewSql, stageEventsSql, writeStagedSql } from './staged-events';
 import { isStagedLines, stagedFiles, stagedSliceFile } from './staging';
 import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
-describe('a JSON export staged as lines', () => {
+describe('JSON and XML exports staged as lines', () => {
   const scratch = useScratchDuckDb('staged-lines-');
   let dir: string;
   let db: DuckDb;
@@ -17,7 +17,11 @@ describe('a JSON export staged as lines', () => {
 
   const DAY = 1_767_225_600_000; // 2026-01-01T00:00:00Z
   const MAX_ENCODED = 200;
-  const JSON_EVENTS: GroupFormat = { format: 'json', compression: 'none', xmlLayout: 'documented', records: 'events' };
+  const FORMATS: [GroupFormat, LinesForm][] = [
+    [{ format: 'json', compression: 'none', xmlLayout: 'documented', records: 'events' }, 'json'],
+    [{ format: 'xml', compression: 'none', xmlLayout: 'documented', records: 'events' }, 'message'],
+    [{ format: 'xml', compression: 'none', xmlLayout: 'typed', records: 'events' }, 'message'],
+  ];
   const names = ['b', 'a', 'ab', 'a b', 'é', '\uff5e', '\u{1f600}', 'Page-View/Home'];
   /**
    * Offsets below 300: events in the JSON format's shape, whose group the scan settles; above, every 11th one
@@ -48,9 +52,9 @@ describe('a JSON export staged as lines', () => {
     value: Buffer.from(value(n)),
   }));
 
-  /** Stages the records in a folder of its own, as lines where the sink can (`lines`) or all through DuckDB. */
-  async function stageWith(lines: boolean, eventNames: string[] | null) {
-    const own = mkdtempSync(join(dir, lines ? 'lines-' : 'sorted-'));
+  /** Stages the records in a folder of its own, as lines in `form` where the sink can, or (null) all through DuckDB. */
+  async function stageWith(form: LinesForm | null, eventNames: string[] | null) {
+    const own = mkdtempSync(join(dir, form ? 'lines-' : 'sorted-'));
     const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
       connection.run(
         writeStagedSql(
@@ -63,8 +67,8 @@ describe('a JSON export staged as lines', () => {
     const sink = await RawSink.open(db, own, {
       sliceBytes: 2000,
       onSlice: (slice) => stager.add(slice),
-      groups: lines
-        ? { maxEncodedNameBytes: MAX_ENCODED, lines: { keep: eventNames ? new Set(eventNames) : null } }
+      groups: form
+        ? { maxEncodedNameBytes: MAX_ENCODED, lines: { form, keep: eventNames ? new Set(eventNames) : null } }
         : undefined,
     });
     for (let start = 0; start < records.length; start += 10) await sink.append(2, records.slice(start, start + 10));
@@ -75,7 +79,12 @@ describe('a JSON export staged as lines', () => {
   }
 
   /** The files of one group, written from staged `paths`, with a small size limit (several files per group). */
-  async function writeFiles(paths: string[], group: { eventName: string; day: string; rows: number }, tag: string) {
+  async function writeFiles(
+    how: GroupFormat,
+    paths: string[],
+    group: { eventName: string; day: string; rows: number },
+    tag: string,
+  ) {
     const out = mkdtempSync(join(dir, `out-${tag}-`));
     const target: ChunkTarget = {
       pathOf: (index) => join(out, `${String(index).padStart(4, '0')}.json`),
@@ -83,63 +92,67 @@ describe('a JSON export staged as lines', () => {
       gzip: false,
       onChunk: async () => undefined,
     };
-    await writeStagedGroup(db, JSON_EVENTS, group, paths, target);
+    await writeStagedGroup(db, how, group, paths, target);
     return readdirSync(out)
       .filter((f) => f.endsWith('.json'))
       .sort()
       .map((f) => readFileSync(join(out, f), 'utf8'));
   }
 
-  it('writes every group byte for byte as the files of the same events staged through DuckDB', async () => {
-    for (const eventNames of [null, ['a', 'ab', '\u{1f600}', 'n'.repeat(90)]]) {
-      const sorted = await stageWith(false, eventNames);
-      const lines = await stageWith(true, eventNames);
-      expect(sorted.paths.some(isStagedLines)).toBe(false);
-      // The first slices are staged as lines; most of the later ones hold a record only DuckDB stages.
-      const asLines = lines.slices.filter((s) => s.lines).length;
-      expect(asLines).toBeGreaterThan(10);
-      expect(asLines).toBeLessThan(lines.slices.length - 10);
-      expect(lines.slices.length).toBe(sorted.slices.length);
+  it.each(FORMATS.map(([how, form]) => [how.format === 'xml' ? `${how.xmlLayout} XML` : 'JSON', how, form] as const))(
+    'writes every group of a %s export byte for byte as from the same events staged through DuckDB',
+    async (_name, how, form) => {
+      for (const eventNames of [null, ['a', 'ab', '\u{1f600}', 'n'.repeat(90)]]) {
+        const sorted = await stageWith(null, eventNames);
+        const lines = await stageWith(form, eventNames);
+        expect(sorted.paths.some(isStagedLines)).toBe(false);
+        // The first slices are staged as lines; most of the later ones hold a record only DuckDB stages.
+        const asLines = lines.slices.filter((s) => s.lines).length;
+        expect(asLines).toBeGreaterThan(10);
+        expect(asLines).toBeLessThan(lines.slices.length - 10);
+        expect(lines.slices.length).toBe(sorted.slices.length);
 
-      // The groups, and their rows, as DuckDB counts the Parquet slices and the lines' indexes count the rest.
-      // Temporary, as writeStagedGroup's (which would hide another).
-      await db.run(stagedViewSql(sorted.paths, { temporary: true }));
-      const groups = (
-        (await db.rows(
-          'SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL ORDER BY ALL',
-        )) as [string, string, bigint][]
-      ).map(([eventName, day, rows]) => ({ eventName, day, rows: Number(rows) }));
-      await db.run(stagedViewSql(lines.paths, { temporary: true }));
-      const counted = new Map<string, number>();
-      for (const [eventName, day, rows] of (await db.rows(
-        'SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL',
-      )) as [string, string, bigint][])
-        counted.set(`${eventName}|${day}`, Number(rows));
-      for (const slice of lines.slices)
-        for (const g of slice.lines ?? [])
-          counted.set(`${g.eventName}|${g.day}`, (counted.get(`${g.eventName}|${g.day}`) ?? 0) + g.rows);
-      expect(new Map(groups.map((g) => [`${g.eventName}|${g.day}`, g.rows]))).toEqual(counted);
-      expect(groups.length).toBeGreaterThan(eventNames ? 3 : 10);
+        // The groups, and their rows, as DuckDB counts the Parquet slices and the lines' indexes count the rest.
+        // Temporary, as writeStagedGroup's (which would hide another).
+        await db.run(stagedViewSql(sorted.paths, { temporary: true }));
+        const groups = (
+          (await db.rows(
+            'SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL ORDER BY ALL',
+          )) as [string, string, bigint][]
+        ).map(([eventName, day, rows]) => ({ eventName, day, rows: Number(rows) }));
+        await db.run(stagedViewSql(lines.paths, { temporary: true }));
+        const counted = new Map<string, number>();
+        for (const [eventName, day, rows] of (await db.rows(
+          'SELECT event_name, day, count(*) FROM staged WHERE reason IS NULL GROUP BY ALL',
+        )) as [string, string, bigint][])
+          counted.set(`${eventName}|${day}`, Number(rows));
+        for (const slice of lines.slices)
+          for (const g of slice.lines ?? [])
+            counted.set(`${g.eventName}|${g.day}`, (counted.get(`${g.eventName}|${g.day}`) ?? 0) + g.rows);
+        expect(new Map(groups.map((g) => [`${g.eventName}|${g.day}`, g.rows]))).toEqual(counted);
+        expect(groups.length).toBeGreaterThan(eventNames ? 3 : 10);
 
-      for (const group of groups) {
-        const expected = await writeFiles(sorted.paths, group, 'sorted');
-        const written = await writeFiles(lines.paths, group, 'lines');
-        expect(written.length).toBe(expected.length);
-        written.forEach((text, i) => expect(text === expected[i]).toBe(true));
-        expect(written.join('').split('\n').length - 1 - written.length).toBe(group.rows);
+        for (const group of groups) {
+          const expected = await writeFiles(how, sorted.paths, group, 'sorted');
+          const written = await writeFiles(how, lines.paths, group, 'lines');
+          expect(written.length).toBe(expected.length);
+          written.forEach((text, i) => expect(text === expected[i]).toBe(true));
+          if (how.format === 'json') expect(written.join('').split('\n').length - 1 - written.length).toBe(group.rows);
+          else expect(written.join('').split('<Event>').length - 1).toBe(group.rows);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('reads a group of a lines file a block at a time, a line longer than a block whole', async () => {
-    const { paths } = await stageWith(true, null);
+    const { paths } = await stageWith('json', null);
     const big = paths.filter(isStagedLines).find((p) => readFileSync(p).length > 1_000_000)!;
     const { groups, linesAt } = await stagedLinesIndex(big);
     const bytes = readFileSync(big);
     const reader = new StagedLinesReader();
     for (const group of groups) {
       const lines: string[] = [];
-      for await (const { bytes: block, ranges } of reader.blocks(big, group))
+      for await (const { bytes: block, ranges } of reader.blocks(big, 'json', group))
         for (let i = 0; i < ranges.length; i += 2) lines.push(block.toString('utf8', ranges[i], ranges[i + 1]));
       expect(lines.join('\n') + '\n').toBe(bytes.toString('utf8', linesAt + group.start, linesAt + group.end));
       expect(lines.length).toBe(group.rows);
@@ -147,7 +160,11 @@ describe('a JSON export staged as lines', () => {
     }
     expect(groups.some((g) => g.end - g.start > 1_000_000)).toBe(true);
     // A group the slice does not hold has no lines.
-    const none = reader.blocks(big, { eventName: 'absent', day: '20260101' });
+    const none = reader.blocks(big, 'json', { eventName: 'absent', day: '20260101' });
     expect((await none.next()).done).toBe(true);
+    // Lines of another form are not read as these.
+    await expect(reader.blocks(big, 'message', groups[0]).next()).rejects.toThrow(
+      'holds json lines, not message lines',
+    );
   });
 });

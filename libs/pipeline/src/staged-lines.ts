@@ -8,20 +8,28 @@ const NEWLINE = 0x0a;
 const BLOCK_BYTES = 1 << 20;
 
 /**
- * A JSON export's slice staged as its lines: RawSink writes the slices whose records it settled
- * completely (every record scanned, its group known, and in the shape the JSON format keeps: see
- * EventScanner's `cut`) as the lines of the export's files, so that neither the extractor nor the
- * uploader runs DuckDB over them. The file's first line is its index,
- * `{"groups":[{"eventName","day","rows","start","end"},…]}`; then each group's lines, groups in
- * staging's order (GroupOrder) and each group's lines in offset order, each line `{` and the
- * message's bytes after its cut, as json-lines.ts writes it. `start` and `end` count from the end
- * of the index's line.
+ * What a slice staged as lines holds per event: `json`, its line in a JSON export's files (`{` and
+ * the message's bytes after its cut, as json-lines.ts writes it: only for a message in the shape
+ * that format keeps, see EventScanner's `cut`); `message`, the message as it is (an XML export's,
+ * transcoded from those bytes).
+ */
+export type LinesForm = 'json' | 'message';
+
+/**
+ * A JSON or XML export's slice staged as lines: RawSink writes the slices whose records it settled
+ * completely (every record scanned and its group known, and for JSON in the shape the format keeps)
+ * as the events the export's files need, so that neither the extractor nor the uploader runs
+ * DuckDB over them. The file's first line is its index,
+ * `{"form":…,"groups":[{"eventName","day","rows","start","end"},…]}`; then each group's lines,
+ * groups in staging's order (GroupOrder) and each group's lines in offset order. `start` and `end`
+ * count from the end of the index's line.
  *
  * `keep`: the event names an export selects (null: all); other groups are left out. Returns the
  * rows written, or 0 when none was kept (then there is no file).
  */
 export async function writeStagedLines(
   path: string,
+  form: LinesForm,
   lines: Buffer,
   groups: readonly LineGroup[],
   keep: ReadonlySet<string> | null,
@@ -34,13 +42,20 @@ export async function writeStagedLines(
     index.push({ ...g, start: offset, end: offset + g.end - g.start });
     offset += g.end - g.start;
   }
-  const head = Buffer.from(`${JSON.stringify({ groups: index })}\n`, 'utf8');
+  const head = Buffer.from(`${JSON.stringify({ form, groups: index })}\n`, 'utf8');
   await writeFile(path, [head, ...kept.map((g) => lines.subarray(g.start, g.end))]);
   return index.reduce((n, g) => n + g.rows, 0);
 }
 
-/** The index of a slice staged as lines: its groups, and where the lines begin in the file. */
-export async function stagedLinesIndex(path: string): Promise<{ groups: LineGroup[]; linesAt: number }> {
+/** The index of a slice staged as lines: what its lines are, its groups, and where the lines begin in the file. */
+export interface StagedLinesIndex {
+  form: LinesForm;
+  groups: LineGroup[];
+  linesAt: number;
+}
+
+/** The index of a slice staged as lines. */
+export async function stagedLinesIndex(path: string): Promise<StagedLinesIndex> {
   return new StagedLinesReader().index(path);
 }
 
@@ -53,8 +68,8 @@ export class StagedLinesReader {
   private buffer = Buffer.allocUnsafeSlow(BLOCK_BYTES);
   private ranges = new Int32Array(8192);
 
-  /** The index of a slice staged as lines: its groups, and where the lines begin in the file. */
-  async index(path: string): Promise<{ groups: LineGroup[]; linesAt: number }> {
+  /** The index of a slice staged as lines. */
+  async index(path: string): Promise<StagedLinesIndex> {
     const file = await open(path, 'r');
     try {
       return await this.readIndex(file, path);
@@ -64,13 +79,19 @@ export class StagedLinesReader {
   }
 
   /**
-   * The lines of a group in a slice staged as lines (none when the slice has none of the group), a
-   * block at a time, each line without its line end; `bytes` and `ranges` are reused for the next block.
+   * The lines of a group in a slice staged as lines in `form` (none when the slice has none of the
+   * group), a block at a time, each line without its line end; `bytes` and `ranges` are reused for
+   * the next block.
    */
-  async *blocks(path: string, group: { eventName: string; day: string }): AsyncGenerator<SpooledBlock> {
+  async *blocks(
+    path: string,
+    form: LinesForm,
+    group: { eventName: string; day: string },
+  ): AsyncGenerator<SpooledBlock> {
     const file = await open(path, 'r');
     try {
-      const { groups, linesAt } = await this.readIndex(file, path);
+      const { form: staged, groups, linesAt } = await this.readIndex(file, path);
+      if (staged !== form) throw new Error(`internal error: ${path} holds ${staged} lines, not ${form} lines`);
       const found = groups.find((g) => g.eventName === group.eventName && g.day === group.day);
       if (!found) return;
       let position = linesAt + found.start;
@@ -113,15 +134,15 @@ export class StagedLinesReader {
     }
   }
 
-  private async readIndex(file: FileHandle, path: string): Promise<{ groups: LineGroup[]; linesAt: number }> {
+  private async readIndex(file: FileHandle, path: string): Promise<StagedLinesIndex> {
     let filled = 0;
     for (;;) {
       const { bytesRead } = await file.read(this.buffer, filled, this.buffer.length - filled, filled);
       const end = this.buffer.indexOf(NEWLINE, filled);
       filled += bytesRead;
       if (end >= 0 && end < filled) {
-        const { groups } = JSON.parse(this.buffer.toString('utf8', 0, end)) as { groups: LineGroup[] };
-        return { groups, linesAt: end + 1 };
+        const { form, groups } = JSON.parse(this.buffer.toString('utf8', 0, end)) as StagedLinesIndex;
+        return { form, groups, linesAt: end + 1 };
       }
       if (bytesRead === 0) throw new Error(`internal error: the staged lines file ${path} has no index`);
       if (filled === this.buffer.length) {

@@ -1,7 +1,7 @@
 import { DuckDb } from '@bulk-export/duckdb';
 import { BlockPool, XmlOptions } from '../chunking/block-pool';
 import { ChunkTarget, ChunkWriter } from '../chunking/chunk-writer';
-import { spooledBlocks } from '../chunking/line-files';
+import { SpooledBlock, spooledBlocks } from '../chunking/line-files';
 import { XmlBlock, XML_FOOTER, XML_HEADER } from '../xml/xml-event';
 import { FileGroup, groupRowsSql } from './group';
 
@@ -10,13 +10,31 @@ const BLOCKS_AHEAD = 2;
 
 /**
  * Writes a file group as XML (see xml-event.ts for the format). The group's events come
- * from a spool file in blocks of about 1 MiB, which BlockPool's worker threads convert
+ * in blocks of about 1 MiB (from a spool file, or from slices staged as lines), which BlockPool's worker threads convert
  * while earlier blocks are written, in order, one event at a time, so files are cut at
  * the same events as ever.
  */
 export async function writeXmlGroup(
   db: DuckDb,
   group: FileGroup,
+  target: ChunkTarget,
+  options: XmlOptions,
+): Promise<void> {
+  await writeXmlBlocks(eventBlocks(db, group, `${target.pathOf(0)}.spool`), target, options);
+}
+
+/** The events of a group of the view `staged` (their messages' JSON), a block at a time, through the spool file `spool`. */
+export function eventBlocks(
+  db: DuckDb,
+  group: { eventName: string; day: string },
+  spool: string,
+): AsyncGenerator<SpooledBlock> {
+  return spooledBlocks(db, groupRowsSql('event AS line', group), spool);
+}
+
+/** Writes a group's events (their JSON, a block at a time) as XML files. */
+export async function writeXmlBlocks(
+  blocks: AsyncIterable<SpooledBlock>,
   target: ChunkTarget,
   options: XmlOptions,
 ): Promise<void> {
@@ -40,11 +58,7 @@ export async function writeXmlGroup(
     if (xml.byteOffset === 0) spares.push(xml.buffer as ArrayBuffer);
   };
   try {
-    for await (const { bytes, ranges } of spooledBlocks(
-      db,
-      groupRowsSql('event AS line', group),
-      `${target.pathOf(0)}.spool`,
-    )) {
+    for await (const { bytes, ranges } of blocks) {
       converting.push(pool.xml(bytes, ranges, options, spares.pop()));
       if (converting.length > BLOCKS_AHEAD) await writeNext();
     }
