@@ -207,7 +207,9 @@ function encoded(bytes: Buffer): string {
  * Each partition's records go to files of about 8 MiB, its slices, each handed to `onSlice` when
  * complete, so a slice is sorted into file groups in memory that does not grow with the export.
  * With `groups`, a slice's lines are held until it is complete, then written in file-group order
- * when the scan settled the group of each (GroupOrder), so that staging need not sort them.
+ * when the scan settled the group of each (GroupOrder), so that staging need not sort them;
+ * with `groups.lines` too, such a slice is staged here as lines (staged-lines.ts) and is no
+ * line file: DuckDB never sees it.
  * A record whose line would exceed 8 MiB goes through DuckDB's appender into `raw_slow`, the last
  * slice.
  */
