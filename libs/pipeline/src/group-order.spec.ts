@@ -128,8 +128,12 @@ describe('GroupOrder', () => {
       ['a', '20261202', 2, '{"ts":20261202120010}\n{"ts":20261202120040}\n'],
       ['b', '20261201', 2, '{"ts":20261201120000}\n{"ts":20261201120020}\n'],
     ]);
+    // End to end from 0, and every line's bytes from its cut on, `{` in place of the comma.
     expect(groups[0].start).toBe(0);
-    expect(groups[2].end).toBe(groups.reduce((n, g) => n + g.end - g.start, 0));
+    for (let g = 1; g < groups.length; g++) expect(groups[g].start).toBe(groups[g - 1].end);
+    expect(groups[2].end).toBe(
+      source.length - events.reduce((n, [name], k) => n + `${k}|{"eventName":"${name}",`.length - 1, 0),
+    );
     // A line without its JSON line: no lines for the slice.
     order.add(at, Buffer.from('x|20261201'), 0, 1, 2);
     expect(order.known).toBe(true);

@@ -29,7 +29,8 @@ export interface RawSlice {
   grouped: boolean;
   /**
    * Staged as lines already (a JSON or XML export's slice whose records the sink settled completely: staged-lines.ts),
-   * with the groups written: DuckDB does not stage it. Null otherwise.
+   * with the groups written and their rows (their byte ranges are of the sink's buffer, not of the file): DuckDB does
+   * not stage it. Null otherwise.
    */
   lines: LineGroup[] | null;
 }

@@ -111,6 +111,12 @@ describe('JSON and XML exports staged as lines', () => {
         expect(asLines).toBeGreaterThan(10);
         expect(asLines).toBeLessThan(lines.slices.length - 10);
         expect(lines.slices.length).toBe(sorted.slices.length);
+        // A filter leaves the other groups out of the lines files themselves.
+        for (const path of lines.paths.filter(isStagedLines)) {
+          const { form: staged, groups: held } = await stagedLinesIndex(path);
+          expect(staged).toBe(form);
+          if (eventNames) for (const g of held) expect(eventNames).toContain(g.eventName);
+        }
 
         // The groups, and their rows, as DuckDB counts the Parquet slices and the lines' indexes count the rest.
         // Temporary, as writeStagedGroup's (which would hide another).

@@ -6,6 +6,8 @@ import type { LineGroup } from './group-order';
 const NEWLINE = 0x0a;
 /** Bytes read at a time. */
 const BLOCK_BYTES = 1 << 20;
+/** Bytes of a file's beginning read first for its index line (then as many again, until it ends). */
+const INDEX_READ_BYTES = 16 * 1024;
 
 /**
  * What a slice staged as lines holds per event: `json`, its line in a JSON export's files (`{` and
@@ -134,10 +136,12 @@ export class StagedLinesReader {
     }
   }
 
+  /** The index line, read in small pieces (it is a few KiB; the lines behind it are megabytes, and not all needed). */
   private async readIndex(file: FileHandle, path: string): Promise<StagedLinesIndex> {
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await file.read(this.buffer, filled, this.buffer.length - filled, filled);
+      const room = Math.min(this.buffer.length - filled, Math.max(INDEX_READ_BYTES, filled));
+      const { bytesRead } = await file.read(this.buffer, filled, room, filled);
       const end = this.buffer.indexOf(NEWLINE, filled);
       filled += bytesRead;
       if (end >= 0 && end < filled) {
