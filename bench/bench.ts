@@ -14,7 +14,7 @@ import { kcatReplay } from './replay';
 
 /**
  * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--replicas 1] [--rounds 1]
- *   [--set KEY=VALUE]… [--node-args "<flags>"] [--cpu-prof <dir>] [--skip-duckdb] [--keep]`
+ *   [--set KEY=VALUE]… [--node-args "<flags>"] [--cpu-prof <dir>] [--skip-duckdb] [--staging-bucket] [--keep]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit) and its CPU, the time
  * our export needs from creating a one-time export over the whole topic to `done` (per
@@ -27,7 +27,9 @@ import { kcatReplay } from './replay';
  * written). `--rounds R` exports the formats R times in turn (json, csv, …, json, csv, …);
  * an export row then shows each figure's median, with every round's figures in the JSON.
  * `--node-args` starts the services with more Node.js flags, e.g. `--trace-gc` (its lines go
- * to the services' logs), which NODE_OPTIONS does not take.
+ * to the services' logs), which NODE_OPTIONS does not take. `--staging-bucket` stages through a
+ * bucket of fake-gcs-server (`STAGING_URI=gs://…`, as on Kubernetes) instead of a folder both
+ * services see.
  *
  * Each format's files are deleted from the bucket once counted, and the bucket and the
  * topic at the end (a 10M run writes some 15 GB to the stack's disk otherwise); `--keep`
@@ -259,6 +261,8 @@ async function main(): Promise<void> {
   }
   process.env.SERVICE_NODE_ARGS = nodeArgs.filter(Boolean).join(' ');
   const keep = process.argv.includes('--keep');
+  // The staging store of a cluster: a bucket, which the extractor publishes to and the uploader fetches from.
+  const stagingBucket = process.argv.includes('--staging-bucket') ? await gcs.createBucket() : '';
   let bucket = '';
   let topic = '';
   const bench = await BenchSystem.start(
@@ -267,6 +271,7 @@ async function main(): Promise<void> {
       STAGING_DIR: join(work, 'staging'),
       WINDOW_GRACE_MS: '0',
       KAFKA_SESSION_TIMEOUT_MS: '10000',
+      ...(stagingBucket ? { STAGING_URI: `gs://${stagingBucket}/bench/` } : {}),
       ...settings(),
     },
     replicas,
@@ -363,6 +368,7 @@ async function main(): Promise<void> {
         node: process.version,
       },
       replicas,
+      staging: stagingBucket ? 'bucket' : 'folder',
       settings: settings(),
       rows,
     };
@@ -375,6 +381,7 @@ async function main(): Promise<void> {
     await bench.stop();
     rmSync(work, { recursive: true, force: true });
     if (!keep) await removeBenchData(bucket, topic);
+    if (stagingBucket && !keep) await removeBenchData(stagingBucket, '');
   }
 }
 
