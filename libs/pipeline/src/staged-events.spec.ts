@@ -13,6 +13,7 @@ import {
   writeStagedSql,
 } from './staged-events';
 import { stagedFiles, stagedSliceFile } from './staging';
+import { stageRecords } from './stage-records.spec-helper';
 import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('staged slices', () => {
@@ -122,26 +123,16 @@ describe('staged slices', () => {
       const own = mkdtempSync(join(dir, grouping ? 'grouped-' : 'sorted-'));
       const instance = await DuckDb.open(':memory:', { memoryLimit: '256MB', threads: 2, spillDir: own });
       try {
-        const stager = new DuckDbQueue<RawSlice>(instance, (connection, slice) =>
-          connection.run(
-            writeStagedSql(
-              stageEventsSql('America/New_York', eventNames, slice.select, MAX_ENCODED, { grouped: slice.grouped }),
-              slice.number,
-              stagedSliceFile(own, slice.number),
-            ),
-          ),
-        );
-        const sink = await RawSink.open(instance, own, {
-          sliceBytes: 2000,
-          onSlice: (slice) => stager.add(slice),
+        const slices = await stageRecords(instance, own, records, {
+          partition: 3,
+          timeZone: 'America/New_York',
+          eventNames,
+          maxEncodedNameBytes: MAX_ENCODED,
           groups: grouping ? { maxEncodedNameBytes: MAX_ENCODED } : undefined,
         });
-        for (let start = 0; start < records.length; start += 10) await sink.append(3, records.slice(start, start + 10));
-        await sink.finish();
-        await stager.finish(2);
         await instance.run(stagedViewSql(await stagedFiles(own)));
         const rows = await instance.rows('SELECT * FROM staged ORDER BY row_id');
-        return { rows, grouped: sink.slices.filter((slice) => slice.grouped).length, slices: sink.slices.length };
+        return { rows, grouped: slices.filter((slice) => slice.grouped).length, slices: slices.length };
       } finally {
         instance.close();
       }

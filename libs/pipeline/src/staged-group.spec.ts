@@ -1,12 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDb, DuckDbQueue } from '@bulk-export/duckdb';
+import { DuckDb } from '@bulk-export/duckdb';
 import { ChunkTarget, GroupFormat } from '@bulk-export/formats';
-import { RawSink, RawSlice } from './raw-sink';
 import { writeStagedGroup } from './staged-group';
 import { LinesForm, StagedLinesReader, stagedLinesIndex } from './staged-lines';
-import { stagedViewSql, stageEventsSql, writeStagedSql } from './staged-events';
-import { isStagedLines, stagedFiles, stagedSliceFile } from './staging';
+import { stagedViewSql } from './staged-events';
+import { isStagedLines, stagedFiles } from './staging';
+import { stageRecords } from './stage-records.spec-helper';
 import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
 describe('JSON and XML exports staged as lines', () => {
@@ -55,27 +55,17 @@ describe('JSON and XML exports staged as lines', () => {
   /** Stages the records in a folder of its own, as lines in `form` where the sink can, or (null) all through DuckDB. */
   async function stageWith(form: LinesForm | null, eventNames: string[] | null) {
     const own = mkdtempSync(join(dir, form ? 'lines-' : 'sorted-'));
-    const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
-      connection.run(
-        writeStagedSql(
-          stageEventsSql('America/New_York', eventNames, slice.select, MAX_ENCODED, { grouped: slice.grouped }),
-          slice.number,
-          stagedSliceFile(own, slice.number),
-        ),
-      ),
-    );
-    const sink = await RawSink.open(db, own, {
-      sliceBytes: 2000,
-      onSlice: (slice) => stager.add(slice),
+    const slices = await stageRecords(db, own, records, {
+      partition: 2,
+      timeZone: 'America/New_York',
+      eventNames,
+      maxEncodedNameBytes: MAX_ENCODED,
       groups: form
         ? { maxEncodedNameBytes: MAX_ENCODED, lines: { form, keep: eventNames ? new Set(eventNames) : null } }
         : undefined,
     });
-    for (let start = 0; start < records.length; start += 10) await sink.append(2, records.slice(start, start + 10));
-    await sink.finish();
-    await stager.finish(2);
     await db.run(`DROP VIEW raw; DROP TABLE raw_slow`);
-    return { dir: own, paths: await stagedFiles(own), slices: sink.slices };
+    return { dir: own, paths: await stagedFiles(own), slices };
   }
 
   /** The files of one group, written from staged `paths`, with a small size limit (several files per group). */
