@@ -29,8 +29,7 @@ export interface RawSlice {
   grouped: boolean;
   /**
    * Staged as lines already (a JSON or XML export's slice whose records the sink settled completely: staged-lines.ts),
-   * with the groups written and their rows (their byte ranges are of the sink's buffer, not of the file): DuckDB does
-   * not stage it. Null otherwise.
+   * with the groups written (their rows, and where they are in its file): DuckDB does not stage it. Null otherwise.
    */
   lines: LineGroup[] | null;
 }
@@ -276,13 +275,13 @@ class PartitionFile {
     const order = this.order;
     if (order && this.lines && order.size > 0 && order.linesKnown) {
       const number = this.nextNumber();
-      const { form, keep: kept } = this.lines;
-      const groups = order.arrangeLines(this.buffer, this.used, this.arrangedBuffer(), form === 'json');
-      await writeStagedLines(stagedLinesFile(this.dir, number), form, this.arranged!, groups, kept);
+      const { form, keep } = this.lines;
+      const arranged = order.arrangeLines(this.buffer, this.used, this.arrangedBuffer(), form === 'json');
+      const lines = await writeStagedLines(stagedLinesFile(this.dir, number), form, this.arranged!, arranged, keep);
       this.used = 0;
       this.size = 0;
       order.reset();
-      return { number, select: '', grouped: true, lines: kept ? groups.filter((g) => kept.has(g.eventName)) : groups };
+      return { number, select: '', grouped: true, lines };
     }
     const grouped = order !== null && order.known;
     if (order && grouped && order.size > 1) {

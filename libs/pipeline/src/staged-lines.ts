@@ -27,7 +27,7 @@ export type LinesForm = 'json' | 'message';
  * count from the end of the index's line.
  *
  * `keep`: the event names an export selects (null: all); other groups are left out. Returns the
- * rows written, or 0 when none was kept (then there is no file).
+ * groups written, with their places in the file (none kept: no file).
  */
 export async function writeStagedLines(
   path: string,
@@ -35,9 +35,9 @@ export async function writeStagedLines(
   lines: Buffer,
   groups: readonly LineGroup[],
   keep: ReadonlySet<string> | null,
-): Promise<number> {
+): Promise<LineGroup[]> {
   const kept = keep ? groups.filter((g) => keep.has(g.eventName)) : groups;
-  if (kept.length === 0) return 0;
+  if (kept.length === 0) return [];
   const index: LineGroup[] = [];
   let offset = 0;
   for (const g of kept) {
@@ -46,7 +46,7 @@ export async function writeStagedLines(
   }
   const head = Buffer.from(`${JSON.stringify({ form, groups: index })}\n`, 'utf8');
   await writeFile(path, [head, ...kept.map((g) => lines.subarray(g.start, g.end))]);
-  return index.reduce((n, g) => n + g.rows, 0);
+  return index;
 }
 
 /** The index of a slice staged as lines: what its lines are, its groups, and where the lines begin in the file. */
