@@ -59,12 +59,12 @@ function countGroups(
   return [...byKey.values()];
 }
 
-/** How an events export's slices are staged as lines (see staged-lines.ts): JSON and XML only. */
-function linesOf(format: ExportFormat, names: string[] | null): SinkLines | undefined {
-  const keep = names ? new Set(names) : null;
-  if (format === 'json') return { form: 'json', keep };
-  if (format === 'xml') return { form: 'message', keep };
-  return undefined;
+/**
+ * How an events export's slices are staged as lines (see staged-lines.ts): a JSON export's as its files' lines, the
+ * other formats' as the messages, which the XML writer transcodes and DuckDB reads for CSV and Parquet.
+ */
+function linesOf(format: ExportFormat, names: string[] | null): SinkLines {
+  return { form: format === 'json' ? 'json' : 'message', keep: names ? new Set(names) : null };
 }
 
 const toRange = (r: { partition: number; start: string; end: string }): OffsetRange => ({
@@ -76,7 +76,7 @@ const toRange = (r: { partition: number; start: string; end: string }): OffsetRa
 /**
  * One extract task: reads its offset range in batches into local line files that DuckDB
  * reads and parses slice by slice into staged Parquet files (numbered in the task's block,
- * so that all the run's slices keep Kafka's order), or, for a JSON or XML export's slices that
+ * so that all the run's slices keep Kafka's order), or, for an events export's slices that
  * the scan settles, writes their lines as staged (staged-lines.ts); sets aside messages that are not
  * events (dead-letter topic), publishes the staging for the uploaders, and records which
  * file groups it holds.
@@ -166,7 +166,7 @@ export class ExtractTaskUseCase {
             ? undefined
             : {
                 maxEncodedNameBytes: maxNameBytes,
-                // JSON and XML: the slices the scan settles are staged as the lines the export's files need.
+                // The slices the scan settles are staged as lines: DuckDB stages only the others.
                 lines: linesOf(exportRow.format, names),
               },
         );
@@ -239,7 +239,7 @@ export class ExtractTaskUseCase {
    * Reads the ranges into `raw` through the RawSink: JavaScript copies each record's
    * bytes into local files that DuckDB reads in bulk; it decodes no message. Each
    * completed slice goes to `stager` (events), in file-group order when the scan settled its
-   * records' groups, while the read goes on, unless the sink staged it as lines (a JSON or XML export);
+   * records' groups, while the read goes on, unless the sink staged it as lines (events);
    * a failed slice stops the read.
    */
   private async read(

@@ -28,7 +28,7 @@ export interface RawSlice {
   /** Its records are already in staging's order, by file group (see GroupOrder): staging need not sort them. */
   grouped: boolean;
   /**
-   * Staged as lines already (a JSON or XML export's slice whose records the sink settled completely: staged-lines.ts),
+   * Staged as lines already (an events export's slice whose records the sink settled completely: staged-lines.ts),
    * with the groups written (their rows, and where they are in its file): DuckDB does not stage it. Null otherwise.
    */
   lines: LineGroup[] | null;
@@ -48,7 +48,7 @@ export interface RawSinkOptions {
   /**
    * Events: each slice's lines are held until it is complete and written by file group when the scan settled every
    * record's group (see GroupOrder). `maxEncodedNameBytes`: staging's limit on an encoded event name, so that a name
-   * it might reject is left to it. `lines`: a JSON or XML export's events, whose slices the scan settled completely
+   * it might reject is left to it. `lines`: an events export's events, whose slices the scan settled completely
    * are staged here as lines in `form` (see staged-lines.ts), keeping the event names in `keep` (null: all).
    */
   groups?: { maxEncodedNameBytes: number; lines?: SinkLines };
@@ -238,7 +238,7 @@ class PartitionFile {
     private readonly first: number,
     private readonly room: number,
     grouped: boolean,
-    /** Slices the scan settled completely are staged as lines (a JSON or XML export). */
+    /** Slices the scan settled completely are staged as lines (an events export). */
     readonly lines: SinkLines | null,
   ) {
     this.order = grouped ? new GroupOrder() : null;

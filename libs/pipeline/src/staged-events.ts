@@ -164,7 +164,7 @@ export function writeStagedSql(select: string, slice: number, path: string): str
  * `temporary`: seen by its own connection only (write tasks side by side on one database).
  */
 export function stagedViewSql(paths: string[], { temporary = false } = {}): string {
-  // Slices staged as lines (a JSON export's) are read without DuckDB: see staged-lines.ts.
+  // Slices staged as lines are not Parquet: see staged-lines.ts and staged-group.ts.
   paths = paths.filter((path) => !isStagedLines(path));
   const files = paths.length
     ? `read_parquet([${paths.map(sqlString).join(', ')}], file_row_number = true)`

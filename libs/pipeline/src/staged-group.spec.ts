@@ -9,7 +9,7 @@ import { isStagedLines, stagedFiles } from './staging';
 import { stageRecords } from './stage-records.spec-helper';
 import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
-describe('JSON and XML exports staged as lines', () => {
+describe('events exports staged as lines', () => {
   const scratch = useScratchDuckDb('staged-lines-');
   let dir: string;
   let db: DuckDb;
@@ -21,6 +21,8 @@ describe('JSON and XML exports staged as lines', () => {
     [{ format: 'json', compression: 'none', xmlLayout: 'documented', records: 'events' }, 'json'],
     [{ format: 'xml', compression: 'none', xmlLayout: 'documented', records: 'events' }, 'message'],
     [{ format: 'xml', compression: 'none', xmlLayout: 'typed', records: 'events' }, 'message'],
+    [{ format: 'csv', compression: 'none', xmlLayout: 'documented', records: 'events' }, 'message'],
+    [{ format: 'parquet', compression: 'snappy', xmlLayout: 'documented', records: 'events' }, 'message'],
   ];
   const names = ['b', 'a', 'ab', 'a b', 'é', '\uff5e', '\u{1f600}', 'Page-View/Home'];
   /**
@@ -42,6 +44,8 @@ describe('JSON and XML exports staged as lines', () => {
       `{ "eventName" : "${event.eventName}", "ts": ${event.ts} }`,
       JSON.stringify({ eventName: event.eventName, ts: event.ts, other: 1, eventProps: { n } }),
       JSON.stringify({ eventName: 'n'.repeat(90), ts: event.ts }),
+      // Line ends between tokens.
+      JSON.stringify(event, null, 2).replace(/\n/g, n % 2 ? '\r\n' : '\n'),
     ];
     return odd[(n / 11) % odd.length];
   };
@@ -83,13 +87,28 @@ describe('JSON and XML exports staged as lines', () => {
       onChunk: async () => undefined,
     };
     await writeStagedGroup(db, how, group, paths, target);
-    return readdirSync(out)
+    const files = readdirSync(out)
       .filter((f) => f.endsWith('.json'))
       .sort()
-      .map((f) => readFileSync(join(out, f), 'utf8'));
+      .map((f) => join(out, f));
+    // Nothing else is left behind (spools, the events files of CSV and Parquet).
+    expect(readdirSync(out).length).toBe(files.length);
+    return files;
   }
 
-  it.each(FORMATS.map(([how, form]) => [how.format === 'xml' ? `${how.xmlLayout} XML` : 'JSON', how, form] as const))(
+  /** The rows in a file of the group. */
+  async function rowsIn(how: GroupFormat, path: string): Promise<number> {
+    if (how.format === 'parquet')
+      return Number(await db.scalar<bigint>(`SELECT count(*) FROM read_parquet('${path}')`));
+    const text = readFileSync(path, 'utf8');
+    if (how.format === 'json') return text.split('\n').length - 2;
+    if (how.format === 'csv') return text.split('\r\n').length - 2;
+    return text.split('<Event>').length - 1;
+  }
+
+  it.each(
+    FORMATS.map(([how, form]) => [how.format === 'xml' ? `${how.xmlLayout} XML` : how.format, how, form] as const),
+  )(
     'writes every group of a %s export byte for byte as from the same events staged through DuckDB',
     async (_name, how, form) => {
       for (const eventNames of [null, ['a', 'ab', '\u{1f600}', 'n'.repeat(90)]]) {
@@ -132,9 +151,10 @@ describe('JSON and XML exports staged as lines', () => {
           const expected = await writeFiles(how, sorted.paths, group, 'sorted');
           const written = await writeFiles(how, lines.paths, group, 'lines');
           expect(written.length).toBe(expected.length);
-          written.forEach((text, i) => expect(text === expected[i]).toBe(true));
-          if (how.format === 'json') expect(written.join('').split('\n').length - 1 - written.length).toBe(group.rows);
-          else expect(written.join('').split('<Event>').length - 1).toBe(group.rows);
+          written.forEach((path, i) => expect(readFileSync(path).equals(readFileSync(expected[i]))).toBe(true));
+          let rows = 0;
+          for (const path of written) rows += await rowsIn(how, path);
+          expect(rows).toBe(group.rows);
         }
       }
     },

@@ -12,16 +12,16 @@ const INDEX_READ_BYTES = 16 * 1024;
 /**
  * What a slice staged as lines holds per event: `json`, its line in a JSON export's files (`{` and
  * the message's bytes after its cut, as json-lines.ts writes it: only for a message in the shape
- * that format keeps, see EventScanner's `cut`); `message`, the message as it is (an XML export's,
- * transcoded from those bytes).
+ * that format keeps, see EventScanner's `cut`); `message`, the message as it is (the other formats':
+ * XML transcodes those bytes, and DuckDB reads them for CSV and Parquet).
  */
 export type LinesForm = 'json' | 'message';
 
 /**
- * A JSON or XML export's slice staged as lines: RawSink writes the slices whose records it settled
+ * An events export's slice staged as lines: RawSink writes the slices whose records it settled
  * completely (every record scanned and its group known, and for JSON in the shape the format keeps)
- * as the events the export's files need, so that neither the extractor nor the uploader runs
- * DuckDB over them. The file's first line is its index,
+ * as the events the export's files need, so that the extractor does not run DuckDB over them (nor
+ * does the uploader, for JSON and XML). The file's first line is its index,
  * `{"form":…,"groups":[{"eventName","day","rows","start","end"},…]}`; then each group's lines,
  * groups in staging's order (GroupOrder) and each group's lines in offset order. `start` and `end`
  * count from the end of the index's line.
@@ -95,45 +95,58 @@ export class StagedLinesReader {
       const { form: staged, groups, linesAt } = await this.readIndex(file, path);
       if (staged !== form) throw new Error(`internal error: ${path} holds ${staged} lines, not ${form} lines`);
       const found = groups.find((g) => g.eventName === group.eventName && g.day === group.day);
-      if (!found) return;
-      let position = linesAt + found.start;
-      const end = linesAt + found.end;
-      /** Bytes in the buffer: a partial line carried over, then what was read. */
-      let filled = 0;
-      while (position < end) {
-        const room = Math.min(this.buffer.length - filled, end - position);
-        const { bytesRead } = await file.read(this.buffer, filled, room, position);
-        if (bytesRead === 0) throw new Error(`internal error: the staged lines file ${path} ends inside a group`);
-        position += bytesRead;
-        const buffer = this.buffer;
-        const searchFrom = filled;
-        filled += bytesRead;
-        let count = 0;
-        let at = 0;
-        let newline = buffer.indexOf(NEWLINE, searchFrom);
-        while (newline >= 0 && newline < filled) {
-          if (count + 2 > this.ranges.length) {
-            const more = new Int32Array(this.ranges.length * 2);
-            more.set(this.ranges);
-            this.ranges = more;
-          }
-          this.ranges[count++] = at;
-          this.ranges[count++] = newline;
-          at = newline + 1;
-          newline = buffer.indexOf(NEWLINE, at);
-        }
-        if (count > 0) yield { bytes: buffer.subarray(0, at), ranges: this.ranges.subarray(0, count) };
-        // The partial line to the front; a line longer than the buffer gets a larger one.
-        if (at === 0 && filled === buffer.length) {
-          this.buffer = Buffer.allocUnsafeSlow(buffer.length * 2);
-          buffer.copy(this.buffer, 0, 0, filled);
-        } else buffer.copyWithin(0, at, filled);
-        filled -= at;
-      }
-      if (filled > 0) throw new Error(`internal error: a group of the staged lines file ${path} ends inside a line`);
+      if (found) yield* this.lines(file, path, linesAt + found.start, linesAt + found.end);
     } finally {
       await file.close();
     }
+  }
+
+  /** The lines of a whole file (each ending in a line end), a block at a time, as blocks() gives a group's. */
+  async *fileBlocks(path: string): AsyncGenerator<SpooledBlock> {
+    const file = await open(path, 'r');
+    try {
+      yield* this.lines(file, path, 0, (await file.stat()).size);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** The lines of bytes [position, end) of a file, which end in a line end. */
+  private async *lines(file: FileHandle, path: string, position: number, end: number): AsyncGenerator<SpooledBlock> {
+    /** Bytes in the buffer: a partial line carried over, then what was read. */
+    let filled = 0;
+    while (position < end) {
+      const room = Math.min(this.buffer.length - filled, end - position);
+      const { bytesRead } = await file.read(this.buffer, filled, room, position);
+      if (bytesRead === 0) throw new Error(`internal error: ${path} ends before byte ${end}`);
+      position += bytesRead;
+      const buffer = this.buffer;
+      const searchFrom = filled;
+      filled += bytesRead;
+      let count = 0;
+      let at = 0;
+      let newline = buffer.indexOf(NEWLINE, searchFrom);
+      while (newline >= 0 && newline < filled) {
+        if (count + 2 > this.ranges.length) {
+          const more = new Int32Array(this.ranges.length * 2);
+          more.set(this.ranges);
+          this.ranges = more;
+        }
+        this.ranges[count++] = at;
+        this.ranges[count++] = newline;
+        at = newline + 1;
+        newline = buffer.indexOf(NEWLINE, at);
+      }
+      if (count > 0) yield { bytes: buffer.subarray(0, at), ranges: this.ranges.subarray(0, count) };
+      // The partial line to the front; a line longer than the buffer gets a larger one.
+      if (at === 0 && filled === buffer.length) {
+        this.buffer = Buffer.allocUnsafeSlow(buffer.length * 2);
+        buffer.copy(this.buffer, 0, 0, filled);
+      } else buffer.copyWithin(0, at, filled);
+      filled -= at;
+    }
+    if (filled > 0)
+      throw new Error(`internal error: bytes ${position - filled} to ${end} of ${path} end inside a line`);
   }
 
   /** The index line, read in small pieces (it is a few KiB; the lines behind it are megabytes, and not all needed). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /**
  * Where a run's attempt is staged by the extraction holding `claim`: a folder with the
- * files the extractor writes and the uploader reads (Parquet, or a JSON export's lines). Each claim has its own, so a
+ * files the extractor writes and the uploader reads (Parquet, or the lines of an events export's slices). Each claim has its own, so a
  * worker that lost the run cannot write into the staging of the one that holds it.
  */
 export function stagingDir(root: string, runId: string, attempt: number, claim: string): string {
@@ -15,7 +15,7 @@ export function stagedSliceFile(dir: string, slice: number): string {
   return join(dir, `staged-${String(slice).padStart(10, '0')}.parquet`);
 }
 
-/** The file of slice number `slice` when it is staged as a JSON export's lines (see staged-lines.ts). */
+/** The file of slice number `slice` when it is staged as lines (see staged-lines.ts). */
 export function stagedLinesFile(dir: string, slice: number): string {
   return join(dir, `staged-${String(slice).padStart(10, '0')}.jsonl`);
 }
@@ -25,7 +25,14 @@ export function isStagedLines(path: string): boolean {
   return path.endsWith('.jsonl');
 }
 
-/** The staged files of an attempt (Parquet, and lines for JSON exports), in slice order. */
+/** The number of the slice a staged file holds (its name's). */
+export function stagedSliceNumber(path: string): number {
+  const match = /staged-(\d+)\.(?:parquet|jsonl)$/.exec(path);
+  if (!match) throw new Error(`internal error: ${path} is not a staged slice's file`);
+  return Number(match[1]);
+}
+
+/** The staged files of an attempt (Parquet and lines), in slice order. */
 export async function stagedFiles(dir: string): Promise<string[]> {
   return (await readdir(dir))
     .filter((name) => /^staged-\d+\.(parquet|jsonl)$/.test(name))

@@ -1,9 +1,9 @@
 import { DuckDb, sqlString } from '@bulk-export/duckdb';
 import { BlockPool, StructureOfBlocks } from '../chunking/block-pool';
 import { ChunkTarget } from '../chunking/chunk-writer';
-import { spooledBlocks, writeLineFiles } from '../chunking/line-files';
+import { writeLineFiles } from '../chunking/line-files';
 import { JsonStructure, jsonPointer, leafPaths, normaliseStructure } from '../json/json-structure';
-import { FileGroup, groupRowsSql, Records } from './group';
+import { EVENT_AT, FileGroup, GroupEvents, groupRowsSql, Records, stagedGroupEvents } from './group';
 
 /**
  * The CSV format: a header row, then one row per event; nested fields are flattened into
@@ -13,14 +13,17 @@ import { FileGroup, groupRowsSql, Records } from './group';
  * the same in every file of the group and a retry writes the same header.
  * Quoting follows RFC 4180 (CRLF line ends); a text cell that a spreadsheet would run as
  * a formula (starting with = + - @ tab or CR) is prefixed with a single quote.
+ * `events`: the group's event lines when the caller has them at hand (by default spooled from
+ * `staged`).
  */
 export async function writeCsvGroup(
   db: DuckDb,
   group: FileGroup,
   target: ChunkTarget,
   records: Records = 'events',
+  events: GroupEvents = stagedGroupEvents(db, group, `${target.pathOf(0)}.spool`),
 ): Promise<void> {
-  const columns = await csvColumns(db, group, `${target.pathOf(0)}.spool`, records);
+  const columns = await csvColumns(events, records);
   const header = Buffer.from(columns.map((c) => csvQuote(c.path.join('.'))).join(',') + '\r\n', 'utf8');
   await db.run(CSV_MACROS);
   await writeLineFiles(db, csvRowsSql(group, columns), target, header);
@@ -35,15 +38,10 @@ export interface CsvColumn {
 /**
  * The group's columns: ts and eventName first, then every leaf path of profile, deviceInfo
  * and eventProps (profiles: of profile, then `deleted` when a profile of the group was
- * deleted). `spool`: a scratch file.
+ * deleted).
  */
-export async function csvColumns(
-  db: DuckDb,
-  group: FileGroup,
-  spool: string,
-  records: Records = 'events',
-): Promise<CsvColumn[]> {
-  const parsed = normaliseStructure(await groupStructure(db, group, spool)) as Record<string, JsonStructure>;
+export async function csvColumns(events: GroupEvents, records: Records = 'events'): Promise<CsvColumn[]> {
+  const parsed = normaliseStructure(await groupStructure(events)) as Record<string, JsonStructure>;
   const nested = ['profile', 'deviceInfo', 'eventProps'].flatMap((f) => (f in parsed ? leafPaths(parsed[f], [f]) : []));
   const deleted = records === 'profiles' && 'deleted' in parsed ? [['deleted']] : [];
   return [['ts'], ['eventName'], ...nested, ...deleted].map((path) => ({ path, type: structureAt(parsed, path) }));
@@ -65,14 +63,13 @@ function structureAt(structure: JsonStructure, path: string[]): JsonStructure {
  * block: several times faster than json_structure() per event in DuckDB, and far less
  * memory than json_group_structure() over the whole group.
  */
-export async function groupStructure(
-  db: DuckDb,
-  group: { eventName: string; day: string },
-  spool: string,
-): Promise<JsonStructure> {
+export async function groupStructure(events: GroupEvents): Promise<JsonStructure> {
   const structure = new StructureOfBlocks(BlockPool.get());
-  for await (const { bytes, ranges } of spooledBlocks(db, groupRowsSql('event AS line', group), spool))
+  for await (const { bytes, ranges } of events()) {
+    // The events after their row ids, in place: the ranges are ours until the next block.
+    for (let i = 0; i < ranges.length; i += 2) ranges[i] += EVENT_AT;
     await structure.add(bytes, ranges);
+  }
   return structure.result();
 }
 

@@ -1,5 +1,6 @@
 import type { ExportCompression, ExportFormat, XmlLayout } from '@bulk-export/domain';
-import { sqlString } from '@bulk-export/duckdb';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
+import { SpooledBlock, spooledBlocks } from '../chunking/line-files';
 
 /**
  * What a group's files hold: `events`, or a profile export's `profiles`, whose records may
@@ -47,4 +48,22 @@ export function groupRowsSql(columns: string, group: { eventName: string; day: s
  */
 export function rowRangeSql(first: bigint, last: bigint): string {
   return `slice BETWEEN ${first >> 32n} AND ${last >> 32n} AND row_id BETWEEN ${first} AND ${last}`;
+}
+
+/** Digits of a row id in a group's event lines (row ids are below 2^63). */
+export const ROW_ID_DIGITS = 19;
+/** Where a group's event line's event starts: after its row id and the separator 0x01. */
+export const EVENT_AT = ROW_ID_DIGITS + 1;
+
+/**
+ * A group's rows in order, a block of lines at a time, each line `<row id: ROW_ID_DIGITS digits>
+ * 0x01 <event>`: what the CSV and Parquet writers read in JavaScript (the columns' types, the
+ * files' plan) before DuckDB writes the files.
+ */
+export type GroupEvents = () => AsyncIterable<SpooledBlock>;
+
+/** A group's event lines from the view `staged`, through a spool file (`spool`) DuckDB writes. */
+export function stagedGroupEvents(db: DuckDb, group: { eventName: string; day: string }, spool: string): GroupEvents {
+  const line = `lpad(row_id::VARCHAR, ${ROW_ID_DIGITS}, '0') || chr(1) || event AS line`;
+  return () => spooledBlocks(db, groupRowsSql(line, group), spool);
 }

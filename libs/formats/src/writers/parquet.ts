@@ -2,15 +2,21 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { DuckDb, sqlString } from '@bulk-export/duckdb';
 import { BlockPool, StructureOfBlocks } from '../chunking/block-pool';
 import { ChunkTarget, RecordTooLarge } from '../chunking/chunk-writer';
-import { spooledBlocks } from '../chunking/line-files';
 import { normaliseStructure } from '../json/json-structure';
-import { FileGroup, groupRowsSql, Records, recordFields, rowRangeSql } from './group';
+import {
+  EVENT_AT,
+  FileGroup,
+  GroupEvents,
+  groupRowsSql,
+  Records,
+  recordFields,
+  ROW_ID_DIGITS,
+  rowRangeSql,
+  stagedGroupEvents,
+} from './group';
 
 /** Columns in file order (a profile's `deleted` after its profile). */
 const ORDER = ['ts', 'eventName', 'profile', 'deleted', 'deviceInfo', 'eventProps'];
-
-/** Digits of a row id in the plan pass's lines (row ids are below 2^63). */
-const ROW_ID_DIGITS = 19;
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'none';
 
@@ -23,7 +29,8 @@ export type ParquetCompression = 'snappy' | 'zstd' | 'none';
  * Parquet cannot be cut at an exact byte, so files are first cut by the size of their
  * events' JSON (an upper bound of their Parquet size in practice), as ranges of the staged
  * file's row positions; a file that still comes out above the limit is split in half again.
- * Boundaries depend only on the data, and memory does not grow with the group.
+ * Boundaries depend only on the data, and memory does not grow with the group. `events`: the
+ * group's event lines when the caller has them at hand (by default spooled from `staged`).
  */
 export async function writeParquetGroup(
   db: DuckDb,
@@ -31,18 +38,19 @@ export async function writeParquetGroup(
   target: ChunkTarget,
   compression: ParquetCompression,
   records: Records = 'events',
+  events: GroupEvents = stagedGroupEvents(db, group, `${target.pathOf(0)}.spool`),
 ): Promise<void> {
   const budget = Math.max(1, Math.floor(target.maxBytes * 0.9));
   const pending: Piece[] = [];
   let piece: Piece | null = null;
-  const plan = groupRowsSql(`lpad(row_id::VARCHAR, ${ROW_ID_DIGITS}, '0') || event AS line`, group);
   const types = new StructureOfBlocks(BlockPool.get());
-  for await (const { bytes, ranges } of spooledBlocks(db, plan, `${target.pathOf(0)}.spool`)) {
+  for await (const { bytes, ranges } of events()) {
     // The id of a row whose range has been moved past it; read only where a piece starts or may end.
-    const rowIdAt = (i: number) => BigInt(bytes.toString('latin1', ranges[i] - ROW_ID_DIGITS, ranges[i]));
+    const rowIdAt = (i: number) =>
+      BigInt(bytes.toString('latin1', ranges[i] - EVENT_AT, ranges[i] - EVENT_AT + ROW_ID_DIGITS));
     for (let i = 0; i < ranges.length; i += 2) {
       // The event after its row id, in place: the ranges are ours until the next block.
-      ranges[i] += ROW_ID_DIGITS;
+      ranges[i] += EVENT_AT;
       const size = ranges[i + 1] - ranges[i];
       if (piece && piece.bytes + size > budget) {
         // Its last row is the one before (set at the end of the previous block when this is a block's first row).
