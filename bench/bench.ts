@@ -14,7 +14,8 @@ import { kcatReplay } from './replay';
 
 /**
  * `npm run bench [-- --events 1000000] [--formats json,csv,xml,parquet] [--replicas 1] [--rounds 1]
- *   [--set KEY=VALUE]… [--node-args "<flags>"] [--cpu-prof <dir>] [--skip-duckdb] [--staging-bucket] [--keep]`
+ *   [--set KEY=VALUE]… [--node-args "<flags>"] [--cpu-prof <dir>] [--skip-duckdb] [--staging-bucket] [--keep]
+ *   [--no-warmup]`
  *
  * On one fresh topic: the time kcat needs to read it all (the limit) and its CPU, the time
  * our export needs from creating a one-time export over the whole topic to `done` (per
@@ -30,6 +31,11 @@ import { kcatReplay } from './replay';
  * to the services' logs), which NODE_OPTIONS does not take. `--staging-bucket` stages through a
  * bucket of fake-gcs-server (`STAGING_URI=gs://…`, as on Kubernetes) instead of a folder both
  * services see.
+ *
+ * One export of the first format, not measured, warms the services up first (`--no-warmup`: none):
+ * the first export after the services start pays once for memory the kernel hands out for the first
+ * time (on the 2-core VM of BENCHMARKS.md some 3–5 CPU-s of the extractor's kernel time per million
+ * events, never again after), and for the JIT; the rounds measure what every later export costs.
  *
  * Each format's files are deleted from the bucket once counted, and the bucket and the
  * topic at the end (a 10M run writes some 15 GB to the stack's disk otherwise); `--keep`
@@ -261,6 +267,7 @@ async function main(): Promise<void> {
   }
   process.env.SERVICE_NODE_ARGS = nodeArgs.filter(Boolean).join(' ');
   const keep = process.argv.includes('--keep');
+  const warmup = !process.argv.includes('--no-warmup');
   // The staging store of a cluster: a bucket, which the extractor publishes to and the uploader fetches from.
   const stagingBucket = process.argv.includes('--staging-bucket') ? await gcs.createBucket() : '';
   let bucket = '';
@@ -320,6 +327,11 @@ async function main(): Promise<void> {
     }
 
     const setup: ExportSetup = { bench, account, credentialId, from, to, events, mb, kcatRate };
+    if (warmup) {
+      const figures = await exportOnce(setup, formats[0]);
+      console.log(`  ${formats[0]} (warm-up, not measured): ${figures.seconds.toFixed(1)} s`);
+      await gcs.empty(bucket);
+    }
     const byFormat = new Map<string, Figures[]>(formats.map((format) => [format, []]));
     for (let r = 1; r <= rounds; r++) {
       for (const format of formats) {
@@ -368,6 +380,7 @@ async function main(): Promise<void> {
         node: process.version,
       },
       replicas,
+      warmup,
       staging: stagingBucket ? 'bucket' : 'folder',
       settings: settings(),
       rows,
