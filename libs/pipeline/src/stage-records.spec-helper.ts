@@ -19,6 +19,7 @@ export async function stageRecords(
     eventNames: string[] | null;
     maxEncodedNameBytes: number;
     groups?: RawSinkOptions['groups'];
+    block?: RawSinkOptions['block'];
   },
 ): Promise<readonly RawSlice[]> {
   const stager = new DuckDbQueue<RawSlice>(db, (connection, slice) =>
@@ -36,6 +37,7 @@ export async function stageRecords(
     sliceBytes: 2000,
     onSlice: (slice) => stager.add(slice),
     groups: options.groups,
+    block: options.block,
   });
   for (let start = 0; start < records.length; start += 10)
     await sink.append(options.partition, records.slice(start, start + 10));

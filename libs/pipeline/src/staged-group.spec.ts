@@ -1,11 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDb } from '@bulk-export/duckdb';
+import { MAX_TASK_BLOCKS, SLICES_PER_TASK } from '@bulk-export/domain';
+import { DuckDb, sqlString } from '@bulk-export/duckdb';
 import { ChunkTarget, GroupFormat } from '@bulk-export/formats';
-import { writeStagedGroup } from './staged-group';
+import { groupEventsView, writeStagedGroup } from './staged-group';
 import { LinesForm, StagedLinesReader, stagedLinesIndex } from './staged-lines';
 import { stagedViewSql } from './staged-events';
-import { isStagedLines, stagedFiles } from './staging';
+import { isStagedLines, stagedFiles, stagedSliceNumber } from './staging';
 import { stageRecords } from './stage-records.spec-helper';
 import { useScratchDuckDb } from '../../duckdb/src/scratch-duckdb.spec-helper';
 
@@ -67,6 +68,8 @@ describe('events exports staged as lines', () => {
       groups: form
         ? { maxEncodedNameBytes: MAX_ENCODED, lines: { form, keep: eventNames ? new Set(eventNames) : null } }
         : undefined,
+      // The last block of slice numbers a run may have: row ids beyond 2^53.
+      block: { first: (MAX_TASK_BLOCKS - 1) * SLICES_PER_TASK, size: SLICES_PER_TASK },
     });
     await db.run(`DROP VIEW raw; DROP TABLE raw_slow`);
     return { dir: own, paths: await stagedFiles(own), slices };
@@ -159,6 +162,53 @@ describe('events exports staged as lines', () => {
       }
     },
   );
+
+  it('gives CSV and Parquet the events of a group in order, with rising row ids, read from the slices of both kinds', async () => {
+    const sorted = await stageWith(null, null);
+    const lines = await stageWith('message', null);
+    const bySlice = new Map(lines.paths.map((p) => [stagedSliceNumber(p), p]));
+    await db.run(stagedViewSql(sorted.paths, { temporary: true }));
+    const groups = (await db.rows('SELECT DISTINCT event_name, day FROM staged WHERE reason IS NULL ORDER BY ALL')) as [
+      string,
+      string,
+    ][];
+    let mixed = 0;
+    for (const [eventName, day] of groups) {
+      const group = { eventName, day };
+      await db.run(stagedViewSql(sorted.paths, { temporary: true }));
+      const expected = (await db.rows(
+        `SELECT translate(event, chr(13) || chr(10), '  ') FROM staged WHERE event_name = ${sqlString(eventName)} AND day = ${sqlString(day)}`,
+      )) as [string][];
+      const scratch = join(mkdtempSync(join(dir, 'events-')), 'scratch');
+      const files = await groupEventsView(db, group, lines.paths, scratch);
+      const rows = (await db.rows('SELECT row_id, slice, event, event_name, day FROM staged')) as [
+        bigint,
+        number,
+        string,
+        string,
+        string,
+      ][];
+      expect(rows.map((r) => r[2])).toEqual(expected.map((r) => r[0]));
+      for (const [i, [rowId, slice, , name, rowDay]] of rows.entries()) {
+        expect([name, rowDay]).toEqual([eventName, day]);
+        expect(BigInt(slice)).toBe(rowId >> 32n);
+        if (i > 0) expect(rowId).toBeGreaterThan(rows[i - 1][0]);
+      }
+      // The row ids are beyond 2^53: counted exactly.
+      expect(rows[0][0]).toBeGreaterThan(2n ** 53n);
+      // One file per slice with rows of the group; a condition on the slice reads that slice's only.
+      expect(new Set(rows.map((r) => r[1])).size).toBe(files.length);
+      const last = rows[rows.length - 1];
+      expect(await db.scalar(`SELECT count(*) FROM staged WHERE slice = ${last[1]}`)).toBe(
+        BigInt(rows.filter((r) => r[1] === last[1]).length),
+      );
+      const kinds = new Set(rows.map((r) => isStagedLines(bySlice.get(r[1])!)));
+      if (kinds.size === 2) mixed += 1;
+    }
+    expect(groups.length).toBeGreaterThan(10);
+    // Groups with rows from both kinds of slice.
+    expect(mixed).toBeGreaterThan(3);
+  });
 
   it('reads a group of a lines file a block at a time, a line longer than a block whole', async () => {
     const { paths } = await stageWith('json', null);

@@ -1,4 +1,6 @@
-import { open, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DuckDb, sqlString } from '@bulk-export/duckdb';
 import {
   ChunkTarget,
@@ -40,15 +42,15 @@ export async function writeStagedGroup(
   const spool = `${target.pathOf(0)}.spool`;
   if ((how.format === 'csv' || how.format === 'parquet') && how.records === 'events') {
     const scratch = `${target.pathOf(0)}.events`;
-    const files: string[] = [];
     try {
-      await groupEventsView(db, group, paths, scratch, files);
+      const files = await groupEventsView(db, group, paths, scratch);
       const reader = new StagedLinesReader();
       return await writeGroup(db, how, group, target, async function* () {
         for (const file of files) yield* reader.fileBlocks(file);
       });
     } finally {
-      await Promise.all(files.map((f) => rm(f, { force: true })));
+      await db.run('DROP VIEW IF EXISTS staged');
+      await rm(scratch, { recursive: true, force: true });
     }
   }
   if (how.format === 'json' && how.records === 'events') {
@@ -91,93 +93,116 @@ async function* groupBlocks(
 
 /** Bytes of an events file buffered before they are written. */
 const EVENTS_BUFFER_BYTES = 1 << 20;
-/** Row ids are slice × 2^32 + the row's place in its slice: below this slice number they are exact as numbers. */
-const MAX_SLICE = 2 ** 21;
 const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
 const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
 /**
  * Makes the temporary view `staged` hold a group's events from slices of both kinds, as the CSV
  * and Parquet writers read it (`row_id`, `slice`, `event`, `event_name`, `day`; the rows in the
- * slices' order, their row ids rising). DuckDB's parallel CSV reader reads them from events files
- * (`scratch` and a number, in order, added to `files` as they are made: the caller removes them), a
- * line per event as the writers read them too (GroupEvents): `<row id, 19 digits> 0x01 <event>`.
+ * slices' order, row ids rising, `slice` = row_id >> 32), and returns the files it reads, in
+ * order, whose lines the writers read too (GroupEvents): `<row id, 19 digits> 0x01 <event>`.
  *
- * A run of slices staged as lines goes into a file as the lines are read (they hold no line end,
- * 0x01 or NUL and are UTF-8: RawSink stages no other message as a line), their rows numbered as
- * they follow each other in their slice. A run of Parquet slices goes into a file DuckDB writes,
- * with the row ids the view over those files gives, each event's line ends turned into spaces:
- * they can only be whitespace between a valid event's tokens (a JSON string holds none), which
- * neither CSV's cells nor Parquet's values keep (DuckDB re-serialises the JSON it extracts).
+ * Each slice with rows of the group gets a file in the folder `scratch` (the caller removes it),
+ * under `slice=<number>/`: DuckDB's CSV reader reads them in parallel, and a condition on `slice`
+ * (a Parquet file's piece: rowRangeSql) skips the other slices' files, as Parquet's statistics
+ * skip row groups. A slice staged as lines goes in as it is read (its lines hold no line end,
+ * 0x01 or NUL and are UTF-8: RawSink stages no other message as a line), its rows numbered as
+ * they follow each other. A Parquet slice goes in through DuckDB, with the row ids the view over
+ * that file gives, each event's CR and LF turned into spaces: they can only be whitespace
+ * between a valid event's tokens (a JSON string holds none), which neither CSV's cells nor
+ * Parquet's values keep (DuckDB re-serialises the JSON it extracts).
  */
-async function groupEventsView(
+export async function groupEventsView(
   db: DuckDb,
   group: { eventName: string; day: string },
   paths: readonly string[],
   scratch: string,
-  files: string[],
-): Promise<void> {
+): Promise<string[]> {
+  const files: string[] = [];
   const lines = new StagedLinesReader();
   const out = Buffer.allocUnsafeSlow(EVENTS_BUFFER_BYTES);
   let longest = 0;
-  for (let at = 0; at < paths.length;) {
-    const path = `${scratch}-${files.length}`;
-    files.push(path);
-    if (!isStagedLines(paths[at])) {
-      const parquet: string[] = [];
-      while (at < paths.length && !isStagedLines(paths[at])) parquet.push(paths[at++]);
-      await db.run(stagedViewSql(parquet, { temporary: true }));
+  for (const staged of paths) {
+    const slice = stagedSliceNumber(staged);
+    const folder = join(scratch, `slice=${String(slice).padStart(10, '0')}`);
+    const path = join(folder, 'events.csv');
+    if (!isStagedLines(staged)) {
+      await db.run(stagedViewSql([staged], { temporary: true }));
+      const [[rows, length]] = (await db.rows(
+        `SELECT count(*), coalesce(max(strlen(event)), 0) FROM (${groupRowsSql('event', group)})`,
+      )) as [bigint, bigint][];
+      if (rows === 0n) continue;
+      longest = Math.max(longest, Number(length));
+      await mkdir(folder, { recursive: true });
       const line = `lpad(row_id::VARCHAR, ${ROW_ID_DIGITS}, '0') || chr(1) || translate(event, chr(13) || chr(10), '  ')`;
       await db.run(
         `COPY (${groupRowsSql(`${line} AS line`, group)}) TO ${sqlString(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')`,
       );
-      const [[length]] = (await db.rows(
-        `SELECT coalesce(max(strlen(event)), 0) FROM (${groupRowsSql('event', group)})`,
-      )) as [bigint][];
-      longest = Math.max(longest, Number(length));
+      files.push(path);
       continue;
     }
-    const file = await open(path, 'w');
+    // The row id as digits, counted up a row at a time: slice numbers reach 2^31, row ids beyond 2^53.
+    const rowId = Buffer.from(String(BigInt(slice) << 32n).padStart(ROW_ID_DIGITS, '0'), 'latin1');
+    let file: FileHandle | null = null;
+    let used = 0;
     try {
-      let used = 0;
-      for (; at < paths.length && isStagedLines(paths[at]); at++) {
-        const slice = stagedSliceNumber(paths[at]);
-        if (slice >= MAX_SLICE) throw new Error(`internal error: slice number ${slice} is too large for a row id`);
-        let rowId = slice * 2 ** 32;
-        for await (const { bytes, ranges } of lines.blocks(paths[at], 'message', group)) {
-          for (let i = 0; i < ranges.length; i += 2) {
-            const [start, end] = [ranges[i], ranges[i + 1]];
-            longest = Math.max(longest, end - start);
-            if (used + EVENT_AT + end - start + 1 > out.length) {
-              await file.write(out, 0, used);
-              used = 0;
-            }
-            // The row id's digits, from the last.
-            for (let d = used + ROW_ID_DIGITS - 1, n = rowId++; d >= used; d--, n = Math.floor(n / 10))
-              out[d] = DIGIT_0 + (n % 10);
-            used += ROW_ID_DIGITS;
-            out[used++] = SEPARATOR;
-            if (EVENT_AT + end - start + 1 > out.length) {
-              // A line longer than the buffer: written from where it is read.
-              await file.write(out, 0, used);
-              await file.write(bytes, start, end - start);
-              used = 0;
-            } else used += bytes.copy(out, used, start, end);
-            out[used++] = NEWLINE;
+      for await (const { bytes, ranges } of lines.blocks(staged, 'message', group)) {
+        if (!file) {
+          await mkdir(folder, { recursive: true });
+          file = await open(path, 'w');
+          files.push(path);
+        }
+        for (let i = 0; i < ranges.length; i += 2) {
+          const [start, end] = [ranges[i], ranges[i + 1]];
+          longest = Math.max(longest, end - start);
+          if (used + EVENT_AT + end - start + 1 > out.length) {
+            await writeAll(file, out.subarray(0, used));
+            used = 0;
           }
+          used += rowId.copy(out, used);
+          out[used++] = SEPARATOR;
+          if (EVENT_AT + end - start + 1 > out.length) {
+            // A line longer than the buffer: written from where it was read.
+            await writeAll(file, out.subarray(0, used));
+            await writeAll(file, bytes.subarray(start, end));
+            used = 0;
+          } else used += bytes.copy(out, used, start, end);
+          out[used++] = NEWLINE;
+          countUp(rowId);
         }
       }
-      if (used > 0) await file.write(out, 0, used);
+      if (file && used > 0) await writeAll(file, out.subarray(0, used));
     } finally {
-      await file.close();
+      await file?.close();
     }
   }
-  // The reader's buffer holds several of the longest lines.
-  const maxLine = Math.max(1 << 20, longest + 64);
+  // A buffer of twice the longest line, the reader's least.
+  const maxLine = Math.max(1 << 20, EVENT_AT + longest + 64);
+  const events = files.length
+    ? `read_csv([${files.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false,
+      new_line = '\\n', auto_detect = false, strict_mode = true, max_line_size = ${maxLine}, buffer_size = ${2 * maxLine},
+      columns = {'row_id': 'BIGINT', 'event': 'VARCHAR'}, hive_partitioning = true, hive_types = {'slice': 'INTEGER'})`
+    : '(SELECT NULL::BIGINT AS row_id, NULL::VARCHAR AS event, NULL::INTEGER AS slice LIMIT 0)';
   await db.run(`CREATE OR REPLACE TEMP VIEW staged AS
-    SELECT row_id, (row_id >> 32)::INTEGER AS slice, event, ${sqlString(group.eventName)} AS event_name, ${sqlString(group.day)} AS day
-    FROM read_csv([${files.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false,
-      new_line = '\\n', auto_detect = false, strict_mode = true, max_line_size = ${maxLine}, buffer_size = ${4 * maxLine},
-      columns = {'row_id': 'BIGINT', 'event': 'VARCHAR'})`);
+    SELECT row_id, slice, event, ${sqlString(group.eventName)} AS event_name, ${sqlString(group.day)} AS day FROM ${events}`);
+  return files;
+}
+
+/** Adds one to a number written in decimal digits. */
+function countUp(digits: Buffer): void {
+  for (let d = digits.length - 1; d >= 0; d--) {
+    if (digits[d] !== DIGIT_9) {
+      digits[d] += 1;
+      return;
+    }
+    digits[d] = DIGIT_0;
+  }
+  throw new Error('internal error: a row id has more digits than it may');
+}
+
+async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
+  for (let written = 0; written < bytes.length;)
+    written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
 }

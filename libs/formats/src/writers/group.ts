@@ -43,8 +43,9 @@ export function groupRowsSql(columns: string, group: { eventName: string; day: s
 
 /**
  * SQL narrowing staged rows to row ids from `first` to `last`. A row id is (slice << 32) +
- * the row's position in its slice's file; the condition on `slice` lets DuckDB skip the
- * files and row groups of other slices by their statistics.
+ * the row's position in its slice's file (or among the group's rows of a slice staged as
+ * lines); the condition on `slice` lets DuckDB skip the files and row groups of other slices
+ * (by Parquet's statistics, or the events files' folders: staged-group.ts).
  */
 export function rowRangeSql(first: bigint, last: bigint): string {
   return `slice BETWEEN ${first >> 32n} AND ${last >> 32n} AND row_id BETWEEN ${first} AND ${last}`;

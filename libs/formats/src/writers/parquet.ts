@@ -28,7 +28,7 @@ export type ParquetCompression = 'snappy' | 'zstd' | 'none';
  * One pass over the group's events gives both their structure and the files' plan:
  * Parquet cannot be cut at an exact byte, so files are first cut by the size of their
  * events' JSON (an upper bound of their Parquet size in practice), as ranges of the staged
- * file's row positions; a file that still comes out above the limit is split in half again.
+ * rows' ids; a file that still comes out above the limit is split in half again.
  * Boundaries depend only on the data, and memory does not grow with the group. `events`: the
  * group's event lines when the caller has them at hand (by default spooled from `staged`).
  */
