@@ -175,7 +175,9 @@ export class StructureOfBlocks {
 
   add(bytes: Uint8Array, ranges: Int32Array): Promise<void> {
     return this.work.add(async () => {
-      this.structure = mergeStructures(this.structure, await this.pool.structure(bytes, ranges));
+      // Merged into the structure as it is when this block's answer comes: blocks answer in any order.
+      const block = await this.pool.structure(bytes, ranges);
+      this.structure = mergeStructures(this.structure, block);
     });
   }
 
