@@ -1,14 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { open, readdir, rm, FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDb, DuckDBAppender, sqlString } from '@bulk-export/duckdb';
+import { DuckDb, DuckDBAppender } from '@bulk-export/duckdb';
 import { EventScanner, MAX_EVENT_NAME_BYTES } from '@bulk-export/formats';
 import type { RangeRecord } from '@bulk-export/messaging';
 import { GroupOrder, LineGroup } from './group-order';
 import { LinesForm, writeStagedLines } from './staged-lines';
 import { stagedLinesFile } from './staging';
+import { FIELD_SEPARATOR as SEPARATOR, readSeparatedLinesSql, writeAll } from './separated-lines';
 
-const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
 /** Buffered per partition before it is written. */
 const BUFFER_BYTES = 512 * 1024;
@@ -265,9 +265,7 @@ class PartitionFile {
       this.file = await open(path, 'w');
       this.paths.push(path);
     }
-    let written = 0;
-    while (written < bytes.length)
-      written += (await this.file.write(bytes, written, bytes.length - written)).bytesWritten;
+    await writeAll(this.file, bytes);
   }
 
   /** Ends the current slice; returns it, or null if it has no record. */
@@ -531,8 +529,19 @@ function readLinesSql(paths: string[]): string {
       CASE WHEN left(key, 1) = 'b' THEN unhex(split_part(key[2:], ':', 2)) END AS raw_key,
       CASE WHEN kind = 'b' THEN unhex(split_part(value, ':', 2)) END AS raw_value,
       name[2:] AS checked_name, ts[2:] AS checked_ts, day AS checked_day, cut AS json_cut
-    FROM read_csv([${paths.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false, new_line = '\\n',
-      auto_detect = false, strict_mode = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2},
-      columns = {'partition': 'INTEGER', 'offset': 'BIGINT', 'capture_ms': 'BIGINT', 'key': 'VARCHAR', 'kind': 'VARCHAR',
-        'name': 'VARCHAR', 'ts': 'VARCHAR', 'day': 'VARCHAR', 'cut': 'INTEGER', 'value': 'VARCHAR'})`;
+    FROM ${readSeparatedLinesSql(paths, RAW_COLUMNS, MAX_LINE_BYTES)}`;
 }
+
+/** The fields of RawSink's lines. */
+const RAW_COLUMNS = {
+  partition: 'INTEGER',
+  offset: 'BIGINT',
+  capture_ms: 'BIGINT',
+  key: 'VARCHAR',
+  kind: 'VARCHAR',
+  name: 'VARCHAR',
+  ts: 'VARCHAR',
+  day: 'VARCHAR',
+  cut: 'INTEGER',
+  value: 'VARCHAR',
+};

@@ -20,6 +20,7 @@ import {
 import { stagedViewSql } from './staged-events';
 import { LinesForm, StagedLinesReader } from './staged-lines';
 import { isStagedLines, stagedSliceNumber } from './staging';
+import { FIELD_SEPARATOR, readSeparatedLinesSql, writeAll } from './separated-lines';
 
 /**
  * Writes one file group from its staged files (`paths`, in slice order) in the export's format:
@@ -93,7 +94,6 @@ async function* groupBlocks(
 
 /** Bytes of an events file buffered before they are written. */
 const EVENTS_BUFFER_BYTES = 1 << 20;
-const SEPARATOR = 0x01;
 const NEWLINE = 0x0a;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
@@ -162,7 +162,7 @@ export async function groupEventsView(
             used = 0;
           }
           used += rowId.copy(out, used);
-          out[used++] = SEPARATOR;
+          out[used++] = FIELD_SEPARATOR;
           if (EVENT_AT + end - start + 1 > out.length) {
             // A line longer than the buffer: written from where it was read.
             await writeAll(file, out.subarray(0, used));
@@ -181,9 +181,12 @@ export async function groupEventsView(
   // A buffer of twice the longest line, the reader's least.
   const maxLine = Math.max(1 << 20, EVENT_AT + longest + 64);
   const events = files.length
-    ? `read_csv([${files.map(sqlString).join(', ')}], delim = '\x01', quote = '', escape = '', header = false,
-      new_line = '\\n', auto_detect = false, strict_mode = true, max_line_size = ${maxLine}, buffer_size = ${2 * maxLine},
-      columns = {'row_id': 'BIGINT', 'event': 'VARCHAR'}, hive_partitioning = true, hive_types = {'slice': 'INTEGER'})`
+    ? readSeparatedLinesSql(
+        files,
+        { row_id: 'BIGINT', event: 'VARCHAR' },
+        maxLine,
+        `hive_partitioning = true, hive_types = {'slice': 'INTEGER'}`,
+      )
     : '(SELECT NULL::BIGINT AS row_id, NULL::VARCHAR AS event, NULL::INTEGER AS slice LIMIT 0)';
   await db.run(`CREATE OR REPLACE TEMP VIEW staged AS
     SELECT row_id, slice, event, ${sqlString(group.eventName)} AS event_name, ${sqlString(group.day)} AS day FROM ${events}`);
@@ -200,9 +203,4 @@ function countUp(digits: Buffer): void {
     digits[d] = DIGIT_0;
   }
   throw new Error('internal error: a row id has more digits than it may');
-}
-
-async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
-  for (let written = 0; written < bytes.length;)
-    written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
 }
