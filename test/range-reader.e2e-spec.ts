@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { createTopic, STACK, uniqueSuffix } from '@bulk-export/testing';
+import { createTopic, STACK, uniqueSuffix, waitFor } from '@bulk-export/testing';
 
 /**
  * Reads the range with the built reader in its own Node.js process (@platformatic/kafka is
@@ -51,8 +51,9 @@ describe('range reader and transactions', () => {
     );
     const plain = await connected(kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     const send = async (sender: Pick<Producer, 'send'>, values: string[], keep: boolean) => {
-      await sender.send({ topic, messages: values.map((value) => ({ value: `${value} ${pad}` })) });
+      const [sent] = await sender.send({ topic, messages: values.map((value) => ({ value: `${value} ${pad}` })) });
       if (keep) expected.push(...values);
+      return sent;
     };
 
     let tx = await transactional.transaction();
@@ -77,7 +78,16 @@ describe('range reader and transactions', () => {
     tx = await transactional.transaction();
     await send(tx, ['committed 3'], true);
     await tx.commit();
-    await send(plain, ['plain last'], true);
+    const lastOffset = BigInt((await send(plain, ['plain last'], true)).baseOffset as string);
+
+    // tx.commit() returns once the commit is decided; the broker writes its markers into the
+    // partition afterwards. Until then the last stable offset (what fetchTopicOffsets gives
+    // under read_committed) stops before 'committed 3', and so before 'plain last'.
+    await waitFor(
+      `the last stable offset of ${topic} to pass ${lastOffset}`,
+      async () => BigInt((await admin.fetchTopicOffsets(topic))[0].high) > lastOffset,
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
   });
 
   afterAll(async () => {
