@@ -2,6 +2,7 @@ import { Storage } from '@google-cloud/storage';
 import { crc32c as crc32cUpdate } from '@node-rs/crc32';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { nextTryInMs, UploadTimedOut } from './transient-errors';
 import { httpStatus } from './http-status';
 
@@ -13,6 +14,12 @@ export interface UploadedObject {
 }
 
 const RESUMABLE_ABOVE = 8 * 1024 * 1024;
+/**
+ * Bytes read from a file at a time while it is uploaded. The client's `bucket.upload` reads 64 KiB at a time, and each
+ * piece goes through its streams on its way to the request: a 256 MiB file cost 0.7–1.1 CPU-s that way, 0.35 in 4–8
+ * MiB pieces (fake-gcs-server on this machine).
+ */
+const UPLOAD_READ_BYTES = 4 * 1024 * 1024;
 /** Tries of one upload, for failures that may pass (transient-errors). */
 const UPLOAD_ATTEMPTS = 6;
 
@@ -132,14 +139,16 @@ export async function uploadFile(
   for (let attempt = 1; ; attempt++) {
     try {
       await withDeadline(
-        bucket.upload(localPath, {
-          destination: objectName,
-          resumable: size > RESUMABLE_ABOVE,
-          validation: false,
-          timeout: timeoutMs,
-          metadata: { contentType, crc32c },
-          ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
-        }),
+        pipeline(
+          createReadStream(localPath, { highWaterMark: UPLOAD_READ_BYTES }),
+          bucket.file(objectName).createWriteStream({
+            resumable: size > RESUMABLE_ABOVE,
+            validation: false,
+            timeout: timeoutMs,
+            metadata: { contentType, crc32c },
+            ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
+          }),
+        ),
         timeoutMs,
         objectName,
       );
