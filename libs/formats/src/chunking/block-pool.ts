@@ -14,30 +14,106 @@ export interface XmlOptions {
   layout: XmlLayout;
   records: XmlRecords;
 }
-interface Reply {
+
+/** Bytes of events a lane carries: a spool block. A longer block (a long line) goes to the worker copied. */
+const LANE_BYTES = SPOOL_BLOCK_BYTES;
+/** Events a lane carries (a block of 1 MiB holds about 2,000 events of the usual size). */
+const LANE_EVENTS = 32 * 1024;
+/**
+ * XML a lane carries back: about five times the block, usually (xmlEventsOfBlock). A block whose XML outgrows it
+ * comes back in a buffer of its own, moved. Pages of it that are never written take no memory.
+ */
+const LANE_XML_BYTES = 8 * LANE_BYTES;
+
+/** The shared buffers of a lane, as a worker receives them the first time it is given the lane. */
+export interface LaneBuffers {
   id: number;
+  bytes: SharedArrayBuffer;
+  ranges: SharedArrayBuffer;
+  xml: SharedArrayBuffer;
+  sizes: SharedArrayBuffer;
+}
+
+/**
+ * Memory shared with the worker threads that carries one block to a worker and its XML back: the block's bytes and
+ * line ranges, the XML and each event's size in it. Only the lane's number travels with each block. Moving (or
+ * copying) a fresh buffer per block and per reply gave the receiving thread gigabytes of new external memory per
+ * million events, which V8 counts towards its next full collection: the uploader's main thread collected its 50 MB
+ * heap some 60 times in an XML export of 1M events (about 6 CPU-s of marking, mostly on V8's helper threads).
+ */
+class Lane {
+  readonly bytes: Uint8Array;
+  readonly ranges: Int32Array;
+  readonly xml: Buffer;
+  readonly sizes: Int32Array;
+
+  constructor(readonly buffers: LaneBuffers) {
+    this.bytes = new Uint8Array(buffers.bytes);
+    this.ranges = new Int32Array(buffers.ranges);
+    this.xml = Buffer.from(buffers.xml);
+    this.sizes = new Int32Array(buffers.sizes);
+  }
+
+  static create(id: number): Lane {
+    return new Lane({
+      id,
+      bytes: new SharedArrayBuffer(LANE_BYTES),
+      ranges: new SharedArrayBuffer(2 * LANE_EVENTS * Int32Array.BYTES_PER_ELEMENT),
+      xml: new SharedArrayBuffer(LANE_XML_BYTES),
+      sizes: new SharedArrayBuffer(LANE_EVENTS * Int32Array.BYTES_PER_ELEMENT),
+    });
+  }
+
+  /** Whether the block fits; if so, it is copied in. */
+  load(bytes: Uint8Array, ranges: Int32Array): boolean {
+    if (bytes.length > this.bytes.length || ranges.length > this.ranges.length) return false;
+    this.bytes.set(bytes);
+    this.ranges.set(ranges);
+    return true;
+  }
+}
+
+/** A block for a worker: through a lane (`lane`, `byteLength`, `rangeCount`), or copied (`bytes`, `ranges`). */
+export interface BlockMessage {
+  id: number;
+  task: Task;
+  lane?: number;
+  /** The lane's buffers, the first time this worker is given the lane. */
+  register?: LaneBuffers;
+  byteLength?: number;
+  rangeCount?: number;
+  bytes?: Uint8Array;
+  ranges?: Int32Array;
+  layout?: XmlLayout;
+  records?: XmlRecords;
+}
+
+/** A worker's answer: a structure, or XML (`xmlLength` bytes in the lane, or `bytes` and `sizes` of its own). */
+export interface BlockReply {
+  id: number;
+  structure?: string;
+  xmlLength?: number;
   bytes?: Uint8Array;
   sizes?: Int32Array;
-  structure?: string;
-  /** The block's buffer, moved back to be filled again. */
-  block?: ArrayBuffer;
   error?: string;
 }
+
 interface Pending {
-  resolve(reply: Reply): void;
+  resolve(reply: BlockReply): void;
   reject(error: Error): void;
 }
 
-/** One worker thread and the blocks it has been given. */
+/** One worker thread, the blocks it has been given and the lanes it knows. */
 class BlockWorker {
   readonly pending = new Map<number, Pending>();
   private readonly worker: Worker;
+  private readonly lanes = new Set<number>();
   failed = false;
 
   constructor(script: string) {
     this.worker = new Worker(script);
     this.worker.unref();
-    this.worker.on('message', (reply: Reply) => {
+    this.worker.on('message', (reply: BlockReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if (this.pending.size === 0) this.worker.unref();
@@ -54,21 +130,17 @@ class BlockWorker {
     this.worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
   }
 
-  /** `bytes` (a view of a buffer of the pool's) and `spare` move to the worker, which moves them back. */
-  send(
-    id: number,
-    task: Task,
-    bytes: Uint8Array,
-    ranges: Int32Array,
-    spare?: ArrayBuffer,
-    xml?: XmlOptions,
-  ): Promise<Reply> {
+  /** Sends a block: through `lane`, already loaded, or else `bytes` and `ranges`, copied. */
+  send(message: BlockMessage, lane: Lane | null): Promise<BlockReply> {
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(message.id, { resolve, reject });
       // Referenced while it has work, so a caller awaiting it keeps the process alive.
       this.worker.ref();
-      const moved = [bytes.buffer as ArrayBuffer, ...(spare ? [spare] : [])];
-      this.worker.postMessage({ id, task, bytes, ranges, spare, ...xml }, moved);
+      if (lane && !this.lanes.has(lane.buffers.id)) {
+        this.lanes.add(lane.buffers.id);
+        message.register = lane.buffers;
+      }
+      this.worker.postMessage(message);
     });
   }
 }
@@ -78,8 +150,8 @@ class BlockWorker {
  * the XML transcoder (xmlEventsOfBlock), the structure scanner (structureOfBlock: the CSV
  * columns and the Parquet types). On the main thread alone that work was the bottleneck
  * of those formats. Blocks of events (about 1 MiB, from a spool file) go to the worker
- * with the fewest blocks in hand; a worker that dies fails its blocks and is replaced.
- * Without the compiled worker script (TypeScript run directly, as in unit tests), blocks
+ * with the fewest blocks in hand, through lanes of shared memory (Lane); a worker that dies fails its blocks and is
+ * replaced. Without the compiled worker script (TypeScript run directly, as in unit tests), blocks
  * are handled on the calling thread.
  */
 export class BlockPool {
@@ -89,12 +161,11 @@ export class BlockPool {
   private readonly workers: BlockWorker[] = [];
   private next = 0;
   /**
-   * Buffers that carry blocks to the workers and come back with their replies: a block copied
-   * by postMessage was a fresh buffer in the worker, which V8 freed only when that worker
-   * collected its garbage (rarely: the scanners make little), so the two workers held up to
-   * 170 MB of old blocks at a time (10M events, Parquet).
+   * Lanes not in use. A lane is made when every lane is in use, and kept: there are as many as blocks were ever in
+   * flight or being written at once (a few per group written at once).
    */
-  private readonly blocks: ArrayBuffer[] = [];
+  private readonly lanes: Lane[] = [];
+  private laneCount = 0;
 
   private constructor(private readonly script: string | null) {}
 
@@ -112,49 +183,72 @@ export class BlockPool {
   }
 
   /**
-   * The XML of a block of events (see xmlEventsOfBlock). `bytes` is copied to the worker;
-   * `spare` (the buffer of a block already written) moves there to be written into again.
+   * The XML of a block of events (see xmlEventsOfBlock). The block is copied for the worker. The XML may lie in
+   * memory of the pool's: the caller calls `release()` once it has written it, and not before.
    */
-  async xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions, spare?: ArrayBuffer): Promise<XmlBlock> {
-    if (!this.script) return xmlEventsOfBlock(bytes, ranges, spare, options.layout, options.records);
-    const reply = await this.send('xml', this.carrier(bytes), ranges, spare, options);
-    if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
-    return { xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), sizes: reply.sizes };
+  async xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions): Promise<XmlBlock> {
+    if (!this.script) return xmlEventsOfBlock(bytes, ranges, undefined, options.layout, options.records);
+    const lane = this.laneFor(bytes, ranges);
+    try {
+      const reply = await this.send({ id: this.next++, task: 'xml', ...options }, bytes, ranges, lane);
+      if (lane && reply.xmlLength !== undefined) {
+        const held = lane;
+        return {
+          xml: lane.xml.subarray(0, reply.xmlLength),
+          sizes: lane.sizes.subarray(0, ranges.length / 2),
+          release: () => this.release(held),
+        };
+      }
+      if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
+      if (lane) this.release(lane);
+      return {
+        xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength),
+        sizes: reply.sizes,
+      };
+    } catch (e) {
+      // The worker answered (with an error) or is gone: either way it no longer touches the lane.
+      if (lane) this.release(lane);
+      throw e;
+    }
   }
 
   /** The structure of a block of events (see structureOfBlock). */
   async structure(bytes: Uint8Array, ranges: Int32Array): Promise<JsonStructure> {
     if (!this.script) return structureOfBlock(bytes, ranges);
-    const reply = await this.send('structure', this.carrier(bytes), ranges);
-    if (reply.structure === undefined) throw new Error('worker thread: no structure in its reply');
-    return JSON.parse(reply.structure) as JsonStructure;
+    const lane = this.laneFor(bytes, ranges);
+    try {
+      const reply = await this.send({ id: this.next++, task: 'structure' }, bytes, ranges, lane);
+      if (reply.structure === undefined) throw new Error('worker thread: no structure in its reply');
+      return JSON.parse(reply.structure) as JsonStructure;
+    } finally {
+      if (lane) this.release(lane);
+    }
   }
 
-  /** A copy of `bytes` in a buffer of the pool's (one of those come back, or a new one). */
-  private carrier(bytes: Uint8Array): Uint8Array {
-    let block = this.blocks.pop();
-    if (!block || block.byteLength < bytes.length) block = new ArrayBuffer(Math.max(bytes.length, SPOOL_BLOCK_BYTES));
-    const view = new Uint8Array(block, 0, bytes.length);
-    view.set(bytes);
-    return view;
+  /** A lane holding the block, or null when the block is too large for one (it goes copied). */
+  private laneFor(bytes: Uint8Array, ranges: Int32Array): Lane | null {
+    const lane = this.lanes.pop() ?? Lane.create(this.laneCount++);
+    if (lane.load(bytes, ranges)) return lane;
+    this.lanes.push(lane);
+    return null;
   }
 
-  private send(
-    task: Task,
-    bytes: Uint8Array,
-    ranges: Int32Array,
-    spare?: ArrayBuffer,
-    xml?: XmlOptions,
-  ): Promise<Reply> {
+  private release(lane: Lane): void {
+    this.lanes.push(lane);
+  }
+
+  private send(message: BlockMessage, bytes: Uint8Array, ranges: Int32Array, lane: Lane | null): Promise<BlockReply> {
     const script = this.script as string;
     for (let i = this.workers.length - 1; i >= 0; i--) if (this.workers[i].failed) this.workers.splice(i, 1);
     while (this.workers.length < BlockPool.threads) this.workers.push(new BlockWorker(script));
     const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return worker.send(this.next++, task, bytes, ranges, spare, xml).then((reply) => {
-      // Kept for the next blocks (as many as were in flight at once); a long line's larger one is let go.
-      if (reply.block && reply.block.byteLength <= SPOOL_BLOCK_BYTES) this.blocks.push(reply.block);
-      return reply;
-    });
+    if (lane)
+      return worker.send(
+        { ...message, lane: lane.buffers.id, byteLength: bytes.length, rangeCount: ranges.length },
+        lane,
+      );
+    // Copies of the views alone (a view's whole buffer would be copied with it).
+    return worker.send({ ...message, bytes: bytes.slice(), ranges: ranges.slice() }, null);
   }
 }
 

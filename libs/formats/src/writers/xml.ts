@@ -41,31 +41,36 @@ export async function writeXmlBlocks(
   const pool = BlockPool.get();
   const writer = new ChunkWriter({ ...target, header: XML_HEADER, footer: XML_FOOTER });
   const converting: Promise<XmlBlock>[] = [];
-  // Buffers of blocks already written, to be written into again: a fresh 4–5 MiB buffer per
-  // block made the main thread collect garbage for a third of its time.
-  const spares: ArrayBuffer[] = [];
   const writeNext = async () => {
-    const { xml, sizes } = await (converting.shift() as Promise<XmlBlock>);
-    // The elements lie end to end in `xml`.
-    const ranges = new Int32Array(2 * sizes.length);
-    for (let i = 0, at = 0; i < sizes.length; i++) {
-      ranges[2 * i] = at;
-      at += sizes[i];
-      ranges[2 * i + 1] = at;
+    const block = await (converting.shift() as Promise<XmlBlock>);
+    try {
+      const { xml, sizes } = block;
+      // The elements lie end to end in `xml`.
+      const ranges = new Int32Array(2 * sizes.length);
+      for (let i = 0, at = 0; i < sizes.length; i++) {
+        ranges[2 * i] = at;
+        at += sizes[i];
+        ranges[2 * i + 1] = at;
+      }
+      await writer.writeRanges(xml, ranges);
+      await writer.settle();
+    } finally {
+      block.release?.();
     }
-    await writer.writeRanges(xml, ranges);
-    await writer.settle();
-    if (xml.byteOffset === 0) spares.push(xml.buffer as ArrayBuffer);
   };
   try {
     for await (const { bytes, ranges } of blocks) {
-      converting.push(pool.xml(bytes, ranges, options, spares.pop()));
+      converting.push(pool.xml(bytes, ranges, options));
       if (converting.length > BLOCKS_AHEAD) await writeNext();
     }
     while (converting.length > 0) await writeNext();
   } finally {
-    // A failure leaves no conversion's rejection unhandled.
-    for (const block of converting) block.catch(() => undefined);
+    // A failure leaves no conversion's rejection unhandled, and no block's memory held.
+    for (const block of converting)
+      block.then(
+        (b) => b.release?.(),
+        () => undefined,
+      );
   }
   await writer.end();
 }

@@ -1,20 +1,9 @@
 import { xmlEvent, xmlEventsOfBlock, xmlText } from './xml-event';
 import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from '../json/json-number-text';
 import { random } from '../seeded-random.spec-helper';
+import { blockOf } from '../json/json-block.spec-helper';
 import { SaxesParser } from 'saxes';
 import type { XmlLayout } from '@bulk-export/domain';
-
-/** JSON texts as one block (after some junk), as spooledBlocks hands them over. */
-function blockOf(texts: string[]): { bytes: Buffer; ranges: Int32Array } {
-  const bytes = Buffer.from(`junk${texts.join('\n')}\n`);
-  const ranges: number[] = [];
-  let at = 4;
-  for (const t of texts) {
-    ranges.push(at, at + Buffer.byteLength(t));
-    at += Buffer.byteLength(t) + 1;
-  }
-  return { bytes, ranges: Int32Array.from(ranges) };
-}
 
 /** The XML of a block of JSON texts, as text. */
 function xmlOfTexts(texts: string[], layout: XmlLayout = 'typed'): string {

@@ -115,6 +115,8 @@ export type XmlRecords = 'events' | 'profiles';
 export interface XmlBlock {
   xml: Buffer;
   sizes: Int32Array;
+  /** Hands `xml` and `sizes` back to the memory they lie in, once written (BlockPool's lanes); absent when they are the block's own. */
+  release?: () => void;
 }
 
 /**
@@ -122,13 +124,13 @@ export interface XmlBlock {
  * as one buffer, and each element's size. Each event is transcoded from its bytes
  * (XmlTranscoder); the few it declines (a key given twice, a key with escapes or that is an
  * array index) are parsed and written by xmlEvent(), with the same result. `spare`: a
- * buffer to write into, from a block already written (fewer fresh buffers, less garbage
- * collection).
+ * buffer to write into (a BlockPool lane's shared memory), used when it holds five times the block; the XML lies in
+ * it unless it outgrew it.
  */
 export function xmlEventsOfBlock(
   bytes: Uint8Array,
   ranges: Int32Array,
-  spare?: ArrayBuffer,
+  spare?: ArrayBufferLike,
   layout: XmlLayout = 'documented',
   records: XmlRecords = 'events',
 ): XmlBlock {

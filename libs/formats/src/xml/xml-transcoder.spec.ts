@@ -1,4 +1,5 @@
 import { random } from '../seeded-random.spec-helper';
+import { blockOf } from '../json/json-block.spec-helper';
 import type { XmlLayout } from '@bulk-export/domain';
 import { slowXmlEvent, xmlEventsOfBlock, XmlRecords } from './xml-event';
 import { XmlTranscoder } from './xml-transcoder';
@@ -171,14 +172,7 @@ describe('XmlTranscoder', () => {
     for (const json of kept) expect([json, transcode(json)]).toEqual([json, slow(json)]);
 
     const all = [...declined, ...kept];
-    const bytes = Buffer.from(all.join(''), 'utf8');
-    const ranges = new Int32Array(2 * all.length);
-    let at = 0;
-    all.forEach((json, i) => {
-      ranges[2 * i] = at;
-      at += Buffer.byteLength(json);
-      ranges[2 * i + 1] = at;
-    });
+    const { bytes, ranges } = blockOf(all, '', '');
     const block = xmlEventsOfBlock(bytes, ranges, undefined, 'typed');
     expect(block.xml.toString('utf8')).toBe(all.map((json) => slow(json)).join(''));
     expect(Array.from(block.sizes)).toEqual(all.map((json) => Buffer.byteLength(slow(json))));

@@ -45,10 +45,15 @@ export class XmlTranscoder {
   private readonly profiles: boolean;
 
   /**
-   * `spare`: a buffer to write into (one handed back after an earlier block was written),
-   * when it holds `capacity`. `layout` and `records` as xmlEvent() takes them.
+   * `spare`: a buffer to write into (a BlockPool lane's shared memory), when it holds `capacity`; the output moves to
+   * a buffer of its own if it outgrows it. `layout` and `records` as xmlEvent() takes them.
    */
-  constructor(capacity: number, spare?: ArrayBuffer, layout: XmlLayout = 'documented', records: XmlRecords = 'events') {
+  constructor(
+    capacity: number,
+    spare?: ArrayBufferLike,
+    layout: XmlLayout = 'documented',
+    records: XmlRecords = 'events',
+  ) {
     const typed = layout === 'typed';
     this.styles = Int32Array.from([
       typed ? TYPED : ENTRIES,
