@@ -76,17 +76,22 @@ describe('BlockPool with worker threads', () => {
       expect({ name: all[i].name, xml: block.xml.equals(expected[i].xml) }).toEqual({ name: all[i].name, xml: true });
       expect(Array.from(block.sizes)).toEqual(Array.from(expected[i].sizes));
     });
-    // Released in another order, then more blocks at once than there are lanes: every free lane carries one, and the
-    // blocks still held stay as they were.
+    // Released in another order, then more blocks at once than lanes are free: every free lane carries one (and new
+    // lanes the rest), the blocks still held stay as they were, and the new blocks are right in the reused lanes.
     const held = converted.slice(0, 2);
     for (const block of converted.slice(2).reverse()) block.release?.();
+    const others = Array.from({ length: 24 }, (_, i) => all[i % 2].texts.map((t) => t.replace('"E"', '"F"')));
     const again = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => {
-        const { bytes, ranges } = blockOf(all[i % 2].texts.map((t) => t.replace('"E"', '"F"')));
+      others.map((texts) => {
+        const { bytes, ranges } = blockOf(texts);
         return pool.xml(bytes, ranges, { layout: 'documented', records: 'events' });
       }),
     );
     held.forEach((block, i) => expect(block.xml.equals(expected[i].xml)).toBe(true));
+    again.forEach((block, i) => {
+      const { bytes, ranges } = blockOf(others[i]);
+      expect(block.xml.equals(xmlEventsOfBlock(bytes, ranges, undefined, 'documented').xml)).toBe(true);
+    });
     for (const block of [...held, ...again]) block.release?.();
   });
 

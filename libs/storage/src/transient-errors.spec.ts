@@ -33,5 +33,9 @@ describe('nextTryInMs', () => {
     expect(isTransient(httpError(500))).toBe(true);
     expect(isTransient(Object.assign(new Error(), { code: '503' }))).toBe(true);
     expect(isTransient(httpError(404))).toBe(false);
+    expect(isTransient(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }))).toBe(true);
+    expect(isTransient(new Error('Unexpected connection closure'))).toBe(true);
+    expect(isTransient(new Error('socket hang up'))).toBe(true);
+    expect(isTransient(new Error('No such object: b/o'))).toBe(false);
   });
 });

@@ -1,7 +1,24 @@
 /** Most a Retry-After is waited for, whatever a server asks. */
 const MAX_RETRY_AFTER_MS = 60_000;
 const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UPLOAD_TIMED_OUT']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UPLOAD_TIMED_OUT',
+  // A request body's stream closed before it ended (a connection dropped mid-upload).
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** What the GCS client's own retry rule takes as a dropped connection, by message (lower case). */
+const TRANSIENT_MESSAGES = [
+  'connection reset',
+  'socket hang up',
+  'unexpected connection closure',
+  'socket connection timeout',
+  'premature close',
+];
 
 /** An upload that got no answer within the request timeout (GCS_REQUEST_TIMEOUT_MS): it is tried again. */
 export class UploadTimedOut extends Error {
@@ -30,8 +47,8 @@ export function retryAfterMs(error: unknown, now = Date.now()): number | null {
 }
 
 /**
- * Whether a failed storage request may succeed when sent again: 408, 429, 5xx, a reset or refused connection, a
- * timeout.
+ * Whether a failed storage request may succeed when sent again: 408, 429, 5xx, a reset, refused or dropped
+ * connection, a timeout.
  */
 export function isTransient(error: unknown): boolean {
   const e = error as ErrorLike;
@@ -39,7 +56,8 @@ export function isTransient(error: unknown): boolean {
     if (typeof v === 'number' && TRANSIENT_STATUSES.has(v)) return true;
     if (typeof v === 'string' && (TRANSIENT_CODES.has(v) || TRANSIENT_STATUSES.has(Number(v)))) return true;
   }
-  return false;
+  const message = error instanceof Error ? error.message.toLowerCase() : '';
+  return TRANSIENT_MESSAGES.some((m) => message.includes(m));
 }
 
 /**

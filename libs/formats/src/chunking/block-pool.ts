@@ -189,14 +189,20 @@ export class BlockPool {
   async xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions): Promise<XmlBlock> {
     if (!this.script) return xmlEventsOfBlock(bytes, ranges, undefined, options.layout, options.records);
     const lane = this.laneFor(bytes, ranges);
+    const count = ranges.length / 2;
     try {
       const reply = await this.send({ id: this.next++, task: 'xml', ...options }, bytes, ranges, lane);
       if (lane && reply.xmlLength !== undefined) {
         const held = lane;
+        let released = false;
         return {
           xml: lane.xml.subarray(0, reply.xmlLength),
-          sizes: lane.sizes.subarray(0, ranges.length / 2),
-          release: () => this.release(held),
+          sizes: lane.sizes.subarray(0, count),
+          // Once only: a lane given back twice would carry two blocks at once.
+          release: () => {
+            if (!released) this.release(held);
+            released = true;
+          },
         };
       }
       if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
@@ -247,8 +253,8 @@ export class BlockPool {
         { ...message, lane: lane.buffers.id, byteLength: bytes.length, rangeCount: ranges.length },
         lane,
       );
-    // Copies of the views alone (a view's whole buffer would be copied with it).
-    return worker.send({ ...message, bytes: bytes.slice(), ranges: ranges.slice() }, null);
+    // Copies of the views alone (a view's whole buffer would be copied with it; a Buffer's slice() is a view).
+    return worker.send({ ...message, bytes: new Uint8Array(bytes), ranges: new Int32Array(ranges) }, null);
   }
 }
 
