@@ -11,9 +11,11 @@ function admin() {
 }
 
 /**
- * Creates a topic and returns once every partition has a leader. The broker may answer a
+ * Creates a topic and returns once every partition has a leader that answers for it. The broker may answer a
  * metadata request right after the creation with "does not host this topic-partition",
  * which kafkajs' own wait does not retry, so the wait here is a condition with a deadline.
+ * Metadata can name a leader before that broker serves the partition: a ListOffsets then
+ * fails with "not the leader for that topic-partition" (a test's first fetchTopicOffsets did, once).
  */
 export async function createTopic(topic: ITopicConfig): Promise<void> {
   const kafka = admin();
@@ -27,7 +29,9 @@ export async function createTopic(topic: ITopicConfig): Promise<void> {
       `leaders of the ${partitions} partitions of ${topic.topic}`,
       async () => {
         const [meta] = (await kafka.fetchTopicMetadata({ topics: [topic.topic] })).topics;
-        return meta.partitions.length === partitions && meta.partitions.every((p) => p.leader >= 0);
+        if (meta.partitions.length !== partitions || meta.partitions.some((p) => p.leader < 0)) return false;
+        // Throws until every partition's leader answers for it.
+        return (await kafka.fetchTopicOffsets(topic.topic)).length === partitions;
       },
       { timeoutMs: 30_000 },
     );
