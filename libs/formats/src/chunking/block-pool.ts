@@ -64,12 +64,15 @@ class Lane {
     });
   }
 
-  /** Whether the block fits; if so, it is copied in. */
-  load(bytes: Uint8Array, ranges: Int32Array): boolean {
-    if (bytes.length > this.bytes.length || ranges.length > this.ranges.length) return false;
+  /** Whether a block fits in a lane. */
+  static fits(bytes: Uint8Array, ranges: Int32Array): boolean {
+    return bytes.length <= LANE_BYTES && ranges.length <= 2 * LANE_EVENTS;
+  }
+
+  /** Copies in a block that fits. */
+  load(bytes: Uint8Array, ranges: Int32Array): void {
     this.bytes.set(bytes);
     this.ranges.set(ranges);
-    return true;
   }
 }
 
@@ -233,10 +236,10 @@ export class BlockPool {
 
   /** A lane holding the block, or null when the block is too large for one (it goes copied). */
   private laneFor(bytes: Uint8Array, ranges: Int32Array): Lane | null {
+    if (!Lane.fits(bytes, ranges)) return null;
     const lane = this.lanes.pop() ?? Lane.create(this.laneCount++);
-    if (lane.load(bytes, ranges)) return lane;
-    this.lanes.push(lane);
-    return null;
+    lane.load(bytes, ranges);
+    return lane;
   }
 
   private release(lane: Lane): void {
