@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type * as BlockPoolModule from '../libs/formats/src/chunking/block-pool';
-import { structureOfBlock, xmlEventsOfBlock, XmlBlock } from '@bulk-export/formats';
+import { CsvTranscoder, EncodedBlock, structureOfBlock, xmlEventsOfBlock } from '@bulk-export/formats';
 import { blockOf } from '../libs/formats/src/json/json-block.spec-helper';
 
 /**
@@ -54,11 +54,11 @@ describe('BlockPool with worker threads', () => {
     const all = [...blocks(), ...blocks()];
     const expected = all.map(({ texts }) => {
       const { bytes, ranges } = blockOf(texts);
-      const { xml, sizes } = xmlEventsOfBlock(bytes, ranges, undefined, 'typed');
+      const { out: xml, sizes } = xmlEventsOfBlock(bytes, ranges, undefined, 'typed');
       return { xml: Buffer.from(xml), sizes: Int32Array.from(sizes) };
     });
     // All at once: every block holds its own lane (or buffer) until released.
-    const converted: XmlBlock[] = await Promise.all(
+    const converted: EncodedBlock[] = await Promise.all(
       all.map(({ texts }) => {
         const { bytes, ranges } = blockOf(texts);
         const done = pool.xml(bytes, ranges, { layout: 'typed', records: 'events' });
@@ -73,7 +73,7 @@ describe('BlockPool with worker threads', () => {
       all.map(({ name }) => [name, name.startsWith('usual')]),
     );
     converted.forEach((block, i) => {
-      expect({ name: all[i].name, xml: block.xml.equals(expected[i].xml) }).toEqual({ name: all[i].name, xml: true });
+      expect({ name: all[i].name, xml: block.out.equals(expected[i].xml) }).toEqual({ name: all[i].name, xml: true });
       expect(Array.from(block.sizes)).toEqual(Array.from(expected[i].sizes));
     });
     // Released in another order, then more blocks at once than lanes are free: every free lane carries one (and new
@@ -87,10 +87,10 @@ describe('BlockPool with worker threads', () => {
         return pool.xml(bytes, ranges, { layout: 'documented', records: 'events' });
       }),
     );
-    held.forEach((block, i) => expect(block.xml.equals(expected[i].xml)).toBe(true));
+    held.forEach((block, i) => expect(block.out.equals(expected[i].xml)).toBe(true));
     again.forEach((block, i) => {
       const { bytes, ranges } = blockOf(others[i]);
-      expect(block.xml.equals(xmlEventsOfBlock(bytes, ranges, undefined, 'documented').xml)).toBe(true);
+      expect(block.out.equals(xmlEventsOfBlock(bytes, ranges, undefined, 'documented').out)).toBe(true);
     });
     for (const block of [...held, ...again]) block.release?.();
   });
@@ -102,6 +102,43 @@ describe('BlockPool with worker threads', () => {
         name,
         structure: structureOfBlock(bytes, ranges),
       });
+    }
+  });
+
+  it('writes CSV lines of blocks as the calling thread does, for many groups at once, through lanes', async () => {
+    // More column sets than a worker keeps transcoders for (8): workers forget the oldest and are given them again.
+    const columns = Array.from({ length: 12 }, (_, g) => [
+      ['ts'],
+      ['eventName'],
+      ['eventProps', 'deep', 'a', 'b'],
+      ['eventProps', g % 2 === 0 ? 'list' : 'n'],
+      ['eventProps', 's'],
+      ['profile', 'identity'],
+    ]);
+    const all = blocks();
+    // A lines of 1,500 zeros is 3 KB of CSV: the block's 60 KB of lines fit in a lane.
+    for (let round = 0; round < 2; round++) {
+      const converted = await Promise.all(
+        columns.flatMap((paths) =>
+          all.map(({ texts }) => {
+            const { bytes, ranges } = blockOf(texts);
+            const done = pool.csv(bytes, ranges, paths);
+            bytes.fill(0);
+            return done;
+          }),
+        ),
+      );
+      converted.forEach((block, i) => {
+        const paths = columns[Math.floor(i / all.length)];
+        const { name, texts } = all[i % all.length];
+        const { bytes, ranges } = blockOf(texts);
+        const expected = new CsvTranscoder(paths).block(bytes, ranges);
+        expect({ name, same: block.out.equals(expected.out) }).toEqual({ name, same: true });
+        expect(Array.from(block.sizes)).toEqual(Array.from(expected.sizes));
+        // Through a lane unless the block is too large for one.
+        expect({ name, lane: block.release !== undefined }).toEqual({ name, lane: !name.startsWith('one event') });
+      });
+      for (const block of converted) block.release?.();
     }
   });
 });

@@ -15,6 +15,7 @@ import {
   SpooledBlock,
   writeGroup,
   writeLineBlocks,
+  writeCsvGroup,
   writeXmlBlocks,
 } from '@bulk-export/formats';
 import { stagedViewSql } from './staged-events';
@@ -26,8 +27,8 @@ import { FIELD_SEPARATOR, readSeparatedLinesSql, writeAll } from './separated-li
  * Writes one file group from its staged files (`paths`, in slice order) in the export's format:
  * the Parquet slices through DuckDB (the temporary view `staged` on `db`), the slices staged as
  * lines (an events export's: see staged-lines.ts) as they are, each slice's lines in its turn,
- * so the files hold the group's events in the order of the slices either way. CSV and Parquet,
- * whose cells and types DuckDB makes, read the lines through DuckDB (groupEventsView).
+ * so the files hold the group's events in the order of the slices either way. Parquet, whose
+ * values DuckDB makes, reads the lines through DuckDB (groupEventsView).
  */
 export async function writeStagedGroup(
   db: DuckDb,
@@ -41,7 +42,7 @@ export async function writeStagedGroup(
     return writeGroup(db, how, group, target);
   }
   const spool = `${target.pathOf(0)}.spool`;
-  if ((how.format === 'csv' || how.format === 'parquet') && how.records === 'events') {
+  if (how.format === 'parquet' && how.records === 'events') {
     const scratch = `${target.pathOf(0)}.events`;
     try {
       const files = await groupEventsView(db, group, paths, scratch);
@@ -58,10 +59,11 @@ export async function writeStagedGroup(
     const blocks = groupBlocks(db, group, paths, 'json', () => jsonGroupBlocks(db, group, 'events', spool));
     return writeLineBlocks(target, blocks, jsonHeader(group.eventName));
   }
-  if (how.format === 'xml' && how.records === 'events') {
-    const blocks = groupBlocks(db, group, paths, 'message', () => eventBlocks(db, group, spool));
-    return writeXmlBlocks(blocks, target, { layout: how.xmlLayout, records: how.records });
-  }
+  // XML and CSV: the events' JSON as the messages held it (CSV reads them twice: columns, then lines).
+  const events = () => groupBlocks(db, group, paths, 'message', () => eventBlocks(db, group, spool));
+  if (how.format === 'xml' && how.records === 'events')
+    return writeXmlBlocks(events(), target, { layout: how.xmlLayout, records: how.records });
+  if (how.format === 'csv' && how.records === 'events') return writeCsvGroup(events, target, how.records);
   throw new Error(`internal error: slices staged as lines cannot be written as ${how.format} ${how.records}`);
 }
 

@@ -5,10 +5,12 @@ import { Worker } from 'node:worker_threads';
 import { BoundedTasks } from '@bulk-export/domain';
 import { JsonStructure, mergeStructures, structureOfBlock } from '../json/json-structure';
 import type { XmlLayout } from '@bulk-export/domain';
-import { XmlBlock, xmlEventsOfBlock, XmlRecords } from '../xml/xml-event';
+import { xmlEventsOfBlock, XmlRecords } from '../xml/xml-event';
+import { CsvTranscoder } from '../csv/csv-transcoder';
+import { EncodedBlock } from './encoded-blocks';
 import { SPOOL_BLOCK_BYTES } from './line-files';
 
-type Task = 'xml' | 'structure';
+type Task = 'xml' | 'csv' | 'structure';
 /** How the XML of a block is written (xmlEventsOfBlock). */
 export interface XmlOptions {
   layout: XmlLayout;
@@ -20,23 +22,26 @@ const LANE_BYTES = SPOOL_BLOCK_BYTES;
 /** Events a lane carries (a block of 1 MiB holds about 2,000 events of the usual size). */
 const LANE_EVENTS = 32 * 1024;
 /**
- * XML a lane carries back: about five times the block, usually (xmlEventsOfBlock). A block whose XML outgrows it
- * comes back in a buffer of its own, moved. Pages of it that are never written take no memory.
+ * Records a lane carries back: XML is about five times the block, usually (xmlEventsOfBlock), CSV less than the block.
+ * A block whose records outgrow it come back in a buffer of their own, moved. Pages of it that are never written take
+ * no memory.
  */
-const LANE_XML_BYTES = 8 * LANE_BYTES;
+const LANE_OUT_BYTES = 8 * LANE_BYTES;
+/** CSV columns a worker thread keeps transcoders for (a few groups are written at once). */
+const KEPT_CSV_COLUMNS = 8;
 
 /** The shared buffers of a lane, as a worker receives them the first time it is given the lane. */
 export interface LaneBuffers {
   id: number;
   bytes: SharedArrayBuffer;
   ranges: SharedArrayBuffer;
-  xml: SharedArrayBuffer;
+  out: SharedArrayBuffer;
   sizes: SharedArrayBuffer;
 }
 
 /**
- * Memory shared with the worker threads that carries one block to a worker and its XML back: the block's bytes and
- * line ranges, the XML and each event's size in it. Only the lane's number travels with each block. Moving (or
+ * Memory shared with the worker threads that carries one block to a worker and its records back: the block's bytes and
+ * line ranges, the records (XML, CSV) and each one's size. Only the lane's number travels with each block. Moving (or
  * copying) a fresh buffer per block and per reply gave the receiving thread gigabytes of new external memory per
  * million events, which V8 counts towards its next full collection: the uploader's main thread collected its 50 MB
  * heap some 60 times in an XML export of 1M events (about 6 CPU-s of marking, mostly on V8's helper threads).
@@ -44,13 +49,13 @@ export interface LaneBuffers {
 class Lane {
   readonly bytes: Uint8Array;
   readonly ranges: Int32Array;
-  readonly xml: Buffer;
+  readonly out: Buffer;
   readonly sizes: Int32Array;
 
   constructor(readonly buffers: LaneBuffers) {
     this.bytes = new Uint8Array(buffers.bytes);
     this.ranges = new Int32Array(buffers.ranges);
-    this.xml = Buffer.from(buffers.xml);
+    this.out = Buffer.from(buffers.out);
     this.sizes = new Int32Array(buffers.sizes);
   }
 
@@ -59,7 +64,7 @@ class Lane {
       id,
       bytes: new SharedArrayBuffer(LANE_BYTES),
       ranges: new SharedArrayBuffer(2 * LANE_EVENTS * Int32Array.BYTES_PER_ELEMENT),
-      xml: new SharedArrayBuffer(LANE_XML_BYTES),
+      out: new SharedArrayBuffer(LANE_OUT_BYTES),
       sizes: new SharedArrayBuffer(LANE_EVENTS * Int32Array.BYTES_PER_ELEMENT),
     });
   }
@@ -89,13 +94,15 @@ export interface BlockMessage {
   ranges?: Int32Array;
   layout?: XmlLayout;
   records?: XmlRecords;
+  /** The CSV columns' number, their paths the first time this worker is given them, and columns it may forget. */
+  csv?: { id: number; paths?: string[][]; forget?: number };
 }
 
-/** A worker's answer: a structure, or XML (`xmlLength` bytes in the lane, or `bytes` and `sizes` of its own). */
+/** A worker's answer: a structure, or records (`outLength` bytes in the lane, or `bytes` and `sizes` of their own). */
 export interface BlockReply {
   id: number;
   structure?: string;
-  xmlLength?: number;
+  outLength?: number;
   bytes?: Uint8Array;
   sizes?: Int32Array;
   error?: string;
@@ -111,6 +118,8 @@ class BlockWorker {
   readonly pending = new Map<number, Pending>();
   private readonly worker: Worker;
   private readonly lanes = new Set<number>();
+  /** The CSV columns this worker keeps, oldest first (it forgets them when told, in this order). */
+  private readonly csvColumns: number[] = [];
   failed = false;
 
   constructor(script: string) {
@@ -143,6 +152,12 @@ class BlockWorker {
         this.lanes.add(lane.buffers.id);
         message.register = lane.buffers;
       }
+      if (message.csv && message.csv.paths && this.csvColumns.includes(message.csv.id))
+        message.csv = { id: message.csv.id };
+      else if (message.csv?.paths) {
+        this.csvColumns.push(message.csv.id);
+        if (this.csvColumns.length > KEPT_CSV_COLUMNS) message.csv.forget = this.csvColumns.shift();
+      }
       this.worker.postMessage(message);
     });
   }
@@ -150,7 +165,7 @@ class BlockWorker {
 
 /**
  * Worker threads (by default one per core, at most two) for the JavaScript work on every event of a group:
- * the XML transcoder (xmlEventsOfBlock), the structure scanner (structureOfBlock: the CSV
+ * the XML and CSV transcoders (xmlEventsOfBlock, CsvTranscoder), the structure scanner (structureOfBlock: the CSV
  * columns and the Parquet types). On the main thread alone that work was the bottleneck
  * of those formats. Blocks of events (about 1 MiB, from a spool file) go to the worker
  * with the fewest blocks in hand, through lanes of shared memory (Lane); a worker that dies fails its blocks and is
@@ -169,6 +184,11 @@ export class BlockPool {
    */
   private readonly lanes: Lane[] = [];
   private laneCount = 0;
+  /** Numbers of the CSV columns given to csv(), by their paths' array. */
+  private readonly csvIds = new WeakMap<string[][], number>();
+  private nextCsvId = 0;
+  /** Without worker threads: the transcoder of the last columns. */
+  private localCsv: { id: number; transcoder: CsvTranscoder } | null = null;
 
   private constructor(private readonly script: string | null) {}
 
@@ -189,17 +209,41 @@ export class BlockPool {
    * The XML of a block of events (see xmlEventsOfBlock). The block is copied for the worker. The XML may lie in
    * memory of the pool's: the caller calls `release()` once it has written it, and not before.
    */
-  async xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions): Promise<XmlBlock> {
-    if (!this.script) return xmlEventsOfBlock(bytes, ranges, undefined, options.layout, options.records);
+  xml(bytes: Uint8Array, ranges: Int32Array, options: XmlOptions): Promise<EncodedBlock> {
+    if (!this.script)
+      return Promise.resolve(xmlEventsOfBlock(bytes, ranges, undefined, options.layout, options.records));
+    return this.encode({ id: this.next++, task: 'xml', ...options }, bytes, ranges);
+  }
+
+  /**
+   * The CSV lines of a block of events, with the columns `paths` (see CsvTranscoder; the same array for every block of
+   * a group, whose transcoder the worker threads keep). Like xml(), the caller calls `release()` once it has written
+   * the lines.
+   */
+  csv(bytes: Uint8Array, ranges: Int32Array, paths: string[][]): Promise<EncodedBlock> {
+    let id = this.csvIds.get(paths);
+    if (id === undefined) {
+      id = this.nextCsvId++;
+      this.csvIds.set(paths, id);
+    }
+    if (!this.script) {
+      if (this.localCsv?.id !== id) this.localCsv = { id, transcoder: new CsvTranscoder(paths) };
+      return Promise.resolve(this.localCsv.transcoder.block(bytes, ranges));
+    }
+    return this.encode({ id: this.next++, task: 'csv', csv: { id, paths } }, bytes, ranges);
+  }
+
+  /** Records of a block by a worker thread: in a lane when the block fits one and they fit its `out`. */
+  private async encode(message: BlockMessage, bytes: Uint8Array, ranges: Int32Array): Promise<EncodedBlock> {
     const lane = this.laneFor(bytes, ranges);
     const count = ranges.length / 2;
     try {
-      const reply = await this.send({ id: this.next++, task: 'xml', ...options }, bytes, ranges, lane);
-      if (lane && reply.xmlLength !== undefined) {
+      const reply = await this.send(message, bytes, ranges, lane);
+      if (lane && reply.outLength !== undefined) {
         const held = lane;
         let released = false;
         return {
-          xml: lane.xml.subarray(0, reply.xmlLength),
+          out: lane.out.subarray(0, reply.outLength),
           sizes: lane.sizes.subarray(0, count),
           // Once only: a lane given back twice would carry two blocks at once.
           release: () => {
@@ -208,10 +252,10 @@ export class BlockPool {
           },
         };
       }
-      if (!reply.bytes || !reply.sizes) throw new Error('worker thread: no XML in its reply');
+      if (!reply.bytes || !reply.sizes) throw new Error(`worker thread: no ${message.task} records in its reply`);
       if (lane) this.release(lane);
       return {
-        xml: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength),
+        out: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength),
         sizes: reply.sizes,
       };
     } catch (e) {

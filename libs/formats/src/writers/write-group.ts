@@ -4,11 +4,11 @@ import { writeCsvGroup } from './csv';
 import { FileGroup, GroupEvents, GroupFormat } from './group';
 import { writeJsonGroup } from './json-lines';
 import { writeParquetGroup } from './parquet';
-import { writeXmlGroup } from './xml';
+import { eventBlocks, writeXmlGroup } from './xml';
 
 /**
  * Writes one file group (event name × day) of the staged table in the export's format. `events`: the group's event
- * lines, for CSV and Parquet, when the caller has them at hand (by default spooled from `staged`).
+ * lines with their row ids, for Parquet, when the caller has them at hand (by default spooled from `staged`).
  */
 export async function writeGroup(
   db: DuckDb,
@@ -21,7 +21,7 @@ export async function writeGroup(
     case 'json':
       return writeJsonGroup(db, group, target, how.records);
     case 'csv':
-      return writeCsvGroup(db, group, target, how.records, events);
+      return writeCsvGroup(() => eventBlocks(db, group, `${target.pathOf(0)}.spool`), target, how.records);
     case 'xml':
       return writeXmlGroup(db, group, target, { layout: how.xmlLayout, records: how.records });
     case 'parquet':

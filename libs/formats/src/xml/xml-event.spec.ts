@@ -8,7 +8,7 @@ import type { XmlLayout } from '@bulk-export/domain';
 /** The XML of a block of JSON texts, as text. */
 function xmlOfTexts(texts: string[], layout: XmlLayout = 'typed'): string {
   const { bytes, ranges } = blockOf(texts);
-  return xmlEventsOfBlock(bytes, ranges, undefined, layout).xml.toString('utf8');
+  return xmlEventsOfBlock(bytes, ranges, undefined, layout).out.toString('utf8');
 }
 
 describe('xml', () => {
@@ -116,7 +116,7 @@ describe('xml', () => {
     'converts a block of events as one buffer, with the size of each event: %s',
     (_, events: Record<string, unknown>[]) => {
       const { bytes, ranges } = blockOf(events.map((e) => JSON.stringify(e)));
-      const { xml, sizes } = xmlEventsOfBlock(bytes, ranges);
+      const { out: xml, sizes } = xmlEventsOfBlock(bytes, ranges);
       const expected = events.map((e) => xmlEvent(e, 'documented'));
       expect([...sizes]).toEqual(expected.map((x) => Buffer.byteLength(x)));
       expect(xml.toString('utf8')).toBe(expected.join(''));

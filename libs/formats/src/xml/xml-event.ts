@@ -16,6 +16,7 @@
 import { JsonNumberText, mayChangeNumberText, parseKeepingNumberText } from '../json/json-number-text';
 import type { XmlLayout } from '@bulk-export/domain';
 import { XmlTranscoder } from './xml-transcoder';
+import type { EncodedBlock } from '../chunking/encoded-blocks';
 
 export const XML_HEADER = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n', 'utf8');
 export const XML_FOOTER = Buffer.from('</Events>\n', 'utf8');
@@ -111,14 +112,6 @@ export function xmlEvent(
 /** Whether a group holds events or a profile export's profiles (which may carry `deleted`). */
 export type XmlRecords = 'events' | 'profiles';
 
-/** XML of events as one buffer, and each event's size in it. */
-export interface XmlBlock {
-  xml: Buffer;
-  sizes: Int32Array;
-  /** Hands `xml` and `sizes` back to the memory they lie in, once written (BlockPool's lanes); absent when they are the block's own. */
-  release?: () => void;
-}
-
 /**
  * The `<Event>` elements of a block of events (JSON texts at `bytes[ranges[2i]…ranges[2i+1])`),
  * as one buffer, and each element's size. Each event is transcoded from its bytes
@@ -133,7 +126,7 @@ export function xmlEventsOfBlock(
   spare?: ArrayBufferLike,
   layout: XmlLayout = 'documented',
   records: XmlRecords = 'events',
-): XmlBlock {
+): EncodedBlock {
   const count = ranges.length / 2;
   const sizes = new Int32Array(count);
   // The XML of an event is about four times its JSON; the buffer grows when that is short.
@@ -148,7 +141,7 @@ export function xmlEventsOfBlock(
     }
     sizes[i] = xml.used - before;
   }
-  return { xml: xml.out.subarray(0, xml.used), sizes };
+  return { out: xml.out.subarray(0, xml.used), sizes };
 }
 
 /**

@@ -144,7 +144,7 @@ describe('XmlTranscoder', () => {
         }
         const bytes = Buffer.from(json, 'utf8');
         expect(
-          xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, layout, records).xml.toString('utf8'),
+          xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, layout, records).out.toString('utf8'),
         ).toBe(slow(json, layout, records));
       }
       expect(transcoded).toBeGreaterThan(layout === 'typed' ? 2999 : 1500);
@@ -174,7 +174,7 @@ describe('XmlTranscoder', () => {
     const all = [...declined, ...kept];
     const { bytes, ranges } = blockOf(all, '', '');
     const block = xmlEventsOfBlock(bytes, ranges, undefined, 'typed');
-    expect(block.xml.toString('utf8')).toBe(all.map((json) => slow(json)).join(''));
+    expect(block.out.toString('utf8')).toBe(all.map((json) => slow(json)).join(''));
     expect(Array.from(block.sizes)).toEqual(all.map((json) => Buffer.byteLength(slow(json))));
   });
 
@@ -204,7 +204,7 @@ describe('XmlTranscoder', () => {
     const json = nested(depth);
     const bytes = Buffer.from(json);
     const block = () =>
-      xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, 'typed').xml.toString('utf8');
+      xmlEventsOfBlock(bytes, Int32Array.from([0, bytes.length]), undefined, 'typed').out.toString('utf8');
     // The stack left at this depth differs between runs (Node.js 24, ts-jest, the JIT's frames): the block either
     // writes exactly what the slow path writes, or fails with the stack's RangeError as the slow path alone would;
     // never another error, never other output.
