@@ -131,6 +131,7 @@ describe('CsvTranscoder', () => {
   it('follows the first occurrence of a key, keys compared unescaped, as DuckDB does', async () => {
     const events = [
       '{"eventName":"e","eventProps":{"a":1,"a":2}}',
+      '{"eventName":"e","eventProps":{"a":null,"a":2,"a/b":"","a/b":"x"}}',
       '{"eventName":"e","eventProps":{"a":{"b":1},"a":{"c":2}}}',
       '{"eventName":"e","eventProps":null,"eventProps":{"a":3}}',
       '{"eventName":"e","eventProps":{"\\u0061":4,"a\\/b":5,"a/b":6}}',

@@ -53,8 +53,13 @@ export class CsvTranscoder {
   private at = 0;
   private readonly root: PathNode;
   private readonly columns: number;
-  /** Where each column's value starts in `src` (-1: absent), by column. */
-  private readonly places: Int32Array;
+  /**
+   * Each column's cell, written as its value is met (in the event's order of keys): it lies at
+   * `cells[cellStarts[c]…cellEnds[c])` (start -1: absent or null), copied into the line in the columns' order.
+   */
+  private cells = Buffer.allocUnsafeSlow(4096);
+  private readonly cellStarts: Int32Array;
+  private readonly cellEnds: Int32Array;
   /** Objects of the paths entered in this event (only a key's first occurrence is), by node. */
   private readonly entered: Uint8Array;
   /** Where escaped strings are decoded. */
@@ -66,7 +71,8 @@ export class CsvTranscoder {
     this.root = newNode(0);
     paths.forEach((path, column) => addPath(this.root, path, column, nodes));
     this.columns = paths.length;
-    this.places = new Int32Array(paths.length);
+    this.cellStarts = new Int32Array(paths.length);
+    this.cellEnds = new Int32Array(paths.length);
     this.entered = new Uint8Array(nodes.count);
     this.out = Buffer.alloc(0);
   }
@@ -95,28 +101,42 @@ export class CsvTranscoder {
   /** Appends the line (with its CRLF) of the event at `src[start…end)`. */
   private line(src: Uint8Array, start: number, end: number): void {
     // No value grows more than six times as a cell ("1e20" is 100000000000000000000.0; a quote doubles).
-    this.reserve(6 * (end - start) + 4 * this.columns + 16);
+    const most = 6 * (end - start) + 4 * this.columns + 16;
+    this.reserve(most);
+    if (this.cells.length < most) this.cells = Buffer.allocUnsafeSlow(2 * most);
     if (src !== this.src) {
       this.src = src;
       this.srcBuffer = Buffer.from(src.buffer, src.byteOffset, src.byteLength);
     }
     this.at = start;
-    this.places.fill(-1);
+    this.cellStarts.fill(-1);
     this.entered.fill(0);
     this.space();
-    if (src[this.at] === OPEN_OBJECT) this.object(this.root);
+    // The cells, written into `cells` as the walk meets them.
     const out = this.out;
-    for (let c = 0; c < this.columns; c++) {
-      if (c > 0) out[this.used++] = COMMA;
-      const place = this.places[c];
-      if (place >= 0) this.cell(place);
+    const line = this.used;
+    this.out = this.cells;
+    this.used = 0;
+    try {
+      if (src[this.at] === OPEN_OBJECT) this.object(this.root);
+    } finally {
+      this.out = out;
+      this.used = line;
     }
-    out[this.used++] = CR;
-    out[this.used++] = LF;
-    if (this.used > out.length) throw new Error('CsvTranscoder: output outgrew its reserve');
+    const cells = this.cells;
+    let used = line;
+    for (let c = 0; c < this.columns; c++) {
+      if (c > 0) out[used++] = COMMA;
+      const cellStart = this.cellStarts[c];
+      if (cellStart >= 0) used = copyBytes(out, used, cells, cellStart, this.cellEnds[c]);
+    }
+    out[used++] = CR;
+    out[used++] = LF;
+    this.used = used;
+    if (used > out.length) throw new Error('CsvTranscoder: output outgrew its reserve');
   }
 
-  /** Finds the places of the columns under `node` in the object at `at`, and moves past it. */
+  /** Writes the cells of the columns under `node` in the object at `at` (into `cells`), and moves past it. */
   private object(node: PathNode): void {
     const src = this.src;
     this.at += 1;
@@ -125,17 +145,22 @@ export class CsvTranscoder {
       this.at += 1;
       return;
     }
-    for (;;) {
+    for (let position = 0; ; position++) {
       this.space();
-      const child = this.child(node);
+      const child = this.child(node, position);
       this.space();
       if (src[this.at] !== COLON) throw this.unexpected();
       this.at += 1;
       this.space();
       if (child === null) this.skipValue();
       else if (child.column >= 0) {
-        if (this.places[child.column] < 0) this.places[child.column] = this.at;
-        this.skipValue();
+        if (this.cellStarts[child.column] < 0) {
+          // The first occurrence of the key: its cell, now.
+          // (A null's cell is empty, and the key counts as met: DuckDB reads no later occurrence.)
+          this.cellStarts[child.column] = this.used;
+          this.cell();
+          this.cellEnds[child.column] = this.used;
+        } else this.skipValue();
       } else if (this.entered[child.id] === 0) {
         this.entered[child.id] = 1;
         if (src[this.at] === OPEN_OBJECT) this.object(child);
@@ -148,11 +173,24 @@ export class CsvTranscoder {
     }
   }
 
-  /** The node of the key whose opening quote is at `at` (null: no column under it), moving past the key. */
-  private child(node: PathNode): PathNode | null {
+  /**
+   * The node of the key whose opening quote is at `at`, the object's key number `position` (null: no column under
+   * it), moving past the key. The events of a group mostly spell their keys in the same order: the key last seen at
+   * this position is tried first, with no hash and no lookup.
+   */
+  private child(node: PathNode, position: number): PathNode | null {
     const src = this.src;
     if (src[this.at] !== QUOTE) throw this.unexpected();
     const start = this.at + 1;
+    const guess = position < MAX_GUESSES ? node.guesses[position] : undefined;
+    if (guess !== undefined) {
+      const key = guess.key;
+      // The key recorded holds no quote or backslash: a match up to a quote is the whole key.
+      if (src[start + key.length] === QUOTE && sameBytes(key, src, start)) {
+        this.at = start + key.length + 1;
+        return guess.node;
+      }
+    }
     let hash = FNV_OFFSET;
     let i = start;
     let b = src[i];
@@ -168,26 +206,27 @@ export class CsvTranscoder {
       return node.byName.get(key) ?? null;
     }
     this.at = i + 1;
-    const candidates = node.byHash.get(hash);
-    if (candidates === undefined) return null;
-    const length = i - start;
-    for (const candidate of candidates)
-      if (candidate.key.length === length && sameBytes(candidate.key, src, start)) return candidate.node;
-    return null;
+    const found = lookUp(node, hash, src, start, i);
+    if (position < MAX_GUESSES)
+      node.guesses[position] = { key: Uint8Array.prototype.slice.call(src, start, i), node: found };
+    return found;
   }
 
-  /** Writes the cell of the value at `place`. */
-  private cell(place: number): void {
+  /** Writes the cell of the value at `at` (nothing for null), and moves past the value. */
+  private cell(): void {
     const src = this.src;
-    this.at = place;
-    const b = src[place];
+    const b = src[this.at];
     if (b === QUOTE) return this.stringCell();
     if (b === OPEN_OBJECT || b === OPEN_ARRAY) return this.containerCell();
-    if (b === 0x6e) return; // null
+    if (b === 0x6e) {
+      this.at += 4; // null
+      return;
+    }
     if (b === 0x74 || b === 0x66) {
       // true, false
       const length = b === 0x74 ? 4 : 5;
-      this.used = copyBytes(this.out, this.used, src, place, place + length);
+      this.used = copyBytes(this.out, this.used, src, this.at, this.at + length);
+      this.at += length;
       return;
     }
     this.number();
@@ -212,6 +251,7 @@ export class CsvTranscoder {
       if (isFormulaStart(src[start])) out[this.used++] = APOSTROPHE;
       this.used = copyBytes(out, this.used, src, start, i);
       if (comma) out[this.used++] = QUOTE;
+      this.at = i + 1;
       return;
     }
     const length = this.decodeString();
@@ -524,13 +564,27 @@ interface PathNode {
   byName: Map<string, PathNode>;
   /** Children by the FNV-1a hash of their key's UTF-8 bytes. */
   byHash: Map<number, { key: Uint8Array; node: PathNode }[]>;
+  /** By position in the object, the key (without escapes) last seen there and its child (null: none). */
+  guesses: ({ key: Uint8Array; node: PathNode | null } | undefined)[];
+}
+
+/** Positions in an object whose last key is remembered (an object with more keys looks the rest up). */
+const MAX_GUESSES = 256;
+
+/** The child of `node` whose key is `src[start…end)` (without escapes), whose hash is `hash`; null if none. */
+function lookUp(node: PathNode, hash: number, src: Uint8Array, start: number, end: number): PathNode | null {
+  const candidates = node.byHash.get(hash);
+  if (candidates === undefined) return null;
+  for (const candidate of candidates)
+    if (candidate.key.length === end - start && sameBytes(candidate.key, src, start)) return candidate.node;
+  return null;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 function newNode(id: number): PathNode {
-  return { id, column: -1, byName: new Map(), byHash: new Map() };
+  return { id, column: -1, byName: new Map(), byHash: new Map(), guesses: [] };
 }
 
 function addPath(root: PathNode, path: readonly string[], column: number, nodes: { count: number }): void {

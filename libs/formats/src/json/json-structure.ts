@@ -176,8 +176,10 @@ const MAX_CACHED_KEYS = 4096;
 class StructureScanner {
   private readonly bytes: Buffer;
   private at = 0;
-  private readonly keys = new Map<number, { bytes: Uint8Array; key: string }[]>();
+  private readonly keys = new Map<number, KeyEntry[]>();
   private cachedKeys = 0;
+  /** By object of the structure, and by position in it, the key last read there (see key()). */
+  private readonly guesses = new WeakMap<StructureObject, (KeyEntry | undefined)[]>();
 
   constructor(bytes: Uint8Array) {
     this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -239,15 +241,17 @@ class StructureScanner {
       return 'JSON';
     }
     const bytes = this.bytes;
+    let guesses = this.guesses.get(structure);
+    if (guesses === undefined) this.guesses.set(structure, (guesses = []));
     this.at += 1;
     this.space();
     if (bytes[this.at] === CLOSE_OBJECT) {
       this.at += 1;
       return structure;
     }
-    for (;;) {
+    for (let position = 0; ; position++) {
       this.space();
-      const key = this.key();
+      const key = this.key(guesses, position);
       this.space();
       if (bytes[this.at] !== COLON) throw this.unexpected();
       this.at += 1;
@@ -318,10 +322,29 @@ class StructureScanner {
     return isBigint(Number(this.bytes.toString('latin1', start, this.at))) ? 'BIGINT' : 'DOUBLE';
   }
 
-  /** The key whose opening quote is at `at`, decoded once per distinct key. */
-  private key(): string {
+  /**
+   * The key whose opening quote is at `at`, decoded once per distinct key. The events of a group mostly spell their
+   * keys in the same order: the key last read at this position of this object (`guesses`) is tried first, with no
+   * hash and no lookup.
+   */
+  private key(guesses: (KeyEntry | undefined)[], position: number): string {
     const bytes = this.bytes;
     if (bytes[this.at] !== QUOTE) throw this.unexpected();
+    const start = this.at + 1;
+    const guess = position < MAX_GUESSES ? guesses[position] : undefined;
+    // The key recorded holds no quote or backslash: a match up to a quote is the whole key.
+    if (guess !== undefined && bytes[start + guess.bytes.length] === QUOTE && sameBytes(guess.bytes, bytes, start)) {
+      this.at = start + guess.bytes.length + 1;
+      return guess.key;
+    }
+    const entry = this.keyEntry();
+    if (entry.bytes !== null && position < MAX_GUESSES) guesses[position] = entry as KeyEntry;
+    return entry.key;
+  }
+
+  /** The key whose opening quote is at `at`, and its bytes unless it has escapes, cached by its bytes. */
+  private keyEntry(): { bytes: Uint8Array | null; key: string } {
+    const bytes = this.bytes;
     const start = this.at + 1;
     let hash = 0x811c9dc5;
     let i = start;
@@ -333,25 +356,25 @@ class StructureScanner {
     if (b === BACKSLASH) {
       // Escapes: decoded by JSON.parse (rare in keys).
       this.skipString();
-      return JSON.parse(bytes.toString('utf8', start - 1, this.at)) as string;
+      return { bytes: null, key: JSON.parse(bytes.toString('utf8', start - 1, this.at)) as string };
     }
     this.at = i + 1;
     const length = i - start;
     const candidates = this.keys.get(hash);
     if (candidates) {
       for (const candidate of candidates)
-        if (candidate.bytes.length === length && sameBytes(candidate.bytes, bytes, start)) return candidate.key;
+        if (candidate.bytes.length === length && sameBytes(candidate.bytes, bytes, start)) return candidate;
     }
     const key = bytes.toString('utf8', start, i);
     if (this.cachedKeys >= MAX_CACHED_KEYS) {
       this.keys.clear();
       this.cachedKeys = 0;
     }
-    const entry = { bytes: bytes.slice(start, i), key };
+    const entry = { bytes: Uint8Array.prototype.slice.call(bytes, start, i), key };
     if (candidates && this.keys.has(hash)) candidates.push(entry);
     else this.keys.set(hash, [entry]);
     this.cachedKeys += 1;
-    return key;
+    return entry;
   }
 
   /** Moves past the string whose opening quote is at `at`. */
@@ -398,6 +421,15 @@ class StructureScanner {
     return new Error(`internal error: unexpected JSON at byte ${this.at} of a staged event block`);
   }
 }
+
+/** A key's bytes (without escapes) and the key. */
+interface KeyEntry {
+  bytes: Uint8Array;
+  key: string;
+}
+
+/** Positions in an object whose last key is remembered (an object with more keys looks the rest up). */
+const MAX_GUESSES = 256;
 
 function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== bytes[start + i]) return false;
