@@ -1,6 +1,6 @@
 import { DuckDb } from '@bulk-export/duckdb';
 import { useScratchDuckDb } from '../../../duckdb/src/scratch-duckdb.spec-helper';
-import { blockOf } from '../json/json-block.spec-helper';
+import { blockOf, jsonString } from '../json/json-block.spec-helper';
 import { random } from '../seeded-random.spec-helper';
 import { csvColumns } from '../writers/csv';
 import { duckDbCsvLines } from './csv-duckdb.spec-helper';
@@ -25,33 +25,6 @@ async function columnsOf(events: string[]): Promise<string[][]> {
   return csvColumns(async function* () {
     yield blockOf(events);
   });
-}
-
-/** A JSON string literal for `text`, with some characters written as escapes (either case of hex). */
-function jsonString(text: string, next: () => number, escapes = 0.15): string {
-  let out = '"';
-  for (const c of text) {
-    const unit = c.charCodeAt(0);
-    const mustEscape = unit < 0x20 || c === '"' || c === '\\';
-    if (mustEscape || next() < escapes) {
-      const short: Record<string, string> = {
-        '"': '\\"',
-        '\\': '\\\\',
-        '\n': '\\n',
-        '\r': '\\r',
-        '\t': '\\t',
-        '\b': '\\b',
-        '\f': '\\f',
-        '/': '\\/',
-      };
-      const units = Array.from({ length: c.length }, (_, i) => c.charCodeAt(i).toString(16).padStart(4, '0'));
-      out +=
-        short[c] && next() < 0.7
-          ? short[c]
-          : units.map((hex) => `\\u${next() < 0.5 ? hex : hex.toUpperCase()}`).join('');
-    } else out += c;
-  }
-  return out + '"';
 }
 
 describe('CsvTranscoder', () => {

@@ -1,6 +1,8 @@
 import { EncodedBlock } from '../chunking/encoded-blocks';
 import { mayChangeNumberText } from '../json/json-number-text';
 import {
+  afterString,
+  afterValue,
   BACKSLASH,
   CLOSE_ARRAY,
   CLOSE_OBJECT,
@@ -19,6 +21,7 @@ import {
   OPEN_OBJECT,
   PLUS,
   QUOTE,
+  sameBytes,
   TAB,
   UPPER_E,
 } from '../json/json-bytes';
@@ -493,41 +496,16 @@ export class CsvTranscoder {
 
   /** Moves past the string whose opening quote is at `at`. */
   private skipString(): void {
-    const src = this.src;
-    let i = this.at + 1;
-    for (;;) {
-      const b = src[i];
-      if (b === QUOTE) break;
-      if (b === undefined) throw this.unexpected();
-      i += b === BACKSLASH ? 2 : 1;
-    }
-    this.at = i + 1;
+    const end = afterString(this.src, this.at);
+    if (end < 0) throw this.unexpected();
+    this.at = end;
   }
 
   /** Moves past the value at `at`, whatever it is. */
   private skipValue(): void {
-    const src = this.src;
-    const first = src[this.at];
-    if (first === QUOTE) return this.skipString();
-    if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
-      // A number, true, false or null: up to the next delimiter.
-      let b = first;
-      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && !isSpace(b))
-        b = src[++this.at];
-      return;
-    }
-    let depth = 0;
-    for (;;) {
-      const b = src[this.at];
-      if (b === undefined) throw this.unexpected();
-      if (b === QUOTE) {
-        this.skipString();
-        continue;
-      }
-      this.at += 1;
-      if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth += 1;
-      else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return;
-    }
+    const end = afterValue(this.src, this.at);
+    if (end < 0) throw this.unexpected();
+    this.at = end;
   }
 
   private reserve(bytes: number): void {
@@ -616,11 +594,6 @@ function copyBytes(out: Uint8Array, at: number, src: Uint8Array, start: number, 
   }
   for (let i = start; i < end; i++) out[at++] = src[i];
   return at;
-}
-
-function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== bytes[start + i]) return false;
-  return true;
 }
 
 /** Whether a cell starting with this byte is a formula to a spreadsheet (= + - @ tab CR). */

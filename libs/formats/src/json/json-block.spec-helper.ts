@@ -14,3 +14,36 @@ export function blockOf(texts: string[], junk = 'junk', separator = '\n'): { byt
   });
   return { bytes, ranges };
 }
+
+/**
+ * A JSON string literal for `text`, some characters (a share `escapes` of them, and those that must be) written as
+ * escapes, short or `\u` in either case of hex, at random by `next`.
+ */
+export function jsonString(text: string, next: () => number, escapes = 0.15): string {
+  let out = '"';
+  // By code point: a pair stays together, a lone surrogate comes alone (and must be escaped).
+  for (const c of text) {
+    const unit = c.charCodeAt(0);
+    const mustEscape = unit < 0x20 || c === '"' || c === '\\' || (c.length === 1 && unit >= 0xd800 && unit <= 0xdfff);
+    if (mustEscape || next() < escapes) {
+      const short: Record<string, string> = {
+        '"': '\\"',
+        '\\': '\\\\',
+        '\n': '\\n',
+        '\r': '\\r',
+        '\t': '\\t',
+        '\b': '\\b',
+        '\f': '\\f',
+        '/': '\\/',
+      };
+      const units = Array.from({ length: c.length }, (_, i) => c.charCodeAt(i).toString(16).padStart(4, '0'));
+      out +=
+        short[c] && next() < 0.7
+          ? short[c]
+          : units.map((hex) => `\\u${next() < 0.5 ? hex : hex.toUpperCase()}`).join('');
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
+}

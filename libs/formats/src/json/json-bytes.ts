@@ -24,3 +24,49 @@ export const LOWER_U = 0x75;
 export function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
+
+/**
+ * After the closing quote of the string whose opening quote is at `at`, in valid JSON text; -1 when the bytes end
+ * first.
+ */
+export function afterString(bytes: Uint8Array, at: number): number {
+  let i = at + 1;
+  for (;;) {
+    const b = bytes[i];
+    if (b === QUOTE) return i + 1;
+    if (b === undefined) return -1;
+    i += b === BACKSLASH ? 2 : 1;
+  }
+}
+
+/** After the value (of any kind) that starts at `at`, in valid JSON text; -1 when the bytes end first. */
+export function afterValue(bytes: Uint8Array, at: number): number {
+  const first = bytes[at];
+  if (first === QUOTE) return afterString(bytes, at);
+  let i = at;
+  if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
+    // A number, true, false or null: up to the next delimiter.
+    let b = first;
+    while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && !isSpace(b)) b = bytes[++i];
+    return i;
+  }
+  let depth = 0;
+  for (;;) {
+    const b = bytes[i];
+    if (b === undefined) return -1;
+    if (b === QUOTE) {
+      i = afterString(bytes, i);
+      if (i < 0) return -1;
+      continue;
+    }
+    i += 1;
+    if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth += 1;
+    else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return i;
+  }
+}
+
+/** Whether `bytes` holds the bytes of `a` from `start` on. */
+export function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== bytes[start + i]) return false;
+  return true;
+}

@@ -1,4 +1,6 @@
 import {
+  afterString,
+  afterValue,
   BACKSLASH,
   CLOSE_ARRAY,
   CLOSE_OBJECT,
@@ -10,6 +12,7 @@ import {
   OPEN_ARRAY,
   OPEN_OBJECT,
   QUOTE,
+  sameBytes,
 } from './json-bytes';
 
 /**
@@ -379,42 +382,17 @@ class StructureScanner {
 
   /** Moves past the string whose opening quote is at `at`. */
   private skipString(): void {
-    const bytes = this.bytes;
-    let i = this.at + 1;
-    for (;;) {
-      const b = bytes[i];
-      if (b === QUOTE) break;
-      if (b === undefined) throw this.unexpected();
-      i += b === BACKSLASH ? 2 : 1;
-    }
-    this.at = i + 1;
+    const end = afterString(this.bytes, this.at);
+    if (end < 0) throw this.unexpected();
+    this.at = end;
   }
 
   /** Moves past the value at `at`, whatever it is. */
   private skipValue(): void {
-    const bytes = this.bytes;
     this.space();
-    const first = bytes[this.at];
-    if (first === QUOTE) return this.skipString();
-    if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) {
-      // A number, true, false or null: up to the next delimiter.
-      let b = bytes[this.at];
-      while (b !== undefined && b !== COMMA && b !== CLOSE_OBJECT && b !== CLOSE_ARRAY && !isSpace(b))
-        b = bytes[++this.at];
-      return;
-    }
-    let depth = 0;
-    for (;;) {
-      const b = bytes[this.at];
-      if (b === undefined) throw this.unexpected();
-      if (b === QUOTE) {
-        this.skipString();
-        continue;
-      }
-      this.at += 1;
-      if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth += 1;
-      else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return;
-    }
+    const end = afterValue(this.bytes, this.at);
+    if (end < 0) throw this.unexpected();
+    this.at = end;
   }
 
   private unexpected(): Error {
@@ -430,8 +408,3 @@ interface KeyEntry {
 
 /** Positions in an object whose last key is remembered (an object with more keys looks the rest up). */
 const MAX_GUESSES = 256;
-
-function sameBytes(a: Uint8Array, bytes: Uint8Array, start: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== bytes[start + i]) return false;
-  return true;
-}

@@ -1,5 +1,5 @@
 import { random } from '../seeded-random.spec-helper';
-import { blockOf } from '../json/json-block.spec-helper';
+import { blockOf, jsonString } from '../json/json-block.spec-helper';
 import type { XmlLayout } from '@bulk-export/domain';
 import { slowXmlEvent, xmlEventsOfBlock, XmlRecords } from './xml-event';
 import { XmlTranscoder } from './xml-transcoder';
@@ -13,36 +13,6 @@ const slow = (json: string, layout: XmlLayout = 'typed', records: XmlRecords = '
   const bytes = Buffer.from(json, 'utf8');
   return slowXmlEvent(bytes, 0, bytes.length, layout, records);
 };
-
-/** A JSON string literal for `text`, with some characters written as \u escapes (either case of hex). */
-function jsonString(text: string, next: () => number): string {
-  let out = '"';
-  // By code point: a pair stays together, a lone surrogate comes alone (and must be escaped).
-  for (const c of text) {
-    const unit = c.charCodeAt(0);
-    const mustEscape = unit < 0x20 || c === '"' || c === '\\' || (c.length === 1 && unit >= 0xd800 && unit <= 0xdfff);
-    if (mustEscape || next() < 0.15) {
-      const short: Record<string, string> = {
-        '"': '\\"',
-        '\\': '\\\\',
-        '\n': '\\n',
-        '\r': '\\r',
-        '\t': '\\t',
-        '\b': '\\b',
-        '\f': '\\f',
-        '/': '\\/',
-      };
-      const units = Array.from({ length: c.length }, (_, i) => c.charCodeAt(i).toString(16).padStart(4, '0'));
-      out +=
-        short[c] && next() < 0.7
-          ? short[c]
-          : units.map((hex) => `\\u${next() < 0.5 ? hex : hex.toUpperCase()}`).join('');
-    } else {
-      out += c;
-    }
-  }
-  return out + '"';
-}
 
 describe('XmlTranscoder', () => {
   it.each([
