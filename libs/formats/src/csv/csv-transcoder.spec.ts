@@ -241,6 +241,18 @@ describe('CsvTranscoder', () => {
     expect(outgrown.out.toString('utf8')).toBe(inSpare.out.toString('utf8', 0, inSpare.sizes[0]).repeat(200));
   });
 
+  it('lets go of scratch memory grown for a large event once the block is done', () => {
+    const paths = [['ts'], ['eventName'], ['eventProps', 'v']];
+    const transcoder = new CsvTranscoder(paths);
+    const scratch = () => transcoder as unknown as { cells: Buffer; scratch: Buffer };
+    const large = `{"eventName":"e","eventProps":{"v":"${'x\\n'.repeat(1 << 20)}"}}`;
+    const { bytes, ranges } = blockOf([large]);
+    const { out } = transcoder.block(bytes, ranges);
+    expect(out.length).toBe(',e,"'.length + 2 * (1 << 20) + '"\r\n'.length);
+    expect(scratch().cells.length).toBeLessThanOrEqual(1 << 20);
+    expect(scratch().scratch.length).toBeLessThanOrEqual(1 << 20);
+  });
+
   it('refuses a lone surrogate, as DuckDB does', () => {
     expect(() => transcode(['{"eventName":"\\ud800"}'], [['ts'], ['eventName']])).toThrow(/lone UTF-16 surrogate/);
   });

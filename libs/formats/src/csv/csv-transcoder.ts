@@ -98,7 +98,13 @@ export class CsvTranscoder {
       this.line(bytes, ranges[2 * i], ranges[2 * i + 1]);
       sizes[i] = this.used - before;
     }
-    return { out: this.out.subarray(0, this.used), sizes };
+    // Scratch grown for a large event is not kept: a worker keeps a transcoder per group written.
+    if (this.cells.length > SCRATCH_KEPT_BYTES) this.cells = Buffer.allocUnsafeSlow(4096);
+    if (this.scratch.length > SCRATCH_KEPT_BYTES) this.scratch = Buffer.allocUnsafeSlow(1024);
+    const out = this.out.subarray(0, this.used);
+    // The lines are the caller's: the transcoder keeps no reference to them.
+    this.out = Buffer.alloc(0);
+    return { out, sizes };
   }
 
   /** Appends the line (with its CRLF) of the event at `src[start…end)`. */
@@ -120,13 +126,16 @@ export class CsvTranscoder {
     const line = this.used;
     this.out = this.cells;
     this.used = 0;
+    let cellsUsed = 0;
     try {
       if (src[this.at] === OPEN_OBJECT) this.object(this.root);
+      cellsUsed = this.used;
     } finally {
       this.out = out;
       this.used = line;
     }
     const cells = this.cells;
+    if (cellsUsed > cells.length) throw new Error('CsvTranscoder: cells outgrew their reserve');
     let used = line;
     for (let c = 0; c < this.columns; c++) {
       if (c > 0) out[used++] = COMMA;
@@ -545,6 +554,9 @@ interface PathNode {
   /** By position in the object, the key (without escapes) last seen there and its child (null: none). */
   guesses: ({ key: Uint8Array; node: PathNode | null } | undefined)[];
 }
+
+/** Scratch memory a transcoder keeps between blocks; more, grown for a large event, is let go after the block. */
+const SCRATCH_KEPT_BYTES = 1 << 20;
 
 /** Positions in an object whose last key is remembered (an object with more keys looks the rest up). */
 const MAX_GUESSES = 256;
