@@ -126,11 +126,11 @@ export class CsvTranscoder {
     const line = this.used;
     this.out = this.cells;
     this.used = 0;
-    let cellsUsed = 0;
+    let cellsUsed: number;
     try {
       if (src[this.at] === OPEN_OBJECT) this.object(this.root);
-      cellsUsed = this.used;
     } finally {
+      cellsUsed = this.used;
       this.out = out;
       this.used = line;
     }
