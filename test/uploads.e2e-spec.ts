@@ -96,6 +96,19 @@ describe('object uploads', () => {
     expect((await gcs.download(bucket, 'run-d-x')).equals(big)).toBe(true);
   });
 
+  it('uploads files many times the size of its read buffers, several at once and one after the other, byte for byte', async () => {
+    // 40 MiB: each upload goes round its 16 buffers of 1 MiB (FilePieces) more than twice.
+    const files = [0, 1, 2].map(() => randomBytes(40 * 1024 * 1024 + 7));
+    const paths = files.map((f) => localFile(f));
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(
+        paths.map((path, i) => uploadFile(storage, bucket, path, `run-f${round}-${i}`, 'application/octet-stream')),
+      );
+      for (const [i, file] of files.entries())
+        expect((await gcs.download(bucket, `run-f${round}-${i}`)).equals(file)).toBe(true);
+    }
+  });
+
   it('lists the generations of one run only, and deletes what the run did not write and saw unchanged', async () => {
     for (const name of ['run-e-1', 'run-e-2', 'run-e-3', 'run-e2-1'])
       await uploadFile(storage, bucket, localFile(name), name, 'text/plain', 0);
