@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilePieces, PIECE_BYTES, PIECES } from './file-pieces';
@@ -63,6 +63,44 @@ describe('FilePieces', () => {
     // Not released (as after a failed upload): the next read gets buffers of its own.
     const other = await piecesOf(pieces.read(path).stream);
     expect(other.buffers.some((b) => one.buffers.includes(b))).toBe(false);
+  });
+
+  it('takes a buffer only for a slot it fills, and lends back only what a finished stream read', async () => {
+    const pieces = new FilePieces();
+    const small = file('small', 10);
+    const read = pieces.read(small.path);
+    const one = await piecesOf(read.stream);
+    read.release();
+    // The small file's one buffer serves the next file's first slot.
+    const big = file('three', 3 * PIECE_BYTES);
+    const next = await piecesOf(pieces.read(big.path).stream);
+    expect(next.buffers[0]).toBe(one.buffers[0]);
+    // Released before its end (a caller's mistake): nothing goes back, as the stream may still fill them.
+    const cut = pieces.read(big.path);
+    const first = (await cut.stream[Symbol.asyncIterator]().next()).value as Buffer;
+    cut.stream.destroy();
+    cut.release();
+    const after = await piecesOf(pieces.read(small.path).stream);
+    expect(after.buffers[0]).not.toBe(first.buffer);
+  });
+
+  it('leaves no file open when a stream is destroyed before its first piece', async () => {
+    const { path } = file('opening', 100);
+    const read = new FilePieces().read(path);
+    // Reading starts (the file is being opened), and the stream is destroyed before the first piece.
+    read.stream.resume();
+    await new Promise((resolve) => process.nextTick(resolve));
+    read.stream.destroy();
+    await new Promise((resolve) => read.stream.on('close', resolve));
+    // No descriptor of this process is left open on the file.
+    const open = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    });
+    expect(open).toEqual([]);
   });
 
   it('fails the stream when the file cannot be read', async () => {

@@ -12,8 +12,12 @@ export const PIECE_BYTES = 1 << 20;
  * server refused the object's CRC32C), 3 enough; 16 leave five times that.
  */
 export const PIECES = 16;
-/** Sets of pieces kept between reads (the uploader writes 2 groups with up to 3 uploads each at once). */
-const KEPT_SETS = 2;
+/**
+ * Buffers kept between reads, for the next ones: the uploader writes 2 groups with up to 3 uploads
+ * each at once, and each upload takes a buffer only when it reads a piece into a slot it has not
+ * filled yet (a small file one, a file of 16 MiB or more all 16).
+ */
+const KEPT_BUFFERS = 48;
 
 /**
  * Reads files for uploads into buffers that are used again, from one piece of a file to the next
@@ -21,33 +25,44 @@ const KEPT_SETS = 2;
  * fs.createReadStream does) made V8 run a full garbage collection for about every 64 MB of
  * buffers, 46 per million events of an XML export, 3–5 CPU-s with its helper threads.
  *
- * A piece is read into the buffer it had PIECES pieces earlier, so one stream never hands on more
- * than PIECES distinct buffers at once. The buffers go back to the pool only once the caller knows
- * nothing holds them any more (`release` after the whole upload succeeded); after a failure they
- * are left to the garbage collector, as a request that was cut off may not have let go of them yet.
+ * A reader reads piece i into its slot i % PIECES, so one stream never hands on more than PIECES
+ * distinct buffers at once. Its buffers go back to the pool only once the caller knows nothing
+ * holds them any more (`release` after the whole upload succeeded, which is a no-op unless the
+ * stream was read to its end); after a failure they are left to the garbage collector, as a
+ * request that was cut off may not have let go of them yet.
  */
 export class FilePieces {
-  private readonly idle: Buffer[][] = [];
+  private readonly idle: Buffer[] = [];
 
   /** A stream of the file's bytes, and `release` for when its pieces are no longer referenced. */
   read(path: string): { stream: Readable; release: () => void } {
-    const buffers = this.idle.pop() ?? Array.from({ length: PIECES }, () => Buffer.allocUnsafeSlow(PIECE_BYTES));
+    const slots: Buffer[] = [];
     let file: FileHandle | null = null;
+    let size = 0;
+    let position = 0;
     let next = 0;
     const stream = new Readable({
-      // One piece ahead of its reader at most.
-      highWaterMark: 0,
-      read() {
-        void (async () => {
-          try {
-            file ??= await open(path, 'r');
-            const buffer = buffers[next++ % buffers.length];
-            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      // One piece ahead of its reader at most (not 0: with `construct`, a stream of 0 never starts reading).
+      highWaterMark: 1,
+      // Before any read or destroy: a stream destroyed while the file opens still closes it.
+      construct(callback) {
+        (async () => {
+          file = await open(path, 'r');
+          size = (await file.stat()).size;
+        })().then(() => callback(), callback);
+      },
+      read: () => {
+        // The end needs no buffer (a file that changed meanwhile fails the upload's CRC32C).
+        if (position >= size) return stream.push(null);
+        const slot = next++ % PIECES;
+        const buffer = (slots[slot] ??= this.idle.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES));
+        (file as FileHandle).read(buffer, 0, Math.min(buffer.length, size - position), position).then(
+          ({ bytesRead }) => {
+            position += bytesRead;
             stream.push(bytesRead === 0 ? null : buffer.subarray(0, bytesRead));
-          } catch (e) {
-            stream.destroy(e as Error);
-          }
-        })();
+          },
+          (e: Error) => stream.destroy(e),
+        );
       },
       destroy(error, callback) {
         const closing = file?.close() ?? Promise.resolve();
@@ -60,9 +75,9 @@ export class FilePieces {
     });
     let released = false;
     const release = () => {
-      if (released) return;
+      if (released || !stream.readableEnded) return;
       released = true;
-      if (this.idle.length < KEPT_SETS) this.idle.push(buffers);
+      for (const buffer of slots) if (this.idle.length < KEPT_BUFFERS) this.idle.push(buffer);
     };
     return { stream, release };
   }
