@@ -138,7 +138,10 @@ export class AppConfig {
   @IsUrl({ require_tld: false, require_protocol: true }, { message: 'GCS_API_ENDPOINT must be an http(s) URL' })
   GCS_API_ENDPOINT?: string;
 
-  /** Longest wait for an answer from GCS to one request; an upload that got none is sent again. */
+  /**
+   * Longest wait for an answer from GCS to one request; an upload that sent nothing for that long (however long its
+   * file takes while it keeps sending), or got no answer after its last byte, is sent again.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1000)

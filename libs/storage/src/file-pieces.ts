@@ -34,8 +34,12 @@ const KEPT_BUFFERS = 48;
 export class FilePieces {
   private readonly idle: Buffer[] = [];
 
-  /** A stream of the file's bytes, and `release` for when its pieces are no longer referenced. */
-  read(path: string): { stream: Readable; release: () => void } {
+  /**
+   * A stream of the file's bytes, and `release` for when its pieces are no longer referenced.
+   * `onPiece` is called as each piece has been read (the stream reads the next only when its
+   * reader took the one before).
+   */
+  read(path: string, onPiece?: () => void): { stream: Readable; release: () => void } {
     const slots: Buffer[] = [];
     let file: FileHandle | null = null;
     let size = 0;
@@ -59,6 +63,7 @@ export class FilePieces {
         (file as FileHandle).read(buffer, 0, Math.min(buffer.length, size - position), position).then(
           ({ bytesRead }) => {
             position += bytesRead;
+            onPiece?.();
             stream.push(bytesRead === 0 ? null : buffer.subarray(0, bytesRead));
           },
           (e: Error) => stream.destroy(e),

@@ -29,18 +29,20 @@ function requestTimeoutMs(storage: Storage): number {
 }
 
 /**
- * `upload`, or UploadTimedOut once `ms` passed without an answer: the client does not bound a
- * simple upload's wait for its response. The abandoned upload is aborted through `signal`, so it
- * neither goes on sending beside the next try nor finishes late.
+ * `upload`, or UploadTimedOut once `ms` passed without progress: the client does not bound a
+ * resumable upload, nor a simple upload's wait for its response. `upload` calls `progressed` as it
+ * goes (a piece of the file taken by the request), which starts the `ms` again: a large file on a
+ * slow link takes as long as it needs, a stalled one is cut off. The abandoned upload is aborted
+ * through `signal`, so it neither goes on sending beside the next try nor finishes late.
  */
 async function withDeadline<T>(
-  upload: (signal: AbortSignal) => Promise<T>,
+  upload: (signal: AbortSignal, progressed: () => void) => Promise<T>,
   ms: number,
   objectName: string,
 ): Promise<T> {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const running = upload(abort.signal);
+  const running = upload(abort.signal, () => timer?.refresh());
   running.catch(() => undefined);
   try {
     return await Promise.race([
@@ -130,7 +132,7 @@ export class ObjectChangedError extends Error {
  * ObjectChangedError.
  *
  * A failure that may pass (429 or 503, waiting what Retry-After asks; a reset connection; an
- * upload with no answer within the client's request timeout) is tried again, up to
+ * upload that goes the client's request timeout without progress or answer) is tried again, up to
  * UPLOAD_ATTEMPTS times, before the attempt fails.
  */
 export async function uploadFile(
@@ -150,11 +152,14 @@ export async function uploadFile(
   const bucket = storage.bucket(bucketName);
   const timeoutMs = requestTimeoutMs(storage);
   for (let attempt = 1; ; attempt++) {
-    const read = filePieces.read(localPath);
+    let progressed = (): void => undefined;
+    // A piece is read only once the request took the ones before it (FilePieces): progress.
+    const read = filePieces.read(localPath, () => progressed());
     try {
       await withDeadline(
-        (signal) =>
-          pipeline(
+        (signal, onProgress) => {
+          progressed = onProgress;
+          return pipeline(
             read.stream,
             bucket.file(objectName).createWriteStream({
               resumable: size > RESUMABLE_ABOVE,
@@ -164,7 +169,8 @@ export async function uploadFile(
               ...(expected === undefined ? {} : { preconditionOpts: { ifGenerationMatch: expected } }),
             }),
             { signal },
-          ),
+          );
+        },
         timeoutMs,
         objectName,
       );

@@ -20,11 +20,14 @@ const TRANSIENT_MESSAGES = [
   'premature close',
 ];
 
-/** An upload that got no answer within the request timeout (GCS_REQUEST_TIMEOUT_MS): it is tried again. */
+/**
+ * An upload that went the request timeout (GCS_REQUEST_TIMEOUT_MS) without sending a piece of its file or, once all
+ * were sent, without an answer: it is tried again.
+ */
 export class UploadTimedOut extends Error {
   readonly code = 'UPLOAD_TIMED_OUT';
   constructor(objectName: string, ms: number) {
-    super(`the upload of ${objectName} got no answer within ${ms} ms`);
+    super(`the upload of ${objectName} made no progress and got no answer for ${ms} ms`);
     this.name = 'UploadTimedOut';
   }
 }
