@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import {
   parseServiceAccountKey,
   uploadFile,
 } from '@bulk-export/storage';
-import { gcs, makeServiceKey, STACK } from '@bulk-export/testing';
+import { gcs, makeServiceKey, STACK, TcpFaultProxy } from '@bulk-export/testing';
 
 /**
  * Uploads carry generation preconditions (against the real fake-gcs-server): an attempt
@@ -112,11 +111,11 @@ describe('object uploads', () => {
 
   it('gives an upload that keeps making progress as long as it needs, and cuts off one that stalls', async () => {
     // 48 MiB over a link of 16 MB/s: some 3 s of sending, twice the client's request timeout.
-    const link = await slowLink(new URL(STACK.gcsEndpoint), 16_000_000);
+    const link = await TcpFaultProxy.inFrontOf(STACK.gcsEndpoint, { bytesPerSecond: 16_000_000 });
     try {
       const timeoutMs = 1500;
       const overLink = new GcsClientFactory({
-        GCS_API_ENDPOINT: link.endpoint,
+        GCS_API_ENDPOINT: link.url,
         GCS_REQUEST_TIMEOUT_MS: timeoutMs,
       } as AppConfig).forKey(parseServiceAccountKey(JSON.stringify(makeServiceKey())));
       const big = randomBytes(48 * 1024 * 1024);
@@ -124,16 +123,16 @@ describe('object uploads', () => {
       const started = Date.now();
       await uploadFile(overLink, bucket, path, 'run-g-x', 'application/octet-stream');
       expect(Date.now() - started).toBeGreaterThan(2 * timeoutMs);
-      expect(link.bytesPassed()).toBeGreaterThan(big.length);
+      expect(link.bytesPassed).toBeGreaterThan(big.length);
       expect((await gcs.download(bucket, 'run-g-x')).equals(big)).toBe(true);
       // The link stops passing anything 8 MiB into the next upload: that try is cut off, the next one goes through.
       link.stallOnceAfter(8 * 1024 * 1024);
-      const before = link.bytesPassed();
+      const before = link.bytesPassed;
       await uploadFile(overLink, bucket, path, 'run-g-y', 'application/octet-stream');
-      expect(link.bytesPassed() - before).toBeGreaterThan(big.length + 8 * 1024 * 1024);
+      expect(link.bytesPassed - before).toBeGreaterThan(big.length + 8 * 1024 * 1024);
       expect((await gcs.download(bucket, 'run-g-y')).equals(big)).toBe(true);
     } finally {
-      await link.close();
+      await link.kill();
     }
   });
 
@@ -165,60 +164,3 @@ describe('object uploads', () => {
     expect(await content('run-f-x')).toBe('two');
   });
 });
-
-/**
- * A slow link to `target`: a TCP proxy that passes on what a client sends at `bytesPerSecond` at
- * most (and the answers as they come), holding the client back as a slow network would; after
- * `stallOnceAfter(n)`, the connection that passes the next n bytes stops passing anything.
- */
-async function slowLink(
-  target: URL,
-  bytesPerSecond: number,
-): Promise<{
-  endpoint: string;
-  bytesPassed: () => number;
-  stallOnceAfter: (bytes: number) => void;
-  close: () => Promise<void>;
-}> {
-  let passed = 0;
-  /** Where the next connection to pass it stalls for good, if set. */
-  let stallAt: number | null = null;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    upstream.pipe(client);
-    client.on('data', (chunk: Buffer) => {
-      passed += chunk.length;
-      upstream.write(chunk);
-      client.pause();
-      if (stallAt !== null && passed >= stallAt) {
-        stallAt = null;
-        return;
-      }
-      // Held back for the time the chunk takes on the link.
-      setTimeout(() => client.resume(), (1000 * chunk.length) / bytesPerSecond);
-    });
-    client.on('end', () => upstream.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    bytesPassed: () => passed,
-    stallOnceAfter: (bytes) => (stallAt = passed + bytes),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
